@@ -1,0 +1,3 @@
+from reconcile.cli import run
+
+run()

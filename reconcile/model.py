@@ -1,0 +1,321 @@
+"""The typed values that flow through the pipeline: declared and observed profiles.
+
+A :class:`DesiredProfile` is what a file in ``profiles.d/`` declares; an :class:`ObservedProfile` is
+what the tenant holds. Both reduce to a *flat view*: a mapping of field paths (``email``,
+``identities.shopify``, ``attributes.comms.email_promo``, ``custom_attributes.loyalty.tier``) to
+normalised JSON values, so that matching and diffing compare like with like.
+
+>>> p = DesiredProfile.model_validate({"key": "jane", "email": " Jane@Example.com "})
+>>> p.flat_view()
+{'email': 'jane@example.com'}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from reconcile import normalize
+
+JsonValue = Any  # JSON-compatible value (str, int, float, bool, None, list, dict)
+
+KEY_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
+GENDERS = ("male", "female", "withheld", "other")
+PROFILE_TYPES = ("active", "deleted", "dependant", "incomplete", "pending", "system", "temporary")
+COMMS_CHANNELS = ("email", "sms", "push", "phone", "post")
+COMMS_KINDS = (
+    "optout", "bounced", "promo", "discover", "benefits", "reminders",
+    "account", "bookings", "feedback", "location", "service",
+)  # fmt: skip
+COMMS_FLAGS = tuple(f"{channel}_{kind}" for channel in COMMS_CHANNELS for kind in COMMS_KINDS)
+COMMS_VERIFICATIONS = ("email_verification", "sms_verification", "phone_verification",
+                       "post_verification")  # fmt: skip
+COMMS_OTHER = ("terms_accepted_at", "terms_accepted_version")
+COMMS_FIELDS = COMMS_FLAGS + COMMS_VERIFICATIONS + COMMS_OTHER
+CUSTOM_TYPES = ("string", "integer", "float", "boolean", "json", "array")
+
+# Scalar profile fields a declaration may manage, in Omneo's names and in display order.
+SCALAR_FIELDS = (
+    "title", "first_name", "last_name", "email", "mobile_phone", "secondary_phone",
+    "birth_day", "birth_month", "birth_year", "gender", "company", "occupation",
+    "currency", "joined_at", "avatar_url", "joined_location_id", "preferred_location_id",
+)  # fmt: skip
+ADDRESS_FIELDS = (
+    "address_line_1", "address_line_2", "address_line_3", "company", "city", "state",
+    "postcode", "country", "iso", "iso_state", "is_default", "notes", "external_id",
+)  # fmt: skip
+# Fields whose values identify a person: masked in every report and log unless --show-pii.
+PII_PREFIXES = ("title", "first_name", "last_name", "email", "mobile_phone", "secondary_phone",
+                "birth_", "addresses", "avatar_url")  # fmt: skip
+
+Key = Annotated[str, Field(pattern=KEY_PATTERN, max_length=200)]
+
+
+def is_pii(path: str) -> bool:
+    """Whether a flat-view path holds personal data."""
+    return path.startswith(PII_PREFIXES)
+
+
+def _region(info: ValidationInfo) -> str | None:
+    context = info.context or {}
+    region = context.get("phone_region")
+    return str(region) if region else None
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+
+class Erasure(_Strict):
+    """Why a profile is purged: a reference to the erasure request (no PII needed)."""
+
+    reference: str = Field(min_length=1)
+
+
+class CustomAttribute(_Strict):
+    """A typed custom attribute value. A bare YAML value is accepted and its type inferred."""
+
+    type: Literal["string", "integer", "float", "boolean", "json", "array"]
+    value: JsonValue
+
+    @model_validator(mode="before")
+    @classmethod
+    def _infer_type(cls, data: Any) -> Any:
+        if isinstance(data, dict) and set(data) <= {"type", "value"} and "type" in data:
+            return data
+        return {"type": _infer_custom_type(data), "value": data}
+
+    @model_validator(mode="after")
+    def _value_matches_type(self) -> CustomAttribute:
+        expected = {
+            "string": (str,), "integer": (int,), "float": (float, int), "boolean": (bool,),
+            "json": (dict, list), "array": (list,),
+        }[self.type]  # fmt: skip
+        is_bool = isinstance(self.value, bool)
+        if not isinstance(self.value, expected) or (is_bool and self.type != "boolean"):
+            raise ValueError(f"value {self.value!r} is not of type {self.type}")
+        return self
+
+
+def _infer_custom_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "json"
+    return "string"
+
+
+class Address(_Strict):
+    address_line_1: str
+    address_line_2: str | None = None
+    address_line_3: str | None = None
+    company: str | None = None
+    city: str
+    state: str
+    postcode: str
+    country: str
+    iso: str | None = None
+    iso_state: str | None = None
+    is_default: bool | None = None
+    notes: str | None = None
+    external_id: str | None = None
+
+
+class Attributes(_Strict):
+    comms: dict[str, bool | str | None] = Field(default_factory=dict)
+
+    @field_validator("comms")
+    @classmethod
+    def _known_comms(cls, value: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(value) - set(COMMS_FIELDS))
+        if unknown:
+            raise ValueError(f"unknown comms flag {unknown[0]!r}")
+        return value
+
+
+class DesiredProfile(_Strict):
+    """One profile as ``profiles.d/`` declares it. Absent fields are not managed; ``null`` clears."""
+
+    key: Key
+    state: Literal["present", "absent", "purged"] = "present"
+    erasure: Erasure | None = None
+
+    title: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    mobile_phone: str | None = None
+    secondary_phone: str | None = None
+    birth_day: int | None = Field(default=None, ge=1, le=31)
+    birth_month: int | None = Field(default=None, ge=1, le=12)
+    birth_year: int | None = Field(default=None, ge=1000, le=9999)
+    gender: Literal["male", "female", "withheld", "other"] | None = None
+    company: str | None = None
+    occupation: str | None = None
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+    joined_at: str | None = None
+    avatar_url: str | None = None
+    joined_location_id: int | None = None
+    preferred_location_id: int | None = None
+    tags: list[str] | None = None
+    identities: dict[str, str] | None = None
+    attributes: Attributes | None = None
+    custom_attributes: dict[str, dict[str, CustomAttribute]] | None = None
+    addresses: list[Address] | None = None
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        return None if value is None else normalize.normalize_email(value)
+
+    @field_validator("mobile_phone", "secondary_phone")
+    @classmethod
+    def _phone(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return None if value is None else normalize.normalize_phone(value, region=_region(info))
+
+    @field_validator("first_name", "last_name", "title", "company", "occupation")
+    @classmethod
+    def _trim(cls, value: str | None) -> str | None:
+        return None if value is None else normalize.normalize_name(value)
+
+    @field_validator("joined_at", mode="before")
+    @classmethod
+    def _timestamp(cls, value: Any) -> Any:
+        return None if value is None else normalize.normalize_timestamp(value)
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else sorted({normalize.normalize_tag(tag) for tag in value})
+
+    @field_validator("identities")
+    @classmethod
+    def _identities(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        for handle, identifier in (value or {}).items():
+            if not re.match(r"^[A-Za-z0-9_.:-]+$", handle):
+                raise ValueError(f"identity handle {handle!r} may hold only letters, digits, _.:-")
+            if not identifier.strip():
+                raise ValueError(f"identity {handle!r} needs a non-empty identifier")
+        return value
+
+    @model_validator(mode="after")
+    def _tombstone_rules(self) -> DesiredProfile:
+        if self.state == "purged" and self.erasure is None:
+            raise ValueError("state: purged needs erasure: {reference: ...} naming the request")
+        if self.state != "purged" and self.erasure is not None:
+            raise ValueError("erasure is only allowed with state: purged")
+        return self
+
+    @property
+    def is_tombstone(self) -> bool:
+        return self.state != "present"
+
+    def flat_view(self) -> dict[str, JsonValue]:
+        """The declared (managed) fields as flat paths with normalised values."""
+        declared = self.model_fields_set
+        view: dict[str, JsonValue] = {n: getattr(self, n) for n in SCALAR_FIELDS if n in declared}
+        if "tags" in declared:
+            view["tags"] = self.tags
+        for handle, identifier in sorted((self.identities or {}).items()):
+            view[f"identities.{handle}"] = identifier
+        if self.attributes is not None:
+            for flag, flag_value in sorted(self.attributes.comms.items()):
+                view[f"attributes.comms.{flag}"] = flag_value
+        for namespace, handles in sorted((self.custom_attributes or {}).items()):
+            for handle, attribute in sorted(handles.items()):
+                view[f"custom_attributes.{namespace}.{handle}"] = attribute.value
+        if "addresses" in declared:
+            view["addresses"] = [_address_view(a.model_dump()) for a in self.addresses or []]
+        return view
+
+    def custom_type(self, namespace: str, handle: str) -> str:
+        return (self.custom_attributes or {})[namespace][handle].type
+
+
+def _address_view(address: dict[str, Any]) -> dict[str, JsonValue]:
+    return {name: address.get(name) for name in ADDRESS_FIELDS if address.get(name) is not None}
+
+
+class Identity(BaseModel):
+    """An identity as the API returns it."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: int
+    handle: str
+    identifier: str
+    is_primary: bool = False
+    is_active: bool = True
+    profile_id: str
+
+
+class ObservedProfile(BaseModel):
+    """A profile as the tenant holds it, reduced to the flat view plus what apply needs."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    profile_type: str = "active"
+    identities: tuple[Identity, ...] = ()
+    fields: dict[str, JsonValue]
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> ObservedProfile:
+        identities = tuple(
+            sorted((Identity.model_validate(i) for i in data.get("identities") or []),
+                   key=lambda identity: identity.id)
+        )  # fmt: skip
+        return cls(
+            id=str(data["id"]),
+            profile_type=str(data.get("profile_type") or "active"),
+            identities=identities,
+            fields=_observed_view(data, identities),
+        )
+
+    def identifier(self, handle: str) -> str | None:
+        return next((i.identifier for i in self.identities if i.handle == handle), None)
+
+    def fingerprint(self) -> str:
+        """A digest of everything reconcile can manage on this profile: changes when it moves."""
+        payload = json.dumps([self.id, self.fields], sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def _observed_view(data: dict[str, Any], identities: tuple[Identity, ...]) -> dict[str, JsonValue]:
+    view: dict[str, JsonValue] = {name: _coerce_int_text(name, data.get(name)) for name in SCALAR_FIELDS}
+    view["tags"] = sorted(str(tag) for tag in data.get("tags") or [])
+    for identity in reversed(identities):  # the oldest identity of a handle wins
+        view[f"identities.{identity.handle}"] = identity.identifier
+    comms = (data.get("attributes") or {}).get("comms") or {}
+    for flag in COMMS_FIELDS:
+        if flag in comms:
+            view[f"attributes.comms.{flag}"] = comms[flag]
+    for namespace, handles in sorted((data.get("custom_attributes") or {}).items()):
+        for handle, value in sorted((handles or {}).items()):
+            view[f"custom_attributes.{namespace}.{handle}"] = value
+    view["addresses"] = [_address_view(a) for a in data.get("addresses") or []]
+    return view
+
+
+def _coerce_int_text(name: str, value: Any) -> Any:
+    # Omneo's examples render birth parts as strings ("1"); compare them as the integers they are.
+    if name.startswith("birth_") and isinstance(value, str) and value.isdigit():
+        return int(value)
+    return value

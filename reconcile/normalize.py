@@ -1,0 +1,97 @@
+"""Normalise values the way Omneo stores them, so a diff never shows a change Omneo would not keep.
+
+The one seam for ``phonenumbers`` and ``email-validator``; the loader and the sandbox both call it,
+so what a declaration means and what the tenant stores cannot drift apart.
+
+>>> normalize_email("  Jane.Doe@Example.COM ")
+'jane.doe@example.com'
+>>> normalize_phone("0412 345 678", region="AU")
+'+61412345678'
+>>> normalize_tag("mobile app")
+'mobile-app'
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+_TAG_SPACES = re.compile(r"\s+")
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+class InvalidValue(ValueError):
+    """A value Omneo would reject; the message says what is wrong in user terms."""
+
+
+def normalize_email(value: str) -> str:
+    """Trim and lower-case an email address after checking its syntax (no DNS lookups)."""
+    candidate = value.strip().lower()
+    try:
+        validate_email(candidate, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidValue(f"is not a valid email address ({exc})") from None
+    return candidate
+
+
+def normalize_phone(value: str, *, region: str | None) -> str:
+    """Parse a phone number (national numbers need ``region``) and return it in E.164."""
+    try:
+        parsed = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        hint = "" if value.strip().startswith("+") else f" (no country code; region {region or 'unset'})"
+        raise InvalidValue(f"is not a phone number{hint}") from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise InvalidValue("is not a valid phone number for its country")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def require_e164(value: str) -> str:
+    """Accept only a valid number already written in E.164, as the Omneo API does."""
+    if not _E164.match(value):
+        raise InvalidValue("must be in E.164 format with country code, e.g. +61412345678")
+    return normalize_phone(value, region=None)
+
+
+def phone_parts(e164: str) -> tuple[int, str]:
+    """Country calling code and national number of an E.164 phone (Omneo's read-only fields)."""
+    parsed = phonenumbers.parse(e164, None)
+    return int(parsed.country_code or 0), str(parsed.national_number)
+
+
+def national_with_prefix(e164: str) -> str:
+    """The national format with its trunk prefix and no spaces, e.g. ``0404123123``."""
+    parsed = phonenumbers.parse(e164, None)
+    formatted = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return re.sub(r"[^\d]", "", formatted)
+
+
+def normalize_tag(value: str) -> str:
+    """Omneo replaces spaces in tags with hyphens and keeps case."""
+    return _TAG_SPACES.sub("-", value.strip())
+
+
+def normalize_name(value: str) -> str:
+    return value.strip()
+
+
+def normalize_timestamp(value: str | date | datetime) -> str:
+    """Omneo shows timestamps as ``YYYY-MM-DD HH:MM:SS`` without a zone."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None).strftime(TIMESTAMP_FORMAT)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day).strftime(TIMESTAMP_FORMAT)
+    text = value.strip().replace("T", " ").removesuffix("Z")
+    for fmt in (TIMESTAMP_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text, fmt).strftime(TIMESTAMP_FORMAT)
+        except ValueError:
+            continue
+    try:
+        return datetime.fromisoformat(value.strip()).replace(tzinfo=None).strftime(TIMESTAMP_FORMAT)
+    except ValueError:
+        raise InvalidValue("is not a date-time (use YYYY-MM-DD HH:MM:SS)") from None
