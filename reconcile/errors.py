@@ -79,7 +79,9 @@ class ApiError(ReconcileError):
     def _describe(self) -> str:
         where = f"{self.method} {self.path}".strip()
         head = f"{where} answered {self.status}" if self.status else f"{where} failed"
-        details = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in sorted(self.errors.items()))
+        details = "; ".join(
+            f"{field}: {' '.join(msgs)}" for field, msgs in sorted(self.errors.items())
+        )
         return f"{head}: {self.api_message}" + (f" ({details})" if details else "")
 
 

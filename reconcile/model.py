@@ -35,29 +35,76 @@ GENDERS = ("male", "female", "withheld", "other")
 PROFILE_TYPES = ("active", "deleted", "dependant", "incomplete", "pending", "system", "temporary")
 COMMS_CHANNELS = ("email", "sms", "push", "phone", "post")
 COMMS_KINDS = (
-    "optout", "bounced", "promo", "discover", "benefits", "reminders",
-    "account", "bookings", "feedback", "location", "service",
-)  # fmt: skip
+    "optout",
+    "bounced",
+    "promo",
+    "discover",
+    "benefits",
+    "reminders",
+    "account",
+    "bookings",
+    "feedback",
+    "location",
+    "service",
+)
 COMMS_FLAGS = tuple(f"{channel}_{kind}" for channel in COMMS_CHANNELS for kind in COMMS_KINDS)
-COMMS_VERIFICATIONS = ("email_verification", "sms_verification", "phone_verification",
-                       "post_verification")  # fmt: skip
+COMMS_VERIFICATIONS = (
+    "email_verification",
+    "sms_verification",
+    "phone_verification",
+    "post_verification",
+)
 COMMS_OTHER = ("terms_accepted_at", "terms_accepted_version")
 COMMS_FIELDS = COMMS_FLAGS + COMMS_VERIFICATIONS + COMMS_OTHER
 CUSTOM_TYPES = ("string", "integer", "float", "boolean", "json", "array")
 
 # Scalar profile fields a declaration may manage, in Omneo's names and in display order.
 SCALAR_FIELDS = (
-    "title", "first_name", "last_name", "email", "mobile_phone", "secondary_phone",
-    "birth_day", "birth_month", "birth_year", "gender", "company", "occupation",
-    "currency", "joined_at", "avatar_url", "joined_location_id", "preferred_location_id",
-)  # fmt: skip
+    "title",
+    "first_name",
+    "last_name",
+    "email",
+    "mobile_phone",
+    "secondary_phone",
+    "birth_day",
+    "birth_month",
+    "birth_year",
+    "gender",
+    "company",
+    "occupation",
+    "currency",
+    "joined_at",
+    "avatar_url",
+    "joined_location_id",
+    "preferred_location_id",
+)
 ADDRESS_FIELDS = (
-    "address_line_1", "address_line_2", "address_line_3", "company", "city", "state",
-    "postcode", "country", "iso", "iso_state", "is_default", "notes", "external_id",
-)  # fmt: skip
+    "address_line_1",
+    "address_line_2",
+    "address_line_3",
+    "company",
+    "city",
+    "state",
+    "postcode",
+    "country",
+    "iso",
+    "iso_state",
+    "is_default",
+    "notes",
+    "external_id",
+)
 # Fields whose values identify a person: masked in every report and log unless --show-pii.
-PII_PREFIXES = ("title", "first_name", "last_name", "email", "mobile_phone", "secondary_phone",
-                "birth_", "addresses", "avatar_url")  # fmt: skip
+PII_PREFIXES = (
+    "title",
+    "first_name",
+    "last_name",
+    "email",
+    "mobile_phone",
+    "secondary_phone",
+    "birth_",
+    "addresses",
+    "avatar_url",
+)
 
 Key = Annotated[str, Field(pattern=KEY_PATTERN, max_length=200)]
 
@@ -99,9 +146,13 @@ class CustomAttribute(_Strict):
     @model_validator(mode="after")
     def _value_matches_type(self) -> CustomAttribute:
         expected = {
-            "string": (str,), "integer": (int,), "float": (float, int), "boolean": (bool,),
-            "json": (dict, list), "array": (list,),
-        }[self.type]  # fmt: skip
+            "string": (str,),
+            "integer": (int,),
+            "float": (float, int),
+            "boolean": (bool,),
+            "json": (dict, list),
+            "array": (list,),
+        }[self.type]
         is_bool = isinstance(self.value, bool)
         if not isinstance(self.value, expected) or (is_bool and self.type != "boolean"):
             raise ValueError(f"value {self.value!r} is not of type {self.type}")
@@ -151,7 +202,7 @@ class Attributes(_Strict):
 
 
 class DesiredProfile(_Strict):
-    """One profile as ``profiles.d/`` declares it. Absent fields are not managed; ``null`` clears."""
+    """One profile as ``profiles.d/`` declares it. Absent = not managed; ``null`` clears."""
 
     key: Key
     state: Literal["present", "absent", "purged"] = "present"
@@ -279,9 +330,11 @@ class ObservedProfile(BaseModel):
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> ObservedProfile:
         identities = tuple(
-            sorted((Identity.model_validate(i) for i in data.get("identities") or []),
-                   key=lambda identity: identity.id)
-        )  # fmt: skip
+            sorted(
+                (Identity.model_validate(i) for i in data.get("identities") or []),
+                key=lambda identity: identity.id,
+            )
+        )
         return cls(
             id=str(data["id"]),
             profile_type=str(data.get("profile_type") or "active"),
@@ -299,7 +352,9 @@ class ObservedProfile(BaseModel):
 
 
 def _observed_view(data: dict[str, Any], identities: tuple[Identity, ...]) -> dict[str, JsonValue]:
-    view: dict[str, JsonValue] = {name: _coerce_int_text(name, data.get(name)) for name in SCALAR_FIELDS}
+    view: dict[str, JsonValue] = {
+        name: _coerce_int_text(name, data.get(name)) for name in SCALAR_FIELDS
+    }
     view["tags"] = sorted(str(tag) for tag in data.get("tags") or [])
     for identity in reversed(identities):  # the oldest identity of a handle wins
         view[f"identities.{identity.handle}"] = identity.identifier

@@ -43,7 +43,11 @@ def normalize_phone(value: str, *, region: str | None) -> str:
     try:
         parsed = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
-        hint = "" if value.strip().startswith("+") else f" (no country code; region {region or 'unset'})"
+        hint = (
+            ""
+            if value.strip().startswith("+")
+            else f" (no country code; region {region or 'unset'})"
+        )
         raise InvalidValue(f"is not a phone number{hint}") from None
     if not phonenumbers.is_valid_number(parsed):
         raise InvalidValue("is not a valid phone number for its country")

@@ -1,0 +1,262 @@
+"""The ``reconcile`` command line: parse options, call the library, print, exit.
+
+Only this module prints or exits; every ``ReconcileError`` becomes one message on stderr and
+exit code 1 in :func:`_reported`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from reconcile.apply import ApplyResult, apply_plan, verify_plan
+from reconcile.client import OmneoClient
+from reconcile.errors import ApplyError, ConflictError, PlanError, ReconcileError
+from reconcile.loader import DeclaredProfiles, load_profiles
+from reconcile.plan import Plan
+from reconcile.planner import PlanOptions, build_plan
+from reconcile.render import Format, render
+from reconcile.settings import Settings, Target, load_settings, resolve_target
+
+app = typer.Typer(
+    help="GitOps for Omneo customer profiles: declare them in profiles.d/, plan, apply.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+sandbox_app = typer.Typer(help="Run the embedded Omneo-compatible sandbox.", no_args_is_help=True)
+app.add_typer(sandbox_app, name="sandbox")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+TenantOption = Annotated[
+    str | None, typer.Option("--tenant", "-t", help="Tenant from reconcile.toml (default: local).")
+]
+ShowPii = Annotated[bool, typer.Option("--show-pii", help="Reveal personal data (local use only).")]
+AllowDelete = Annotated[bool, typer.Option("--allow-delete", help="Plan or apply deletes.")]
+AllowPurge = Annotated[bool, typer.Option("--allow-purge", help="Plan or apply GDPR purges.")]
+
+
+def _reported(command: F) -> F:
+    """Turn a ReconcileError into a one-line message on stderr and exit code 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except ReconcileError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    chdir: Annotated[
+        Path, typer.Option("--chdir", "-C", help="Run as if started in this directory.")
+    ] = Path("."),
+) -> None:
+    ctx.obj = load_settings(chdir)
+
+
+def _settings(ctx: typer.Context) -> Settings:
+    settings = ctx.obj
+    assert isinstance(settings, Settings)
+    return settings
+
+
+def _declared(settings: Settings) -> DeclaredProfiles:
+    return load_profiles(settings.path(settings.profiles_dir), phone_region=settings.phone_region)
+
+
+@app.command()
+@_reported
+def validate(ctx: typer.Context) -> None:
+    """Check profiles.d/ offline and report every problem with file and line."""
+    declared = _declared(_settings(ctx))
+    typer.echo(f"{len(declared.profiles)} profiles valid", err=True)
+
+
+@app.command()
+@_reported
+def plan(
+    ctx: typer.Context,
+    tenant: TenantOption = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Where to save the plan.")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text or markdown.")] = "text",
+    allow_delete: AllowDelete = False,
+    allow_purge: AllowPurge = False,
+    detailed_exitcode: Annotated[
+        bool, typer.Option("--detailed-exitcode", help="Exit 2 when there are changes.")
+    ] = False,
+    show_pii: ShowPii = False,
+) -> None:
+    """Compare profiles.d/ with the tenant, show the changes, and save the plan.
+
+    Example: reconcile plan -o plans/release.json --format markdown
+    """
+    settings = _settings(ctx)
+    target = resolve_target(settings, tenant, os.environ)
+    made = asyncio.run(_make_plan(settings, target, allow_delete, allow_purge))
+    path = out or settings.path(settings.plans_dir) / _default_plan_name(target)
+    made.save(path)
+    typer.echo(render(made, _format(fmt), show_pii=show_pii), nl=False)
+    if made.has_changes:
+        typer.echo(f"Saved plan to {path}; apply it with: reconcile apply {path}", err=True)
+    if made.conflicts:
+        raise ConflictError(f"{len(made.conflicts)} conflicts: resolve them before applying")
+    if detailed_exitcode and made.has_changes:
+        raise typer.Exit(2)
+
+
+@app.command()
+@_reported
+def show(
+    plan_file: Annotated[Path, typer.Argument(help="A saved plan.")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text or markdown.")] = "text",
+    show_pii: ShowPii = False,
+) -> None:
+    """Render a saved plan."""
+    typer.echo(render(Plan.load(plan_file), _format(fmt), show_pii=show_pii), nl=False)
+
+
+@app.command()
+@_reported
+def apply(
+    ctx: typer.Context,
+    plan_file: Annotated[Path | None, typer.Argument(help="A saved, reviewed plan.")] = None,
+    tenant: TenantOption = None,
+    auto_approve: Annotated[
+        bool, typer.Option("--auto-approve", help="Apply without asking (for scripts).")
+    ] = False,
+    allow_delete: AllowDelete = False,
+    allow_purge: AllowPurge = False,
+    force: Annotated[bool, typer.Option("--force", help="Apply a plan marked unsafe.")] = False,
+    show_pii: ShowPii = False,
+) -> None:
+    """Carry out a saved plan, or plan now and apply after confirmation."""
+    settings = _settings(ctx)
+    target = resolve_target(settings, tenant, os.environ)
+    if plan_file is not None:
+        reviewed = Plan.load(plan_file)
+    else:
+        reviewed = asyncio.run(_make_plan(settings, target, allow_delete, allow_purge))
+        typer.echo(render(reviewed, "text", show_pii=show_pii), nl=False)
+        if reviewed.conflicts:
+            raise ConflictError(
+                f"{len(reviewed.conflicts)} conflicts: resolve them before applying"
+            )
+        if not reviewed.has_changes:
+            return
+        _confirm(auto_approve)
+    if reviewed.tenant != target.url:
+        raise PlanError(f"the plan was made for {reviewed.tenant}, not {target.url}")
+    result = asyncio.run(
+        _apply(
+            settings,
+            target,
+            reviewed,
+            allow_delete=allow_delete,
+            allow_purge=allow_purge,
+            force=force,
+        )
+    )
+    for failure in result.failed:
+        typer.echo(f"failed: {failure.action} {failure.key}: {failure.error}", err=True)
+    typer.echo(f"Apply complete: {result.summary()}", err=True)
+    if result.failed:
+        raise ApplyError(f"{len(result.failed)} changes failed")
+
+
+@sandbox_app.command("serve")
+def sandbox_serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
+    db: Annotated[Path | None, typer.Option(help="SQLite file (default .reconcile/).")] = None,
+    latency_ms: Annotated[float, typer.Option(help="Added latency per request.")] = 0.0,
+    rate_limit: Annotated[float | None, typer.Option(help="Requests per second allowed.")] = None,
+    error_rate: Annotated[float, typer.Option(help="Share of requests answered 5xx.")] = 0.0,
+    drop_rate: Annotated[float, typer.Option(help="Share of connections dropped.")] = 0.0,
+) -> None:
+    """Serve the sandbox over HTTP (base URL http://HOST:PORT/api/v3)."""
+    from reconcile.sandbox import SandboxConfig, serve
+
+    settings = _settings(ctx)
+    config = SandboxConfig(
+        db_path=db or settings.sandbox_db,
+        latency_ms=latency_ms,
+        rate_limit_rps=rate_limit,
+        error_rate=error_rate,
+        drop_rate=drop_rate,
+    )
+    config.db_path.parent.mkdir(parents=True, exist_ok=True)
+    typer.echo(f"Serving the Omneo sandbox on http://{host}:{port}/api/v3", err=True)
+    serve(config, host=host, port=port)
+
+
+def _format(fmt: str) -> Format:
+    if fmt not in ("text", "markdown"):
+        raise typer.BadParameter(f"unknown format {fmt!r}; use text or markdown")
+    return fmt  # type: ignore[return-value]
+
+
+def _default_plan_name(target: Target) -> str:
+    return f"{target.name}-{datetime.now(UTC):%Y%m%d-%H%M%S}.json"
+
+
+def _confirm(auto_approve: bool) -> None:
+    if auto_approve:
+        return
+    if not sys.stdin.isatty():
+        raise ReconcileError(
+            "no terminal to confirm on: pass --auto-approve, or apply a saved plan"
+        )
+    if not typer.confirm("Apply these changes?"):
+        raise ReconcileError("apply cancelled; nothing was changed")
+
+
+async def _make_plan(
+    settings: Settings, target: Target, allow_delete: bool, allow_purge: bool
+) -> Plan:
+    declared = _declared(settings)
+    options = PlanOptions(
+        tenant=target.url,
+        owner_handle=settings.owner_handle,
+        phone_region=settings.phone_region,
+        allow_delete=allow_delete,
+        allow_purge=allow_purge,
+    )
+    async with OmneoClient.open(target) as client:
+        return await build_plan(declared, client, options)
+
+
+async def _apply(
+    settings: Settings,
+    target: Target,
+    plan: Plan,
+    *,
+    allow_delete: bool,
+    allow_purge: bool,
+    force: bool,
+) -> ApplyResult:
+    declared = _declared(settings)
+    async with OmneoClient.open(target) as client:
+        observed = await verify_plan(
+            plan, declared, client, allow_delete=allow_delete, allow_purge=allow_purge, force=force
+        )
+        return await apply_plan(plan, declared, client, observed)
+
+
+def run() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,202 @@
+"""An async client for the Omneo Profiles API v3; the one seam for httpx.
+
+Only endpoints and parameters that ``docs/`` records for the real API are used, so what works
+against the sandbox works against a tenant.
+
+>>> async with OmneoClient.open(target) as client:          # doctest: +SKIP
+...     owned = await client.list_identities("reconcile")
+...     print(client.calls, "API calls")
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from reconcile.errors import ApiError, TransportError
+from reconcile.model import Identity, JsonValue, ObservedProfile
+from reconcile.settings import Target
+
+PAGE_SIZE = 500
+ProfileFields = Mapping[str, JsonValue]
+
+
+class OwnedProfile(Identity):
+    """An identity of the owner handle together with the profile that holds it."""
+
+    profile: ObservedProfile
+
+
+class _SandboxTransport(httpx.AsyncBaseTransport):
+    """Runs the embedded sandbox in-process; a dropped connection surfaces as an httpx error."""
+
+    def __init__(self, app: Any) -> None:
+        self._asgi = httpx.ASGITransport(app=app)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        from reconcile.sandbox import ConnectionDropped
+
+        try:
+            return await self._asgi.handle_async_request(request)
+        except ConnectionDropped:
+            raise httpx.RemoteProtocolError("connection dropped", request=request) from None
+
+
+def _transport_for(target: Target) -> httpx.AsyncBaseTransport | None:
+    if target.sandbox_db is None:
+        return None
+    from reconcile.sandbox import SandboxConfig, create_app
+
+    target.sandbox_db.parent.mkdir(parents=True, exist_ok=True)
+    return _SandboxTransport(create_app(SandboxConfig(db_path=target.sandbox_db)))
+
+
+class OmneoClient:
+    """Typed calls over one ``httpx.AsyncClient``; counts the API calls it makes."""
+
+    def __init__(self, http: httpx.AsyncClient, *, concurrency: int = 8) -> None:
+        self._http = http
+        self._limit = asyncio.Semaphore(concurrency)
+        self.calls = 0
+
+    @classmethod
+    @asynccontextmanager
+    async def open(cls, target: Target) -> AsyncIterator[OmneoClient]:
+        headers = {
+            "Authorization": f"Bearer {target.token.get_secret_value()}",
+            "Accept": "application/json",
+            "User-Agent": "reconcile/0.1",
+        }
+        limits = httpx.Limits(max_connections=target.concurrency * 2)
+        async with httpx.AsyncClient(
+            base_url=target.url + "/",
+            headers=headers,
+            transport=_transport_for(target),
+            timeout=httpx.Timeout(30.0),
+            limits=limits,
+        ) as http:
+            yield cls(http, concurrency=target.concurrency)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    async def list_identities(self, handle: str) -> list[OwnedProfile]:
+        """Every identity of ``handle`` with its profile: page 1, then the rest concurrently."""
+        params = {"filter[handle]": handle, "include": "profile", "page[size]": str(PAGE_SIZE)}
+        first = await self._request("GET", "identities", params={**params, "page[number]": "1"})
+        last_page = int(first.get("meta", {}).get("last_page", 1))
+        rest = await asyncio.gather(
+            *(
+                self._request("GET", "identities", params={**params, "page[number]": str(n)})
+                for n in range(2, last_page + 1)
+            )
+        )
+        pages = [first, *rest]
+        return [_owned(item) for page in pages for item in page["data"] if item.get("profile")]
+
+    async def get_profile(self, profile_id: str) -> ObservedProfile | None:
+        body = await self._request("GET", f"profiles/{profile_id}", missing_ok=True)
+        return None if body is None else ObservedProfile.from_api(body["data"])
+
+    async def find_by_identity(self, handle: str, identifier: str) -> ObservedProfile | None:
+        body = await self._request(
+            "GET",
+            f"profiles/{_quote(identifier)}",
+            params={"identity[handle]": handle},
+            missing_ok=True,
+        )
+        return None if body is None else ObservedProfile.from_api(body["data"])
+
+    async def find_by_field(self, field: str, value: str) -> list[ObservedProfile]:
+        """Exact match on ``filter[email]`` or ``filter[mobile_phone]`` (never fuzzy search)."""
+        body = await self._request("GET", "profiles", params={f"filter[{field}]": value})
+        return [ObservedProfile.from_api(item) for item in body["data"]]
+
+    # -- writing ---------------------------------------------------------------------------
+
+    async def create_profile(self, fields: ProfileFields) -> ObservedProfile:
+        body = await self._request("POST", "profiles", json=dict(fields))
+        return ObservedProfile.from_api(body["data"])
+
+    async def update_profile(self, profile_id: str, fields: ProfileFields) -> ObservedProfile:
+        body = await self._request("PUT", f"profiles/{profile_id}", json=dict(fields))
+        return ObservedProfile.from_api(body["data"])
+
+    async def delete_profile(self, profile_id: str) -> None:
+        await self._request("DELETE", f"profiles/{profile_id}")
+
+    async def purge_profile(self, profile_id: str) -> None:
+        await self._request("POST", f"profiles/{profile_id}/purge")
+
+    async def add_identity(self, profile_id: str, handle: str, identifier: str) -> None:
+        payload = {"handle": handle, "identifier": identifier}
+        await self._request("POST", f"profiles/{profile_id}/identities", json=payload)
+
+    async def update_identity(self, profile_id: str, handle: str, identifier: str) -> None:
+        path = f"profiles/{profile_id}/identities/{_quote(handle)}"
+        await self._request("PUT", path, json={"identifier": identifier})
+
+    async def delete_identity(self, profile_id: str, handle: str) -> None:
+        await self._request("DELETE", f"profiles/{profile_id}/identities/{_quote(handle)}")
+
+    async def update_comms(self, profile_id: str, flags: ProfileFields) -> None:
+        await self._request("PUT", f"profiles/{profile_id}/attributes/comms", json=dict(flags))
+
+    async def put_custom_attribute(
+        self, profile_id: str, namespace: str, handle: str, kind: str, value: JsonValue
+    ) -> None:
+        path = f"profiles/{profile_id}/attributes/custom/{_quote(namespace)}:{_quote(handle)}"
+        await self._request("PUT", path, json={"type": kind, "value": value})
+
+    async def delete_custom_attribute(self, profile_id: str, namespace: str, handle: str) -> None:
+        path = f"profiles/{profile_id}/attributes/custom/{_quote(namespace)}:{_quote(handle)}"
+        await self._request("DELETE", path)
+
+    # -- the one place that talks HTTP -----------------------------------------------------
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+        missing_ok: bool = False,
+    ) -> Any:
+        async with self._limit:
+            self.calls += 1
+            try:
+                response = await self._http.request(method, path, params=params, json=json)
+            except httpx.HTTPError as exc:
+                raise TransportError(type(exc).__name__, method=method, path=path) from None
+        if missing_ok and response.status_code == 404:
+            return None
+        if response.status_code >= 400:
+            raise _api_error(response, method, path)
+        return None if response.status_code == 204 or not response.content else response.json()
+
+
+def _owned(item: dict[str, Any]) -> OwnedProfile:
+    return OwnedProfile.model_validate(
+        {**item, "profile": ObservedProfile.from_api(item["profile"])}
+    )
+
+
+def _quote(segment: str) -> str:
+    return quote(segment, safe="")
+
+
+def _api_error(response: httpx.Response, method: str, path: str) -> ApiError:
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = {}
+    body = body if isinstance(body, dict) else {}
+    message = str(body.get("message") or response.reason_phrase or "error")
+    errors = body.get("errors") if isinstance(body.get("errors"), dict) else None
+    return ApiError(message, status=response.status_code, method=method, path=path, errors=errors)

@@ -1,0 +1,149 @@
+"""The plan as a value: sorted, serialisable, checksummed; saved to and read from ``plans/``.
+
+A saved plan holds no plaintext personal data that ``profiles.d/`` does not already hold: values
+read from the tenant (the *before* side of a change) are masked before the plan is written.
+
+>>> plan = Plan.load(Path("plans/local.json"))   # doctest: +SKIP
+>>> plan.summary()                                # doctest: +SKIP
+'1 to create, 0 to adopt, 2 to update, 0 to delete, 0 to purge, 0 conflicts, 7 unchanged'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from reconcile.diff import FieldChange
+from reconcile.errors import PlanError
+from reconcile.mask import mask_value
+from reconcile.model import is_pii
+
+FORMAT_VERSION = 1
+Action = Literal["create", "adopt", "update", "delete", "purge"]
+ACTIONS: tuple[Action, ...] = ("delete", "purge", "update", "adopt", "create")
+
+
+class Change(BaseModel):
+    """One profile to change; ``fingerprint`` is of the tenant profile it was computed from."""
+
+    model_config = ConfigDict(frozen=True)
+
+    action: Action
+    key: str
+    profile_id: str | None = None
+    fingerprint: str | None = None
+    fields: tuple[FieldChange, ...] = ()
+
+    def sort_key(self) -> tuple[int, str]:
+        return ACTIONS.index(self.action), self.key
+
+
+class Conflict(BaseModel):
+    """A declared profile that cannot be matched safely; never resolved by guessing."""
+
+    model_config = ConfigDict(frozen=True)
+
+    keys: tuple[str, ...]
+    fields: tuple[str, ...]
+    profile_ids: tuple[str, ...] = ()
+    reason: str
+
+
+class Selectors(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    target: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    shard: str | None = None
+
+
+class Plan(BaseModel):
+    """Everything ``apply`` needs to carry out, and verify, what a reviewer approved."""
+
+    model_config = ConfigDict(frozen=True)
+
+    format_version: int = FORMAT_VERSION
+    tenant: str
+    owner_handle: str
+    phone_region: str | None
+    inputs_digest: str
+    selectors: Selectors = Selectors()
+    allow_delete: bool = False
+    allow_purge: bool = False
+    changes: tuple[Change, ...] = ()
+    conflicts: tuple[Conflict, ...] = ()
+    undeclared: tuple[str, ...] = Field(default=(), description="managed keys left alone")
+    managed: int = 0
+    unchanged: int = 0
+    unsafe: tuple[str, ...] = ()
+    api_calls: int = 0
+    checksum: str = ""
+
+    def count(self, action: Action) -> int:
+        return sum(1 for change in self.changes if change.action == action)
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changes)
+
+    def summary(self) -> str:
+        parts = [
+            f"{self.count(a)} to {a}" for a in ("create", "adopt", "update", "delete", "purge")
+        ]
+        return ", ".join(
+            [*parts, f"{len(self.conflicts)} conflicts", f"{self.unchanged} unchanged"]
+        )
+
+    def computed_checksum(self) -> str:
+        body = self.model_dump(mode="json", exclude={"checksum"})
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def sealed(self) -> Plan:
+        """Sorted, PII-redacted and checksummed: the form that is saved and applied."""
+        changes = tuple(sorted((_redacted(c) for c in self.changes), key=Change.sort_key))
+        conflicts = tuple(sorted(self.conflicts, key=lambda c: (c.keys, c.fields)))
+        plan = self.model_copy(update={"changes": changes, "conflicts": conflicts, "checksum": ""})
+        return plan.model_copy(update={"checksum": plan.computed_checksum()})
+
+    def dumps(self) -> str:
+        return json.dumps(
+            self.model_dump(mode="json"), indent=2, sort_keys=True, ensure_ascii=False
+        )
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.sealed().dumps() + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> Plan:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise PlanError(f"{path}: no such plan file") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise PlanError(f"{path}: not a plan file ({exc})") from None
+        if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
+            version = data.get("format_version") if isinstance(data, dict) else None
+            raise PlanError(f"{path}: plan format version {version!r}; expected {FORMAT_VERSION}")
+        try:
+            plan = cls.model_validate(data)
+        except ValidationError as exc:
+            raise PlanError(f"{path}: malformed plan ({exc.error_count()} errors)") from None
+        if plan.checksum != plan.computed_checksum():
+            raise PlanError(f"{path}: checksum mismatch: the plan was edited after it was made")
+        return plan
+
+
+def _redacted(change: Change) -> Change:
+    fields = tuple(
+        field.model_copy(update={"before": mask_value(field.field, field.before), "redacted": True})
+        if is_pii(field.field) and not field.redacted and field.before is not None
+        else field
+        for field in change.fields
+    )
+    return change.model_copy(update={"fields": fields})

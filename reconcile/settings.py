@@ -1,0 +1,172 @@
+"""Project configuration: paths, the owner handle, phone region and named tenants.
+
+Read from ``reconcile.toml`` at the project root, or ``[tool.reconcile]`` in ``pyproject.toml``;
+everything has a default, so a fresh clone works with no configuration at all against the built-in
+``local`` tenant (the embedded sandbox under ``.reconcile/``)::
+
+    # reconcile.toml
+    owner_handle = "reconcile"
+    phone_region = "AU"
+
+    [tenants.staging]
+    url = "https://api.acme-staging.getomneo.com/api/v3"
+    token_env = "OMNEO_STAGING_TOKEN"   # the variable's name, never the token
+    kind = "test"
+    rps = 10
+
+``OMNEO_URL`` and ``OMNEO_TOKEN`` override the chosen tenant for one-off runs.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from reconcile.errors import ConfigError
+
+LOCAL_TENANT = "local"
+SANDBOX_URL = "http://sandbox.local/api/v3"  # in-process: never leaves the Python process
+
+
+class TenantConfig(BaseModel):
+    """One named tenant. ``url=None`` means the embedded sandbox."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str | None = None
+    token_env: str | None = None
+    kind: Literal["test", "production"] = "production"
+    concurrency: int = Field(default=8, ge=1, le=64)
+    rps: float = Field(default=10.0, gt=0)
+    max_creates: int = Field(default=1000, ge=0)
+
+
+class Settings(BaseModel):
+    """The whole configuration, with paths resolved against the project root."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    root: Path = Path(".")
+    profiles_dir: Path = Path("profiles.d")
+    plans_dir: Path = Path("plans")
+    state_dir: Path = Path(".reconcile")
+    owner_handle: str = Field(default="reconcile", pattern=r"^[A-Za-z0-9_.:-]+$")
+    phone_region: str | None = Field(default="AU", pattern=r"^[A-Z]{2}$")
+    delete_threshold: float = Field(default=0.30, ge=0, le=1)
+    threshold_floor: int = Field(default=10, ge=0)
+    tenants: dict[str, TenantConfig] = Field(default_factory=dict)
+
+    def path(self, relative: Path) -> Path:
+        return relative if relative.is_absolute() else self.root / relative
+
+    @property
+    def sandbox_db(self) -> Path:
+        return self.path(self.state_dir) / "sandbox.db"
+
+
+class Target(BaseModel):
+    """The tenant a command talks to, resolved from settings, flags and environment."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    url: str
+    token: SecretStr
+    kind: Literal["test", "production"]
+    concurrency: int
+    rps: float
+    max_creates: int
+    sandbox_db: Path | None = None
+
+    @property
+    def is_sandbox(self) -> bool:
+        return self.sandbox_db is not None
+
+
+def load_settings(root: Path) -> Settings:
+    """Read ``reconcile.toml`` (or ``[tool.reconcile]`` in ``pyproject.toml``) under ``root``."""
+    data: dict[str, object] = {}
+    config_file = root / "reconcile.toml"
+    if config_file.exists():
+        data = _read_toml(config_file)
+    elif (root / "pyproject.toml").exists():
+        tool = _read_toml(root / "pyproject.toml").get("tool", {})
+        data = dict(tool.get("reconcile", {})) if isinstance(tool, dict) else {}
+    try:
+        return Settings.model_validate({**data, "root": root})
+    except ValidationError as exc:
+        where = config_file.name if config_file.exists() else "pyproject.toml [tool.reconcile]"
+        reasons = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"{where}: {reasons}") from None
+
+
+def _read_toml(path: Path) -> dict[str, object]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path.name}: not valid TOML: {exc}") from None
+
+
+def resolve_target(settings: Settings, tenant: str | None, env: Mapping[str, str]) -> Target:
+    """Pick the tenant: ``--tenant`` name, else ``OMNEO_URL``/``OMNEO_TOKEN``, else ``local``."""
+    if tenant is None and env.get("OMNEO_URL"):
+        return _from_environment(env)
+    name = tenant or LOCAL_TENANT
+    if name == LOCAL_TENANT and name not in settings.tenants:
+        return _local_target(settings)
+    if name not in settings.tenants:
+        known = ", ".join(sorted({LOCAL_TENANT, *settings.tenants}))
+        raise ConfigError(f"unknown tenant {name!r}; configured tenants: {known}")
+    return _configured_target(name, settings.tenants[name], env)
+
+
+def _local_target(settings: Settings) -> Target:
+    from reconcile.sandbox import DEFAULT_TOKEN
+
+    return Target(
+        name=LOCAL_TENANT,
+        url=SANDBOX_URL,
+        token=SecretStr(DEFAULT_TOKEN),
+        kind="test",
+        concurrency=8,
+        rps=1000.0,
+        max_creates=1_000_000,
+        sandbox_db=settings.sandbox_db,
+    )
+
+
+def _from_environment(env: Mapping[str, str]) -> Target:
+    token = env.get("OMNEO_TOKEN")
+    if not token:
+        raise ConfigError("OMNEO_URL is set but OMNEO_TOKEN is not: export the tenant's API token")
+    return Target(
+        name="env",
+        url=env["OMNEO_URL"].rstrip("/"),
+        token=SecretStr(token),
+        kind="production",
+        concurrency=8,
+        rps=10.0,
+        max_creates=1000,
+    )
+
+
+def _configured_target(name: str, tenant: TenantConfig, env: Mapping[str, str]) -> Target:
+    if tenant.url is None:
+        raise ConfigError(f"tenant {name!r} has no url")
+    variable = tenant.token_env or "OMNEO_TOKEN"
+    token = env.get(variable)
+    if not token:
+        raise ConfigError(f"tenant {name!r}: environment variable {variable} holds no token")
+    return Target(
+        name=name,
+        url=env.get("OMNEO_URL", tenant.url).rstrip("/"),
+        token=SecretStr(token),
+        kind=tenant.kind,
+        concurrency=tenant.concurrency,
+        rps=tenant.rps,
+        max_creates=tenant.max_creates,
+    )
