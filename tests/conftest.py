@@ -1,0 +1,71 @@
+"""Fixtures named after the worlds they build.
+
+``project``: an empty reconcile project in a temporary directory, with its own embedded sandbox
+(``.reconcile/sandbox.db``), driven through the real CLI with ``project.cli("plan", ...)``.
+``example_project``: the same, holding a copy of this repository's ``profiles.d/``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+from typer.testing import CliRunner
+
+from reconcile.cli import app
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Project:
+    """A reconcile project on disk, and a way to run the CLI in it."""
+
+    root: Path
+
+    @property
+    def profiles(self) -> Path:
+        return self.root / "profiles.d"
+
+    @property
+    def plans(self) -> Path:
+        return self.root / "plans"
+
+    def write(self, relative: str, text: str) -> Path:
+        """Write a file under profiles.d/ (dedented), creating folders as needed."""
+        path = self.profiles / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+        return path
+
+    def remove(self, relative: str) -> None:
+        (self.profiles / relative).unlink()
+
+    def cli(
+        self, *args: str, env: dict[str, str] | None = None, input: str | None = None
+    ) -> Result:
+        runner = CliRunner(
+            env={"NO_COLOR": "1", "OMNEO_URL": None, "OMNEO_TOKEN": None, **(env or {})}
+        )
+        return runner.invoke(app, ["-C", str(self.root), *args], input=input)
+
+    def saved_plans(self) -> list[Path]:
+        return sorted(self.plans.glob("*.json"))
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    root = tmp_path / "project"
+    (root / "profiles.d").mkdir(parents=True)
+    return Project(root)
+
+
+@pytest.fixture
+def example_project(project: Project) -> Project:
+    shutil.rmtree(project.profiles)
+    shutil.copytree(REPO / "profiles.d", project.profiles)
+    return project
