@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import textwrap
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from reconcile.cli import app
+from reconcile.sandbox import SandboxConfig, ServedSandbox, serve_in_thread
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -69,3 +71,18 @@ def example_project(project: Project) -> Project:
     shutil.rmtree(project.profiles)
     shutil.copytree(REPO / "profiles.d", project.profiles)
     return project
+
+
+# ---------------------------------------------------------------------------------------------
+# Sandbox fixtures (owned by the sandbox engineer; used by the sandbox's tests and end-to-end tests)
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def served_sandbox(tmp_path: Path) -> Iterator[ServedSandbox]:
+    """A fresh sandbox tenant served over real HTTP (uvicorn in a thread) on a free port.
+
+    ``.url`` ends in ``/api/v3``; ``.token`` is the write token; ``.db_path`` is its SQLite file.
+    """
+    with serve_in_thread(SandboxConfig(db_path=tmp_path / "served" / "sandbox.db")) as served:
+        yield served

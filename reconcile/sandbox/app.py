@@ -1,0 +1,83 @@
+"""Assemble the sandbox's ASGI application: routes under ``/api/v3``, error rendering, faults."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp
+
+from reconcile.sandbox import routes_attributes, routes_identities, routes_profiles
+from reconcile.sandbox.config import SandboxConfig
+from reconcile.sandbox.context import Tenant
+from reconcile.sandbox.faults import Faults
+from reconcile.sandbox.models import add_schemas
+from reconcile.sandbox.problems import MESSAGES, ApiProblem
+from reconcile.sandbox.store import Store
+
+PREFIX = "/api/v3"
+_PYDANTIC_MESSAGES = {
+    "missing": "The {field} field is required.",
+    "int_parsing": "The {field} must be an integer.",
+    "int_type": "The {field} must be an integer.",
+    "string_type": "The {field} must be a string.",
+}
+
+
+def create_app(config: SandboxConfig) -> ASGIApp:
+    """The sandbox tenant of ``config`` as an ASGI app (FastAPI wrapped in the fault injector)."""
+    api = FastAPI(
+        title="reconcile sandbox: Omneo Profiles API v3",
+        version="3",
+        openapi_url=f"{PREFIX}/openapi.json",
+        docs_url=f"{PREFIX}/docs",
+        redoc_url=None,
+    )
+    api.state.tenant = Tenant(config=config, store=Store(config.db_path))
+    for module in (routes_attributes, routes_profiles, routes_identities):
+        api.include_router(module.router, prefix=PREFIX)
+    from reconcile.sandbox import routes_bulk
+
+    api.include_router(routes_bulk.router, prefix=PREFIX)
+    _install_error_handlers(api)
+    _install_openapi(api)
+    app = Faults(api, config)
+    app.state = api.state  # type: ignore[attr-defined]
+    return app
+
+
+def _install_error_handlers(api: FastAPI) -> None:
+    @api.exception_handler(ApiProblem)
+    async def problem(request: Request, exc: ApiProblem) -> JSONResponse:
+        return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
+
+    @api.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors: dict[str, list[str]] = {}
+        for error in exc.errors():
+            loc = [
+                str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")
+            ]
+            field = ".".join(loc).replace("[", ".").replace("]", "") or "request"
+            template = _PYDANTIC_MESSAGES.get(str(error.get("type")), "The {field} is invalid.")
+            errors.setdefault(field, []).append(template.format(field=field.replace("_", " ")))
+        return JSONResponse({"message": MESSAGES[422], "errors": errors}, status_code=422)
+
+    @api.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        message = MESSAGES.get(exc.status_code, str(exc.detail))
+        return JSONResponse({"message": message}, status_code=exc.status_code, headers=exc.headers)
+
+
+def _install_openapi(api: FastAPI) -> None:
+    original = api.openapi
+
+    def openapi() -> dict[str, Any]:
+        if api.openapi_schema is None:
+            api.openapi_schema = add_schemas(original())
+        return api.openapi_schema
+
+    api.openapi = openapi  # type: ignore[method-assign]

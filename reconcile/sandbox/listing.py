@@ -1,0 +1,120 @@
+"""``GET /profiles``: exact and partial filters, sort and pagination, in the spatie query-builder
+style Omneo's Laravel API uses (an unknown filter or sort is a 400 naming the allowed ones)."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+
+from reconcile import normalize
+from reconcile.sandbox.pagination import Page
+from reconcile.sandbox.problems import BadQuery
+
+FILTERS = ("email", "mobile_phone", "first_name", "last_name", "profile_type", "tags.handle")
+SORTS = {
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "email": "email",
+    "created_at": "seq",
+    "updated_at": "updated_at",
+    "id": "id",
+}
+_FILTER_KEY = re.compile(r"^filter\[([^\]]+)\]$")
+_KNOWN_PARAMS = {"sort", "search", "page[size]", "page[number]", "page", "per_page", "include"}
+
+
+@dataclass
+class Query:
+    where: list[str] = field(default_factory=list)
+    params: list[Any] = field(default_factory=list)
+    order: str = "seq"
+
+
+def _values(raw: str) -> list[str]:
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def parse(request: Request) -> Query:
+    """Translate ``filter[...]`` and ``sort`` into SQL; soft-deleted profiles only on request."""
+    query = Query()
+    unknown: list[str] = []
+    typed = False
+    for key, raw in request.query_params.multi_items():
+        found = _FILTER_KEY.match(key)
+        if not found:
+            if key not in _KNOWN_PARAMS and not key.startswith("page["):
+                unknown.append(key)
+            continue
+        name = found.group(1)
+        if name not in FILTERS:
+            unknown.append(name)
+            continue
+        typed = typed or name == "profile_type"
+        _add_filter(query, name, _values(raw))
+    if unknown:
+        raise BadQuery("filter", unknown, list(FILTERS))
+    if not typed:
+        query.where.append("profile_type != 'deleted'")
+    query.order = _order(request.query_params.get("sort", ""))
+    return query
+
+
+def _add_filter(query: Query, name: str, values: list[str]) -> None:
+    if not values:
+        return
+    marks = ",".join("?" * len(values))
+    if name == "email":
+        query.where.append(f"email IN ({marks})")
+        query.params.extend(v.lower() for v in values)
+    elif name == "mobile_phone":
+        query.where.append(f"mobile_phone IN ({marks})")
+        query.params.extend(_e164_or_raw(v) for v in values)
+    elif name in ("first_name", "last_name"):  # partial and case-insensitive, as spatie's default
+        query.where.append("(" + " OR ".join(f"{name} LIKE ? ESCAPE '\\'" for _ in values) + ")")
+        query.params.extend(f"%{_escape_like(v)}%" for v in values)
+    elif name == "profile_type":
+        query.where.append(f"profile_type IN ({marks})")
+        query.params.extend(values)
+    else:  # tags.handle: profiles holding any of the tags
+        query.where.append(
+            f"EXISTS (SELECT 1 FROM json_each(profiles.doc, '$.tags') WHERE value IN ({marks}))"
+        )
+        query.params.extend(normalize.normalize_tag(v) for v in values)
+
+
+def _e164_or_raw(value: str) -> str:
+    # A '+' in a query string arrives as a space unless encoded; accept both spellings.
+    text = value.strip()
+    return "+" + text if text.isdigit() and value.startswith(" ") else text
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _order(raw: str) -> str:
+    terms: list[str] = []
+    bad: list[str] = []
+    for part in _values(raw):
+        name = part.lstrip("-")
+        if name not in SORTS:
+            bad.append(part)
+            continue
+        terms.append(f"{SORTS[name]} {'DESC' if part.startswith('-') else 'ASC'}")
+    if bad:
+        raise BadQuery("sort", bad, sorted(SORTS))
+    return ", ".join([*terms, "seq ASC"])
+
+
+def fetch(conn: sqlite3.Connection, query: Query, page: Page) -> tuple[list[sqlite3.Row], int]:
+    where = " AND ".join(query.where) or "1"
+    total = conn.execute(f"SELECT count(*) FROM profiles WHERE {where}", query.params).fetchone()[0]
+    rows = conn.execute(
+        f"SELECT * FROM profiles WHERE {where} ORDER BY {query.order} LIMIT ? OFFSET ?",
+        (*query.params, page.size, page.offset),
+    ).fetchall()
+    return rows, int(total)

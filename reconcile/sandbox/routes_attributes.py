@@ -1,0 +1,224 @@
+"""Comms preferences, custom attributes (per profile and the cross-profile search), update-type."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from reconcile.sandbox import profiles_db
+from reconcile.sandbox.context import json_body, require_read, require_write, tenant
+from reconcile.sandbox.models import (
+    CommsEnvelope,
+    CustomAttributeEnvelope,
+    CustomAttributeList,
+    CustomValueInput,
+    ProfileEnvelope,
+    ProfilePage,
+    UpdateTypeInput,
+    body_doc,
+)
+from reconcile.sandbox.pagination import envelope, page_from
+from reconcile.sandbox.problems import Invalid, NotFound
+from reconcile.sandbox.render import custom_attribute_json, profile_json, profiles_json
+from reconcile.sandbox.rules import RULES
+from reconcile.sandbox.store import now
+from reconcile.sandbox.validation import (
+    Errors,
+    check_custom_value,
+    validate_comms,
+    validate_profile,
+)
+
+router = APIRouter(tags=["attributes"])
+READ = [Depends(require_read)]
+WRITE = [Depends(require_write)]
+_ATTR = re.compile(
+    r"^attributes\[(\d+)\]\[(namespace|handle)\]$|^attributes\[(\d+)\]\[value\](\[in\])?$"
+)
+
+
+def _comms(conn: sqlite3.Connection, profile_id: str) -> dict[str, Any]:
+    row = profiles_db.fetch_row(conn, profile_id)
+    comms: dict[str, Any] = profile_json(row, [], [])["attributes"]["comms"]
+    return comms
+
+
+@router.get(
+    "/profiles/{profile_id}/attributes/comms", dependencies=READ, response_model=CommsEnvelope
+)
+async def read_comms(profile_id: str, request: Request) -> dict[str, Any]:
+    with tenant(request).store.read() as conn:
+        return {"data": _comms(conn, profile_id)}
+
+
+@router.put(
+    "/profiles/{profile_id}/attributes/comms", dependencies=WRITE, response_model=CommsEnvelope
+)
+async def update_comms(profile_id: str, request: Request) -> dict[str, Any]:
+    """Merge the given flags into the profile's comms preferences."""
+    errors = Errors()
+    flags = validate_comms(await json_body(request), errors, prefix="comms")
+    if errors:
+        raise Invalid({key.removeprefix("comms."): v for key, v in errors.by_field.items()})
+    with tenant(request).store.write() as conn:
+        profiles_db.update_profile(conn, profile_id, {"comms": flags}, Errors())
+        return {"data": _comms(conn, profile_id)}
+
+
+def _split(key: str) -> tuple[str, str]:
+    namespace, sep, handle = key.partition(":")
+    if not sep or not namespace or not handle:
+        raise NotFound("Custom attribute")
+    return namespace, handle
+
+
+def _custom_row(conn: sqlite3.Connection, profile_id: str, key: str) -> sqlite3.Row:
+    namespace, handle = _split(key)
+    profiles_db.fetch_row(conn, profile_id)
+    row = conn.execute(
+        "SELECT * FROM custom_attributes WHERE profile_id = ? AND namespace = ? AND handle = ?",
+        (profile_id, namespace, handle),
+    ).fetchone()
+    if row is None:
+        raise NotFound("Custom attribute")
+    return row  # type: ignore[no-any-return]
+
+
+@router.get("/profiles/attributes/custom", dependencies=READ, response_model=ProfilePage)
+async def search_custom(request: Request) -> dict[str, Any]:
+    """Profiles matching every ``attributes[i]`` condition (namespace, handle, value[in])."""
+    sandbox = tenant(request)
+    page = page_from(request, sandbox.config.page_size_default, sandbox.config.page_size_max)
+    conditions: dict[int, dict[str, Any]] = {}
+    for key, raw in request.query_params.multi_items():
+        found = _ATTR.match(key)
+        if found and found.group(2):
+            conditions.setdefault(int(found.group(1)), {})[found.group(2)] = raw
+        elif found:
+            values = raw.split(",") if found.group(4) else [raw]
+            conditions.setdefault(int(found.group(3)), {}).setdefault("values", []).extend(values)
+    errors = Errors()
+    where, params = ["p.profile_type != 'deleted'"], []
+    for index, cond in sorted(conditions.items()):
+        for name in ("namespace", "handle"):
+            if not cond.get(name):
+                errors.add(
+                    f"attributes.{index}.{name}",
+                    f"The attributes.{index}.{name} field is required.",
+                )
+        clause = (
+            "SELECT 1 FROM custom_attributes c"
+            " WHERE c.profile_id = p.id AND c.namespace = ? AND c.handle = ?"
+        )
+        params += [cond.get("namespace"), cond.get("handle")]
+        if cond.get("values"):
+            texts = cond["values"]
+            clause += (
+                f" AND (CAST(json_extract(c.value, '$') AS TEXT) IN ({','.join('?' * len(texts))}))"
+            )
+            params += texts
+        where.append(f"EXISTS ({clause})")
+    if not conditions:
+        errors.add("attributes", "The attributes field is required.")
+    if errors:
+        raise Invalid(errors.by_field)
+    sql_where = " AND ".join(where)
+    with sandbox.store.read() as conn:
+        total = conn.execute(
+            f"SELECT count(*) FROM profiles p WHERE {sql_where}", params
+        ).fetchone()[0]
+        rows = conn.execute(
+            f"SELECT p.* FROM profiles p WHERE {sql_where} ORDER BY p.seq LIMIT ? OFFSET ?",
+            (*params, page.size, page.offset),
+        ).fetchall()
+        return envelope(request, profiles_json(conn, rows), int(total), page)
+
+
+@router.get(
+    "/profiles/{profile_id}/attributes/custom",
+    dependencies=READ,
+    response_model=CustomAttributeList,
+)
+async def list_custom(profile_id: str, request: Request) -> dict[str, Any]:
+    with tenant(request).store.read() as conn:
+        profiles_db.fetch_row(conn, profile_id)
+        rows = conn.execute(
+            "SELECT * FROM custom_attributes WHERE profile_id = ? ORDER BY id", (profile_id,)
+        ).fetchall()
+        return {"data": [custom_attribute_json(row) for row in rows]}
+
+
+@router.get(
+    "/profiles/{profile_id}/attributes/custom/{key}",
+    dependencies=READ,
+    response_model=CustomAttributeEnvelope,
+    summary="Read namespace:handle",
+)
+async def read_custom(profile_id: str, key: str, request: Request) -> dict[str, Any]:
+    with tenant(request).store.read() as conn:
+        return {"data": custom_attribute_json(_custom_row(conn, profile_id, key))}
+
+
+@router.put(
+    "/profiles/{profile_id}/attributes/custom/{key}",
+    dependencies=WRITE,
+    response_model=CustomAttributeEnvelope,
+    openapi_extra=body_doc(CustomValueInput),
+    summary="Set namespace:handle to a typed value",
+)
+async def put_custom(profile_id: str, key: str, request: Request) -> dict[str, Any]:
+    namespace, handle = _split(key)
+    body = await json_body(request)
+    known, matches = check_custom_value(body.get("type"), body.get("value"))
+    if not known or not matches:
+        field, rule = (
+            ("type", RULES_BY_FIELD["type"]) if not known else ("value", RULES_BY_FIELD["value"])
+        )
+        raise Invalid({field: [rule]})
+    with tenant(request).store.write() as conn:
+        profiles_db.fetch_row(conn, profile_id)
+        profiles_db.upsert_custom(conn, profile_id, namespace, handle, body, now())
+        profiles_db.touch(conn, profile_id)
+        return {"data": custom_attribute_json(_custom_row(conn, profile_id, key))}
+
+
+RULES_BY_FIELD = {
+    row.field.rsplit(".", 1)[1]: row.message.replace("custom_attributes.*.", "")
+    for row in RULES
+    if row.field in ("custom_attributes.*.type", "custom_attributes.*.value")
+}
+
+
+@router.delete(
+    "/profiles/{profile_id}/attributes/custom/{key}", status_code=204, dependencies=WRITE
+)
+async def delete_custom(profile_id: str, key: str, request: Request) -> Response:
+    with tenant(request).store.write() as conn:
+        row = _custom_row(conn, profile_id, key)
+        conn.execute("DELETE FROM custom_attributes WHERE id = ?", (row["id"],))
+        profiles_db.touch(conn, profile_id)
+    return Response(status_code=204)
+
+
+@router.put(
+    "/profiles/{profile_id}/update-type",
+    dependencies=WRITE,
+    response_model=ProfileEnvelope,
+    openapi_extra=body_doc(UpdateTypeInput),
+)
+async def update_type(profile_id: str, request: Request) -> dict[str, Any]:
+    """Change ``profile_type``; the one write that reaches soft-deleted profiles (restores)."""
+    body = await json_body(request)
+    clean, errors = validate_profile({"profile_type": body.get("profile_type")}, creating=False)
+    if errors:
+        raise Invalid(errors.by_field)
+    with tenant(request).store.write() as conn:
+        profiles_db.fetch_row(conn, profile_id, deleted=True)
+        conn.execute(
+            "UPDATE profiles SET profile_type = ?, updated_at = ? WHERE id = ?",
+            (clean["profile_type"], now(), profile_id),
+        )
+        return {"data": profiles_db.get_profile(conn, profile_id, deleted=True)}

@@ -1,0 +1,239 @@
+"""Identity endpoints: per profile (by handle and by id), the global listing, and the lookups."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from reconcile.sandbox import profiles_db
+from reconcile.sandbox.context import json_body, require_read, require_write, tenant
+from reconcile.sandbox.models import (
+    IdentityEnvelope,
+    IdentityInput,
+    IdentityList,
+    IdentityPage,
+    IdentityUpdate,
+    ProfileList,
+    body_doc,
+)
+from reconcile.sandbox.pagination import envelope, page_from
+from reconcile.sandbox.problems import BadQuery, Invalid, NotFound
+from reconcile.sandbox.render import identity_json, profiles_json
+from reconcile.sandbox.store import now
+from reconcile.sandbox.validation import Errors, validate_identity
+
+router = APIRouter(tags=["identities"])
+READ = [Depends(require_read)]
+WRITE = [Depends(require_write)]
+VISIBLE = "JOIN profiles p ON p.id = i.profile_id AND p.profile_type != 'deleted'"
+
+
+def _find(
+    conn: sqlite3.Connection, profile_id: str, handle: str | None, ident: int | None
+) -> sqlite3.Row:
+    profiles_db.fetch_row(conn, profile_id)
+    column, value = ("handle", handle) if ident is None else ("id", ident)
+    row = conn.execute(
+        f"SELECT * FROM identities WHERE profile_id = ? AND {column} = ?", (profile_id, value)
+    ).fetchone()
+    if row is None:
+        raise NotFound("Identity")
+    return row  # type: ignore[no-any-return]
+
+
+def _check_taken(conn: sqlite3.Connection, profile_id: str, identity: dict[str, Any]) -> None:
+    clash = conn.execute(
+        "SELECT 1 FROM identities WHERE handle = ? AND identifier = ? AND profile_id != ?",
+        (identity["handle"], identity["identifier"], profile_id),
+    ).fetchone()
+    if clash:
+        raise Invalid({"identifier": ["The identity has already been taken."]})
+
+
+@router.get("/profiles/{profile_id}/identities", dependencies=READ, response_model=IdentityList)
+async def list_profile_identities(profile_id: str, request: Request) -> dict[str, Any]:
+    with tenant(request).store.read() as conn:
+        profiles_db.fetch_row(conn, profile_id)
+        rows = conn.execute(
+            "SELECT * FROM identities WHERE profile_id = ? ORDER BY id", (profile_id,)
+        ).fetchall()
+        return {"data": [identity_json(row) for row in rows]}
+
+
+@router.post(
+    "/profiles/{profile_id}/identities",
+    status_code=201,
+    dependencies=WRITE,
+    response_model=IdentityEnvelope,
+    openapi_extra=body_doc(IdentityInput),
+)
+async def add_identity(profile_id: str, request: Request) -> dict[str, Any]:
+    errors = Errors()
+    identity = validate_identity(await json_body(request), errors)
+    if identity is None or errors:
+        raise Invalid(errors.by_field)
+    with tenant(request).store.write() as conn:
+        profiles_db.fetch_row(conn, profile_id)
+        _check_taken(conn, profile_id, identity)
+        if conn.execute(
+            "SELECT 1 FROM identities WHERE profile_id = ? AND handle = ?",
+            (profile_id, identity["handle"]),
+        ).fetchone():
+            raise Invalid({"handle": ["The profile already has an identity with this handle."]})
+        ident = profiles_db.upsert_identity(conn, profile_id, identity, now())
+        profiles_db.touch(conn, profile_id)
+        return {"data": identity_json(_find(conn, profile_id, None, ident))}
+
+
+async def _read(
+    profile_id: str, request: Request, handle: str | None, ident: int | None
+) -> dict[str, Any]:
+    with tenant(request).store.read() as conn:
+        return {"data": identity_json(_find(conn, profile_id, handle, ident))}
+
+
+async def _update(
+    profile_id: str, request: Request, handle: str | None, ident: int | None
+) -> dict[str, Any]:
+    body = await json_body(request)
+    with tenant(request).store.write() as conn:
+        row = _find(conn, profile_id, handle, ident)
+        errors = Errors()
+        merged = {"handle": row["handle"], "identifier": row["identifier"], **body}
+        identity = validate_identity(merged, errors)
+        if identity is None or errors:
+            raise Invalid(errors.by_field)
+        if identity["handle"] != row["handle"]:
+            raise Invalid({"handle": ["The handle of an identity cannot be changed."]})
+        _check_taken(conn, profile_id, identity)
+        profiles_db.upsert_identity(conn, profile_id, identity, now())
+        profiles_db.touch(conn, profile_id)
+        return {"data": identity_json(_find(conn, profile_id, None, row["id"]))}
+
+
+async def _delete(
+    profile_id: str, request: Request, handle: str | None, ident: int | None
+) -> Response:
+    with tenant(request).store.write() as conn:
+        row = _find(conn, profile_id, handle, ident)
+        conn.execute("DELETE FROM identities WHERE id = ?", (row["id"],))
+        profiles_db.touch(conn, profile_id)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/profiles/{profile_id}/identities/id/{identity_id}",
+    dependencies=READ,
+    response_model=IdentityEnvelope,
+)
+async def read_identity_by_id(
+    profile_id: str, identity_id: int, request: Request
+) -> dict[str, Any]:
+    return await _read(profile_id, request, None, identity_id)
+
+
+@router.put(
+    "/profiles/{profile_id}/identities/id/{identity_id}",
+    dependencies=WRITE,
+    response_model=IdentityEnvelope,
+    openapi_extra=body_doc(IdentityUpdate),
+)
+async def update_identity_by_id(
+    profile_id: str, identity_id: int, request: Request
+) -> dict[str, Any]:
+    return await _update(profile_id, request, None, identity_id)
+
+
+@router.delete(
+    "/profiles/{profile_id}/identities/id/{identity_id}", status_code=204, dependencies=WRITE
+)
+async def delete_identity_by_id(profile_id: str, identity_id: int, request: Request) -> Response:
+    return await _delete(profile_id, request, None, identity_id)
+
+
+@router.get(
+    "/profiles/{profile_id}/identities/{handle}", dependencies=READ, response_model=IdentityEnvelope
+)
+async def read_identity(profile_id: str, handle: str, request: Request) -> dict[str, Any]:
+    return await _read(profile_id, request, handle, None)
+
+
+@router.put(
+    "/profiles/{profile_id}/identities/{handle}",
+    dependencies=WRITE,
+    response_model=IdentityEnvelope,
+    openapi_extra=body_doc(IdentityUpdate),
+)
+async def update_identity(profile_id: str, handle: str, request: Request) -> dict[str, Any]:
+    return await _update(profile_id, request, handle, None)
+
+
+@router.delete("/profiles/{profile_id}/identities/{handle}", status_code=204, dependencies=WRITE)
+async def delete_identity(profile_id: str, handle: str, request: Request) -> Response:
+    return await _delete(profile_id, request, handle, None)
+
+
+@router.get(
+    "/identities", dependencies=READ, response_model=IdentityPage, response_model_exclude_unset=True
+)
+async def list_identities(request: Request) -> dict[str, Any]:
+    """Identities of visible profiles by identity id; ``include=profile`` embeds the profile."""
+    sandbox = tenant(request)
+    page = page_from(request, sandbox.config.page_size_default, sandbox.config.page_size_max)
+    include = [part for part in request.query_params.get("include", "").split(",") if part]
+    if set(include) - {"profile"}:
+        raise BadQuery("include", sorted(set(include) - {"profile"}), ["profile"])
+    handle = request.query_params.get("filter[handle]")
+    where, params = ("WHERE i.handle = ?", (handle,)) if handle else ("", ())
+    with sandbox.store.read() as conn:
+        total = conn.execute(
+            f"SELECT count(*) FROM identities i {VISIBLE} {where}", params
+        ).fetchone()[0]
+        rows = conn.execute(
+            f"SELECT i.* FROM identities i {VISIBLE} {where} ORDER BY i.id LIMIT ? OFFSET ?",
+            (*params, page.size, page.offset),
+        ).fetchall()
+        items = [identity_json(row) for row in rows]
+        if "profile" in include and rows:
+            ids = sorted({row["profile_id"] for row in rows})
+            marks = ",".join("?" * len(ids))
+            prows = conn.execute(f"SELECT * FROM profiles WHERE id IN ({marks})", ids).fetchall()
+            by_id = {p["id"]: p for p in profiles_json(conn, prows)}
+            for item in items:
+                item["profile"] = by_id[item["profile_id"]]
+        return envelope(request, items, int(total), page)
+
+
+@router.get("/identities/search", dependencies=READ, response_model=IdentityEnvelope)
+async def search_identity(
+    request: Request, handle: str = "", identifier: str = ""
+) -> dict[str, Any]:
+    """The identity (with its ``profile_id``) holding ``handle`` + ``identifier``."""
+    errors = Errors()
+    validate_identity({"handle": handle, "identifier": identifier}, errors)
+    if errors:
+        raise Invalid(errors.by_field)
+    with tenant(request).store.read() as conn:
+        row = conn.execute(
+            f"SELECT i.* FROM identities i {VISIBLE} WHERE i.handle = ? AND i.identifier = ?",
+            (handle, identifier),
+        ).fetchone()
+        if row is None:
+            raise NotFound("Identity")
+        return {"data": identity_json(row)}
+
+
+@router.get(
+    "/identities/search-profile/{identifier}", dependencies=READ, response_model=ProfileList
+)
+async def search_profile(identifier: str, request: Request) -> dict[str, Any]:
+    """Every visible profile holding ``identifier`` under any handle (a list, possibly empty)."""
+    with tenant(request).store.read() as conn:
+        rows = conn.execute(
+            f"SELECT DISTINCT p.* FROM identities i {VISIBLE}"
+            " WHERE i.identifier = ? ORDER BY p.seq",
+            (identifier,),
+        ).fetchall()
+        return {"data": profiles_json(conn, rows)}

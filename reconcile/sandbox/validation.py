@@ -1,0 +1,339 @@
+"""Check a profile body the way Omneo does, reporting every broken rule at once.
+
+:func:`validate_profile` returns the normalised values of the fields it was given plus the errors
+keyed by field path; uniqueness (email, mobile, identities) needs stored data and is checked by the
+store inside its write transaction. Messages come from :mod:`reconcile.sandbox.rules`.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconcile import normalize
+from reconcile.model import COMMS_FIELDS, COMMS_VERIFICATIONS, CUSTOM_TYPES, GENDERS, PROFILE_TYPES
+from reconcile.sandbox.rules import message
+
+STRING_FIELDS = ("first_name", "last_name", "title", "company", "occupation")
+INTEGER_FIELDS = ("joined_location_id", "preferred_location_id")
+ADDRESS_REQUIRED = ("address_line_1", "city", "postcode", "country", "state")
+_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_TYPE_CHECKS: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "float": (float, int),
+    "boolean": (bool,),
+    "json": (dict, list),
+    "array": (list,),
+}
+
+
+@dataclass
+class Errors:
+    """Laravel's error bag: field path → messages, in the order they were found."""
+
+    by_field: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, path: str, text: str) -> None:
+        messages = self.by_field.setdefault(path, [])
+        if text not in messages:
+            messages.append(text)
+
+    def __bool__(self) -> bool:
+        return bool(self.by_field)
+
+
+def validate_profile(body: dict[str, Any], *, creating: bool) -> tuple[dict[str, Any], Errors]:
+    """Normalised values of the known fields present in ``body`` and the errors found.
+
+    Unknown and read-only fields are ignored, as the Omneo API (a Laravel app) ignores them.
+    """
+    clean: dict[str, Any] = {}
+    errors = Errors()
+    _email(body, clean, errors, creating=creating)
+    for name in STRING_FIELDS:
+        if name in body:
+            clean[name] = _string(name, body[name], errors)
+    for name in ("mobile_phone", "secondary_phone"):
+        if name in body:
+            clean[name] = _phone(name, body[name], errors)
+    _birth(body, clean, errors)
+    _enums(body, clean, errors)
+    _misc_scalars(body, clean, errors)
+    if "tags" in body:
+        clean["tags"] = _tags(body["tags"], errors)
+    if "identities" in body:
+        clean["identities"] = validate_identities(body["identities"], errors)
+    comms = _comms_input(body)
+    if comms is not None:
+        clean["comms"] = validate_comms(comms, errors)
+    if "custom_attributes" in body:
+        clean["custom_attributes"] = _custom_attributes(body["custom_attributes"], errors)
+    if "addresses" in body:
+        clean["addresses"] = _addresses(body["addresses"], errors)
+    return clean, errors
+
+
+def _email(body: dict[str, Any], clean: dict[str, Any], errors: Errors, *, creating: bool) -> None:
+    if "email" not in body and not creating:
+        return
+    value = body.get("email")
+    if value is None or (isinstance(value, str) and not value.strip()):
+        errors.add("email", message("email", "required"))
+    elif not isinstance(value, str):
+        errors.add("email", message("email", "email"))
+    elif len(value.strip()) > 255:
+        errors.add("email", message("email", "max:255"))
+    else:
+        try:
+            clean["email"] = normalize.normalize_email(value)
+        except normalize.InvalidValue:
+            errors.add("email", message("email", "email"))
+
+
+def _string(name: str, value: Any, errors: Errors) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        errors.add(name, message(name, "string"))
+        return None
+    if len(value) > 255:
+        errors.add(name, message(name, "max:255"))
+    return normalize.normalize_name(value) or None
+
+
+def _phone(name: str, value: Any, errors: Errors) -> str | None:
+    if value is None or value == "":
+        return None
+    try:
+        if not isinstance(value, str):
+            raise normalize.InvalidValue("not a string")
+        return normalize.require_e164(value.strip())
+    except normalize.InvalidValue:
+        errors.add(name, message(name, "e164"))
+        return None
+
+
+def _as_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def _birth(body: dict[str, Any], clean: dict[str, Any], errors: Errors) -> None:
+    ranges = {
+        "birth_day": (1, 31, "between:1,31"),
+        "birth_month": (1, 12, "between:1,12"),
+        "birth_year": (1000, 9999, "digits:4"),
+    }
+    for name, (low, high, rule) in ranges.items():
+        if name not in body:
+            continue
+        if body[name] is None or body[name] == "":
+            clean[name] = None
+            continue
+        number = _as_int(body[name])
+        if number is None or not low <= number <= high:
+            errors.add(name, message(name, rule))
+        else:
+            clean[name] = number
+
+
+def birth_date_errors(values: dict[str, Any], errors: Errors) -> None:
+    """Day and month (and year when given) must form a real date: 31 February is rejected."""
+    day, month, year = values.get("birth_day"), values.get("birth_month"), values.get("birth_year")
+    if day is None or month is None:
+        return
+    days_in_month = calendar.monthrange(year if year is not None else 2000, month)[1]
+    if day > days_in_month:
+        errors.add("birth_day", message("birth_day", "real date"))
+
+
+def _enums(body: dict[str, Any], clean: dict[str, Any], errors: Errors) -> None:
+    if "gender" in body:
+        gender = body["gender"]
+        if gender is None or gender == "":
+            clean["gender"] = None
+        elif isinstance(gender, str) and gender.lower() in GENDERS:
+            clean["gender"] = gender.lower()
+        else:
+            errors.add("gender", message("gender", "in:male,female,withheld,other"))
+    if "profile_type" in body:
+        kind = body["profile_type"]
+        if isinstance(kind, str) and kind in PROFILE_TYPES:
+            clean["profile_type"] = kind
+        else:
+            rule = "in:" + ",".join(PROFILE_TYPES)
+            errors.add("profile_type", message("profile_type", rule))
+
+
+def _misc_scalars(body: dict[str, Any], clean: dict[str, Any], errors: Errors) -> None:
+    if "currency" in body:
+        currency = body["currency"]
+        if currency is None or (isinstance(currency, str) and _CURRENCY.match(currency)):
+            clean["currency"] = currency
+        else:
+            errors.add("currency", message("currency", "ISO 4217"))
+    if "joined_at" in body:
+        joined = body["joined_at"]
+        try:
+            clean["joined_at"] = None if joined is None else normalize.normalize_timestamp(joined)
+        except (normalize.InvalidValue, AttributeError):
+            errors.add("joined_at", message("joined_at", "date"))
+    if "avatar_url" in body:
+        url = body["avatar_url"]
+        if url is None or (isinstance(url, str) and _URL.match(url)):
+            clean["avatar_url"] = url
+        else:
+            errors.add("avatar_url", message("avatar_url", "url"))
+    for name in INTEGER_FIELDS:
+        if name in body:
+            number = _as_int(body[name])
+            if body[name] is not None and number is None:
+                errors.add(name, message(name, "integer"))
+            clean[name] = number
+
+
+def _tags(value: Any, errors: Errors) -> list[str]:
+    if not isinstance(value, list):
+        errors.add("tags", message("tags", "array"))
+        return []
+    tags: list[str] = []
+    for index, tag in enumerate(value):
+        if not isinstance(tag, str) or not tag.strip():
+            errors.add(f"tags.{index}", message("tags.*", "string", index))
+        elif normalize.normalize_tag(tag) not in tags:
+            tags.append(normalize.normalize_tag(tag))
+    return tags
+
+
+def validate_identities(
+    value: Any, errors: Errors, prefix: str = "identities"
+) -> list[dict[str, Any]]:
+    """Identity inputs ``{handle, identifier, is_active?, is_primary?}``; numbers become text."""
+    if not isinstance(value, list):
+        errors.add(prefix, message("identities", "array"))
+        return []
+    found: list[dict[str, Any]] = []
+    for index, item in enumerate(value):
+        identity = validate_identity(item if isinstance(item, dict) else {}, errors, index, prefix)
+        if identity is None:
+            continue
+        if any(other["handle"] == identity["handle"] for other in found):
+            errors.add(
+                f"{prefix}.{index}.handle", message("identities.*.handle", "distinct", index)
+            )
+        else:
+            found.append(identity)
+    return found
+
+
+def validate_identity(
+    item: dict[str, Any], errors: Errors, index: int | None = None, prefix: str = "identities"
+) -> dict[str, Any] | None:
+    """One identity; with ``index=None`` the error paths are the bare field names."""
+    path = "" if index is None else f"{prefix}.{index}."
+    found: dict[str, Any] = {}
+    for name in ("handle", "identifier"):
+        text = item.get(name)
+        if isinstance(text, int) and not isinstance(text, bool):
+            text = str(text)
+        if not isinstance(text, str) or not text.strip():
+            rule_text = message(f"identities.*.{name}", "required", index)
+            errors.add(f"{path}{name}", rule_text.replace("identities.None.", ""))
+        else:
+            found[name] = text.strip()
+    for flag in ("is_active", "is_primary"):
+        if flag in item and not isinstance(item[flag], bool):
+            rule_text = message("identities.*.is_active", "boolean", index).replace(
+                "is_active", flag
+            )
+            errors.add(f"{path}{flag}", rule_text.replace("identities.None.", ""))
+        elif flag in item:
+            found[flag] = item[flag]
+    return found if len({"handle", "identifier"} & set(found)) == 2 else None
+
+
+def _comms_input(body: dict[str, Any]) -> Any:
+    if "comms_attributes" in body:  # the batch endpoint's spelling
+        return body["comms_attributes"]
+    attributes = body.get("attributes")
+    if isinstance(attributes, dict) and "comms" in attributes:
+        return attributes["comms"]
+    return None
+
+
+def validate_comms(value: Any, errors: Errors, prefix: str = "attributes.comms") -> dict[str, Any]:
+    """Comms preference flags: known names only; flags boolean or null."""
+    if not isinstance(value, dict):
+        errors.add(prefix, message("attributes.comms", "object"))
+        return {}
+    clean: dict[str, Any] = {}
+    for key, flag in value.items():
+        path = f"{prefix}.{key}"
+        if key not in COMMS_FIELDS:
+            errors.add(path, message("attributes.comms.*", "known", key=key))
+        elif key in COMMS_VERIFICATIONS:
+            if flag not in (None, "sent", "not_sent", "verified"):
+                rule = "in:sent,not_sent,verified"
+                errors.add(path, message("attributes.comms.*_verification", rule, key=key))
+            clean[key] = flag
+        elif key == "terms_accepted_at" or key == "terms_accepted_version":
+            clean[key] = None if flag is None else str(flag)
+        elif flag is not None and not isinstance(flag, bool):
+            errors.add(path, message("attributes.comms.*", "boolean", key=key))
+        else:
+            clean[key] = flag
+    return clean
+
+
+def check_custom_value(kind: Any, value: Any) -> tuple[bool, bool]:
+    """Whether ``kind`` is a known type, and whether ``value`` is of that type."""
+    if kind not in CUSTOM_TYPES:
+        return False, False
+    expected = _TYPE_CHECKS[kind]
+    matches = isinstance(value, expected) and (kind == "boolean" or not isinstance(value, bool))
+    return True, matches
+
+
+def _custom_attributes(value: Any, errors: Errors) -> list[dict[str, Any]]:
+    items = value if isinstance(value, list) else []
+    clean: list[dict[str, Any]] = []
+    for index, item in enumerate(items):
+        item = item if isinstance(item, dict) else {}
+        path = f"custom_attributes.{index}"
+        ok = True
+        for name in ("namespace", "handle"):
+            if not isinstance(item.get(name), str) or not item[name]:
+                text = message("custom_attributes.*.namespace", "required", index)
+                errors.add(f"{path}.{name}", text.replace("namespace", name))
+                ok = False
+        known, matches = check_custom_value(item.get("type"), item.get("value"))
+        if not known:
+            rule = "in:" + ",".join(CUSTOM_TYPES)
+            errors.add(f"{path}.type", message("custom_attributes.*.type", rule, index))
+        elif not matches:
+            errors.add(f"{path}.value", message("custom_attributes.*.value", "matches type", index))
+        if ok and known and matches:
+            clean.append({k: item[k] for k in ("namespace", "handle", "type", "value")})
+    return clean
+
+
+def _addresses(value: Any, errors: Errors) -> list[dict[str, Any]]:
+    items = value if isinstance(value, list) else []
+    clean: list[dict[str, Any]] = []
+    for index, item in enumerate(items):
+        item = item if isinstance(item, dict) else {}
+        for name in ADDRESS_REQUIRED:
+            if not item.get(name):
+                text = message("addresses.*.address_line_1", "required", index)
+                errors.add(f"addresses.{index}.{name}", text.replace("address_line_1", name))
+        clean.append(dict(item))
+    return clean
