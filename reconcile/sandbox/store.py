@@ -52,7 +52,7 @@ class Store:
                 yield self.conn
             except sqlite3.IntegrityError as exc:
                 self.conn.execute("ROLLBACK")
-                raise _integrity_problem(exc) from exc
+                raise integrity_problem(exc) from exc
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 raise
@@ -80,7 +80,7 @@ class Store:
             self.conn.close()
 
 
-def _integrity_problem(exc: sqlite3.IntegrityError) -> Invalid:
+def integrity_problem(exc: sqlite3.IntegrityError) -> Invalid:
     found = _UNIQUE.search(str(exc))
     key = f"{found.group(1)}.{found.group(2)}" if found else ""
     field, text = _UNIQUE_FIELDS.get(key, ("id", "The resource conflicts with stored data."))

@@ -50,10 +50,14 @@ def test_custom_attribute_lifecycle(api: httpx.Client, make_profile: MakeProfile
 
 
 def test_custom_attribute_search(api: httpx.Client, make_profile: MakeProfile) -> None:
-    gold = make_profile(custom_attributes=[{"namespace": "l", "handle": "tier", "type": "string",
-                                            "value": "gold"}])  # fmt: skip
-    silver = make_profile(custom_attributes=[{"namespace": "l", "handle": "tier", "type": "string",
-                                              "value": "silver"}])  # fmt: skip
+    gold = make_profile(
+        custom_attributes=[{"namespace": "l", "handle": "tier", "type": "string", "value": "gold"}]
+    )
+    silver = make_profile(
+        custom_attributes=[
+            {"namespace": "l", "handle": "tier", "type": "string", "value": "silver"}
+        ]
+    )
     make_profile()
     params = {"attributes[0][namespace]": "l", "attributes[0][handle]": "tier"}
     everyone = api.get("/profiles/attributes/custom", params=params).json()

@@ -69,8 +69,9 @@ def test_global_listing_with_profiles(api: httpx.Client, make_profile: MakeProfi
     ]
     make_profile(identities=[{"handle": "other", "identifier": "x"}])
     api.delete(f"/profiles/{made[1]['id']}")
-    first = api.get("/identities", params={"filter[handle]": "reconcile", "include": "profile",
-                                           "page[size]": 3}).json()  # fmt: skip
+    first = api.get(
+        "/identities", params={"filter[handle]": "reconcile", "include": "profile", "page[size]": 3}
+    ).json()
     assert [i["identifier"] for i in first["data"]] == ["k0", "k2", "k3"]
     assert first["data"][0]["profile"]["id"] == made[0]["id"]
     assert first["meta"]["total"] == 4 and first["meta"]["last_page"] == 2

@@ -27,10 +27,11 @@ def test_create_returns_the_full_profile(api: httpx.Client) -> None:
             "tags": ["mobile app", "vip"],
             "identities": [{"handle": "shopify", "identifier": 42, "is_primary": True}],
             "attributes": {"comms": {"email_promo": True}},
-            "custom_attributes": [{"namespace": "loyalty", "handle": "tier", "type": "string",
-                                   "value": "gold"}],
+            "custom_attributes": [
+                {"namespace": "loyalty", "handle": "tier", "type": "string", "value": "gold"}
+            ],
         },
-    )  # fmt: skip
+    )
     assert answer.status_code == 201, answer.text
     profile = answer.json()["data"]
     assert uuid.UUID(profile["id"]).version == 4
@@ -104,8 +105,11 @@ def test_purge_frees_email_mobile_and_identities(
     api: httpx.Client, make_profile: MakeProfile
 ) -> None:
     for method in ("POST", "DELETE"):
-        body = {"email": "p@example.com", "mobile_phone": "+61412000111",
-                "identities": [{"handle": "pos", "identifier": "9"}]}  # fmt: skip
+        body = {
+            "email": "p@example.com",
+            "mobile_phone": "+61412000111",
+            "identities": [{"handle": "pos", "identifier": "9"}],
+        }
         profile = make_profile(**body)
         if method == "POST":
             assert api.delete(f"/profiles/{profile['id']}").status_code == 204  # purge after delete
@@ -116,13 +120,21 @@ def test_purge_frees_email_mobile_and_identities(
 
 
 def test_create_reports_every_error_at_once(api: httpx.Client, make_profile: MakeProfile) -> None:
-    make_profile(email="taken@example.com", mobile_phone="+61412999888",
-                 identities=[{"handle": "pos", "identifier": "1"}])  # fmt: skip
+    make_profile(
+        email="taken@example.com",
+        mobile_phone="+61412999888",
+        identities=[{"handle": "pos", "identifier": "1"}],
+    )
     answer = api.post(
         "/profiles",
-        json={"email": "TAKEN@example.com", "mobile_phone": "+61412999888", "gender": "x",
-              "birth_day": 0, "identities": [{"handle": "pos", "identifier": "1"}]},
-    )  # fmt: skip
+        json={
+            "email": "TAKEN@example.com",
+            "mobile_phone": "+61412999888",
+            "gender": "x",
+            "birth_day": 0,
+            "identities": [{"handle": "pos", "identifier": "1"}],
+        },
+    )
     assert answer.status_code == 422
     body = answer.json()
     assert body["message"] == "The given data was invalid."
@@ -167,10 +179,14 @@ def test_auth(served_sandbox: ServedSandbox, reader: httpx.Client) -> None:
 
 def test_listing_filters_sort_and_pages(api: httpx.Client, make_profile: MakeProfile) -> None:
     made = [
-        make_profile(first_name=name, last_name="Smith", mobile_phone=f"+6141200000{i}",
-                     tags=["vip"] if i % 2 else ["basic"])
+        make_profile(
+            first_name=name,
+            last_name="Smith",
+            mobile_phone=f"+6141200000{i}",
+            tags=["vip"] if i % 2 else ["basic"],
+        )
         for i, name in enumerate(["Cara", "Abel", "Bea", "Dan", "Abigail"])
-    ]  # fmt: skip
+    ]
     by_mobile = api.get("/profiles", params={"filter[mobile_phone]": "+61412000002"}).json()
     assert [p["id"] for p in by_mobile["data"]] == [made[2]["id"]]
     names = api.get("/profiles", params={"filter[first_name]": "ab", "sort": "-first_name"}).json()

@@ -1,0 +1,144 @@
+"""Batch imports: store the items at once, apply them in the background, record each outcome.
+
+Items live in SQLite (``batch_items``), so a sandbox stopped mid-batch resumes the pending items the
+next time a batch endpoint is called. One worker task per tenant applies items in order, each in its
+own transaction, yielding to the event loop between items.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import uuid
+from typing import Any
+
+from reconcile.sandbox import upsert
+from reconcile.sandbox.context import Tenant
+from reconcile.sandbox.problems import ApiProblem, NotFound
+from reconcile.sandbox.store import integrity_problem, now
+
+_TASKS: set[asyncio.Task[None]] = set()
+
+
+def enqueue(
+    conn: sqlite3.Connection,
+    criteria: str,
+    items: list[tuple[dict[str, Any], dict[str, list[str]] | None]],
+    import_job_id: str | None = None,
+) -> str:
+    """Store a batch of (payload, pre-found errors) items; items with errors are failed at once."""
+    batch_id = str(uuid.uuid4())
+    stamp = now()
+    conn.execute(
+        "INSERT INTO batches (id, import_job_id, entity_type, match_criteria, status, total_count,"
+        " created_at, updated_at) VALUES (?, ?, 'profile', ?, 'pending', ?, ?, ?)",
+        (batch_id, import_job_id, criteria, len(items), stamp, stamp),
+    )
+    conn.executemany(
+        "INSERT INTO batch_items (batch_id, position, external_id, status, error, payload,"
+        " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (batch_id, position, upsert.match_key(payload, criteria),
+             "failed" if errors else "pending", json.dumps(errors) if errors else None,
+             json.dumps(payload), stamp, stamp)
+            for position, (payload, errors) in enumerate(items)
+        ],
+    )  # fmt: skip
+    return batch_id
+
+
+def kick(tenant: Tenant) -> None:
+    """Start the tenant's worker unless it is running (call from within the event loop)."""
+    running = tenant.caches.get("batch_worker")
+    if running is not None and not running.done():
+        return
+    task = asyncio.get_running_loop().create_task(_work(tenant))
+    tenant.caches["batch_worker"] = task
+    _TASKS.add(task)
+    task.add_done_callback(_TASKS.discard)
+
+
+async def _work(tenant: Tenant) -> None:
+    while _step(tenant):
+        await asyncio.sleep(0)
+
+
+def _step(tenant: Tenant) -> bool:
+    """Apply the oldest pending item; False when none is left."""
+    with tenant.store.write() as conn:
+        item = conn.execute(
+            "SELECT i.*, b.match_criteria FROM batch_items i JOIN batches b ON b.id = i.batch_id"
+            " WHERE i.status = 'pending' ORDER BY i.id LIMIT 1"
+        ).fetchone()
+        if item is None:
+            _finish_batches(conn)
+            return False
+        conn.execute("SAVEPOINT item")
+        try:
+            body = json.loads(item["payload"])
+            match = upsert.batch_match(conn, body, item["match_criteria"])
+            entity_id, _ = upsert.upsert(conn, body, match)
+            outcome: tuple[Any, ...] = ("success", entity_id, None)
+            conn.execute("RELEASE item")
+        except (ApiProblem, sqlite3.IntegrityError) as failure:
+            conn.execute("ROLLBACK TO item")
+            conn.execute("RELEASE item")
+            problem = failure if isinstance(failure, ApiProblem) else integrity_problem(failure)
+            errors = problem.errors or {"profile": [problem.message]}
+            outcome = ("failed", None, json.dumps(errors))
+        conn.execute(
+            "UPDATE batch_items SET status = ?, entity_id = ?, error = ?, updated_at = ?"
+            " WHERE id = ?",
+            (*outcome, now(), item["id"]),
+        )
+        conn.execute(
+            "UPDATE batches SET status = 'processing', updated_at = ? WHERE id = ?",
+            (now(), item["batch_id"]),
+        )
+    return True
+
+
+def _finish_batches(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        "UPDATE batches SET status = 'completed', updated_at = ? WHERE status != 'completed'"
+        " AND NOT EXISTS (SELECT 1 FROM batch_items i WHERE i.batch_id = batches.id"
+        " AND i.status = 'pending')",
+        (now(),),
+    )
+
+
+def batch_json(conn: sqlite3.Connection, batch_id: str) -> dict[str, Any]:
+    batch = conn.execute("SELECT * FROM batches WHERE id = ?", (batch_id,)).fetchone()
+    if batch is None:
+        raise NotFound("Batch")
+    items = conn.execute(
+        "SELECT * FROM batch_items WHERE batch_id = ? ORDER BY position", (batch_id,)
+    ).fetchall()
+    counts = {s: sum(1 for i in items if i["status"] == s) for s in ("success", "failed")}
+    return {
+        "id": batch["id"],
+        "import_job_id": batch["import_job_id"],
+        "entity_type": batch["entity_type"],
+        "match_criteria": batch["match_criteria"],
+        "status": batch["status"],
+        "total_count": batch["total_count"],
+        "success_count": counts["success"],
+        "failed_count": counts["failed"],
+        "processed_count": counts["success"] + counts["failed"],
+        "created_at": batch["created_at"],
+        "updated_at": batch["updated_at"],
+        "items": [
+            {
+                "id": item["id"],
+                "position": item["position"],
+                "entity_id": item["entity_id"],
+                "external_id": item["external_id"],
+                "status": item["status"],
+                "error": json.loads(item["error"]) if item["error"] else None,
+                "created_at": item["created_at"],
+                "updated_at": item["updated_at"],
+            }
+            for item in items
+        ],
+    }
