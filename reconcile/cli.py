@@ -23,7 +23,8 @@ from reconcile.errors import ApplyError, ConflictError, PlanError, ReconcileErro
 from reconcile.loader import DeclaredProfiles, load_profiles
 from reconcile.plan import Plan
 from reconcile.planner import PlanOptions, build_plan
-from reconcile.render import Format, render
+from reconcile.render import FORMATS, Format, render
+from reconcile.selectors import Selectors, parse_shard
 from reconcile.settings import Settings, Target, load_settings, resolve_target
 
 app = typer.Typer(
@@ -42,6 +43,9 @@ TenantOption = Annotated[
 ShowPii = Annotated[bool, typer.Option("--show-pii", help="Reveal personal data (local use only).")]
 AllowDelete = Annotated[bool, typer.Option("--allow-delete", help="Plan or apply deletes.")]
 AllowPurge = Annotated[bool, typer.Option("--allow-purge", help="Plan or apply GDPR purges.")]
+FormatOption = Annotated[
+    str, typer.Option("--format", "-f", help="Report format: text, markdown, json or html.")
+]
 
 
 def _reported(command: F) -> F:
@@ -92,9 +96,26 @@ def plan(
     ctx: typer.Context,
     tenant: TenantOption = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Where to save the plan.")] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="text or markdown.")] = "text",
+    fmt: FormatOption = "text",
     allow_delete: AllowDelete = False,
     allow_purge: AllowPurge = False,
+    target: Annotated[
+        list[str] | None,
+        typer.Option("--target", help="Plan only these keys (key or glob; repeatable)."),
+    ] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option("--exclude", help="Leave these keys out (key or glob; repeatable)."),
+    ] = None,
+    shard: Annotated[
+        str | None, typer.Option("--shard", help="Plan shard I of N (I/N, from 1) of the keys.")
+    ] = None,
+    allow_conflicts: Annotated[
+        bool, typer.Option("--allow-conflicts", help="Skip conflicting profiles; plan the rest.")
+    ] = False,
+    no_adopt: Annotated[
+        bool, typer.Option("--no-adopt", help="Report matches of unmanaged profiles as conflicts.")
+    ] = False,
     detailed_exitcode: Annotated[
         bool, typer.Option("--detailed-exitcode", help="Exit 2 when there are changes.")
     ] = False,
@@ -102,18 +123,37 @@ def plan(
 ) -> None:
     """Compare profiles.d/ with the tenant, show the changes, and save the plan.
 
-    Example: reconcile plan -o plans/release.json --format markdown
+    Exit codes: 0 no changes; 2 changes (with --detailed-exitcode); 1 errors or conflicts.
+
+    Example: reconcile plan -o plans/release.json --format markdown --shard 1/4
     """
     settings = _settings(ctx)
-    target = resolve_target(settings, tenant, os.environ)
-    made = asyncio.run(_make_plan(settings, target, allow_delete, allow_purge))
-    path = out or settings.path(settings.plans_dir) / _default_plan_name(target)
-    made.save(path)
-    typer.echo(render(made, _format(fmt), show_pii=show_pii), nl=False)
-    if made.has_changes:
+    report_format = _format(fmt)
+    selectors = _selectors(target, exclude, shard)
+    resolved = resolve_target(settings, tenant, os.environ)
+    made = asyncio.run(
+        _make_plan(
+            settings,
+            resolved,
+            allow_delete,
+            allow_purge,
+            selectors=selectors,
+            adopt=not no_adopt,
+            allow_conflicts=allow_conflicts,
+        )
+    )
+    path = out or settings.path(settings.plans_dir) / _default_plan_name(resolved)
+    sealed = made.sealed()
+    sealed.save(path)
+    shown = made.model_copy(update={"checksum": sealed.checksum})
+    typer.echo(_rendered(shown, report_format, show_pii), nl=False)
+    if made.has_changes or made.conflicts:
         typer.echo(f"Saved plan to {path}; apply it with: reconcile apply {path}", err=True)
-    if made.conflicts:
-        raise ConflictError(f"{len(made.conflicts)} conflicts: resolve them before applying")
+    if made.conflicts and not allow_conflicts:
+        raise ConflictError(
+            f"{len(made.conflicts)} conflicts: resolve them in profiles.d/, "
+            "or pass --allow-conflicts to skip those profiles"
+        )
     if detailed_exitcode and made.has_changes:
         raise typer.Exit(2)
 
@@ -122,11 +162,28 @@ def plan(
 @_reported
 def show(
     plan_file: Annotated[Path, typer.Argument(help="A saved plan.")],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="text or markdown.")] = "text",
+    fmt: FormatOption = "text",
     show_pii: ShowPii = False,
 ) -> None:
-    """Render a saved plan."""
-    typer.echo(render(Plan.load(plan_file), _format(fmt), show_pii=show_pii), nl=False)
+    """Render a saved plan in any report format.
+
+    Example: reconcile show plans/release.json --format html > plan.html
+    """
+    typer.echo(_rendered(Plan.load(plan_file), _format(fmt), show_pii), nl=False)
+
+
+def _rendered(made: Plan, fmt: Format, show_pii: bool) -> str:
+    color = fmt == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    return render(made, fmt, show_pii=show_pii, color=color)
+
+
+def _selectors(target: list[str] | None, exclude: list[str] | None, shard: str | None) -> Selectors:
+    if shard is not None:
+        try:
+            parse_shard(shard)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--shard") from None
+    return Selectors(target=tuple(target or ()), exclude=tuple(exclude or ()), shard=shard)
 
 
 @app.command()
@@ -205,8 +262,10 @@ def sandbox_serve(
 
 
 def _format(fmt: str) -> Format:
-    if fmt not in ("text", "markdown"):
-        raise typer.BadParameter(f"unknown format {fmt!r}; use text or markdown")
+    if fmt not in FORMATS:
+        raise typer.BadParameter(
+            f"unknown format {fmt!r}; use {', '.join(FORMATS)}", param_hint="--format"
+        )
     return fmt  # type: ignore[return-value]
 
 
@@ -226,7 +285,14 @@ def _confirm(auto_approve: bool) -> None:
 
 
 async def _make_plan(
-    settings: Settings, target: Target, allow_delete: bool, allow_purge: bool
+    settings: Settings,
+    target: Target,
+    allow_delete: bool,
+    allow_purge: bool,
+    *,
+    selectors: Selectors | None = None,
+    adopt: bool = True,
+    allow_conflicts: bool = False,
 ) -> Plan:
     declared = _declared(settings)
     options = PlanOptions(
@@ -235,6 +301,11 @@ async def _make_plan(
         phone_region=settings.phone_region,
         allow_delete=allow_delete,
         allow_purge=allow_purge,
+        allow_conflicts=allow_conflicts,
+        adopt=adopt,
+        selectors=selectors or Selectors(),
+        threshold=settings.delete_threshold,
+        threshold_floor=settings.threshold_floor,
     )
     async with OmneoClient.open(target) as client:
         return await build_plan(declared, client, options)

@@ -2,6 +2,8 @@
 
 A saved plan holds no plaintext personal data that ``profiles.d/`` does not already hold: values
 read from the tenant (the *before* side of a change) are masked before the plan is written.
+Safety is part of the value: :func:`safety_reasons` marks a plan ``unsafe`` when it would update or
+delete too large a share of the managed profiles, and ``apply`` refuses it without ``--force``.
 
 >>> plan = Plan.load(Path("plans/local.json"))   # doctest: +SKIP
 >>> plan.summary()                                # doctest: +SKIP
@@ -20,11 +22,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from reconcile.diff import FieldChange
 from reconcile.errors import PlanError
 from reconcile.mask import mask_value
-from reconcile.model import is_pii
+from reconcile.model import JsonValue, is_pii
+from reconcile.selectors import Selectors
 
 FORMAT_VERSION = 1
 Action = Literal["create", "adopt", "update", "delete", "purge"]
 ACTIONS: tuple[Action, ...] = ("delete", "purge", "update", "adopt", "create")
+# Order for people: what appears, then what changes, then what goes.
+REPORT_ACTIONS: tuple[Action, ...] = ("create", "adopt", "update", "delete", "purge")
+ConflictKind = Literal["ambiguous", "contested", "taken", "no-adopt"]
 
 
 class Change(BaseModel):
@@ -43,22 +49,36 @@ class Change(BaseModel):
 
 
 class Conflict(BaseModel):
-    """A declared profile that cannot be matched safely; never resolved by guessing."""
+    """Declared profiles that cannot be matched safely; never resolved by guessing.
+
+    ``kind`` is one of ``ambiguous`` (one declared profile matches several tenant profiles),
+    ``contested`` (one tenant profile is matched by several declared profiles), ``taken`` (a
+    declared email, mobile or identity belongs to another tenant profile that keeps it) and
+    ``no-adopt`` (a match that would be adopted, with ``--no-adopt``). ``values`` holds the declared
+    values involved (from profiles.d/, so they may be saved); reports mask them.
+    """
 
     model_config = ConfigDict(frozen=True)
 
+    kind: ConflictKind
     keys: tuple[str, ...]
     fields: tuple[str, ...]
     profile_ids: tuple[str, ...] = ()
+    values: dict[str, JsonValue] = {}
     reason: str
 
+    def sort_key(self) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
+        return self.keys, self.kind, self.fields
 
-class Selectors(BaseModel):
+
+class Withheld(BaseModel):
+    """A delete or purge left out of the plan: it needs ``--allow-delete`` or ``--allow-purge``."""
+
     model_config = ConfigDict(frozen=True)
 
-    target: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
-    shard: str | None = None
+    action: Literal["delete", "purge"]
+    key: str
+    reason: Literal["undeclared", "absent", "purged"]
 
 
 class Plan(BaseModel):
@@ -74,10 +94,14 @@ class Plan(BaseModel):
     selectors: Selectors = Selectors()
     allow_delete: bool = False
     allow_purge: bool = False
+    allow_conflicts: bool = False
+    adopt: bool = True
+    threshold: float = 0.30
+    threshold_floor: int = 10
     changes: tuple[Change, ...] = ()
     conflicts: tuple[Conflict, ...] = ()
-    undeclared: tuple[str, ...] = Field(default=(), description="managed keys left alone")
-    managed: int = 0
+    withheld: tuple[Withheld, ...] = Field(default=(), description="deletes and purges not enabled")
+    managed: int = Field(default=0, description="managed profiles within the selection")
     unchanged: int = 0
     unsafe: tuple[str, ...] = ()
     api_calls: int = 0
@@ -90,12 +114,22 @@ class Plan(BaseModel):
     def has_changes(self) -> bool:
         return bool(self.changes)
 
+    def of(self, action: Action) -> tuple[Change, ...]:
+        return tuple(change for change in self.changes if change.action == action)
+
     def summary(self) -> str:
-        parts = [
-            f"{self.count(a)} to {a}" for a in ("create", "adopt", "update", "delete", "purge")
-        ]
+        parts = [f"{self.count(a)} to {a}" for a in REPORT_ACTIONS]
         return ", ".join(
             [*parts, f"{len(self.conflicts)} conflicts", f"{self.unchanged} unchanged"]
+        )
+
+    def ordered(self) -> Plan:
+        """Changes and conflicts in their canonical order, nothing else touched."""
+        changes = tuple(sorted(self.changes, key=Change.sort_key))
+        conflicts = tuple(sorted(self.conflicts, key=Conflict.sort_key))
+        withheld = tuple(sorted(self.withheld, key=lambda w: (w.key, w.action)))
+        return self.model_copy(
+            update={"changes": changes, "conflicts": conflicts, "withheld": withheld}
         )
 
     def computed_checksum(self) -> str:
@@ -105,9 +139,9 @@ class Plan(BaseModel):
 
     def sealed(self) -> Plan:
         """Sorted, PII-redacted and checksummed: the form that is saved and applied."""
-        changes = tuple(sorted((_redacted(c) for c in self.changes), key=Change.sort_key))
-        conflicts = tuple(sorted(self.conflicts, key=lambda c: (c.keys, c.fields)))
-        plan = self.model_copy(update={"changes": changes, "conflicts": conflicts, "checksum": ""})
+        ordered = self.ordered()
+        changes = tuple(_redacted(c) for c in ordered.changes)
+        plan = ordered.model_copy(update={"changes": changes, "checksum": ""})
         return plan.model_copy(update={"checksum": plan.computed_checksum()})
 
     def dumps(self) -> str:
@@ -147,3 +181,25 @@ def _redacted(change: Change) -> Change:
         for field in change.fields
     )
     return change.model_copy(update={"fields": fields})
+
+
+def safety_reasons(
+    *, managed: int, updates: int, deletes: int, threshold: float, floor: int
+) -> tuple[str, ...]:
+    """Why a plan is unsafe: it updates or deletes more than ``threshold`` of the managed profiles.
+
+    Small tenants are exempt (fewer than ``floor`` managed profiles), as in octoDNS.
+
+    >>> safety_reasons(managed=20, updates=2, deletes=9, threshold=0.3, floor=10)
+    ('too many deletes: 9 of 20 managed profiles (45.0%) is over the 30% threshold',)
+    """
+    if managed < max(floor, 1):
+        return ()
+    reasons = []
+    for what, count in (("updates", updates), ("deletes", deletes)):
+        if count / managed > threshold:
+            reasons.append(
+                f"too many {what}: {count} of {managed} managed profiles "
+                f"({count / managed:.1%}) is over the {threshold:.0%} threshold"
+            )
+    return tuple(reasons)

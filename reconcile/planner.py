@@ -1,30 +1,36 @@
 """Build a plan: fetch what the tenant holds, match it to what is declared, diff each pair.
 
-Managed profiles come from one paginated listing of the owner handle's identities. Declared
-profiles that are not managed yet are looked up exactly (declared identities, then email, then
-mobile), never through the fuzzy ``?search=``.
+Managed profiles come from one paginated listing of the owner handle's identities. Declared values
+the listing does not account for are looked up exactly and concurrently (declared identities, then
+``filter[email]``, then ``filter[mobile_phone]``), never through the fuzzy ``?search=``: the
+values of profiles not yet managed, and the new email, mobile or identity of managed ones (to find
+out whether someone else holds it). Matching itself is :mod:`reconcile.match`.
 
 >>> options = PlanOptions(tenant=url, owner_handle="reconcile")  # doctest: +SKIP
 >>> plan = await build_plan(declared, client, options)           # doctest: +SKIP
+>>> plan.summary()                                               # doctest: +SKIP
+'1 to create, 0 to adopt, 2 to update, 0 to delete, 0 to purge, 0 conflicts, 7 unchanged'
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict
 
-from reconcile.client import OmneoClient, OwnedProfile
+from reconcile.client import OmneoClient
 from reconcile.diff import FieldChange, diff_fields
 from reconcile.loader import DeclaredProfiles
+from reconcile.match import Pair, TenantIndex, UniqueValue, match_profiles, unique_values
 from reconcile.model import DesiredProfile, ObservedProfile
-from reconcile.plan import Change, Conflict, Plan
-
-_LOOKUP_FIELDS = ("email", "mobile_phone")
+from reconcile.plan import Change, Plan, Withheld, safety_reasons
+from reconcile.selectors import Selectors
 
 
 class PlanOptions(BaseModel):
+    """What to plan and how; recorded in the plan so apply and reviewers see the same flags."""
+
     model_config = ConfigDict(frozen=True)
 
     tenant: str
@@ -32,187 +38,168 @@ class PlanOptions(BaseModel):
     phone_region: str | None = None
     allow_delete: bool = False
     allow_purge: bool = False
+    allow_conflicts: bool = False
     adopt: bool = True
-
-
-@dataclass
-class _Candidates:
-    """Tenant profiles that a not-yet-managed declaration matched, with the fields that matched."""
-
-    by_id: dict[str, ObservedProfile]
-    fields: dict[str, list[str]]
+    selectors: Selectors = Selectors()
+    threshold: float = 0.30
+    threshold_floor: int = 10
 
 
 async def build_plan(declared: DeclaredProfiles, client: OmneoClient, options: PlanOptions) -> Plan:
-    owned = {o.identifier: o for o in await client.list_identities(options.owner_handle)}
-    unmanaged = [p for p in declared.profiles if p.key not in owned and not p.is_tombstone]
-    found = await asyncio.gather(*(_lookup(client, p) for p in unmanaged))
-    candidates = dict(zip((p.key for p in unmanaged), found, strict=True))
-    changes, conflicts = _match(declared, owned, candidates, options)
-    declared_keys = {p.key for p in declared.profiles}
-    undeclared = tuple(sorted(k for k in owned if k not in declared_keys))
-    if options.allow_delete:
-        changes += [_delete(owned[key]) for key in undeclared]
-        undeclared = ()
-    touched = {c.key for c in changes} | {k for c in conflicts for k in c.keys}
-    unchanged = sum(
-        1
-        for p in declared.profiles
-        if p.key in owned and p.key not in touched and not p.is_tombstone
+    """The plan for ``declared`` against the tenant behind ``client`` (read-only: no writes).
+
+    The returned plan still holds the tenant's values; ``Plan.sealed()`` masks them for saving.
+    """
+    owned = await _owned_profiles(client, options.owner_handle)
+    index = TenantIndex(options.owner_handle)
+    index.add(owned.values())
+    selected = [p for p in declared.profiles if options.selectors.selects(p.key)]
+    await _look_up(client, _wanted(selected, owned, index), index)
+    return assemble_plan(declared, owned, index, options, api_calls=client.calls)
+
+
+def assemble_plan(
+    declared: DeclaredProfiles,
+    owned: Mapping[str, ObservedProfile],
+    index: TenantIndex,
+    options: PlanOptions,
+    *,
+    api_calls: int = 0,
+) -> Plan:
+    """The plan from what was fetched: ``owned`` maps managed keys to profiles, ``index`` holds
+    every tenant profile seen. Pure, so tests can build plans without a tenant."""
+    selects = options.selectors.selects
+    selected = [profile for profile in declared.profiles if selects(profile.key)]
+    removals, withheld = _removals(declared, owned, options)
+    matching = match_profiles(
+        selected,
+        owned=owned,
+        index=index,
+        adopt=options.adopt,
+        removed=frozenset(change.profile_id or "" for change in removals),
     )
+    paired = [change for pair in matching.pairs if (change := _change(pair, options)) is not None]
+    managed = sum(1 for key in owned if selects(key))
     plan = Plan(
         tenant=options.tenant,
         owner_handle=options.owner_handle,
         phone_region=options.phone_region,
         inputs_digest=declared.digest,
+        selectors=options.selectors,
         allow_delete=options.allow_delete,
         allow_purge=options.allow_purge,
-        changes=tuple(changes),
-        conflicts=tuple(conflicts),
-        undeclared=undeclared,
-        managed=len(owned),
-        unchanged=unchanged,
-        api_calls=client.calls,
+        allow_conflicts=options.allow_conflicts,
+        adopt=options.adopt,
+        threshold=options.threshold,
+        threshold_floor=options.threshold_floor,
+        changes=(*paired, *removals),
+        conflicts=tuple(matching.conflicts),
+        withheld=tuple(withheld),
+        managed=managed,
+        unchanged=len(matching.pairs) - len(paired),
+        unsafe=safety_reasons(
+            managed=managed,
+            updates=sum(1 for change in paired if change.action == "update"),
+            deletes=len(removals),
+            threshold=options.threshold,
+            floor=options.threshold_floor,
+        ),
+        api_calls=api_calls,
     )
-    return plan.sealed()
+    return plan.ordered()
 
 
-async def _lookup(client: OmneoClient, profile: DesiredProfile) -> _Candidates:
-    found = _Candidates(by_id={}, fields={})
-
-    def note(observed: ObservedProfile | None, field: str) -> None:
-        if observed is not None:
-            found.by_id.setdefault(observed.id, observed)
-            found.fields.setdefault(observed.id, []).append(field)
-
-    for handle, identifier in sorted((profile.identities or {}).items()):
-        note(await client.find_by_identity(handle, identifier), f"identities.{handle}")
-    view = profile.flat_view()
-    for field in _LOOKUP_FIELDS:
-        if isinstance(view.get(field), str):
-            for observed in await client.find_by_field(field, view[field]):
-                note(observed, field)
-    return found
+async def _owned_profiles(client: OmneoClient, owner_handle: str) -> dict[str, ObservedProfile]:
+    listing = await client.list_identities(owner_handle)
+    return {
+        owned.identifier: owned.profile
+        for owned in listing
+        if owned.profile.profile_type != "deleted"
+    }
 
 
-def _match(
-    declared: DeclaredProfiles,
-    owned: dict[str, OwnedProfile],
-    candidates: dict[str, _Candidates],
-    options: PlanOptions,
-) -> tuple[list[Change], list[Conflict]]:
+def _wanted(
+    selected: list[DesiredProfile], owned: Mapping[str, ObservedProfile], index: TenantIndex
+) -> list[UniqueValue]:
+    """Declared unique values the listing does not explain, each looked up once."""
+    wanted: dict[UniqueValue, None] = {}
+    for profile in selected:
+        if profile.is_tombstone:
+            continue
+        observed = owned.get(profile.key)
+        for name, value in unique_values(profile.flat_view()):
+            unchanged = observed is not None and observed.fields.get(name) == value
+            if not unchanged and not index.knows((name, value)):
+                wanted[(name, value)] = None
+    return list(wanted)
+
+
+async def _look_up(client: OmneoClient, values: list[UniqueValue], index: TenantIndex) -> None:
+    """Exact lookups, all at once; the client bounds how many are in flight."""
+
+    async def one(name: str, value: str) -> list[ObservedProfile]:
+        if name.startswith("identities."):
+            found = await client.find_by_identity(name.removeprefix("identities."), value)
+            return [] if found is None else [found]
+        return await client.find_by_field(name, value)
+
+    results = await asyncio.gather(*(one(name, str(value)) for name, value in values))
+    for profiles in results:
+        index.add(profiles)
+
+
+def _removals(
+    declared: DeclaredProfiles, owned: Mapping[str, ObservedProfile], options: PlanOptions
+) -> tuple[list[Change], list[Withheld]]:
+    """Deletes and purges within the selection; those not enabled by a flag are withheld."""
+    states = {profile.key: profile.state for profile in declared.profiles}
     changes: list[Change] = []
-    conflicts: list[Conflict] = []
-    claims: dict[str, list[str]] = {}
-    for key, found in candidates.items():
-        for profile_id in found.by_id:
-            claims.setdefault(profile_id, []).append(key)
-    for profile in declared.profiles:
-        if profile.key in owned:
-            change = _managed_change(profile, owned[profile.key].profile, options)
-        else:
-            change, conflict = _unmanaged_change(
-                profile, candidates.get(profile.key), claims, owned, options
+    withheld: list[Withheld] = []
+    for key, observed in sorted(owned.items()):
+        state = states.get(key, "undeclared")
+        if state == "present" or not options.selectors.selects(key):
+            continue
+        action = "purge" if state == "purged" else "delete"
+        allowed = options.allow_purge if action == "purge" else options.allow_delete
+        if allowed:
+            changes.append(
+                Change(
+                    action=action,
+                    key=key,
+                    profile_id=observed.id,
+                    fingerprint=observed.fingerprint(),
+                )
             )
-            conflicts += [conflict] if conflict else []
-        changes += [change] if change else []
-    return changes, conflicts
+        else:
+            withheld.append(Withheld(action=action, key=key, reason=state))
+    return changes, withheld
 
 
-def _managed_change(
-    profile: DesiredProfile, observed: ObservedProfile, options: PlanOptions
-) -> Change | None:
-    base = {"key": profile.key, "profile_id": observed.id, "fingerprint": observed.fingerprint()}
-    if profile.state == "absent":
-        return Change(action="delete", **base) if options.allow_delete else None
-    if profile.state == "purged":
-        return Change(action="purge", **base) if options.allow_purge else None
-    fields = diff_fields(profile.flat_view(), observed.fields)
-    return Change(action="update", fields=tuple(fields), **base) if fields else None
-
-
-def _unmanaged_change(
-    profile: DesiredProfile,
-    found: _Candidates | None,
-    claims: dict[str, list[str]],
-    owned: dict[str, OwnedProfile],
-    options: PlanOptions,
-) -> tuple[Change | None, Conflict | None]:
-    if found is None:  # a tombstone for a profile we never managed: nothing to do
-        return None, None
-    owner = FieldChange(
-        field=f"identities.{options.owner_handle}",
-        path=f"identities.{options.owner_handle}",
-        before=None,
-        after=profile.key,
-    )
-    if not found.by_id:
-        creates = [
-            FieldChange(field=k, path=k, before=None, after=v)
-            for k, v in profile.flat_view().items()
+def _change(pair: Pair, options: PlanOptions) -> Change | None:
+    desired = pair.profile.flat_view()
+    if pair.observed is None:
+        fields = [
+            FieldChange(field=name, path=name, before=None, after=value)
+            for name, value in desired.items()
+            if value is not None
         ]
-        return Change(action="create", key=profile.key, fields=(owner, *creates)), None
-    conflict = _conflict(profile.key, found, claims, owned, options)
-    if conflict:
-        return None, conflict
-    observed = next(iter(found.by_id.values()))
-    fields = (owner, *diff_fields(profile.flat_view(), observed.fields))
-    change = Change(
-        action="adopt",
-        key=profile.key,
-        profile_id=observed.id,
-        fingerprint=observed.fingerprint(),
-        fields=fields,
-    )
-    return change, None
-
-
-def _conflict(
-    key: str,
-    found: _Candidates,
-    claims: dict[str, list[str]],
-    owned: dict[str, OwnedProfile],
-    options: PlanOptions,
-) -> Conflict | None:
-    ids = tuple(sorted(found.by_id))
-    fields = tuple(sorted({f for fs in found.fields.values() for f in fs}))
-    if len(ids) > 1:
-        return Conflict(
-            keys=(key,),
-            fields=fields,
-            profile_ids=ids,
-            reason="matches more than one tenant profile",
+        return Change(
+            action="create", key=pair.profile.key, fields=(_owner(pair, options), *fields)
         )
-    rivals = tuple(sorted(set(claims.get(ids[0], [])) - {key}))
-    if rivals:
-        return Conflict(
-            keys=(key, *rivals),
-            fields=fields,
-            profile_ids=ids,
-            reason="one tenant profile is matched by several declared profiles",
-        )
-    holder = found.by_id[ids[0]].identifier(options.owner_handle)
-    if holder is not None:
-        return Conflict(
-            keys=(key, holder),
-            fields=fields,
-            profile_ids=ids,
-            reason=f"the matching profile is already managed as {holder!r}",
-        )
-    if not options.adopt:
-        return Conflict(
-            keys=(key,),
-            fields=fields,
-            profile_ids=ids,
-            reason="matches an unmanaged profile and adoption is off (--no-adopt)",
-        )
-    return None
-
-
-def _delete(owned: OwnedProfile) -> Change:
+    diffs = diff_fields(desired, pair.observed.fields)
+    if pair.adopt:
+        diffs = [_owner(pair, options), *diffs]
+    elif not diffs:
+        return None
     return Change(
-        action="delete",
-        key=owned.identifier,
-        profile_id=owned.profile.id,
-        fingerprint=owned.profile.fingerprint(),
+        action="adopt" if pair.adopt else "update",
+        key=pair.profile.key,
+        profile_id=pair.observed.id,
+        fingerprint=pair.observed.fingerprint(),
+        fields=tuple(diffs),
     )
+
+
+def _owner(pair: Pair, options: PlanOptions) -> FieldChange:
+    name = f"identities.{options.owner_handle}"
+    return FieldChange(field=name, path=name, before=None, after=pair.profile.key)
