@@ -81,11 +81,13 @@ def match_profiles(
     index: TenantIndex,
     adopt: bool,
     removed: frozenset[str] = frozenset(),
+    unselected: Iterable[DesiredProfile] = (),
 ) -> Matching:
     """Pair every present declared profile, or report why it cannot be paired.
 
     ``owned`` maps managed keys to their profiles; ``removed`` holds the ids the plan deletes or
-    purges (they free their values).
+    purges (they free their values). ``unselected`` are the declared profiles outside the plan's
+    selection: one of them claiming the same tenant profile is a conflict in every shard alike.
     """
     pairs: list[Pair] = []
     conflicts: list[Conflict] = []
@@ -104,6 +106,7 @@ def match_profiles(
             claims[profile_id].append((profile, fields))
         else:
             pairs.append(Pair(profile, None))
+    _add_unselected_claims(claims, index, owned, unselected)
     for profile_id, claimants in sorted(claims.items()):
         if len(claimants) > 1:
             conflicts.append(_contested(profile_id, claimants))
@@ -112,6 +115,27 @@ def match_profiles(
         else:
             pairs.append(Pair(claimants[0][0], index.profiles[profile_id], adopt=True))
     return _without_taken(Matching(pairs, conflicts), index, removed)
+
+
+def _add_unselected_claims(
+    claims: dict[str, list[tuple[DesiredProfile, list[str]]]],
+    index: TenantIndex,
+    owned: Mapping[str, ObservedProfile],
+    unselected: Iterable[DesiredProfile],
+) -> None:
+    """Declarations outside the selection that would claim the same profiles (no API calls)."""
+    by_value: dict[UniqueValue, DesiredProfile] = {}
+    for profile in unselected:
+        if not profile.is_tombstone and profile.key not in owned:
+            by_value.update((value, profile) for value in unique_values(profile.flat_view()))
+    if not by_value:
+        return
+    for profile_id, claimants in claims.items():
+        others: dict[str, tuple[DesiredProfile, list[str]]] = {}
+        for name, value in unique_values(index.profiles[profile_id].fields):
+            if (other := by_value.get((name, value))) is not None:
+                others.setdefault(other.key, (other, []))[1].append(name)
+        claimants.extend(others[key] for key in sorted(others))
 
 
 def _candidates(profile: DesiredProfile, index: TenantIndex) -> dict[str, list[str]]:

@@ -77,6 +77,7 @@ def assemble_plan(
         index=index,
         adopt=options.adopt,
         removed=frozenset(change.profile_id or "" for change in removals),
+        unselected=[profile for profile in declared.profiles if not selects(profile.key)],
     )
     paired = [change for pair in matching.pairs if (change := _change(pair, options)) is not None]
     managed = sum(1 for key in owned if selects(key))

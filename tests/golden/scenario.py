@@ -81,7 +81,12 @@ DECLARED = [
         "birth_day": 3,
         "tags": ["staff"],
     },
-    {"key": "priya-sharma", "first_name": "Priya", "last_name": "Sharma", "email": "priya@example.com"},
+    {
+        "key": "priya-sharma",
+        "first_name": "Priya",
+        "last_name": "Sharma",
+        "email": "priya@example.com",
+    },
     {
         "key": "jane-doe",
         "first_name": "Janet",
@@ -120,28 +125,31 @@ PII = [
 ]  # fmt: skip
 
 
-def declared_profiles() -> DeclaredProfiles:
+def declared_profiles(extra: list[dict[str, Any]] | None = None) -> DeclaredProfiles:
     profiles = sorted(
-        (DesiredProfile.model_validate(d, context={"phone_region": "AU"}) for d in DECLARED),
+        (
+            DesiredProfile.model_validate(d, context={"phone_region": "AU"})
+            for d in [*DECLARED, *(extra or [])]
+        ),
         key=lambda profile: profile.key,
     )
     return DeclaredProfiles(profiles=tuple(profiles), locations={}, digest="d" * 64)
 
 
-def scenario_plan(**overrides: Any) -> Plan:
+def scenario_plan(extra: list[dict[str, Any]] | None = None, **overrides: Any) -> Plan:
     """The scenario's plan (unsealed: the tenant's values are still there, as `plan` has them)."""
     observed = [ObservedProfile.from_api(data) for data in TENANT_PROFILES]
     owned = {key: p for p in observed if (key := p.identifier(OWNER)) is not None}
     index = TenantIndex(OWNER)
     index.add(observed)
-    options = PlanOptions(
-        tenant=TENANT,
-        owner_handle=OWNER,
-        phone_region="AU",
-        allow_delete=True,
-        allow_purge=True,
-        allow_conflicts=True,
-        threshold_floor=5,
-        **overrides,
-    )
-    return assemble_plan(declared_profiles(), owned, index, options, api_calls=7)
+    settings: dict[str, Any] = {
+        "tenant": TENANT,
+        "owner_handle": OWNER,
+        "phone_region": "AU",
+        "allow_delete": True,
+        "allow_purge": True,
+        "allow_conflicts": True,
+        "threshold_floor": 5,
+    }
+    options = PlanOptions.model_validate({**settings, **overrides})
+    return assemble_plan(declared_profiles(extra), owned, index, options, api_calls=7)

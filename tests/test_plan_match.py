@@ -1,0 +1,135 @@
+"""Matching and plan assembly on fixed tenants (no I/O): actions, conflicts, selectors, safety."""
+
+from __future__ import annotations
+
+from reconcile.plan import Plan, safety_reasons
+from reconcile.selectors import Selectors, shard_of
+from tests.golden.scenario import scenario_plan
+
+
+def _actions(plan: Plan) -> dict[str, str]:
+    return {change.key: change.action for change in plan.changes}
+
+
+def _conflicts(plan: Plan) -> dict[tuple[str, ...], str]:
+    return {conflict.keys: conflict.kind for conflict in plan.conflicts}
+
+
+def test_every_action_and_conflict_kind_of_the_scenario() -> None:
+    plan = scenario_plan()
+    assert _actions(plan) == {
+        "alex-nguyen": "create",
+        "priya-sharma": "adopt",
+        "jane-doe": "update",
+        "ann-swap": "update",
+        "ben-swap": "update",
+        "sam-old": "delete",
+        "erased-customer": "purge",
+    }
+    assert _conflicts(plan) == {
+        ("chris-lee",): "ambiguous",
+        ("kim-a", "kim-b"): "contested",
+        ("tom-baker",): "taken",
+    }
+    assert plan.unchanged == 1  # steady
+
+
+def test_two_managed_profiles_swapping_emails_is_not_a_conflict() -> None:
+    plan = scenario_plan()
+    assert not any("swap" in key for conflict in plan.conflicts for key in conflict.keys)
+
+
+def test_a_swap_whose_partner_is_skipped_becomes_a_conflict() -> None:
+    # ben-swap is left out, so ben@example.com stays on ben's profile: ann-swap cannot take it.
+    plan = scenario_plan(selectors=Selectors(exclude=("ben-swap",)))
+    taken = {c.keys: c.reason for c in plan.conflicts if c.kind == "taken"}
+    assert "ann-swap" not in _actions(plan)
+    assert taken[("ann-swap",)] == (
+        "email b***@example.com belongs to the profile managed as 'ben-swap', which keeps it"
+    )
+
+
+def test_no_adopt_turns_an_adoption_into_a_conflict() -> None:
+    plan = scenario_plan(adopt=False)
+    assert "priya-sharma" not in _actions(plan)
+    assert _conflicts(plan)[("priya-sharma",)] == "no-adopt"
+
+
+def test_conflicts_name_fields_and_mask_values_in_their_reason() -> None:
+    plan = scenario_plan()
+    taken = next(c for c in plan.conflicts if c.kind == "taken")
+    assert taken.fields == ("email",)
+    assert taken.reason == "email t***@example.com belongs to an unmanaged profile, which keeps it"
+    assert taken.profile_ids == ("00000000-0000-4000-8000-000000000006",)
+
+
+def test_an_adoption_adds_the_owner_identity_and_shows_field_changes() -> None:
+    adopt = next(c for c in scenario_plan().changes if c.action == "adopt")
+    assert [(f.path, f.before, f.after) for f in adopt.fields] == [
+        ("identities.reconcile", None, "priya-sharma"),
+        ("last_name", "Sharmah", "Sharma"),
+    ]
+
+
+def test_diffs_cover_only_declared_fields_per_key() -> None:
+    jane = next(c for c in scenario_plan().changes if c.key == "jane-doe")
+    paths = [f.path for f in jane.fields]
+    assert "mobile_phone" not in paths and "last_name" not in paths  # not declared: left alone
+    assert "attributes.comms.email_promo" in paths
+    assert "custom_attributes.loyalty.tier" in paths
+    tags = next(f for f in jane.fields if f.path == "tags")
+    assert (tags.before, tags.after) == (["vip"], ["staff", "vip"])
+
+
+def test_a_selection_only_deletes_within_itself() -> None:
+    outside = scenario_plan(selectors=Selectors(target=("jane-*", "alex-*")))
+    assert _actions(outside) == {"jane-doe": "update", "alex-nguyen": "create"}
+    assert outside.selectors.target == ("jane-*", "alex-*")
+    inside = scenario_plan(selectors=Selectors(target=("sam-*",)))
+    assert _actions(inside) == {"sam-old": "delete"}
+
+
+def test_shards_together_plan_every_key_exactly_once() -> None:
+    whole = scenario_plan()
+    parts = [scenario_plan(selectors=Selectors(shard=f"{i}/3")) for i in (1, 2, 3)]
+    planned = [c.key for part in parts for c in part.changes]
+    conflicted = {key for part in parts for c in part.conflicts for key in c.keys}
+    assert len(planned) == len(set(planned))
+    # A conflict between two declarations is seen by both their shards, never adopted by one.
+    assert {"kim-a", "kim-b", "chris-lee", "tom-baker"} <= conflicted
+    # A value moving between two profiles in different shards conflicts instead of racing.
+    split = len({shard_of("ann-swap", 3), shard_of("ben-swap", 3)}) == 2
+    expected = {c.key for c in whole.changes} - ({"ann-swap", "ben-swap"} if split else set())
+    assert set(planned) == expected
+
+
+def test_deletes_and_purges_are_withheld_without_their_flags() -> None:
+    plan = scenario_plan(allow_delete=False, allow_purge=False)
+    assert "sam-old" not in _actions(plan) and "erased-customer" not in _actions(plan)
+    assert [(w.key, w.action, w.reason) for w in plan.withheld] == [
+        ("erased-customer", "purge", "purged"),
+        ("sam-old", "delete", "undeclared"),
+    ]
+
+
+def test_a_delete_frees_its_values_but_a_withheld_one_keeps_them() -> None:
+    newcomer = [{"key": "sam-new", "email": "sam@example.com"}]
+    assert _actions(scenario_plan(newcomer))["sam-new"] == "create"
+    withheld = scenario_plan(newcomer, allow_delete=False)
+    assert _conflicts(withheld)[("sam-new",)] == "taken"
+
+
+def test_safety_marks_large_shares_of_managed_profiles_unsafe() -> None:
+    assert scenario_plan().unsafe == (
+        "too many updates: 3 of 7 managed profiles (42.9%) is over the 30% threshold",
+    )
+    assert scenario_plan(threshold_floor=10).unsafe == ()  # a small tenant is exempt
+    assert scenario_plan(threshold=0.5).unsafe == ()
+    assert safety_reasons(managed=10, updates=0, deletes=4, threshold=0.3, floor=10) == (
+        "too many deletes: 4 of 10 managed profiles (40.0%) is over the 30% threshold",
+    )
+    assert safety_reasons(managed=10, updates=3, deletes=3, threshold=0.3, floor=10) == ()
+
+
+def test_the_same_inputs_give_the_same_plan_bytes() -> None:
+    assert scenario_plan().sealed().dumps() == scenario_plan().sealed().dumps()
