@@ -2,7 +2,8 @@
 
 The validators take every message from :data:`RULES`, and ``docs/validation-rules.md`` is checked
 against this table by a test, so the documentation cannot drift from the code. ``example`` is a
-request body fragment that breaks the rule (``None`` where the rule needs stored data, e.g. unique).
+request body fragment that breaks the rule; for the ``unique`` rules it clashes with
+:data:`UNIQUE_FIXTURE`, a profile that must exist first.
 """
 
 from __future__ import annotations
@@ -17,8 +18,14 @@ class Rule:
     type: str
     rule: str
     message: str
-    example: dict[str, Any] | None = None
+    example: dict[str, Any]
 
+
+UNIQUE_FIXTURE: dict[str, Any] = {
+    "email": "taken@example.com",
+    "mobile_phone": "+61412000000",
+    "identities": [{"handle": "pos", "identifier": "taken"}],
+}
 
 _E164 = "must be a valid phone number in E.164 format, e.g. +61412345678."
 _STR = "may not be greater than 255 characters."
@@ -26,8 +33,14 @@ _STR = "may not be greater than 255 characters."
 RULES: tuple[Rule, ...] = (
     Rule("email", "string", "required", "The email field is required.", {"email": None}),
     Rule("email", "string", "email", "The email must be a valid email address.", {"email": "x@"}),
-    Rule("email", "string", "max:255", f"The email {_STR}", {"email": "a" * 250 + "@x.io"}),
-    Rule("email", "string", "unique", "The email has already been taken."),
+    Rule("email", "string", "max:255", f"The email {_STR}", {"email": "a" * 251 + "@x.io"}),
+    Rule(
+        "email",
+        "string",
+        "unique",
+        "The email has already been taken.",
+        {"email": "Taken@Example.com"},
+    ),
     Rule("first_name", "string", "string", "The first name must be a string.", {"first_name": 1}),
     Rule("first_name", "string", "max:255", f"The first name {_STR}", {"first_name": "a" * 256}),
     Rule("last_name", "string", "string", "The last name must be a string.", {"last_name": []}),
@@ -42,7 +55,13 @@ RULES: tuple[Rule, ...] = (
         f"The mobile phone {_E164}",
         {"mobile_phone": "0412345678"},
     ),
-    Rule("mobile_phone", "string", "unique", "The phone number exists"),
+    Rule(
+        "mobile_phone",
+        "string",
+        "unique",
+        "The phone number exists",
+        {"mobile_phone": "+61412000000"},
+    ),
     Rule(
         "secondary_phone",
         "string",
@@ -147,7 +166,13 @@ RULES: tuple[Rule, ...] = (
         "The identities.*.identifier field is required.",
         {"identities": [{"handle": "h"}]},
     ),
-    Rule("identities.*.identifier", "string", "unique", "The identity has already been taken."),
+    Rule(
+        "identities.*.identifier",
+        "string",
+        "unique",
+        "The identity has already been taken.",
+        {"identities": [{"handle": "pos", "identifier": "taken"}]},
+    ),
     Rule(
         "identities.*.is_active",
         "boolean",

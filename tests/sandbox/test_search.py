@@ -21,13 +21,15 @@ def index_of(people: dict[int, tuple[str, str, str, str | None]]) -> Index:
     return Index(sorted(postings), {t: frozenset(s) for t, s in postings.items()})
 
 
-PEOPLE = index_of({
-    1: ("Jane", "Smith", "jane.smith@example.com", "+61412345678"),
-    2: ("Jana", "Smyth", "jana@example.org", None),
-    3: ("Katherine", "Zoë", "kz@example.com", None),
-    4: ("Janet", "Jones", "jj@example.com", None),
-    5: ("Jon", "Bo", "jon@example.com", None),
-})  # fmt: skip
+PEOPLE = index_of(
+    {
+        1: ("Jane", "Smith", "jane.smith@example.com", "+61412345678"),
+        2: ("Jana", "Smyth", "jana@example.org", None),
+        3: ("Katherine", "Zoë", "kz@example.com", None),
+        4: ("Janet", "Jones", "jj@example.com", None),
+        5: ("Jon", "Bo", "jon@example.com", None),
+    }
+)
 
 
 @pytest.mark.parametrize(
