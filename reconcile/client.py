@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+from pydantic import BaseModel, ConfigDict
 
 from reconcile.errors import ApiError, TransportError
 from reconcile.model import Identity, JsonValue, ObservedProfile
@@ -180,6 +181,43 @@ class OmneoClient:
             raise _api_error(response, method, path)
         return None if response.status_code == 204 or not response.content else response.json()
 
+    # -- listing for export and teardown --------------------------------------------------
+
+    async def list_profiles_page(
+        self, filters: Mapping[str, str], *, number: int, size: int = PAGE_SIZE
+    ) -> ProfilePage:
+        """One page of ``GET /profiles``; ``filters`` holds ``filter[...]`` and ``search``.
+
+        Sorted by creation time, so pages stay stable while profiles are added at the end.
+        """
+        params = {
+            **filters,
+            "sort": "created_at",
+            "page[size]": str(size),
+            "page[number]": str(number),
+        }
+        body = await self._request("GET", "profiles", params=params)
+        return _page([ObservedProfile.from_api(item) for item in body["data"]], body, number)
+
+    async def list_handle_profiles_page(
+        self, handle: str, *, number: int, size: int = PAGE_SIZE
+    ) -> ProfilePage:
+        """One page of the profiles holding an identity of ``handle`` (``GET /identities``)."""
+        params = {
+            "filter[handle]": handle,
+            "include": "profile",
+            "page[size]": str(size),
+            "page[number]": str(number),
+        }
+        body = await self._request("GET", "identities", params=params)
+        profiles = [_owned(item).profile for item in body["data"] if item.get("profile")]
+        return _page(profiles, body, number)
+
+    async def list_custom_attributes(self, profile_id: str) -> list[CustomAttributeItem]:
+        """The typed custom attributes of one profile (a profile shows only their values)."""
+        body = await self._request("GET", f"profiles/{profile_id}/attributes/custom")
+        return [CustomAttributeItem.model_validate(item) for item in body["data"]]
+
 
 def _owned(item: dict[str, Any]) -> OwnedProfile:
     return OwnedProfile.model_validate(
@@ -200,3 +238,33 @@ def _api_error(response: httpx.Response, method: str, path: str) -> ApiError:
     message = str(body.get("message") or response.reason_phrase or "error")
     errors = body.get("errors") if isinstance(body.get("errors"), dict) else None
     return ApiError(message, status=response.status_code, method=method, path=path, errors=errors)
+
+
+class ProfilePage(BaseModel):
+    """One page of a paginated listing."""
+
+    model_config = ConfigDict(frozen=True)
+
+    profiles: tuple[ObservedProfile, ...]
+    number: int
+    last_page: int
+    total: int
+
+
+class CustomAttributeItem(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    namespace: str
+    handle: str
+    type: str
+    value: JsonValue = None
+
+
+def _page(profiles: list[ObservedProfile], body: dict[str, Any], number: int) -> ProfilePage:
+    meta = body.get("meta") or {}
+    return ProfilePage(
+        profiles=tuple(profiles),
+        number=number,
+        last_page=int(meta.get("last_page") or 1),
+        total=int(meta.get("total") or len(profiles)),
+    )

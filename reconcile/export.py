@@ -1,0 +1,309 @@
+"""Export what a tenant holds as ``profiles.d/`` declarations, so it can be adopted.
+
+Streams the selected profiles page by page, turns each into a declaration of its writable fields
+(only those holding a value), gives it a stable key and writes it (see :mod:`export_tree`). Every
+declaration is checked before it is written: loaded back as ``reconcile plan`` would load it, it
+must equal what the tenant holds, field for field. A field that would not (a value Omneo holds but
+a declaration cannot express) is left out and reported, so a plan over the export shows only
+adoptions: the owner identity being added, no field changes.
+
+>>> options = ExportOptions(out=Path("profiles.d"), tenant="local", owner_handle="reconcile")
+>>> result = await export_profiles(client, options, on_progress=print)   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from reconcile.client import OmneoClient, ProfilePage
+from reconcile.errors import ConfigError
+from reconcile.export_keys import KeyAllocator, KeyTemplate
+from reconcile.export_tree import ExistingTree, ExportRecord, Split, TreeWriter, WriteCounts
+from reconcile.model import (
+    COMMS_FIELDS,
+    SCALAR_FIELDS,
+    DesiredProfile,
+    JsonValue,
+    ObservedProfile,
+)
+
+Progress = Callable[[int, int], None]
+_FILTER_FIELD = re.compile(r"^[a-z][a-z0-9_.]*$")
+_MATCH_FIELDS = ("email", "mobile_phone")
+
+
+class Selection(BaseModel):
+    """Which profiles to export; all of them when empty."""
+
+    model_config = ConfigDict(frozen=True)
+
+    filters: tuple[tuple[str, str], ...] = ()
+    tags: tuple[str, ...] = ()
+    identity_handle: str | None = None
+    search: str | None = None
+
+    def query(self) -> dict[str, str]:
+        """``GET /profiles`` parameters; repeated values of one filter mean any of them."""
+        merged: dict[str, list[str]] = {}
+        for name, value in self.filters:
+            if not _FILTER_FIELD.match(name) or not value:
+                raise ConfigError(f"--filter {name}={value}: use FIELD=VALUE, e.g. last_name=Smith")
+            merged.setdefault(name, []).append(value)
+        for tag in self.tags:
+            merged.setdefault("tags.handle", []).append(tag)
+        params = {f"filter[{name}]": ",".join(values) for name, values in merged.items()}
+        if self.search:
+            params["search"] = self.search
+        if self.identity_handle and params:
+            raise ConfigError(
+                "--identity-handle cannot be combined with --filter, --tag or --search"
+            )
+        return params
+
+
+class ExportOptions(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    out: Path
+    scan_root: Path | None = None
+    tenant: str
+    owner_handle: str = "reconcile"
+    phone_region: str | None = None
+    selection: Selection = Selection()
+    split: Split = "profile"
+    key_template: str | None = None
+    page_size: int = 100
+
+
+class Unexportable(BaseModel):
+    """A profile, or one field of it, that export left out, and why (no personal data)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    profile_id: str
+    key: str
+    field: str
+    reason: str
+
+
+class ExportResult(BaseModel):
+    exported: int
+    written: WriteCounts
+    left_out: list[Unexportable]
+
+
+async def export_profiles(
+    client: OmneoClient, options: ExportOptions, *, on_progress: Progress | None = None
+) -> ExportResult:
+    template = KeyTemplate.parse(options.key_template) if options.key_template else None
+    query = options.selection.query()
+    tree = ExistingTree.scan(options.scan_root or options.out, phone_region=options.phone_region)
+    keys = KeyAllocator(template, taken=set(tree.entries))
+    left_out: list[Unexportable] = []
+    exported = 0
+    with tempfile.TemporaryDirectory(prefix="reconcile-export-") as spool:
+        writer = TreeWriter(
+            options.out, split=options.split, tenant=options.tenant, tree=tree, spool=Path(spool)
+        )
+        async for page in _pages(client, options, query):
+            types = await _custom_types(client, page)
+            for observed in page.profiles:
+                record = _record(observed, options, keys, tree, types.get(observed.id), left_out)
+                if record is not None:
+                    writer.add(record)
+                    exported += 1
+            if on_progress:
+                on_progress(min(page.number * options.page_size, page.total), page.total)
+        written = writer.finish()
+    return ExportResult(exported=exported, written=written, left_out=left_out)
+
+
+async def _pages(
+    client: OmneoClient, options: ExportOptions, query: dict[str, str]
+) -> AsyncIterator[ProfilePage]:
+    number, last = 1, 1
+    while number <= last:
+        if options.selection.identity_handle:
+            page = await client.list_handle_profiles_page(
+                options.selection.identity_handle, number=number, size=options.page_size
+            )
+        else:
+            page = await client.list_profiles_page(query, number=number, size=options.page_size)
+        yield page
+        number, last = number + 1, page.last_page
+
+
+async def _custom_types(client: OmneoClient, page: ProfilePage) -> dict[str, dict[str, str]]:
+    """Declared types of custom attributes whose value alone does not say (1 or [..])."""
+    types: dict[str, dict[str, str]] = {}
+    for observed in page.profiles:
+        values = [v for k, v in observed.fields.items() if k.startswith("custom_attributes.")]
+        if any(isinstance(v, int | list) and not isinstance(v, bool) for v in values):
+            items = await client.list_custom_attributes(observed.id)
+            types[observed.id] = {f"{i.namespace}.{i.handle}": i.type for i in items}
+    return types
+
+
+def _record(
+    observed: ObservedProfile,
+    options: ExportOptions,
+    keys: KeyAllocator,
+    tree: ExistingTree,
+    types: dict[str, str] | None,
+    left_out: list[Unexportable],
+) -> ExportRecord | None:
+    owned = observed.identifier(options.owner_handle)
+    matched = tree.match(observed)
+    if owned is not None and keys.claim(owned):
+        key = owned
+    elif owned is None and matched is not None and keys.claim(matched):
+        key = matched
+    else:
+        key = keys.derive(observed)
+    declaration = declaration_of(observed, owner_handle=options.owner_handle, types=types or {})
+    problems = check_declaration(key, declaration, observed, options.phone_region)
+    left_out += [Unexportable(profile_id=observed.id, key=key, **p) for p in problems]
+    if any(p["field"] == "*" for p in problems):
+        return None
+    return ExportRecord(
+        key=key, profile_id=observed.id, declaration=declaration, observed=observed.fields
+    )
+
+
+def declaration_of(
+    observed: ObservedProfile, *, owner_handle: str, types: dict[str, str]
+) -> dict[str, JsonValue]:
+    """The writable fields of a tenant profile that hold a value, as a declaration."""
+    fields = observed.fields
+    out: dict[str, JsonValue] = {
+        name: fields[name] for name in SCALAR_FIELDS if fields.get(name) not in (None, "")
+    }
+    if fields.get("tags"):
+        out["tags"] = list(fields["tags"])
+    identities = {
+        name.removeprefix("identities."): value
+        for name, value in fields.items()
+        if name.startswith("identities.") and name != f"identities.{owner_handle}"
+    }
+    if identities:
+        out["identities"] = dict(sorted(identities.items()))
+    comms = {f: fields.get(f"attributes.comms.{f}") for f in COMMS_FIELDS}
+    comms = {flag: value for flag, value in comms.items() if value is not None}
+    if comms:
+        out["attributes"] = {"comms": comms}
+    custom = _custom_attributes(fields, types)
+    if custom:
+        out["custom_attributes"] = custom
+    if fields.get("addresses"):
+        out["addresses"] = list(fields["addresses"])
+    return out
+
+
+def _custom_attributes(
+    fields: dict[str, JsonValue], types: dict[str, str]
+) -> dict[str, dict[str, JsonValue]]:
+    custom: dict[str, dict[str, JsonValue]] = {}
+    for name, value in sorted(fields.items()):
+        if not name.startswith("custom_attributes.") or value is None:
+            continue
+        path = name.removeprefix("custom_attributes.")
+        namespace, handle = path.split(".", 1)
+        kind = types.get(path) or _inferred_type(value)
+        explicit = kind == "json" or kind != _inferred_type(value)
+        custom.setdefault(namespace, {})[handle] = (
+            {"type": kind, "value": value} if explicit else value
+        )
+    return custom
+
+
+def check_declaration(
+    key: str,
+    declaration: dict[str, JsonValue],
+    observed: ObservedProfile,
+    region: str | None,
+) -> list[dict[str, str]]:
+    """Drop what would not load back equal to the tenant; return what was dropped and why.
+
+    ``field == "*"`` means the whole profile cannot be exported.
+    """
+    problems: list[dict[str, str]] = []
+    for _ in range(4):
+        try:
+            profile = DesiredProfile.model_validate(
+                {"key": key, **declaration}, context={"phone_region": region}
+            )
+        except ValidationError as exc:
+            paths = {_error_path(e["loc"]) for e in exc.errors()}
+            if "key" in paths:
+                return [{"field": "*", "reason": f"key {key!r} is not a valid key"}]
+            for path in sorted(paths):
+                _drop(declaration, path)
+                problems.append({"field": path, "reason": "Omneo's value does not validate"})
+            continue
+        view = profile.flat_view()
+        moved = sorted(p for p, v in view.items() if observed.fields.get(p) != v)
+        if not moved:
+            break
+        for path in moved:
+            _drop(declaration, path)
+            problems.append({"field": path, "reason": "would not load back as the same value"})
+    if not any(p in declaration for p in (*_MATCH_FIELDS, "identities")):
+        reason = "no email, mobile or identity to match it by: add an identity to adopt it"
+        return [*problems, {"field": "*", "reason": reason}]
+    return problems
+
+
+def _error_path(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc]
+    if parts[0] == "identities" and len(parts) > 1:
+        return ".".join(parts[:2])
+    if parts[0] == "custom_attributes" and len(parts) > 2:
+        return ".".join(parts[:3])
+    return parts[0]
+
+
+def _drop(declaration: dict[str, Any], path: str) -> None:
+    if path in declaration or "." not in path:
+        declaration.pop(path, None)
+        return
+    head, rest = path.split(".", 1)
+    if head == "attributes":
+        head, rest = "attributes", rest.removeprefix("comms.")
+        container = declaration.get("attributes", {}).get("comms", {})
+    elif head == "custom_attributes":
+        namespace, rest = rest.split(".", 1)
+        container = declaration.get(head, {}).get(namespace, {})
+    else:
+        container = declaration.get(head, {})
+    container.pop(rest, None)
+    _prune(declaration)
+
+
+def _prune(declaration: dict[str, Any]) -> None:
+    for namespace, handles in list(declaration.get("custom_attributes", {}).items()):
+        if not handles:
+            del declaration["custom_attributes"][namespace]
+    for name in ("identities", "custom_attributes"):
+        if name in declaration and not declaration[name]:
+            del declaration[name]
+    if "attributes" in declaration and not declaration["attributes"].get("comms"):
+        del declaration["attributes"]
+
+
+def _inferred_type(value: JsonValue) -> str:
+    """The type a bare value in a declaration is read as (see ``model.CustomAttribute``)."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, list):
+        return "array"
+    return "json" if isinstance(value, dict) else "string"
