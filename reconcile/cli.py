@@ -20,12 +20,15 @@ import typer
 from reconcile.apply import ApplyResult, apply_plan, verify_plan
 from reconcile.client import OmneoClient
 from reconcile.errors import ApplyError, ConflictError, PlanError, ReconcileError
+from reconcile.export import ExportOptions, ExportResult, Selection, export_profiles
+from reconcile.guards import Override, check_creates, check_teardown
 from reconcile.loader import DeclaredProfiles, load_profiles
 from reconcile.plan import Plan
 from reconcile.planner import PlanOptions, build_plan
 from reconcile.render import FORMATS, Format, render
 from reconcile.selectors import Selectors, parse_shard
 from reconcile.settings import Settings, Target, load_settings, resolve_target
+from reconcile.teardown import TeardownOptions, apply_teardown, teardown_plan
 
 app = typer.Typer(
     help="GitOps for Omneo customer profiles: declare them in profiles.d/, plan, apply.",
@@ -120,6 +123,8 @@ def plan(
         bool, typer.Option("--detailed-exitcode", help="Exit 2 when there are changes.")
     ] = False,
     show_pii: ShowPii = False,
+    force: ForceOption = False,
+    reason: ReasonOption = None,
 ) -> None:
     """Compare profiles.d/ with the tenant, show the changes, and save the plan.
 
@@ -142,6 +147,7 @@ def plan(
             allow_conflicts=allow_conflicts,
         )
     )
+    _guard_creates(resolved, made, force, reason)
     path = out or settings.path(settings.plans_dir) / _default_plan_name(resolved)
     sealed = made.sealed()
     sealed.save(path)
@@ -199,12 +205,14 @@ def apply(
     allow_purge: AllowPurge = False,
     force: Annotated[bool, typer.Option("--force", help="Apply a plan marked unsafe.")] = False,
     show_pii: ShowPii = False,
+    reason: ReasonOption = None,
 ) -> None:
     """Carry out a saved plan, or plan now and apply after confirmation."""
     settings = _settings(ctx)
     target = resolve_target(settings, tenant, os.environ)
     if plan_file is not None:
         reviewed = Plan.load(plan_file)
+        _guard_creates(target, reviewed, force, reason)
     else:
         reviewed = asyncio.run(_make_plan(settings, target, allow_delete, allow_purge))
         typer.echo(render(reviewed, "text", show_pii=show_pii), nl=False)
@@ -214,6 +222,7 @@ def apply(
             )
         if not reviewed.has_changes:
             return
+        _guard_creates(target, reviewed, force, reason)
         _confirm(auto_approve)
     if reviewed.tenant != target.url:
         raise PlanError(f"the plan was made for {reviewed.tenant}, not {target.url}")
@@ -326,6 +335,211 @@ async def _apply(
             plan, declared, client, allow_delete=allow_delete, allow_purge=allow_purge, force=force
         )
         return await apply_plan(plan, declared, client, observed)
+
+
+# -- export and teardown ------------------------------------------------------------------------
+
+ForceOption = Annotated[
+    bool, typer.Option("--force", help="Pass a production-tenant guard (needs --reason).")
+]
+ReasonOption = Annotated[
+    str | None, typer.Option("--reason", help="Why a production guard is overridden.")
+]
+
+
+@app.command("export")
+@_reported
+def export_command(
+    ctx: typer.Context,
+    tenant: TenantOption = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder to export into (default profiles.d/).")
+    ] = None,
+    filters: Annotated[
+        list[str] | None, typer.Option("--filter", help="FIELD=VALUE, e.g. last_name=Smith.")
+    ] = None,
+    tags: Annotated[list[str] | None, typer.Option("--tag", help="Profiles with this tag.")] = None,
+    identity_handle: Annotated[
+        str | None, typer.Option("--identity-handle", help="Profiles with an identity of HANDLE.")
+    ] = None,
+    search: Annotated[
+        str | None, typer.Option("--search", help="Omneo's fuzzy search (selection only).")
+    ] = None,
+    split: Annotated[
+        str, typer.Option("--split", help="One file per: profile, tag, letter, or none.")
+    ] = "profile",
+    key_template: Annotated[
+        str | None, typer.Option("--key-template", help="e.g. '{first_name}-{last_name}'.")
+    ] = None,
+    key_identity: Annotated[
+        str | None, typer.Option("--key-identity", help="Key from this identity's identifier.")
+    ] = None,
+    page_size: Annotated[int, typer.Option("--page-size", min=1, max=500)] = 100,
+) -> None:
+    """Write the tenant's profiles as profiles.d/ files, ready to adopt with plan and apply.
+
+    Example: reconcile export --tag vip --split tag && reconcile plan
+    """
+    settings = _settings(ctx)
+    target = resolve_target(settings, tenant, os.environ)
+    profiles_dir = settings.path(settings.profiles_dir)
+    folder = out or profiles_dir
+    inside = folder.resolve().is_relative_to(profiles_dir.resolve())
+    if key_identity and key_template:
+        raise typer.BadParameter("give --key-template or --key-identity, not both")
+    if split not in ("profile", "tag", "letter", "none"):
+        raise typer.BadParameter(f"unknown --split {split!r}; use profile, tag, letter or none")
+    options = ExportOptions(
+        out=folder,
+        scan_root=profiles_dir if inside else folder,
+        tenant=target.name,
+        owner_handle=settings.owner_handle,
+        phone_region=settings.phone_region,
+        selection=Selection(
+            filters=tuple(_pair(f) for f in filters or []),
+            tags=tuple(tags or []),
+            identity_handle=identity_handle,
+            search=search,
+        ),
+        split=split,
+        key_template=f"{{identity:{key_identity}}}" if key_identity else key_template,
+        page_size=page_size,
+    )
+    with _Progress("Exporting") as progress:
+        result = asyncio.run(_export(target, options, progress.update))
+    _report_export(result, folder)
+
+
+def _pair(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep:
+        raise typer.BadParameter(f"--filter {text!r}: use FIELD=VALUE")
+    return name.strip(), value.strip()
+
+
+class _Progress:
+    """A progress bar on stderr, sized once the first page says how many profiles there are."""
+
+    def __init__(self, label: str) -> None:
+        self._label = label
+        self._bar: Any = None
+        self._done = 0
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(*exc)
+
+    def update(self, done: int, total: int) -> None:
+        if self._bar is None:
+            self._bar = typer.progressbar(length=total, label=self._label, file=sys.stderr)
+            self._bar.__enter__()
+        self._bar.update(done - self._done)
+        self._done = done
+
+
+async def _export(
+    target: Target, options: ExportOptions, on_progress: Callable[[int, int], None]
+) -> ExportResult:
+    async with OmneoClient.open(target) as client:
+        return await export_profiles(client, options, on_progress=on_progress)
+
+
+def _report_export(result: ExportResult, folder: Path) -> None:
+    written = result.written
+    typer.echo(
+        f"Exported {result.exported} profiles into {folder}: "
+        f"{written.profiles_new} new, {written.profiles_updated} updated, "
+        f"{written.profiles_unchanged} unchanged ({written.files_created} files created, "
+        f"{written.files_updated} updated)",
+        err=True,
+    )
+    if written.left_to_templates:
+        count = len(written.left_to_templates)
+        typer.echo(f"{count} profiles are declared by templates: left alone", err=True)
+    for note in [*written.skipped, *(f"{u.key}: {u.field}: {u.reason}" for u in result.left_out)]:
+        typer.echo(f"left out: {note}", err=True)
+    typer.echo("Next: reconcile plan  (expect only adoptions)", err=True)
+
+
+@app.command()
+@_reported
+def teardown(
+    ctx: typer.Context,
+    tenant: TenantOption = None,
+    purge: Annotated[bool, typer.Option("--purge", help="Purge instead of delete.")] = False,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Save the plan here; apply it later.")
+    ] = None,
+    auto_approve: Annotated[
+        bool, typer.Option("--auto-approve", help="Apply without asking (for scripts).")
+    ] = False,
+    force: ForceOption = False,
+    reason: ReasonOption = None,
+    show_pii: ShowPii = False,
+) -> None:
+    """Delete (or purge) every profile this project manages on a test tenant.
+
+    Unmanaged profiles are never touched. Example: reconcile teardown -o plans/teardown.json
+    """
+    settings = _settings(ctx)
+    target = resolve_target(settings, tenant, os.environ)
+    note = check_teardown(target, override=Override(force=force, reason=reason))
+    if note:
+        typer.echo(note, err=True)
+    made = asyncio.run(_teardown_plan(settings, target, purge=purge, saving=out is not None))
+    typer.echo(render(made, "text", show_pii=show_pii), nl=False)
+    if not made.has_changes:
+        return
+    if out is not None:
+        made.save(out)
+        flag = "--allow-purge" if purge else "--allow-delete"
+        typer.echo(f"Saved plan to {out}; apply it with: reconcile apply {out} {flag}", err=True)
+        return
+    _confirm(auto_approve)
+    result = asyncio.run(_teardown_apply(target, made))
+    for failure in result.failed:
+        typer.echo(f"failed: {failure.action} {failure.key}: {failure.error}", err=True)
+    typer.echo(f"Teardown complete: {result.summary()}", err=True)
+    if result.failed:
+        raise ApplyError(f"{len(result.failed)} changes failed")
+
+
+async def _teardown_plan(settings: Settings, target: Target, *, purge: bool, saving: bool) -> Plan:
+    options = TeardownOptions(
+        tenant=target.url,
+        owner_handle=settings.owner_handle,
+        phone_region=settings.phone_region,
+        purge=purge,
+        inputs_digest=_tree_digest(settings, required=saving),
+    )
+    async with OmneoClient.open(target) as client:
+        return await teardown_plan(client, options)
+
+
+def _tree_digest(settings: Settings, *, required: bool) -> str:
+    """The digest ``apply PLAN`` checks; a saved plan needs a profiles.d/ that loads."""
+    try:
+        return _declared(settings).digest
+    except ReconcileError:
+        if required:
+            raise
+        return ""
+
+
+async def _teardown_apply(target: Target, made: Plan) -> ApplyResult:
+    async with OmneoClient.open(target) as client:
+        return await apply_teardown(made, client)
+
+
+def _guard_creates(target: Target, made: Plan, force: bool, reason: str | None) -> None:
+    """A production tenant refuses a plan creating more than its max_creates (bulk seeding)."""
+    override = Override(force=force, reason=reason)
+    note = check_creates(target, creates=made.count("create"), override=override)
+    if note:
+        typer.echo(note, err=True)
 
 
 def run() -> None:

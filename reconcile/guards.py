@@ -36,7 +36,8 @@ def check_creates(target: Target, *, creates: int, override: Override) -> str | 
     """Refuse a plan creating more than ``max_creates`` on production; the override note if used."""
     if target.kind != "production" or creates <= target.max_creates:
         return None
-    what = f"this plan creates {creates} profiles, more than its max_creates of {target.max_creates}"
+    limit = target.max_creates
+    what = f"this plan creates {creates} profiles, more than its max_creates of {limit}"
     return _refuse_or_note(target, what, override)
 
 
@@ -52,6 +53,6 @@ def _refuse_or_note(target: Target, what: str, override: Override) -> str:
     if not override.given:
         missing = "--reason" if override.force else "--force --reason"
         raise UnsafePlanError(
-            f"{head}; refused. Use a test tenant, or pass {missing} \"why\" if this is intended"
+            f'{head}; refused. Use a test tenant, or pass {missing} "why" if this is intended'
         )
     return f"{head}; allowed by --force: {(override.reason or '').strip()}"
