@@ -43,6 +43,15 @@ def synthetic_profile(n: int) -> dict[str, Any]:
     return body
 
 
+def synthetic_declaration(n: int) -> dict[str, Any]:
+    """The same profile as profiles.d/ declares it (identities as a handle → identifier map)."""
+    body = synthetic_profile(n)
+    identities = body.pop("identities", [])
+    if identities:
+        body["identities"] = {i["handle"]: i["identifier"] for i in identities}
+    return body
+
+
 def _mobile(n: int) -> str:
     region, prefix = list(MOBILES.items())[n % len(MOBILES)]
     width = 15 - len(prefix) if region != "AU" else 6
