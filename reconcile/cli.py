@@ -151,7 +151,8 @@ def plan(
     path = out or settings.path(settings.plans_dir) / _default_plan_name(resolved)
     sealed = made.sealed()
     sealed.save(path)
-    shown = made.model_copy(update={"checksum": sealed.checksum})
+    # Masked reports come from the saved form, so `plan` and `show` print the same bytes.
+    shown = made.model_copy(update={"checksum": sealed.checksum}) if show_pii else sealed
     typer.echo(_rendered(shown, report_format, show_pii), nl=False)
     if made.has_changes or made.conflicts:
         typer.echo(f"Saved plan to {path}; apply it with: reconcile apply {path}", err=True)

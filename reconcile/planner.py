@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from fnmatch import fnmatchcase
 
 from pydantic import BaseModel, ConfigDict
 
 from reconcile.client import OmneoClient
 from reconcile.diff import FieldChange, diff_fields
+from reconcile.errors import ConfigError
 from reconcile.loader import DeclaredProfiles
 from reconcile.match import Pair, TenantIndex, UniqueValue, match_profiles, unique_values
 from reconcile.model import DesiredProfile, ObservedProfile
@@ -51,6 +53,7 @@ async def build_plan(declared: DeclaredProfiles, client: OmneoClient, options: P
     The returned plan still holds the tenant's values; ``Plan.sealed()`` masks them for saving.
     """
     owned = await _owned_profiles(client, options.owner_handle)
+    _check_targets(options.selectors, [*(p.key for p in declared.profiles), *owned])
     index = TenantIndex(options.owner_handle)
     index.add(owned.values())
     selected = [p for p in declared.profiles if options.selectors.selects(p.key)]
@@ -110,6 +113,13 @@ def assemble_plan(
     return plan.ordered()
 
 
+def _check_targets(selectors: Selectors, keys: list[str]) -> None:
+    """A ``--target`` that selects nothing is a typo, not an empty plan."""
+    for pattern in selectors.target:
+        if not any(fnmatchcase(key, pattern) for key in keys):
+            raise ConfigError(f"--target {pattern!r} matches no declared or managed profile key")
+
+
 async def _owned_profiles(client: OmneoClient, owner_handle: str) -> dict[str, ObservedProfile]:
     listing = await client.list_identities(owner_handle)
     return {
@@ -153,11 +163,12 @@ def _removals(
     declared: DeclaredProfiles, owned: Mapping[str, ObservedProfile], options: PlanOptions
 ) -> tuple[list[Change], list[Withheld]]:
     """Deletes and purges within the selection; those not enabled by a flag are withheld."""
-    states = {profile.key: profile.state for profile in declared.profiles}
+    declared_by_key = declared.by_key()
     changes: list[Change] = []
     withheld: list[Withheld] = []
     for key, observed in sorted(owned.items()):
-        state = states.get(key, "undeclared")
+        profile = declared_by_key.get(key)
+        state = profile.state if profile is not None else "undeclared"
         if state == "present" or not options.selectors.selects(key):
             continue
         action = "purge" if state == "purged" else "delete"
@@ -169,11 +180,20 @@ def _removals(
                     key=key,
                     profile_id=observed.id,
                     fingerprint=observed.fingerprint(),
+                    fields=_erasure(profile),
                 )
             )
         else:
             withheld.append(Withheld(action=action, key=key, reason=state))
     return changes, withheld
+
+
+def _erasure(profile: DesiredProfile | None) -> tuple[FieldChange, ...]:
+    """A purge shows the erasure request it carries out, so a reviewer can check it."""
+    if profile is None or profile.erasure is None:
+        return ()
+    reference = profile.erasure.reference
+    return (FieldChange(field="erasure", path="erasure.reference", before=None, after=reference),)
 
 
 def _change(pair: Pair, options: PlanOptions) -> Change | None:

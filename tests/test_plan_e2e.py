@@ -349,3 +349,29 @@ def test_a_plan_that_updates_too_many_profiles_is_unsafe(tenant: Tenant) -> None
     assert report["unsafe"]
     refused = tenant.cli("apply", str(tenant.project.plans / "p.json"))
     assert refused.exit_code == 1 and "--force" in refused.stderr
+
+
+def test_a_target_that_selects_nothing_is_an_error_not_an_empty_plan(tenant: Tenant) -> None:
+    tenant.project.write("uma.yaml", "email: uma@example.com\n")
+    result = tenant.cli("plan", "--target", "umma")
+    assert result.exit_code == 1
+    assert "--target 'umma' matches no declared or managed profile key" in result.stderr
+
+
+def test_plan_and_show_print_the_same_report(tenant: Tenant) -> None:
+    tenant.project.write("vic.yaml", "first_name: Vic\nemail: vic@example.com\n")
+    tenant.apply()
+    tenant.project.write("vic.yaml", "first_name: Victor\nemail: vic@example.com\n")
+    for fmt in ("json", "markdown"):
+        planned = tenant.cli("plan", "-o", str(tenant.project.plans / "p.json"), "-f", fmt)
+        shown = tenant.cli("show", str(tenant.project.plans / "p.json"), "-f", fmt)
+        assert planned.stdout == shown.stdout
+
+
+def test_a_purge_shows_the_erasure_request_it_carries_out(tenant: Tenant) -> None:
+    tenant.project.write("wes.yaml", "email: wes@example.com\n")
+    tenant.apply()
+    tenant.project.write("wes.yaml", "state: purged\nerasure: {reference: DSR-2026-0042}\n")
+    result = tenant.cli("plan", "--allow-purge")
+    assert "! purge wes" in result.stdout
+    assert "erasure.reference: (none) → DSR-2026-0042" in result.stdout
