@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -22,6 +22,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationInfo,
+    create_model,
     field_validator,
     model_validator,
 )
@@ -107,6 +108,11 @@ PII_PREFIXES = (
 )
 
 Key = Annotated[str, Field(pattern=KEY_PATTERN, max_length=200)]
+Text = Annotated[str, Field(max_length=255)] | None
+IdentityHandle = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]+$", max_length=100)]
+# Fields a tombstone may not carry: everything but key, state and erasure.
+IDENTIFYING_FIELDS = (*SCALAR_FIELDS, "tags", "identities", "attributes", "custom_attributes",
+                      "addresses")  # fmt: skip
 
 
 def is_pii(path: str) -> bool:
@@ -118,6 +124,11 @@ def _region(info: ValidationInfo) -> str | None:
     context = info.context or {}
     region = context.get("phone_region")
     return str(region) if region else None
+
+
+def _trusted(info: ValidationInfo) -> bool:
+    # Values read back from the loader's cache were normalised when first validated.
+    return bool((info.context or {}).get("trusted"))
 
 
 class _Strict(BaseModel):
@@ -189,15 +200,31 @@ class Address(_Strict):
     external_id: str | None = None
 
 
-class Attributes(_Strict):
-    comms: dict[str, bool | str | None] = Field(default_factory=dict)
+def _comms_fields() -> dict[str, Any]:
+    fields: dict[str, Any] = {name: (bool | None, None) for name in COMMS_FLAGS}
+    verification = Literal["sent", "not_sent", "verified"] | None
+    fields.update({name: (verification, None) for name in COMMS_VERIFICATIONS})
+    fields.update({name: (str | None, None) for name in COMMS_OTHER})
+    return fields
 
-    @field_validator("comms")
+
+# One field per flag (built from the tables above) so that a misspelt or mistyped flag is reported
+# at its own path, and the JSON schema lists every flag for editor completion.
+Comms = create_model("Comms", __base__=_Strict, **_comms_fields())
+
+
+class Attributes(_Strict):
+    comms: Comms = Field(default_factory=Comms)
+
+    @field_validator("comms", mode="before")
     @classmethod
-    def _known_comms(cls, value: dict[str, Any]) -> dict[str, Any]:
-        unknown = sorted(set(value) - set(COMMS_FIELDS))
-        if unknown:
-            raise ValueError(f"unknown comms flag {unknown[0]!r}")
+    def _terms_timestamp(cls, value: Any) -> Any:
+        # YAML reads an unquoted date as a date; Omneo stores the text.
+        if isinstance(value, dict) and isinstance(value.get("terms_accepted_at"), date):
+            return {
+                **value,
+                "terms_accepted_at": normalize.normalize_timestamp(value["terms_accepted_at"]),
+            }
         return value
 
 
@@ -208,43 +235,72 @@ class DesiredProfile(_Strict):
     state: Literal["present", "absent", "purged"] = "present"
     erasure: Erasure | None = None
 
-    title: str | None = None
-    first_name: str | None = None
-    last_name: str | None = None
-    email: str | None = None
+    title: Text = None
+    first_name: Text = None
+    last_name: Text = None
+    email: Text = None
     mobile_phone: str | None = None
     secondary_phone: str | None = None
-    birth_day: int | None = Field(default=None, ge=1, le=31)
+    # Month and year come before the day so that the day's validator can check for a real date.
     birth_month: int | None = Field(default=None, ge=1, le=12)
     birth_year: int | None = Field(default=None, ge=1000, le=9999)
+    birth_day: int | None = Field(default=None, ge=1, le=31)
     gender: Literal["male", "female", "withheld", "other"] | None = None
-    company: str | None = None
-    occupation: str | None = None
+    company: Text = None
+    occupation: Text = None
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
     joined_at: str | None = None
-    avatar_url: str | None = None
+    avatar_url: str | None = Field(default=None, pattern=r"^https?://[^\s/$.?#][^\s]*$")
     joined_location_id: int | None = None
     preferred_location_id: int | None = None
-    tags: list[str] | None = None
-    identities: dict[str, str] | None = None
+    tags: list[Annotated[str, Field(min_length=1, max_length=255)]] | None = None
+    identities: dict[IdentityHandle, Annotated[str, Field(min_length=1)]] | None = None
     attributes: Attributes | None = None
     custom_attributes: dict[str, dict[str, CustomAttribute]] | None = None
     addresses: list[Address] | None = None
 
+    @field_validator(*IDENTIFYING_FIELDS)
+    @classmethod
+    def _not_on_tombstone(cls, value: Any, info: ValidationInfo) -> Any:
+        # A tombstone must not need personal data to be reviewed or kept in git.
+        state = info.data.get("state")
+        if state in ("absent", "purged"):
+            raise ValueError(f"a tombstone (state: {state}) holds only key, state and erasure")
+        return value
+
+    @field_validator("erasure")
+    @classmethod
+    def _erasure_needs_purge(cls, value: Erasure | None, info: ValidationInfo) -> Erasure | None:
+        if value is not None and info.data.get("state") != "purged":
+            raise ValueError("erasure is only allowed with state: purged")
+        return value
+
     @field_validator("email")
     @classmethod
-    def _email(cls, value: str | None) -> str | None:
-        return None if value is None else normalize.normalize_email(value)
+    def _email(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None or _trusted(info):
+            return value
+        return normalize.normalize_email(value)
 
     @field_validator("mobile_phone", "secondary_phone")
     @classmethod
     def _phone(cls, value: str | None, info: ValidationInfo) -> str | None:
-        return None if value is None else normalize.normalize_phone(value, region=_region(info))
+        if value is None or _trusted(info):
+            return value
+        return normalize.normalize_phone(value, region=_region(info))
 
     @field_validator("first_name", "last_name", "title", "company", "occupation")
     @classmethod
     def _trim(cls, value: str | None) -> str | None:
         return None if value is None else normalize.normalize_name(value)
+
+    @field_validator("birth_day")
+    @classmethod
+    def _real_date(cls, value: int | None, info: ValidationInfo) -> int | None:
+        month, year = info.data.get("birth_month"), info.data.get("birth_year")
+        if value is not None and month is not None:
+            normalize.check_birth_date(value, month, year)
+        return value
 
     @field_validator("joined_at", mode="before")
     @classmethod
@@ -256,22 +312,10 @@ class DesiredProfile(_Strict):
     def _tags(cls, value: list[str] | None) -> list[str] | None:
         return None if value is None else sorted({normalize.normalize_tag(tag) for tag in value})
 
-    @field_validator("identities")
-    @classmethod
-    def _identities(cls, value: dict[str, str] | None) -> dict[str, str] | None:
-        for handle, identifier in (value or {}).items():
-            if not re.match(r"^[A-Za-z0-9_.:-]+$", handle):
-                raise ValueError(f"identity handle {handle!r} may hold only letters, digits, _.:-")
-            if not identifier.strip():
-                raise ValueError(f"identity {handle!r} needs a non-empty identifier")
-        return value
-
     @model_validator(mode="after")
     def _tombstone_rules(self) -> DesiredProfile:
         if self.state == "purged" and self.erasure is None:
             raise ValueError("state: purged needs erasure: {reference: ...} naming the request")
-        if self.state != "purged" and self.erasure is not None:
-            raise ValueError("erasure is only allowed with state: purged")
         return self
 
     @property
@@ -287,7 +331,9 @@ class DesiredProfile(_Strict):
         for handle, identifier in sorted((self.identities or {}).items()):
             view[f"identities.{handle}"] = identifier
         if self.attributes is not None:
-            for flag, flag_value in sorted(self.attributes.comms.items()):
+            for flag, flag_value in sorted(
+                self.attributes.comms.model_dump(exclude_unset=True).items()
+            ):
                 view[f"attributes.comms.{flag}"] = flag_value
         for namespace, handles in sorted((self.custom_attributes or {}).items()):
             for handle, attribute in sorted(handles.items()):

@@ -13,6 +13,7 @@ so what a declaration means and what the tenant stores cannot drift apart.
 
 from __future__ import annotations
 
+import calendar
 import re
 from datetime import date, datetime
 
@@ -99,3 +100,15 @@ def normalize_timestamp(value: str | date | datetime) -> str:
         return datetime.fromisoformat(value.strip()).replace(tzinfo=None).strftime(TIMESTAMP_FORMAT)
     except ValueError:
         raise InvalidValue("is not a date-time (use YYYY-MM-DD HH:MM:SS)") from None
+
+
+def check_birth_date(day: int, month: int, year: int | None) -> None:
+    """Day and month (and the year, when given) must form a real date: 31 February is not one.
+
+    Without a year, 29 February is allowed (it exists in leap years).
+    """
+    last_day = calendar.monthrange(year if year is not None else 2000, month)[1]
+    if day > last_day:
+        raise InvalidValue(
+            f"day {day} does not exist in month {month}" + (f" of {year}" if year else "")
+        )

@@ -14,12 +14,23 @@ True
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
-from typing import Any, Literal, get_args
+import traceback
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Literal, NamedTuple, get_args
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    Environment,
+    PackageLoader,
+    StrictUndefined,
+    Template,
+    TemplateSyntaxError,
+    select_autoescape,
+)
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
 
 from reconcile.diff import FieldChange
+from reconcile.errors import Problem, ProfileError
 from reconcile.mask import mask_value
 from reconcile.model import JsonValue, is_pii
 from reconcile.plan import FORMAT_VERSION, REPORT_ACTIONS, Change, Conflict, Plan
@@ -214,3 +225,155 @@ def _prefix(blocks: Iterable[str], budget: int) -> Iterable[str]:
         if budget < 0:
             return
         yield block
+
+
+# --- Profile templates (profiles.d/*.yaml.j2) -----------------------------------------------------
+# Separate from plan rendering above: a sandboxed environment with no loader (no {% include %},
+# no files), no environment variables, no Python internals, and no randomness, so the same
+# template and variables always declare the same profiles.
+
+MAX_TEMPLATE_OUTPUT = 64 * 1024 * 1024
+
+
+class RenderedTemplate(NamedTuple):
+    """The YAML a template produced, and the template line that produced each output line."""
+
+    text: str
+    template_lines: tuple[int, ...]
+
+    def template_line(self, output_line: int) -> int:
+        if 1 <= output_line <= len(self.template_lines):
+            return self.template_lines[output_line - 1]
+        return self.template_lines[-1] if self.template_lines else 1
+
+
+def _template_environment() -> SandboxedEnvironment:
+    environment = SandboxedEnvironment(
+        loader=None,
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+    )
+    environment.filters.pop("random", None)
+    environment.globals.pop("lipsum", None)
+    return environment
+
+
+_profile_templates = _template_environment()
+
+
+def render_profile_template(text: str, variables: Mapping[str, object], source_name: str) -> str:
+    """Render a profile template; errors are a ``ProfileError`` at the template's line.
+
+    >>> render_profile_template("key: c{{ n }}\n", {"n": "7"}, "t.yaml.j2")
+    'key: c7\n'
+    """
+    return render_profile_template_lines(text, variables, source_name).text
+
+
+def render_profile_template_lines(
+    text: str,
+    variables: Mapping[str, object],
+    source_name: str,
+    *,
+    max_output: int = MAX_TEMPLATE_OUTPUT,
+) -> RenderedTemplate:
+    """Like :func:`render_profile_template`, also mapping each output line to a template line."""
+    try:
+        code = _profile_templates.compile(text, name=source_name, filename=source_name)
+    except TemplateSyntaxError as exc:
+        message = f"template syntax error: {exc.message}"
+        raise _template_problem(source_name, exc.lineno, message) from None
+    template = _profile_templates.template_class.from_code(
+        _profile_templates, code, _profile_templates.make_globals(None)
+    )
+    lines = _LineTracker(template, text)
+    pieces: list[str] = []
+    size = 0
+    stream = template.generate(dict(variables))
+    try:
+        for chunk in stream:
+            lines.feed(chunk, stream)
+            pieces.append(chunk)
+            size += len(chunk)
+            if size > max_output:
+                limit = f"{max_output / (1024 * 1024):g} MiB"
+                message = f"renders more than {limit} of YAML; split it into several templates"
+                raise _template_problem(source_name, lines.current, message)
+    except ProfileError:
+        raise
+    except Exception as exc:  # anything a template can raise is the template author's mistake
+        line = _template_error_line(exc, source_name) or lines.current
+        raise _template_problem(source_name, line, f"template error: {_describe(exc)}") from None
+    return RenderedTemplate("".join(pieces), tuple(lines.table))
+
+
+class _LineTracker:
+    """Which template line produced each output line, read off the render generator's frames."""
+
+    def __init__(self, template: Template, source: str) -> None:
+        self.template = template
+        self.source = source
+        self.starts = [0, *(i + 1 for i, c in enumerate(source) if c == "\n")]
+        self.table: list[int] = []
+        self.current = 1
+        self.at_line_start = True
+        self._known: dict[tuple[int, str], tuple[int, bool]] = {}
+
+    def feed(self, chunk: str, stream: Any) -> None:
+        python_line = _innermost_line(stream)
+        start, literal = self._locate(python_line, chunk)
+        line = start
+        for character in chunk:
+            if self.at_line_start:
+                self.table.append(line)
+                self.at_line_start = False
+            if character == "\n":
+                self.at_line_start = True
+                line += 1 if literal else 0
+        self.current = line
+
+    def _locate(self, python_line: int, chunk: str) -> tuple[int, bool]:
+        cached = self._known.get((python_line, chunk))
+        if cached is None:
+            reported = self.template.get_corresponding_lineno(python_line) if python_line else 0
+            cached = self._find_literal(reported, chunk) if reported else (self.current, False)
+            self._known[(python_line, chunk)] = cached
+        return cached
+
+    def _find_literal(self, reported: int, chunk: str) -> tuple[int, bool]:
+        # Literal text is reported at the line its token starts, which after a trimmed block
+        # tag is the tag's line: look for the text itself on that line or the next.
+        offset = self.source.find(chunk, self.starts[min(reported, len(self.starts)) - 1])
+        if offset >= 0:
+            line = self.source.count("\n", 0, offset) + 1
+            if line - reported in (0, 1):
+                return line, True
+        return reported, False
+
+
+def _innermost_line(stream: Any) -> int:
+    frame_owner = stream
+    while getattr(frame_owner, "gi_yieldfrom", None) is not None:
+        frame_owner = frame_owner.gi_yieldfrom
+    frame = getattr(frame_owner, "gi_frame", None)
+    return frame.f_lineno if frame is not None else 0
+
+
+def _template_error_line(exc: BaseException, source_name: str) -> int:
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == source_name]
+    return frames[-1].lineno or 0 if frames else 0
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, TypeError) and "no loader" in str(exc):
+        return "templates cannot include, import or extend other files"
+    if isinstance(exc, SecurityError):
+        return f"not allowed in a template ({exc})"
+    return str(exc) or type(exc).__name__
+
+
+def _template_problem(source_name: str, line: int | None, message: str) -> ProfileError:
+    return ProfileError([Problem(source_name, line or 1, "", "", message)])

@@ -1,0 +1,142 @@
+"""Find and read the files of ``profiles.d/``: which are read, in what order, within what limits.
+
+``.yaml``/``.yml`` files are profiles, ``.yaml.j2``/``.yml.j2`` files are Jinja2 templates of
+profiles, ``_defaults.yaml`` holds folder defaults; everything else (and anything hidden) is
+ignored and listed, so ``reconcile validate --verbose`` can say so. Files are read in the order of
+their path, so every run sees the same tree the same way.
+
+>>> tree = discover(Path("profiles.d"))      # doctest: +SKIP
+>>> [f.name for f in tree.profiles]          # doctest: +SKIP
+['profiles.d/customers/vip.yaml', ...]
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from reconcile.defaults import DEFAULTS_NAMES
+from reconcile.errors import Problem, ProfileError
+
+PROFILE_SUFFIXES = (".yaml", ".yml")
+TEMPLATE_SUFFIXES = (".yaml.j2", ".yml.j2")
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One file to read. ``name`` is how messages show it (``profiles.d/staff/alex.yaml``)."""
+
+    path: Path
+    name: str
+    relative: str  # the path below profiles.d/, for folder defaults
+
+    @property
+    def is_template(self) -> bool:
+        return self.path.name.endswith(TEMPLATE_SUFFIXES)
+
+    @property
+    def stem(self) -> str:
+        """The default key of a one-profile file: the name without its suffixes."""
+        return self.path.name.split(".")[0]
+
+    @property
+    def folder(self) -> str:
+        parent = Path(self.relative).parent.as_posix()
+        return "" if parent == "." else parent
+
+
+@dataclass(frozen=True)
+class Tree:
+    profiles: tuple[SourceFile, ...]
+    defaults: tuple[SourceFile, ...]
+    ignored: tuple[str, ...]
+
+    @property
+    def has_templates(self) -> bool:
+        return any(f.is_template for f in self.profiles)
+
+
+def discover(root: Path) -> Tree:
+    """Every file under ``root``, sorted by path and sorted into profiles, defaults and ignored."""
+    if not root.is_dir():
+        raise ProfileError([Problem(str(root), 0, "", "", "no such directory")])
+    base = root.parent
+    profiles: list[SourceFile] = []
+    defaults: list[SourceFile] = []
+    ignored: list[str] = []
+    paths, hidden = _walk(root)
+    ignored.extend(f"{(root / folder).relative_to(base).as_posix()}/" for folder in hidden)
+    for path in paths:
+        source = SourceFile(
+            path=path,
+            name=path.relative_to(base).as_posix(),
+            relative=path.relative_to(root).as_posix(),
+        )
+        if any(part.startswith(".") for part in Path(source.relative).parts):
+            ignored.append(source.name)
+        elif path.name in DEFAULTS_NAMES:
+            defaults.append(source)
+        elif path.name.endswith(PROFILE_SUFFIXES + TEMPLATE_SUFFIXES) and path.is_file():
+            profiles.append(source)
+        else:
+            ignored.append(source.name)
+    return Tree(tuple(profiles), tuple(defaults), tuple(ignored))
+
+
+def _walk(root: Path) -> tuple[list[Path], list[str]]:
+    """Files below ``root`` and the hidden folders skipped (``.git/`` and the like)."""
+    found: list[Path] = []
+    hidden: list[str] = []
+    for folder, dirs, files in os.walk(root):  # symlinked folders are not followed: no loops
+        hidden += [(Path(folder) / d).relative_to(root).as_posix() for d in dirs if d[0] == "."]
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found.extend(Path(folder) / name for name in files)
+    return sorted(found, key=lambda p: p.relative_to(root).as_posix()), sorted(hidden)
+
+
+class FileProblem(Exception):
+    """A file cannot be read as text at all; ``line`` is 0 when no line applies."""
+
+    def __init__(self, message: str, line: int = 0) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+def read_bytes(path: Path, *, max_bytes: int) -> bytes:
+    """The file's bytes, refusing files over ``max_bytes`` before reading them."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise FileProblem(_too_large(size, max_bytes))
+        with path.open("rb") as handle:
+            raw = handle.read(max_bytes + 1)  # the file may have grown since stat
+    except OSError as exc:
+        raise FileProblem(f"cannot be read: {exc.strerror or exc}") from None
+    if len(raw) > max_bytes:
+        raise FileProblem(_too_large(len(raw), max_bytes))
+    return raw
+
+
+def decode_text(raw: bytes) -> str:
+    """UTF-8 text (a leading byte-order mark is allowed); binary files are refused."""
+    if b"\x00" in raw:
+        raise FileProblem("is a binary file, not YAML text")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise FileProblem(
+            f"is not UTF-8 text: byte 0x{raw[exc.start]:02x} at line {line} cannot be decoded; "
+            "save the file as UTF-8",
+            line,
+        ) from None
+
+
+def _too_large(size: int, max_bytes: int) -> str:
+    return (
+        f"is {size / MIB:.1f} MiB, over the {max_bytes / MIB:.0f} MiB limit for one file; "
+        "split it into several files or use a template"
+    )
