@@ -19,13 +19,14 @@ import typer
 
 from reconcile.apply import ApplyResult, apply_plan, verify_plan
 from reconcile.client import OmneoClient
-from reconcile.errors import ApplyError, ConflictError, PlanError, ReconcileError
+from reconcile.errors import ApplyError, ConfigError, ConflictError, PlanError, ReconcileError
 from reconcile.export import ExportOptions, ExportResult, Selection, export_profiles
 from reconcile.guards import Override, check_creates, check_teardown
-from reconcile.loader import DeclaredProfiles, load_profiles
+from reconcile.loader import DeclaredProfiles, ignored_files, load_profiles, read_variables
 from reconcile.plan import Plan
 from reconcile.planner import PlanOptions, build_plan
 from reconcile.render import FORMATS, Format, render
+from reconcile.schema import profile_file_schema_json
 from reconcile.selectors import Selectors, parse_shard
 from reconcile.settings import Settings, Target, load_settings, resolve_target
 from reconcile.teardown import TeardownOptions, apply_teardown, teardown_plan
@@ -46,6 +47,13 @@ TenantOption = Annotated[
 ShowPii = Annotated[bool, typer.Option("--show-pii", help="Reveal personal data (local use only).")]
 AllowDelete = Annotated[bool, typer.Option("--allow-delete", help="Plan or apply deletes.")]
 AllowPurge = Annotated[bool, typer.Option("--allow-purge", help="Plan or apply GDPR purges.")]
+VarOption = Annotated[
+    list[str] | None,
+    typer.Option("--var", help="Template variable NAME=VALUE for *.yaml.j2 (repeatable)."),
+]
+VarsFile = Annotated[
+    Path | None, typer.Option("--vars", help="YAML or JSON file of template variables.")
+]
 FormatOption = Annotated[
     str, typer.Option("--format", "-f", help="Report format: text, markdown, json or html.")
 ]
@@ -81,16 +89,59 @@ def _settings(ctx: typer.Context) -> Settings:
     return settings
 
 
-def _declared(settings: Settings) -> DeclaredProfiles:
-    return load_profiles(settings.path(settings.profiles_dir), phone_region=settings.phone_region)
+def _declared(settings: Settings, variables: dict[str, object] | None = None) -> DeclaredProfiles:
+    return load_profiles(
+        settings.path(settings.profiles_dir),
+        phone_region=settings.phone_region,
+        variables=variables,
+        cache_dir=settings.path(settings.state_dir) / "cache",
+    )
+
+
+def _variables(pairs: list[str] | None, vars_file: Path | None) -> dict[str, object]:
+    """``--vars FILE`` first, then each ``--var NAME=VALUE`` (values are text) over it."""
+    variables = read_variables(vars_file) if vars_file is not None else {}
+    for pair in pairs or []:
+        name, equals, value = pair.partition("=")
+        if not equals or not name.strip().isidentifier():
+            raise ConfigError(
+                f"--var {pair!r}: write NAME=VALUE, NAME a letter then letters, digits, _"
+            )
+        variables[name.strip()] = value
+    return variables
 
 
 @app.command()
 @_reported
-def validate(ctx: typer.Context) -> None:
-    """Check profiles.d/ offline and report every problem with file and line."""
-    declared = _declared(_settings(ctx))
+def validate(
+    ctx: typer.Context,
+    var: VarOption = None,
+    vars_file: VarsFile = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Also list the files that were ignored.")
+    ] = False,
+) -> None:
+    """Check profiles.d/ offline and report every problem with file and line.
+
+    Example: reconcile validate --var count=1000
+    """
+    settings = _settings(ctx)
+    if verbose:
+        for name in ignored_files(settings.path(settings.profiles_dir)):
+            typer.echo(f"ignored: {name} (not .yaml, .yml, .yaml.j2 or .yml.j2)", err=True)
+    declared = _declared(settings, _variables(var, vars_file))
+    if verbose:
+        typer.echo(f"{declared.files} files read, {declared.cached} from the cache", err=True)
     typer.echo(f"{len(declared.profiles)} profiles valid", err=True)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of profiles.d/ files, for editor completion and checks.
+
+    Example: reconcile schema > .reconcile/profiles.schema.json
+    """
+    typer.echo(profile_file_schema_json())
 
 
 @app.command()
@@ -125,6 +176,8 @@ def plan(
     show_pii: ShowPii = False,
     force: ForceOption = False,
     reason: ReasonOption = None,
+    var: VarOption = None,
+    vars_file: VarsFile = None,
 ) -> None:
     """Compare profiles.d/ with the tenant, show the changes, and save the plan.
 
@@ -145,6 +198,7 @@ def plan(
             selectors=selectors,
             adopt=not no_adopt,
             allow_conflicts=allow_conflicts,
+            variables=_variables(var, vars_file),
         )
     )
     _guard_creates(resolved, made, force, reason)
@@ -207,15 +261,20 @@ def apply(
     force: Annotated[bool, typer.Option("--force", help="Apply a plan marked unsafe.")] = False,
     show_pii: ShowPii = False,
     reason: ReasonOption = None,
+    var: VarOption = None,
+    vars_file: VarsFile = None,
 ) -> None:
     """Carry out a saved plan, or plan now and apply after confirmation."""
     settings = _settings(ctx)
     target = resolve_target(settings, tenant, os.environ)
+    variables = _variables(var, vars_file)
     if plan_file is not None:
         reviewed = Plan.load(plan_file)
         _guard_creates(target, reviewed, force, reason)
     else:
-        reviewed = asyncio.run(_make_plan(settings, target, allow_delete, allow_purge))
+        reviewed = asyncio.run(
+            _make_plan(settings, target, allow_delete, allow_purge, variables=variables)
+        )
         typer.echo(render(reviewed, "text", show_pii=show_pii), nl=False)
         if reviewed.conflicts:
             raise ConflictError(
@@ -235,6 +294,7 @@ def apply(
             allow_delete=allow_delete,
             allow_purge=allow_purge,
             force=force,
+            variables=variables,
         )
     )
     for failure in result.failed:
@@ -303,8 +363,9 @@ async def _make_plan(
     selectors: Selectors | None = None,
     adopt: bool = True,
     allow_conflicts: bool = False,
+    variables: dict[str, object] | None = None,
 ) -> Plan:
-    declared = _declared(settings)
+    declared = _declared(settings, variables)
     options = PlanOptions(
         tenant=target.url,
         owner_handle=settings.owner_handle,
@@ -329,8 +390,9 @@ async def _apply(
     allow_delete: bool,
     allow_purge: bool,
     force: bool,
+    variables: dict[str, object] | None = None,
 ) -> ApplyResult:
-    declared = _declared(settings)
+    declared = _declared(settings, variables)
     async with OmneoClient.open(target) as client:
         observed = await verify_plan(
             plan, declared, client, allow_delete=allow_delete, allow_purge=allow_purge, force=force

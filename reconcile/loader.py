@@ -110,6 +110,11 @@ def load_profiles(
 LOADER_VERSION = "lang-1"
 
 
+def ignored_files(root: Path) -> tuple[str, ...]:
+    """The files under ``root`` that are not read (neither profiles, templates nor defaults)."""
+    return discover(root).ignored
+
+
 def read_variables(path: Path) -> dict[str, object]:
     """Template variables from a YAML or JSON file holding one mapping."""
     try:
