@@ -298,11 +298,16 @@ class _Builder:
             return None
         if tag in (_TAG + "bool", _TAG + "int", _TAG + "float"):
             return self.loader.construct_object(node)
-        raise YamlProblem(f"the YAML tag {tag!r} is not supported here", _line(node))
+        raise _unsupported(node)
 
     def _tag(self, node: yaml.Node, kind: str) -> None:
         if node.tag != _TAG + kind:
-            raise YamlProblem(f"the YAML tag {node.tag!r} is not supported here", _line(node))
+            raise _unsupported(node)
+
+
+def _unsupported(node: yaml.Node) -> YamlProblem:
+    tag = str(node.tag).replace(_TAG, "!!")
+    return YamlProblem(f"the YAML tag {tag} is not supported in profiles", _line(node))
 
 
 def _line(node: Any) -> int:

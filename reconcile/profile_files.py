@@ -137,6 +137,10 @@ def decode_text(raw: bytes) -> str:
 
 def _too_large(size: int, max_bytes: int) -> str:
     return (
-        f"is {size / MIB:.1f} MiB, over the {max_bytes / MIB:.0f} MiB limit for one file; "
+        f"is {_size(size)}, over the {_size(max_bytes)} limit for one file; "
         "split it into several files or use a template"
     )
+
+
+def _size(count: int) -> str:
+    return f"{count / MIB:.1f} MiB" if count >= MIB else f"{count:,} bytes"
