@@ -1,0 +1,128 @@
+"""Templates, folder defaults and tombstones change what ``plan`` proposes, through the CLI."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import Project
+
+SYNTHETIC = """
+profiles:
+{% for i in range(count | int) %}
+  - key: synthetic-{{ i }}
+    email: synthetic+{{ i }}@example.com
+    tags: [synthetic]
+{% endfor %}
+"""
+
+
+def test_a_template_declares_as_many_profiles_as_its_variables_ask(project: Project) -> None:
+    project.write("synthetic.yaml.j2", SYNTHETIC)
+
+    first = project.cli("plan", "--var", "count=3")
+    assert first.exit_code == 0, first.output
+    assert "3 to create" in first.stdout
+    assert project.cli("apply", "--auto-approve", "--var", "count=3").exit_code == 0
+
+    more = project.cli("plan", "--var", "count=5")
+    assert more.exit_code == 0, more.output
+    assert "2 to create" in more.stdout and "+ create synthetic-4" in more.stdout
+
+
+def test_template_variables_can_come_from_a_file(project: Project) -> None:
+    project.write("synthetic.yaml.j2", SYNTHETIC)
+    (project.root / "vars.json").write_text(json.dumps({"count": 2}))
+
+    result = project.cli("plan", "--vars", str(project.root / "vars.json"))
+
+    assert result.exit_code == 0, result.output
+    assert "2 to create" in result.stdout
+
+
+def test_a_saved_plan_is_refused_when_applied_with_other_variables(project: Project) -> None:
+    project.write("synthetic.yaml.j2", SYNTHETIC)
+    plan_file = project.plans / "p.json"
+    assert project.cli("plan", "--var", "count=2", "-o", str(plan_file)).exit_code == 0
+
+    refused = project.cli("apply", str(plan_file), "--var", "count=3")
+    assert refused.exit_code == 1
+    assert "profiles.d/ changed since the plan was made" in refused.stderr
+
+    applied = project.cli("apply", str(plan_file), "--var", "count=2")
+    assert applied.exit_code == 0, applied.output
+
+
+def test_a_missing_template_variable_is_reported_at_the_template_line(project: Project) -> None:
+    project.write("synthetic.yaml.j2", SYNTHETIC)
+
+    result = project.cli("plan")
+
+    assert result.exit_code == 1
+    assert "profiles.d/synthetic.yaml.j2:2: template error: 'count' is undefined" in result.stderr
+
+
+def test_a_badly_written_var_option_is_an_error(project: Project) -> None:
+    result = project.cli("validate", "--var", "count")
+
+    assert result.exit_code == 1
+    assert "write NAME=VALUE" in result.stderr
+
+
+def test_folder_defaults_change_the_profiles_below_them(project: Project) -> None:
+    project.write("vip/ann.yaml", "first_name: Ann\nemail: ann@example.com\n")
+    project.write("bob.yaml", "first_name: Bob\nemail: bob@example.com\n")
+    assert project.cli("apply", "--auto-approve").exit_code == 0
+
+    project.write("vip/_defaults.yaml", "tags: [vip]\ncurrency: AUD\n")
+    result = project.cli("plan")
+
+    assert result.exit_code == 0, result.output
+    assert "1 to update" in result.stdout
+    assert "~ update ann" in result.stdout and 'tags: [] → ["vip"]' in result.stdout
+    assert "bob" not in result.stdout
+
+
+def test_tombstones_plan_a_delete_and_a_purge(project: Project) -> None:
+    project.write("ann.yaml", "first_name: Ann\nemail: ann@example.com\n")
+    project.write("bob.yaml", "first_name: Bob\nemail: bob@example.com\n")
+    assert project.cli("apply", "--auto-approve").exit_code == 0
+
+    project.write("ann.yaml", "state: absent\n")
+    project.write("bob.yaml", "state: purged\nerasure: {reference: GDPR-2026-0042}\n")
+    result = project.cli("plan", "--allow-delete", "--allow-purge")
+
+    assert result.exit_code == 0, result.output
+    assert "- delete ann" in result.stdout
+    assert "! purge bob" in result.stdout
+
+
+def test_validate_lists_ignored_files_when_verbose(project: Project) -> None:
+    project.write("ann.yaml", "first_name: Ann\n")
+    project.write("notes.txt", "not read\n")
+
+    result = project.cli("validate", "--verbose")
+
+    assert result.exit_code == 0, result.output
+    assert "ignored: profiles.d/notes.txt" in result.stderr
+    assert "1 profiles valid" in result.stderr
+
+
+def test_validate_reads_unchanged_files_from_the_cache(project: Project) -> None:
+    project.write("ann.yaml", "first_name: Ann\n")
+    assert project.cli("validate").exit_code == 0
+
+    again = project.cli("validate", "--verbose")
+
+    assert "1 files read, 1 from the cache" in again.stderr
+    assert list((project.root / ".reconcile" / "cache").glob("*.json"))
+
+
+def test_schema_prints_a_json_schema_of_the_file_format(project: Project) -> None:
+    result = project.cli("schema")
+
+    assert result.exit_code == 0, result.output
+    schema = json.loads(result.stdout)
+    profile = schema["$defs"]["Profile"]
+    assert "email" in profile["properties"] and profile["additionalProperties"] is False
+    assert "key" not in profile["required"]
+    assert "sms_promo" in schema["$defs"]["Comms"]["properties"]
