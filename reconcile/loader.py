@@ -25,9 +25,17 @@ from reconcile.declare import DocumentReader, validate_tree
 from reconcile.errors import ConfigError
 from reconcile.model import DesiredProfile
 from reconcile.parse_cache import ParseCache
-from reconcile.profile_files import MIB, FileProblem, decode_text, discover, read_bytes
+from reconcile.profile_files import (
+    MIB,
+    PROFILE_SUFFIXES,
+    FileProblem,
+    decode_text,
+    discover,
+    read_bytes,
+)
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+YAML_SUFFIXES = PROFILE_SUFFIXES  # kept for callers that name the profile suffixes
 _TAG = "tag:yaml.org,2002:"
 _MERGE = _TAG + "merge"
 
