@@ -112,3 +112,19 @@ def check_birth_date(day: int, month: int, year: int | None) -> None:
         raise InvalidValue(
             f"day {day} does not exist in month {month}" + (f" of {year}" if year else "")
         )
+
+
+def e164_details(e164: str) -> tuple[int, str, str]:
+    """Omneo's read-only phone fields, in one parse: country code, national number, and national
+    number with its trunk prefix.
+
+    >>> e164_details("+61404123123")
+    (61, '404123123', '0404123123')
+    """
+    parsed = phonenumbers.parse(e164, None)
+    formatted = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return (
+        int(parsed.country_code or 0),
+        str(parsed.national_number),
+        re.sub(r"[^\d]", "", formatted),
+    )

@@ -10,11 +10,11 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp
 
-from reconcile.sandbox import routes_attributes, routes_identities, routes_profiles
+from reconcile.sandbox import routes_attributes, routes_bulk, routes_identities, routes_profiles
 from reconcile.sandbox.config import SandboxConfig
 from reconcile.sandbox.context import Tenant
 from reconcile.sandbox.faults import Faults
-from reconcile.sandbox.models import add_schemas
+from reconcile.sandbox.openapi import finish
 from reconcile.sandbox.problems import MESSAGES, ApiProblem
 from reconcile.sandbox.store import Store
 
@@ -37,11 +37,8 @@ def create_app(config: SandboxConfig) -> ASGIApp:
         redoc_url=None,
     )
     api.state.tenant = Tenant(config=config, store=Store(config.db_path))
-    for module in (routes_attributes, routes_profiles, routes_identities):
+    for module in (routes_attributes, routes_profiles, routes_identities, routes_bulk):
         api.include_router(module.router, prefix=PREFIX)
-    from reconcile.sandbox import routes_bulk
-
-    api.include_router(routes_bulk.router, prefix=PREFIX)
     _install_error_handlers(api)
     _install_openapi(api)
     app = Faults(api, config)
@@ -77,7 +74,7 @@ def _install_openapi(api: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if api.openapi_schema is None:
-            api.openapi_schema = add_schemas(original())
+            api.openapi_schema = finish(original())
         return api.openapi_schema
 
     api.openapi = openapi  # type: ignore[method-assign]

@@ -19,6 +19,7 @@ from reconcile.sandbox.problems import ApiProblem, NotFound
 from reconcile.sandbox.store import integrity_problem, now
 
 _TASKS: set[asyncio.Task[None]] = set()
+ITEMS_PER_STEP = 20  # items per transaction: throughput vs. how long other requests wait
 
 
 def enqueue(
@@ -65,38 +66,44 @@ async def _work(tenant: Tenant) -> None:
 
 
 def _step(tenant: Tenant) -> bool:
-    """Apply the oldest pending item; False when none is left."""
+    """Apply the oldest pending items (a few per transaction); False when none is left."""
     with tenant.store.write() as conn:
-        item = conn.execute(
+        items = conn.execute(
             "SELECT i.*, b.match_criteria FROM batch_items i JOIN batches b ON b.id = i.batch_id"
-            " WHERE i.status = 'pending' ORDER BY i.id LIMIT 1"
-        ).fetchone()
-        if item is None:
+            " WHERE i.status = 'pending' ORDER BY i.id LIMIT ?",
+            (ITEMS_PER_STEP,),
+        ).fetchall()
+        if not items:
             _finish_batches(conn)
             return False
-        conn.execute("SAVEPOINT item")
-        try:
-            body = json.loads(item["payload"])
-            match = upsert.batch_match(conn, body, item["match_criteria"])
-            entity_id, _ = upsert.upsert(conn, body, match)
-            outcome: tuple[Any, ...] = ("success", entity_id, None)
-            conn.execute("RELEASE item")
-        except (ApiProblem, sqlite3.IntegrityError) as failure:
-            conn.execute("ROLLBACK TO item")
-            conn.execute("RELEASE item")
-            problem = failure if isinstance(failure, ApiProblem) else integrity_problem(failure)
-            errors = problem.errors or {"profile": [problem.message]}
-            outcome = ("failed", None, json.dumps(errors))
-        conn.execute(
-            "UPDATE batch_items SET status = ?, entity_id = ?, error = ?, updated_at = ?"
-            " WHERE id = ?",
-            (*outcome, now(), item["id"]),
-        )
-        conn.execute(
-            "UPDATE batches SET status = 'processing', updated_at = ? WHERE id = ?",
-            (now(), item["batch_id"]),
-        )
+        for item in items:
+            _apply(conn, item)
     return True
+
+
+def _apply(conn: sqlite3.Connection, item: sqlite3.Row) -> None:
+    conn.execute("SAVEPOINT item")
+    try:
+        body = json.loads(item["payload"])
+        match = upsert.batch_match(conn, body, item["match_criteria"])
+        entity_id, _ = upsert.upsert(conn, body, match)
+        outcome: tuple[Any, ...] = ("success", entity_id, None)
+        conn.execute("RELEASE item")
+    except (ApiProblem, sqlite3.IntegrityError) as failure:
+        conn.execute("ROLLBACK TO item")
+        conn.execute("RELEASE item")
+        problem = failure if isinstance(failure, ApiProblem) else integrity_problem(failure)
+        errors = problem.errors or {"profile": [problem.message]}
+        outcome = ("failed", None, json.dumps(errors))
+    stamp = now()
+    conn.execute(
+        "UPDATE batch_items SET status = ?, entity_id = ?, error = ?, updated_at = ? WHERE id = ?",
+        (*outcome, stamp, item["id"]),
+    )
+    conn.execute(
+        "UPDATE batches SET status = 'processing', updated_at = ? WHERE id = ?",
+        (stamp, item["batch_id"]),
+    )
 
 
 def _finish_batches(conn: sqlite3.Connection) -> None:

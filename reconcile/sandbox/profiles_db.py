@@ -12,7 +12,7 @@ import uuid
 from typing import Any
 
 from reconcile.sandbox.problems import Invalid, NotFound
-from reconcile.sandbox.render import DOC_FIELDS, profiles_json
+from reconcile.sandbox.render import DOC_FIELDS, mobile_parts, profiles_json
 from reconcile.sandbox.rules import message
 from reconcile.sandbox.store import now
 from reconcile.sandbox.validation import Errors, birth_date_errors
@@ -76,6 +76,7 @@ def create_profile(conn: sqlite3.Connection, clean: dict[str, Any], errors: Erro
     stamp = now()
     doc = {name: clean.get(name) for name in DOC_FIELDS}
     doc.update(
+        mobile_parts=mobile_parts(clean["mobile_phone"]) if clean.get("mobile_phone") else None,
         tags=clean.get("tags", []),
         comms=clean.get("comms", {}),
         addresses=_numbered(clean.get("addresses", [])),
@@ -112,6 +113,8 @@ def update_profile(
         raise Invalid(errors.by_field)
     stamp = now()
     doc.update({name: clean[name] for name in DOC_FIELDS if name in clean})
+    if "mobile_phone" in clean:
+        doc["mobile_parts"] = mobile_parts(clean["mobile_phone"]) if clean["mobile_phone"] else None
     if "tags" in clean:
         doc["tags"] = clean["tags"]
     if "addresses" in clean:

@@ -103,7 +103,7 @@ def profile_json(
         "last_name": row["last_name"],
         "full_name": f"{row['first_name']} {row['last_name']}",
         "email": row["email"],
-        **_mobile(row["mobile_phone"]),
+        **_mobile(row["mobile_phone"], doc.get("mobile_parts")),
     }
     profile.update({name: doc.get(name) for name in DOC_FIELDS})
     profile.update(_birthday(doc.get("birth_day"), doc.get("birth_month"), doc.get("birth_year")))
@@ -137,7 +137,12 @@ def profile_json(
     return profile
 
 
-def _mobile(e164: str | None) -> dict[str, Any]:
+def mobile_parts(e164: str) -> list[Any]:
+    """Country code, national number and national number with trunk prefix (stored at write)."""
+    return list(normalize.e164_details(e164))
+
+
+def _mobile(e164: str | None, parts: list[Any] | None) -> dict[str, Any]:
     if not e164:
         return dict.fromkeys(
             (
@@ -148,12 +153,12 @@ def _mobile(e164: str | None) -> dict[str, Any]:
                 "mobile_phone_e164",
             )
         )
-    country, national = normalize.phone_parts(e164)
+    country, national, prefixed = parts or mobile_parts(e164)
     return {
         "mobile_phone": e164,
         "mobile_phone_country": country,
         "mobile_phone_national": national,
-        "mobile_phone_national_prefix": normalize.national_with_prefix(e164),
+        "mobile_phone_national_prefix": prefixed,
         "mobile_phone_e164": e164,
     }
 

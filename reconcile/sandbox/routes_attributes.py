@@ -20,7 +20,7 @@ from reconcile.sandbox.models import (
     UpdateTypeInput,
     body_doc,
 )
-from reconcile.sandbox.pagination import envelope, page_from
+from reconcile.sandbox.pagination import page_from, paged
 from reconcile.sandbox.problems import Invalid, NotFound
 from reconcile.sandbox.render import custom_attribute_json, profile_json, profiles_json
 from reconcile.sandbox.rules import RULES
@@ -88,7 +88,7 @@ def _custom_row(conn: sqlite3.Connection, profile_id: str, key: str) -> sqlite3.
 
 
 @router.get("/profiles/attributes/custom", dependencies=READ, response_model=ProfilePage)
-async def search_custom(request: Request) -> dict[str, Any]:
+async def search_custom(request: Request) -> Response:
     """Profiles matching every ``attributes[i]`` condition (namespace, handle, value[in])."""
     sandbox = tenant(request)
     page = page_from(request, sandbox.config.page_size_default, sandbox.config.page_size_max)
@@ -134,7 +134,7 @@ async def search_custom(request: Request) -> dict[str, Any]:
             f"SELECT p.* FROM profiles p WHERE {sql_where} ORDER BY p.seq LIMIT ? OFFSET ?",
             (*params, page.size, page.offset),
         ).fetchall()
-        return envelope(request, profiles_json(conn, rows), int(total), page)
+        return paged(request, profiles_json(conn, rows), int(total), page)
 
 
 @router.get(

@@ -18,7 +18,7 @@ from reconcile.sandbox.models import (
     ProfileList,
     body_doc,
 )
-from reconcile.sandbox.pagination import envelope, page_from
+from reconcile.sandbox.pagination import page_from, paged
 from reconcile.sandbox.problems import BadQuery, Invalid, NotFound
 from reconcile.sandbox.render import identity_json, profiles_json
 from reconcile.sandbox.store import now
@@ -178,7 +178,7 @@ async def delete_identity(profile_id: str, handle: str, request: Request) -> Res
 @router.get(
     "/identities", dependencies=READ, response_model=IdentityPage, response_model_exclude_unset=True
 )
-async def list_identities(request: Request) -> dict[str, Any]:
+async def list_identities(request: Request) -> Response:
     """Identities of visible profiles by identity id; ``include=profile`` embeds the profile."""
     sandbox = tenant(request)
     page = page_from(request, sandbox.config.page_size_default, sandbox.config.page_size_max)
@@ -203,7 +203,7 @@ async def list_identities(request: Request) -> dict[str, Any]:
             by_id = {p["id"]: p for p in profiles_json(conn, prows)}
             for item in items:
                 item["profile"] = by_id[item["profile_id"]]
-        return envelope(request, items, int(total), page)
+        return paged(request, items, int(total), page)
 
 
 @router.get("/identities/search", dependencies=READ, response_model=IdentityEnvelope)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from reconcile.sandbox import listing, profiles_db
 from reconcile.sandbox.context import json_body, require_read, require_write, tenant
 from reconcile.sandbox.models import ProfileEnvelope, ProfileInput, ProfilePage, body_doc
-from reconcile.sandbox.pagination import envelope, page_from
+from reconcile.sandbox.pagination import page_from, paged
 from reconcile.sandbox.problems import NotFound
 from reconcile.sandbox.render import profiles_json
 from reconcile.sandbox.search import search_rows
@@ -42,7 +42,7 @@ async def create_profile(request: Request) -> dict[str, Any]:
     response_model=ProfilePage,
     summary="List profiles (filter, sort, paginate, search)",
 )
-async def list_profiles(request: Request) -> dict[str, Any]:
+async def list_profiles(request: Request) -> Response:
     sandbox = tenant(request)
     page = page_from(request, sandbox.config.page_size_default, sandbox.config.page_size_max)
     query = listing.parse(request)
@@ -52,7 +52,7 @@ async def list_profiles(request: Request) -> dict[str, Any]:
             rows, total = search_rows(sandbox, conn, search, query, page)
         else:
             rows, total = listing.fetch(conn, query, page)
-        return envelope(request, profiles_json(conn, rows), total, page)
+        return paged(request, profiles_json(conn, rows), total, page)
 
 
 @router.get(

@@ -10,19 +10,21 @@ rapidfuzz keeps a query over 100k profiles in milliseconds.
 from __future__ import annotations
 
 import bisect
+import json
 import re
 import sqlite3
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from reconcile import normalize
 from reconcile.sandbox.context import Tenant
 from reconcile.sandbox.listing import Query
 from reconcile.sandbox.pagination import Page
+from reconcile.sandbox.render import mobile_parts
 
 _WORDS = re.compile(r"[^\w@.+-]+")
 _NAME_WORDS = re.compile(r"[^\w]+")
@@ -45,21 +47,26 @@ def allowed_typos(word: str) -> int:
     return 0 if len(word) < 4 else 1 if len(word) < 8 else 2
 
 
-def profile_tokens(first: str, last: str, email: str, mobile: str | None) -> set[str]:
+def profile_tokens(
+    first: str, last: str, email: str, mobile: str | None, parts: list[Any] | None = None
+) -> set[str]:
     tokens = {t for t in _NAME_WORDS.split(fold(f"{first} {last}")) if t and t != "unknown"}
     local, _, domain = email.partition("@")
     tokens |= {email, local, domain}
     if mobile:
-        _, national = normalize.phone_parts(mobile)
-        tokens |= {mobile, mobile[1:], national, normalize.national_with_prefix(mobile)}
+        _, national, prefixed = parts or mobile_parts(mobile)
+        tokens |= {mobile, mobile[1:], national, prefixed}
     return {t for t in tokens if t}
 
 
 def build(conn: sqlite3.Connection) -> Index:
     postings: dict[str, set[int]] = defaultdict(set)
-    rows = conn.execute("SELECT seq, first_name, last_name, email, mobile_phone FROM profiles")
-    for seq, first, last, email, mobile in rows:
-        for token in profile_tokens(first, last, email, mobile):
+    rows = conn.execute(
+        "SELECT seq, first_name, last_name, email, mobile_phone,"
+        " json_extract(doc, '$.mobile_parts') FROM profiles"
+    )
+    for seq, first, last, email, mobile, parts in rows:
+        for token in profile_tokens(first, last, email, mobile, json.loads(parts or "null")):
             postings[token].add(seq)
     return Index(sorted(postings), {t: frozenset(s) for t, s in postings.items()})
 

@@ -1,0 +1,56 @@
+"""Finish the OpenAPI description: request bodies read by hand, and the real error answers.
+
+FastAPI describes a ``422`` as its own ``{"detail": [...]}``; the sandbox answers Omneo's
+``{"message", "errors"}``, so every operation's error responses are rewritten here, one per status
+the operation can answer (see ``docs/errors.md``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconcile.sandbox.models import add_schemas
+from reconcile.sandbox.problems import MESSAGES
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["message"],
+    "properties": {"message": {"type": "string"}},
+}
+INVALID_SCHEMA = {
+    "type": "object",
+    "required": ["message", "errors"],
+    "properties": {
+        "message": {"type": "string"},
+        "errors": {
+            "type": "object",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+}
+
+
+def _error(status: int) -> dict[str, Any]:
+    name = "ValidationErrorBody" if status == 422 else "ErrorBody"
+    schema = {"$ref": f"#/components/schemas/{name}"}
+    return {"description": MESSAGES[status], "content": {"application/json": {"schema": schema}}}
+
+
+def finish(spec: dict[str, Any]) -> dict[str, Any]:
+    spec = add_schemas(spec)
+    schemas = spec["components"]["schemas"]
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    schemas["ErrorBody"] = ERROR_SCHEMA
+    schemas["ValidationErrorBody"] = INVALID_SCHEMA
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            statuses = [401, 422, 429, 503]
+            if method != "get":
+                statuses += [400, 403]
+            if "{" in path or method != "get":
+                statuses.append(404)
+            if method == "get" and not path.endswith(("/openapi.json", "}")):
+                statuses.append(400)  # unknown filter, sort or include
+            operation["responses"].update({str(s): _error(s) for s in sorted(set(statuses))})
+    return spec
