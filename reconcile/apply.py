@@ -1,195 +1,92 @@
-"""Carry out a reviewed plan, after checking that it still describes the world.
+"""Carry out a reviewed plan: verify it, journal beside it, write it (one by one, or in bulk).
 
-``verify_plan`` refuses a stale plan (profiles.d/ or a touched tenant profile changed since the
-plan was made) or one that needs a flag it was not given; ``apply_plan`` then writes each change
-and reports every outcome, failures included, without stopping unrelated changes.
+``carry_out`` is what ``reconcile apply PLAN_FILE`` runs. It refuses a plan that is stale or
+needs a flag (``verify.py``), refuses to run a plan twice unless resuming, and then writes the
+changes through the per-profile engine (``executor.py``) or, for seeding, through the batch
+endpoint (``bulk.py``). Every outcome lands in ``plans/NAME.journal.jsonl``.
 
->>> await verify_plan(plan, declared, client)           # doctest: +SKIP
->>> result = await apply_plan(plan, declared, client)   # doctest: +SKIP
+>>> journal = Journal.beside(plan_file)                                     # doctest: +SKIP
+>>> result = await carry_out(plan, declared, client, journal, ApplyOptions())  # doctest: +SKIP
+>>> result.summary()                                                         # doctest: +SKIP
+'3 applied, 0 failed, 9 already done'
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-from typing import Literal
+from pydantic import BaseModel, ConfigDict, Field
 
-from pydantic import BaseModel, ConfigDict
-
+from reconcile.bulk import bulk_apply
 from reconcile.client import OmneoClient
-from reconcile.errors import ApiError, StalePlanError, UnsafePlanError
+from reconcile.errors import PlanError
+from reconcile.executor import ProgressCallback, apply_plan
+from reconcile.journal import Journal
 from reconcile.loader import DeclaredProfiles
-from reconcile.model import SCALAR_FIELDS, DesiredProfile, JsonValue, ObservedProfile
-from reconcile.plan import ACTIONS, Change, Plan
+from reconcile.outcomes import ApplyResult, Outcome
+from reconcile.plan import Plan
+from reconcile.verify import verify_plan
 
-_PROFILE_BODY_FIELDS = (*SCALAR_FIELDS, "tags")
+__all__ = [
+    "ApplyOptions",
+    "ApplyResult",
+    "Outcome",
+    "apply_plan",
+    "carry_out",
+    "verify_plan",
+]
 
 
-class Outcome(BaseModel):
+class ApplyOptions(BaseModel):
+    """How to apply: the flags of ``reconcile apply``."""
+
     model_config = ConfigDict(frozen=True)
 
-    key: str
-    action: str
-    profile_id: str | None
-    status: Literal["ok", "failed"]
-    error: str | None = None
+    allow_delete: bool = False
+    allow_purge: bool = False
+    force: bool = False
+    resume: bool = False
+    fail_fast: bool = False
+    bulk: bool = False
+    concurrency: int = Field(default=8, ge=1)
 
 
-class ApplyResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    outcomes: tuple[Outcome, ...]
-
-    @property
-    def failed(self) -> tuple[Outcome, ...]:
-        return tuple(o for o in self.outcomes if o.status == "failed")
-
-    def summary(self) -> str:
-        done = len(self.outcomes) - len(self.failed)
-        return f"{done} applied, {len(self.failed)} failed"
-
-
-async def verify_plan(
+async def carry_out(
     plan: Plan,
     declared: DeclaredProfiles,
     client: OmneoClient,
+    journal: Journal,
+    options: ApplyOptions,
     *,
-    allow_delete: bool = False,
-    allow_purge: bool = False,
-    force: bool = False,
-) -> dict[str, ObservedProfile]:
-    """Refuse a plan that is stale or unsafe; return the re-fetched profiles it touches."""
-    _check_flags(plan, allow_delete=allow_delete, allow_purge=allow_purge, force=force)
-    if plan.inputs_digest != declared.digest:
-        raise StalePlanError(
-            "profiles.d/ changed since the plan was made; run `reconcile plan` again"
-        )
-    current = await asyncio.gather(*(_current(client, plan.owner_handle, c) for c in plan.changes))
-    moved = sorted(c.key for c, (ok, _) in zip(plan.changes, current, strict=True) if not ok)
-    if moved:
-        names = ", ".join(moved[:20]) + (f" and {len(moved) - 20} more" if len(moved) > 20 else "")
-        raise StalePlanError(
-            f"the tenant changed since the plan was made ({names}); run `reconcile plan` again"
-        )
-    return {
-        c.key: observed
-        for c, (_, observed) in zip(plan.changes, current, strict=True)
-        if observed is not None
-    }
-
-
-def _check_flags(plan: Plan, *, allow_delete: bool, allow_purge: bool, force: bool) -> None:
-    if plan.count("delete") and not allow_delete:
-        raise UnsafePlanError("the plan deletes profiles: pass --allow-delete to apply it")
-    if plan.count("purge") and not allow_purge:
-        raise UnsafePlanError("the plan purges profiles: pass --allow-purge to apply it")
-    if plan.unsafe and not force:
-        raise UnsafePlanError(f"the plan is unsafe ({'; '.join(plan.unsafe)}): pass --force")
-
-
-async def _current(
-    client: OmneoClient, owner: str, change: Change
-) -> tuple[bool, ObservedProfile | None]:
-    if change.action == "create":
-        existing = await client.find_by_identity(owner, change.key)
-        return existing is None, None
-    observed = await client.get_profile(change.profile_id or "")
-    ok = observed is not None and observed.fingerprint() == change.fingerprint
-    return ok, observed
-
-
-async def apply_plan(
-    plan: Plan,
-    declared: DeclaredProfiles,
-    client: OmneoClient,
-    observed: dict[str, ObservedProfile],
-    *,
-    on_outcome: Callable[[Outcome], None] | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> ApplyResult:
-    """Write every change; deletes first (they free emails and identities), creates last."""
-    desired = declared.by_key()
-    outcomes: list[Outcome] = []
-    for action in ACTIONS:
-        batch = [c for c in plan.changes if c.action == action]
-        results = await asyncio.gather(
-            *(_run(c, desired.get(c.key), observed.get(c.key), client, plan) for c in batch)
+    """Verify ``plan``, then apply what is left of it, journalling every outcome."""
+    state = journal.read(plan.checksum)
+    if state.runs and not options.resume:
+        raise PlanError(
+            f"this plan was already applied ({len(state.succeeded)} changes done, see "
+            f"{journal.path}); finish it with `reconcile apply --resume`, or plan again"
         )
-        for outcome in results:
-            outcomes.append(outcome)
-            if on_outcome:
-                on_outcome(outcome)
-    return ApplyResult(outcomes=tuple(outcomes))
-
-
-async def _run(
-    change: Change,
-    profile: DesiredProfile | None,
-    observed: ObservedProfile | None,
-    client: OmneoClient,
-    plan: Plan,
-) -> Outcome:
-    profile_id = change.profile_id
+    observed = await verify_plan(
+        plan,
+        declared,
+        client,
+        allow_delete=options.allow_delete,
+        allow_purge=options.allow_purge,
+        force=options.force,
+        journal=state,
+    )
+    journal.start(plan.checksum, "bulk" if options.bulk else "resume" if state.runs else "apply")
     try:
-        if change.action == "delete":
-            await client.delete_profile(profile_id or "")
-        elif change.action == "purge":
-            await client.purge_profile(profile_id or "")
-        elif change.action == "create" and profile is not None:
-            profile_id = await _create(profile, client, plan.owner_handle)
-        elif profile is not None and observed is not None:
-            if change.action == "adopt":
-                await client.add_identity(observed.id, plan.owner_handle, change.key)
-            await _write_fields(profile, observed, [f.field for f in change.fields], client)
-    except ApiError as exc:
-        return Outcome(
-            key=change.key,
-            action=change.action,
-            profile_id=profile_id,
-            status="failed",
-            error=str(exc),
+        run = bulk_apply if options.bulk else apply_plan
+        return await run(
+            plan,
+            declared,
+            client,
+            observed,
+            journal=journal,
+            state=state,
+            concurrency=options.concurrency,
+            fail_fast=options.fail_fast,
+            on_progress=on_progress,
         )
-    return Outcome(key=change.key, action=change.action, profile_id=profile_id, status="ok")
-
-
-async def _create(profile: DesiredProfile, client: OmneoClient, owner: str) -> str:
-    view = profile.flat_view()
-    body: dict[str, JsonValue] = {k: v for k, v in view.items() if k in _PROFILE_BODY_FIELDS}
-    identities = [{"handle": owner, "identifier": profile.key}]
-    identities += [
-        {"handle": h, "identifier": i} for h, i in sorted((profile.identities or {}).items())
-    ]
-    body["identities"] = identities
-    created = await client.create_profile(body)
-    extra = [k for k in view if k not in _PROFILE_BODY_FIELDS and not k.startswith("identities.")]
-    await _write_fields(profile, created, extra, client)
-    return created.id
-
-
-async def _write_fields(
-    profile: DesiredProfile, observed: ObservedProfile, fields: list[str], client: OmneoClient
-) -> None:
-    """Send only the changed fields, each through the endpoint that owns it."""
-    view = profile.flat_view()
-    wanted = sorted(set(fields) & set(view))
-    body = {k: view[k] for k in wanted if k in _PROFILE_BODY_FIELDS}
-    if body:
-        await client.update_profile(observed.id, body)
-    comms = {
-        k.removeprefix("attributes.comms."): view[k]
-        for k in wanted
-        if k.startswith("attributes.comms.")
-    }
-    if comms:
-        await client.update_comms(observed.id, comms)
-    for name in wanted:
-        if name.startswith("identities."):
-            handle = name.removeprefix("identities.")
-            if observed.identifier(handle) is None:
-                await client.add_identity(observed.id, handle, view[name])
-            else:
-                await client.update_identity(observed.id, handle, view[name])
-        elif name.startswith("custom_attributes."):
-            namespace, handle = name.removeprefix("custom_attributes.").split(".", 1)
-            await client.put_custom_attribute(
-                observed.id, namespace, handle, profile.custom_type(namespace, handle), view[name]
-            )
+    finally:
+        journal.close()

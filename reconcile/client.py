@@ -3,6 +3,13 @@
 Only endpoints and parameters that ``docs/`` records for the real API are used, so what works
 against the sandbox works against a tenant.
 
+Every request is paced by a token bucket (``Target.rps``) and bounded in flight
+(``Target.concurrency``). A 429 waits for ``Retry-After`` (or backs off) and slows the bucket; 5xx
+answers and connection errors are retried with backoff and jitter a bounded number of times, but
+only for requests that are safe to replay: a POST whose answer was lost may have been processed,
+so it is raised to the caller, who checks before trying again (see ``writes.py``). Other 4xx
+answers are never retried.
+
 >>> async with OmneoClient.open(target) as client:          # doctest: +SKIP
 ...     owned = await client.list_identities("reconcile")
 ...     print(client.calls, "API calls")
@@ -22,6 +29,7 @@ from pydantic import BaseModel, ConfigDict
 
 from reconcile.errors import ApiError, TransportError
 from reconcile.model import Identity, JsonValue, ObservedProfile
+from reconcile.ratelimit import RetryPolicy, TokenBucket, parse_retry_after
 from reconcile.settings import Target
 
 PAGE_SIZE = 500
@@ -61,14 +69,31 @@ def _transport_for(target: Target) -> httpx.AsyncBaseTransport | None:
 class OmneoClient:
     """Typed calls over one ``httpx.AsyncClient``; counts the API calls it makes."""
 
-    def __init__(self, http: httpx.AsyncClient, *, concurrency: int = 8) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        concurrency: int = 8,
+        rps: float = 1000.0,
+        retry: RetryPolicy | None = None,
+    ) -> None:
         self._http = http
         self._limit = asyncio.Semaphore(concurrency)
+        self._bucket = TokenBucket(rps)
+        self._retry = retry or RetryPolicy()
         self.calls = 0
+        self.retries = 0
+        self.throttled = 0
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return self._retry
 
     @classmethod
     @asynccontextmanager
-    async def open(cls, target: Target) -> AsyncIterator[OmneoClient]:
+    async def open(
+        cls, target: Target, *, retry: RetryPolicy | None = None
+    ) -> AsyncIterator[OmneoClient]:
         headers = {
             "Authorization": f"Bearer {target.token.get_secret_value()}",
             "Accept": "application/json",
@@ -82,7 +107,7 @@ class OmneoClient:
             timeout=httpx.Timeout(30.0),
             limits=limits,
         ) as http:
-            yield cls(http, concurrency=target.concurrency)
+            yield cls(http, concurrency=target.concurrency, rps=target.rps, retry=retry)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -132,7 +157,8 @@ class OmneoClient:
         await self._request("DELETE", f"profiles/{profile_id}")
 
     async def purge_profile(self, profile_id: str) -> None:
-        await self._request("POST", f"profiles/{profile_id}/purge")
+        # Purging twice is harmless (the second answers 404), so a lost answer may be replayed.
+        await self._request("POST", f"profiles/{profile_id}/purge", replay_safe=True)
 
     async def add_identity(self, profile_id: str, handle: str, identifier: str) -> None:
         payload = {"handle": handle, "identifier": identifier}
@@ -158,6 +184,28 @@ class OmneoClient:
         path = f"profiles/{profile_id}/attributes/custom/{_quote(namespace)}:{_quote(handle)}"
         await self._request("DELETE", path)
 
+    # -- batches ---------------------------------------------------------------------------
+
+    async def submit_batch(
+        self, match_criteria: str, profiles: list[dict[str, JsonValue]]
+    ) -> str | None:
+        """Queue ``POST /profiles/batch``; the batch id to follow, when the API gives one.
+
+        Replaying a batch is safe when ``match_criteria`` is an identity every item carries: the
+        second run matches the profiles the first one created.
+        """
+        payload = {"match_criteria": match_criteria, "profiles": profiles}
+        body = await self._request("POST", "profiles/batch", json=payload, replay_safe=True)
+        data = body.get("data") if isinstance(body, dict) else None
+        batch_id = data.get("batch_id") if isinstance(data, dict) else None
+        return None if batch_id is None else str(batch_id)
+
+    async def get_batch(self, batch_id: str) -> dict[str, Any]:
+        """``GET /batches/{id}``: status and counts of a queued batch."""
+        body = await self._request("GET", f"batches/{_quote(batch_id)}")
+        data = body.get("data") if isinstance(body, dict) else None
+        return data if isinstance(data, dict) else {}
+
     # -- the one place that talks HTTP -----------------------------------------------------
 
     async def _request(
@@ -168,18 +216,49 @@ class OmneoClient:
         params: Mapping[str, str] | None = None,
         json: Any = None,
         missing_ok: bool = False,
+        replay_safe: bool | None = None,
     ) -> Any:
-        async with self._limit:
-            self.calls += 1
-            try:
-                response = await self._http.request(method, path, params=params, json=json)
-            except httpx.HTTPError as exc:
-                raise TransportError(type(exc).__name__, method=method, path=path) from None
+        """Send with pacing and retries; ``replay_safe`` defaults to "not a POST"."""
+        replayable = method != "POST" if replay_safe is None else replay_safe
+        failures = throttles = 0
+        while True:
+            response = await self._send(method, path, params=params, json=json)
+            if isinstance(response, httpx.Response) and response.status_code == 429:
+                throttles += 1
+                self.throttled += 1
+                if throttles >= self._retry.throttled_attempts:
+                    raise _api_error(response, method, path)
+                pause = parse_retry_after(response.headers.get("Retry-After"))
+                self._bucket.slow_down(self._retry.delay(throttles) if pause is None else pause)
+                continue
+            if isinstance(response, httpx.Response) and response.status_code < 500:
+                break
+            failures += 1
+            if not replayable or failures >= self._retry.attempts:
+                raise (
+                    response
+                    if isinstance(response, ApiError)
+                    else _api_error(response, method, path)
+                )
+            self.retries += 1
+            await asyncio.sleep(self._retry.delay(failures))
+        self._bucket.recover()
         if missing_ok and response.status_code == 404:
             return None
         if response.status_code >= 400:
             raise _api_error(response, method, path)
         return None if response.status_code == 204 or not response.content else response.json()
+
+    async def _send(
+        self, method: str, path: str, *, params: Mapping[str, str] | None, json: Any
+    ) -> httpx.Response | TransportError:
+        await self._bucket.acquire()
+        async with self._limit:
+            self.calls += 1
+            try:
+                return await self._http.request(method, path, params=params, json=json)
+            except httpx.HTTPError as exc:
+                return TransportError(type(exc).__name__, method=method, path=path)
 
     # -- listing for export and teardown --------------------------------------------------
 

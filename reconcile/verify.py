@@ -1,0 +1,79 @@
+"""Before anything is written: is the reviewed plan still the truth, and may it run?
+
+Re-reads nothing but the profiles the plan touches. A plan is stale when profiles.d/ changed
+(its digest) or a touched tenant profile changed (its fingerprint); the message names the keys
+that moved. Deletes, purges and unsafe plans need the flags they were planned with.
+
+>>> observed = await verify_plan(plan, declared, client, allow_delete=True)   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from reconcile.client import OmneoClient
+from reconcile.errors import StalePlanError, UnsafePlanError
+from reconcile.journal import JournalState
+from reconcile.loader import DeclaredProfiles
+from reconcile.model import ObservedProfile
+from reconcile.plan import Change, Plan
+
+
+async def verify_plan(
+    plan: Plan,
+    declared: DeclaredProfiles,
+    client: OmneoClient,
+    *,
+    allow_delete: bool = False,
+    allow_purge: bool = False,
+    force: bool = False,
+    journal: JournalState | None = None,
+) -> dict[str, ObservedProfile]:
+    """Refuse a plan that is stale or unsafe; return the re-fetched profiles it touches.
+
+    With ``journal`` (a resume), changes the journal shows done are skipped, and profiles it
+    shows started are accepted as they are now: their fingerprints moved because of us.
+    """
+    _check_flags(plan, allow_delete=allow_delete, allow_purge=allow_purge, force=force)
+    if plan.inputs_digest != declared.digest:
+        raise StalePlanError(
+            "profiles.d/ changed since the plan was made; run `reconcile plan` again"
+        )
+    state = journal or JournalState()
+    pending = [c for c in plan.changes if c.key not in state.succeeded]
+    current = await asyncio.gather(
+        *(_current(client, plan.owner_handle, c, touched=c.key in state.touched) for c in pending)
+    )
+    moved = sorted(c.key for c, (ok, _) in zip(pending, current, strict=True) if not ok)
+    if moved:
+        names = ", ".join(moved[:20]) + (f" and {len(moved) - 20} more" if len(moved) > 20 else "")
+        raise StalePlanError(
+            f"the tenant changed since the plan was made ({names}); run `reconcile plan` again"
+        )
+    return {
+        c.key: observed
+        for c, (_, observed) in zip(pending, current, strict=True)
+        if observed is not None
+    }
+
+
+def _check_flags(plan: Plan, *, allow_delete: bool, allow_purge: bool, force: bool) -> None:
+    if plan.count("delete") and not allow_delete:
+        raise UnsafePlanError("the plan deletes profiles: pass --allow-delete to apply it")
+    if plan.count("purge") and not allow_purge:
+        raise UnsafePlanError("the plan purges profiles: pass --allow-purge to apply it")
+    if plan.unsafe and not force:
+        raise UnsafePlanError(f"the plan is unsafe ({'; '.join(plan.unsafe)}): pass --force")
+
+
+async def _current(
+    client: OmneoClient, owner: str, change: Change, *, touched: bool
+) -> tuple[bool, ObservedProfile | None]:
+    if change.action == "create":
+        existing = await client.find_by_identity(owner, change.key)
+        return existing is None or touched, existing
+    observed = await client.get_profile(change.profile_id or "")
+    if touched:
+        return True, observed
+    ok = observed is not None and observed.fingerprint() == change.fingerprint
+    return ok, observed

@@ -1,0 +1,201 @@
+"""The pure parts of apply: uniqueness ordering, the token bucket and backoff, the journal."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from reconcile.errors import PlanError
+from reconcile.journal import ChangeEntry, Journal
+from reconcile.normalize import normalize_email
+from reconcile.ordering import Claims, OrderingError, schedule, temporary_email
+from reconcile.ratelimit import MIN_RATE, RetryPolicy, TokenBucket, parse_retry_after
+from reconcile.scheduler import run_steps
+
+
+def email(value: str) -> tuple[str, str]:
+    return ("email", value)
+
+
+# -- ordering --------------------------------------------------------------------------------
+
+
+def test_a_change_that_frees_a_value_goes_before_the_one_that_takes_it() -> None:
+    taker = Claims(key="a", takes={email("x@e.io")})
+    giver = Claims(key="b", frees={email("x@e.io")}, takes={email("y@e.io")})
+    steps = schedule([taker, giver]).steps
+    assert [(s.id, s.after) for s in steps] == [("b", ()), ("a", ("b",))]
+
+
+def test_independent_changes_wait_for_nothing() -> None:
+    steps = schedule([Claims(key=k, takes={email(f"{k}@e.io")}) for k in "cab"]).steps
+    assert [(s.id, s.after) for s in steps] == [("a", ()), ("b", ()), ("c", ())]
+
+
+def test_a_swap_is_split_through_a_free_step_that_parks_the_contested_value() -> None:
+    a = Claims(key="a", frees={email("a@e.io")}, takes={email("b@e.io")})
+    b = Claims(key="b", frees={email("b@e.io")}, takes={email("a@e.io")})
+    planned = schedule([a, b])
+    assert planned.split == ("a",)
+    free, *_ = planned.steps
+    assert (free.id, free.phase, free.parks) == ("a#free", "free", (email("a@e.io"),))
+    order = [s.id for s in planned.steps]
+    assert order.index("a#free") < order.index("b") < order.index("a")
+
+
+def test_many_disjoint_cycles_are_each_broken_once() -> None:
+    claims = []
+    for n in range(50):
+        x, y = f"x{n}@e.io", f"y{n}@e.io"
+        claims += [
+            Claims(key=f"p{n:02}", frees={email(x)}, takes={email(y)}),
+            Claims(key=f"q{n:02}", frees={email(y)}, takes={email(x)}),
+        ]
+    planned = schedule(claims)
+    assert len(planned.split) == 50
+    seen: set[str] = set()
+    for step in planned.steps:
+        assert set(step.after) <= seen
+        seen.add(step.id)
+
+
+def test_two_changes_taking_the_same_value_are_reported_before_writing() -> None:
+    with pytest.raises(OrderingError) as refused:
+        schedule([Claims(key=k, takes={email("jane@e.io")}) for k in "ab"])
+    assert "a and b both take email j***@e.io" in str(refused.value)
+    assert "jane@" not in str(refused.value)
+
+
+def test_the_temporary_email_is_valid_stable_and_undeliverable() -> None:
+    parked = temporary_email("vip-charlotte-martin")
+    assert normalize_email(parked) == parked == temporary_email("vip-charlotte-martin")
+    assert parked.endswith("@reconcile.example") and parked != temporary_email("other")
+
+
+# -- scheduler -------------------------------------------------------------------------------
+
+
+def test_steps_after_a_failed_step_are_blocked_and_unrelated_steps_still_run() -> None:
+    giver = Claims(key="giver", frees={email("x@e.io")})
+    taker = Claims(key="taker", takes={email("x@e.io")})
+    other = Claims(key="other", takes={email("o@e.io")})
+    ran: list[str] = []
+    blocked: list[tuple[str, list[str]]] = []
+
+    async def execute(step: object) -> bool:
+        ran.append(step.id)  # type: ignore[attr-defined]
+        return step.id != "giver"  # type: ignore[attr-defined]
+
+    steps = schedule([giver, taker, other]).steps
+    skipped = asyncio.run(
+        run_steps(steps, execute, lambda s, b: blocked.append((s.id, [x.id for x in b])))
+    )
+    assert sorted(ran) == ["giver", "other"] and not skipped
+    assert blocked == [("taker", ["giver"])]
+
+
+# -- token bucket and backoff ----------------------------------------------------------------
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_the_bucket_paces_requests_to_its_rate() -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(5.0, burst=1.0, clock=clock, sleep=clock.sleep)
+
+    async def take(n: int) -> None:
+        for _ in range(n):
+            await bucket.acquire()
+
+    asyncio.run(take(11))
+    assert clock.now - 100.0 == pytest.approx(2.0)
+
+
+def test_a_429_pauses_everyone_halves_the_rate_once_per_burst_and_successes_recover() -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(8.0, clock=clock, sleep=clock.sleep)
+    bucket.slow_down(3.0)
+    bucket.slow_down(3.0)  # an answer from the same burst: the pause stands, no second halving
+    assert bucket.rate == 4.0
+    assert bucket.wait_time() == pytest.approx(3.0)
+    for _ in range(100):
+        bucket.recover()
+    assert bucket.rate == 8.0
+    for _ in range(20):
+        clock.now += 10
+        bucket.slow_down()
+    assert bucket.rate == MIN_RATE
+
+
+def test_backoff_grows_exponentially_with_jitter_up_to_a_cap() -> None:
+    policy = RetryPolicy(base=0.1, cap=2.0, rng=random.Random(7))
+    delays = [policy.delay(n) for n in range(1, 10)]
+    assert 0.05 <= delays[0] <= 0.1 and 0.2 <= delays[2] <= 0.4
+    assert all(1.0 <= d <= 2.0 for d in delays[5:])
+    assert len(set(delays)) == len(delays)  # jitter: no two retries in lockstep
+
+
+def test_retry_after_takes_seconds_or_an_http_date() -> None:
+    assert parse_retry_after("3") == 3.0
+    assert parse_retry_after(None) is None and parse_retry_after("soon") is None
+    date = "Wed, 21 Oct 2015 07:28:05 GMT"
+    assert parse_retry_after(date, now=1445412480.0) == pytest.approx(5.0)
+
+
+# -- journal ---------------------------------------------------------------------------------
+
+
+def entry(key: str, status: str) -> ChangeEntry:
+    return ChangeEntry.model_validate({"key": key, "action": "create", "status": status})
+
+
+def test_the_journal_tells_done_from_half_done(tmp_path: Path) -> None:
+    journal = Journal.beside(tmp_path / "plans" / "seed.json")
+    journal.start("sum1", "apply")
+    journal.record(entry("a", "started"), entry("a", "ok"), entry("b", "started"))
+    journal.record(entry("c", "failed"))
+    journal.close()
+
+    state = journal.read("sum1")
+
+    assert journal.path == tmp_path / "plans" / "seed.journal.jsonl"
+    assert (state.runs, sorted(state.succeeded), sorted(state.touched)) == (1, ["a"], ["b"])
+    assert state.attempt("b") == 2 and state.attempt("c") == 1
+    lines = [json.loads(line) for line in journal.path.read_text().splitlines()]
+    assert [line["type"] for line in lines] == ["run", "change", "change", "change", "change"]
+
+
+def test_a_line_torn_by_a_kill_is_ignored_and_the_next_run_starts_clean(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "p.journal.jsonl")
+    journal.start("sum1", "apply")
+    journal.record(entry("a", "ok"))
+    journal.close()
+    with journal.path.open("a") as torn:
+        torn.write('{"type": "change", "key": "b", "sta')
+    assert sorted(journal.read("sum1").succeeded) == ["a"]
+
+    journal.start("sum1", "resume")
+    journal.record(entry("b", "ok"))
+    journal.close()
+    assert sorted(journal.read("sum1").succeeded) == ["a", "b"]
+
+
+def test_a_journal_of_another_plan_is_refused(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "p.journal.jsonl")
+    journal.start("sum1", "apply")
+    journal.close()
+    with pytest.raises(PlanError, match="belongs to another plan"):
+        journal.read("sum2")
