@@ -1,0 +1,81 @@
+"""The local cost of a plan: CPU per profile to load, validate, normalise and compare.
+
+Run by ``run.py`` in a fresh process, once with ``.reconcile/`` removed (cold) and once after that
+(warm: ``profiles.d/`` unchanged, so the loader may use its parse cache). The tenant's profiles are
+fetched first and not counted; only the work on this machine is timed, with ``time.process_time``.
+Prints one JSON object.
+
+    python tests/bench/localcost.py --dir DIR --tenant bench
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
+
+from reconcile import cli, planner
+from reconcile.client import OmneoClient
+from reconcile.diff import diff_fields
+from reconcile.loader import DeclaredProfiles
+from reconcile.settings import Settings, load_settings, resolve_target
+
+
+async def fetch_owned(settings: Settings, tenant: str) -> dict[str, Any]:
+    target = resolve_target(settings, tenant, os.environ)
+    async with OmneoClient.open(target) as client:
+        owned = await client.list_identities(settings.owner_handle)
+    return {o.identifier: o for o in owned}
+
+
+def compare(declared: DeclaredProfiles, owned: dict[str, Any], settings: Settings) -> int:
+    """What the planner does with a fetched tenant: match by owner identity, diff each pair."""
+    match = getattr(planner, "_match", None)
+    if match is not None:
+        options = planner.PlanOptions(tenant="bench", owner_handle=settings.owner_handle)
+        changes, _ = match(declared, owned, {}, options)
+        return len(changes)
+    return sum(
+        bool(diff_fields(p.flat_view(), owned[p.key].profile.fields))
+        for p in declared.profiles
+        if p.key in owned
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--dir", type=Path, required=True)
+    parser.add_argument("--tenant", default="bench")
+    args = parser.parse_args()
+    settings = load_settings(args.dir)
+    owned = asyncio.run(fetch_owned(settings, args.tenant))
+    started = time.process_time()
+    declared = cli._declared(settings)
+    loaded = time.process_time()
+    changed = compare(declared, owned, settings)
+    compared = time.process_time()
+    count = len(declared.profiles)
+    print(
+        json.dumps(
+            {
+                "profiles": count,
+                "changed": changed,
+                "load_cpu_s": round(loaded - started, 4),
+                "compare_cpu_s": round(compared - loaded, 4),
+                "us_per_profile": round((compared - started) / max(count, 1) * 1e6, 1),
+                "load_us_per_profile": round((loaded - started) / max(count, 1) * 1e6, 1),
+                "compare_us_per_profile": round((compared - loaded) / max(count, 1) * 1e6, 1),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,549 @@
+"""The benchmark of issue 8: plan and apply against a served, slow, rate-limited sandbox.
+
+One command (not part of the default test run)::
+
+    python tests/bench/run.py              # the full run: N = 10,000 / 5,000 / 100,000
+    python tests/bench/run.py --quick      # a smoke run with small N, in well under a minute
+
+It starts the sandbox with uvicorn in a separate process on 127.0.0.1 (a free port) with added
+latency (``--latency-ms``, default 20) and, where a scenario asks for one, a rate limit; seeds the
+tenant directly in that process (seeding is not measured); writes N deterministic synthetic
+profiles to a ``profiles.d/``; and runs the real CLI as a separate process
+(``python -m reconcile -C DIR plan --tenant bench``, token from an environment variable), so the
+CPU seconds and peak RSS reported are the client's own (``os.wait4``). API calls are counted by
+the sandbox process. Each scenario prints one JSON line:
+
+- ``baseline-sequential`` / ``baseline-10-in-flight``: a naive script (for each profile, exact
+  lookup then read), on a sample of the profiles; its time per profile is extrapolated to each N.
+- ``S1`` (cold: no parse cache) and ``S1-warm``: plan, N managed profiles, none changed.
+- ``S2``: the same with 1% of the profiles changed on the tenant (warm, like ``S1-warm``).
+- ``S3-plan`` and ``S3``: plan, then apply, of N creates with the sandbox at 100 requests/s.
+- ``S4``: plan, 100,000 managed profiles, none changed (cold).
+- ``local-cold`` / ``local-warm``: CPU µs per profile to load, validate, normalise, compare.
+
+Targets are checked in each line under ``targets`` (``met`` true or false); the exit code is 0
+whenever the benchmark ran, whether or not targets are met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import synth
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+
+TOKEN_ENV = "BENCH_OMNEO_TOKEN"
+TOKEN = "sandbox-admin-token"  # the sandbox's public development token (see docs/sandbox.md)
+PAGE_SIZE = 500
+SCENARIOS = ("baselines", "S1", "S2", "local", "S3", "S4")
+
+
+@dataclass
+class Sizes:
+    n: int
+    n_s3: int
+    n_s4: int
+    sample_sequential: int
+    sample_parallel: int
+    drift: int
+
+
+FULL = Sizes(
+    n=10_000, n_s3=5_000, n_s4=100_000, sample_sequential=300, sample_parallel=2_000, drift=100
+)
+QUICK = Sizes(n=300, n_s3=200, n_s4=2_000, sample_sequential=40, sample_parallel=200, drift=3)
+
+
+@dataclass
+class Measured:
+    """One client process: wall time, and its own CPU and peak RSS from ``wait4``."""
+
+    returncode: int
+    wall_s: float
+    cpu_s: float
+    rss_mb: float
+    stdout: str
+    stderr: str
+
+
+def run_process(args: list[str], *, env: dict[str, str], log: Path, timeout: float) -> Measured:
+    """Run ``args`` to completion; its rusage (children of it included) via ``os.wait4``."""
+    out, err = log.with_suffix(".out"), log.with_suffix(".err")
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        started = time.perf_counter()
+        process = subprocess.Popen(args, stdout=stdout, stderr=stderr, env=env, cwd=REPO)
+        killer = threading.Timer(timeout, process.kill)
+        killer.start()
+        try:
+            _, status, usage = os.wait4(process.pid, 0)
+        finally:
+            killer.cancel()
+        wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return Measured(
+        returncode=process.returncode,
+        wall_s=wall,
+        cpu_s=usage.ru_utime + usage.ru_stime,
+        rss_mb=usage.ru_maxrss / 1024,
+        stdout=out.read_text(encoding="utf-8", errors="replace"),
+        stderr=err.read_text(encoding="utf-8", errors="replace"),
+    )
+
+
+def child_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OMNEO_")}
+    env.update(PYTHONPATH=str(REPO), NO_COLOR="1", **{TOKEN_ENV: TOKEN})
+    return env
+
+
+@dataclass
+class Sandbox:
+    """A sandbox served by uvicorn in its own process."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    seeded_s: float
+
+    @classmethod
+    def start(
+        cls, db: Path, *, seed: int, latency_ms: float, rate_limit: float | None, log: Path
+    ) -> Sandbox:
+        args = [
+            sys.executable,
+            str(HERE / "server.py"),
+            "--db",
+            str(db),
+            "--seed",
+            str(seed),
+            "--latency-ms",
+            str(latency_ms),
+        ]
+        if rate_limit:
+            args += ["--rate-limit", str(rate_limit)]
+        process = subprocess.Popen(
+            args, stdout=subprocess.PIPE, stderr=log.open("wb"), env=child_env(), cwd=REPO
+        )
+        assert process.stdout is not None
+        line = process.stdout.readline().decode()
+        if not line.startswith("PORT "):
+            process.kill()
+            raise SystemExit(f"the sandbox did not start; see {log}")
+        _, port, _, seeded = line.split()
+        sandbox = cls(process, int(port), float(seeded))
+        sandbox.stats()  # answers once uvicorn accepts
+        return sandbox
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/v3"
+
+    def stats(self, reset: bool = False) -> dict[str, Any]:
+        path = "/__bench/reset" if reset else "/__bench/stats"
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", method="POST")
+        for _ in range(200):
+            try:
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    return dict(json.loads(response.read()))
+            except OSError:
+                time.sleep(0.05)
+        raise SystemExit("the sandbox does not answer")
+
+    def api(self, method: str, path: str, body: Any = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.url + path, data=data, method=method)
+        request.add_header("Authorization", f"Bearer {TOKEN}")
+        request.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.loads(response.read() or b"null")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@dataclass
+class Bench:
+    """One benchmark run: options, a work folder, and the results so far (for the ratios)."""
+
+    options: argparse.Namespace
+    sizes: Sizes
+    work: Path
+    results: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def project(self, name: str, count: int, url: str, rps: float) -> Path:
+        """A reconcile project declaring profiles 0..count-1, its tenant ``bench`` at ``url``."""
+        root = self.work / name
+        if not (root / "profiles.d").exists():
+            synth.write_tree(root / "profiles.d", range(count))
+        (root / "reconcile.toml").write_text(
+            f'owner_handle = "{synth.OWNER}"\nphone_region = "AU"\n\n[tenants.bench]\n'
+            f'url = "{url}"\ntoken_env = "{TOKEN_ENV}"\nkind = "test"\n'
+            f"concurrency = {self.options.concurrency}\nrps = {rps}\n",
+            encoding="utf-8",
+        )
+        return root
+
+    def sandbox(self, name: str, seed: int, rate_limit: float | None) -> Sandbox:
+        db = self.work / f"{name}.db"
+        for stale in self.work.glob(f"{name}.db*"):
+            stale.unlink()
+        return Sandbox.start(
+            db,
+            seed=seed,
+            latency_ms=self.options.latency_ms,
+            rate_limit=rate_limit,
+            log=self.work / f"{name}-server.log",
+        )
+
+    def cli(self, name: str, root: Path, *args: str) -> Measured:
+        command = [sys.executable, "-m", "reconcile", "-C", str(root), *args]
+        measured = run_process(
+            command, env=child_env(), log=self.work / name, timeout=self.options.timeout
+        )
+        if measured.returncode != 0:
+            tail = measured.stderr.strip().splitlines()[-5:]
+            print(f"# {name}: exit {measured.returncode}: {' | '.join(tail)}", file=sys.stderr)
+        return measured
+
+    def emit(self, name: str, line: dict[str, Any]) -> None:
+        line = {"scenario": name, **line}
+        self.results[name] = line
+        print(json.dumps(line), flush=True)
+
+    def baseline_wall(self, which: str, n: int) -> float | None:
+        line = self.results.get(which)
+        return None if line is None else float(line["per_profile_s"]) * n
+
+
+def figures(measured: Measured, stats: dict[str, Any]) -> dict[str, Any]:
+    calls = int(stats["requests"])
+    return {
+        "wall_s": round(measured.wall_s, 3),
+        "api_calls": calls,
+        "rps": round(calls / measured.wall_s, 1) if measured.wall_s else None,
+        "cpu_s": round(measured.cpu_s, 3),
+        "peak_rss_mb": round(measured.rss_mb, 1),
+        "statuses": stats["statuses"],
+        "exit_code": measured.returncode,
+    }
+
+
+def target(value: float | None, limit: float, *, at_least: bool = False) -> dict[str, Any]:
+    met = value is not None and (value >= limit if at_least else value <= limit)
+    key = "min" if at_least else "max"
+    return {"value": None if value is None else round(value, 3), key: limit, "met": met}
+
+
+def ratios(bench: Bench, n: int, wall: float) -> dict[str, float | None]:
+    """How many times faster than each baseline (its per-profile time extrapolated to ``n``)."""
+    found: dict[str, float | None] = {}
+    for name in ("baseline-sequential", "baseline-10-in-flight"):
+        base = bench.baseline_wall(name, n)
+        found["x_faster_than_" + name.removeprefix("baseline-").replace("-", "_")] = (
+            round(base / wall, 2) if base is not None and wall else None
+        )
+    return found
+
+
+def plan_summary(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    plan = json.loads(path.read_text(encoding="utf-8"))
+    actions: dict[str, int] = {}
+    for change in plan.get("changes", []):
+        actions[change["action"]] = actions.get(change["action"], 0) + 1
+    return {
+        "plan_api_calls": plan.get("api_calls"),
+        "changes": actions,
+        "conflicts": len(plan.get("conflicts", [])),
+        "unchanged": plan.get("unchanged"),
+    }
+
+
+def run_plan(bench: Bench, name: str, root: Path, sandbox: Sandbox, n: int) -> dict[str, Any]:
+    sandbox.stats(reset=True)
+    plan_file = root / "plans" / f"{name}.json"
+    measured = bench.cli(name, root, "plan", "--tenant", "bench", "-o", str(plan_file))
+    line = {"n": n, **figures(measured, sandbox.stats()), **plan_summary(plan_file)}
+    return {**line, **ratios(bench, n, measured.wall_s)}
+
+
+# -- scenarios -----------------------------------------------------------------------------
+
+
+def baselines(bench: Bench, root: Path, sandbox: Sandbox) -> None:
+    for name, in_flight, sample in (
+        ("baseline-sequential", 1, bench.sizes.sample_sequential),
+        ("baseline-10-in-flight", 10, bench.sizes.sample_parallel),
+    ):
+        sample = min(sample, bench.sizes.n)
+        sandbox.stats(reset=True)
+        args = [
+            sys.executable,
+            str(HERE / "baseline.py"),
+            "--url",
+            sandbox.url,
+            "--dir",
+            str(root),
+            "--limit",
+            str(sample),
+            "--in-flight",
+            str(in_flight),
+        ]
+        measured = run_process(
+            args, env=child_env(), log=bench.work / name, timeout=bench.options.timeout
+        )
+        result = json.loads(measured.stdout.strip().splitlines()[-1])
+        per_profile = measured.wall_s / max(result["profiles"], 1)
+        sizes = sorted({bench.sizes.n, bench.sizes.n_s4})
+        bench.emit(
+            name,
+            {
+                "in_flight": in_flight,
+                "sample": result["profiles"],
+                "differences": result["differences"],
+                **figures(measured, sandbox.stats()),
+                "per_profile_s": round(per_profile, 5),
+                "extrapolated_wall_s": {str(n): round(per_profile * n, 1) for n in sizes},
+            },
+        )
+
+
+def steady_state(bench: Bench, root: Path, sandbox: Sandbox) -> None:
+    n = bench.sizes.n
+    shutil.rmtree(root / ".reconcile", ignore_errors=True)
+    cold = run_plan(bench, "S1", root, sandbox, n)
+    cold["targets"] = {
+        "api_calls": target(cold["api_calls"], n / PAGE_SIZE + 10),
+        "x_faster_than_sequential": target(cold["x_faster_than_sequential"], 20, at_least=True),
+        "x_faster_than_10_in_flight": target(cold["x_faster_than_10_in_flight"], 3, at_least=True),
+        "steady_state_unchanged": target(cold.get("unchanged"), n, at_least=True),
+    }
+    bench.emit("S1", {"cache": "cold", **cold})
+    warm = run_plan(bench, "S1-warm", root, sandbox, n)
+    bench.emit("S1-warm", {"cache": "warm", **warm})
+
+
+def drift(bench: Bench, root: Path, sandbox: Sandbox) -> None:
+    n, count = bench.sizes.n, bench.sizes.drift
+    step = max(n // count, 1)
+
+    def change(i: int) -> None:
+        path = f"/profiles/{quote(synth.key(i), safe='')}?identity%5Bhandle%5D={synth.OWNER}"
+        profile_id = sandbox.api("GET", path)["data"]["id"]
+        sandbox.api("PUT", f"/profiles/{profile_id}", {"first_name": "Drifted"})
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        list(pool.map(change, range(0, step * count, step)))
+    line = run_plan(bench, "S2", root, sandbox, n)
+    s1 = bench.results.get("S1-warm")
+    ratio = line["wall_s"] / s1["wall_s"] if s1 else None
+    line["x_of_S1_warm"] = None if ratio is None else round(ratio, 3)
+    line["targets"] = {
+        "x_of_S1_warm": target(ratio, 1.3),
+        "updates_found": target(line.get("changes", {}).get("update"), count, at_least=True),
+    }
+    bench.emit("S2", {"drifted": count, "cache": "warm", **line})
+
+
+def local_cost(bench: Bench, root: Path) -> None:
+    args = [sys.executable, str(HERE / "localcost.py"), "--dir", str(root), "--tenant", "bench"]
+    shutil.rmtree(root / ".reconcile", ignore_errors=True)
+    for name, limit in (("local-cold", 600), ("local-warm", 100)):
+        measured = run_process(
+            args, env=child_env(), log=bench.work / name, timeout=bench.options.timeout
+        )
+        if measured.returncode != 0:
+            print(f"# {name}: {measured.stderr.strip()[-400:]}", file=sys.stderr)
+            continue
+        result = json.loads(measured.stdout.strip().splitlines()[-1])
+        result["targets"] = {"us_per_profile": target(result["us_per_profile"], limit)}
+        bench.emit(
+            name,
+            {
+                **result,
+                "process_cpu_s": round(measured.cpu_s, 3),
+                "peak_rss_mb": round(measured.rss_mb, 1),
+            },
+        )
+
+
+def seeding(bench: Bench) -> None:
+    n, rate = bench.sizes.n_s3, bench.options.s3_rate_limit
+    sandbox = bench.sandbox("s3", 0, rate)
+    try:
+        root = bench.project("s3", n, sandbox.url, rate)
+        plan = run_plan(bench, "S3-plan", root, sandbox, n)
+        bench.emit("S3-plan", {"rate_limit_rps": rate, **plan})
+        sandbox.stats(reset=True)
+        measured = bench.cli(
+            "S3", root, "apply", str(root / "plans" / "S3-plan.json"), "--tenant", "bench"
+        )
+        line: dict[str, Any] = {
+            "n": n,
+            "rate_limit_rps": rate,
+            **figures(measured, sandbox.stats()),
+        }
+        bound = n / rate
+        failed = _failed(measured.stderr)
+        line["x_of_rate_limit_bound"] = round(measured.wall_s / bound, 3)
+        line["failed"] = failed
+        line["targets"] = {
+            "x_of_rate_limit_bound": target(measured.wall_s / bound, 1.2),
+            "failed": target(failed, 0),
+        }
+        bench.emit("S3", line)
+    finally:
+        sandbox.stop()
+
+
+def _failed(stderr: str) -> int | None:
+    for text in reversed(stderr.splitlines()):
+        if "applied," in text and "failed" in text:
+            words = text.replace(",", " ").split()
+            return int(words[words.index("failed") - 1])
+    return None
+
+
+def scale(bench: Bench) -> None:
+    n = bench.sizes.n_s4
+    sandbox = bench.sandbox("s4", n, bench.options.rate_limit)
+    try:
+        root = bench.project("s4", n, sandbox.url, bench.options.client_rps)
+        shutil.rmtree(root / ".reconcile", ignore_errors=True)
+        line = run_plan(bench, "S4", root, sandbox, n)
+        line["targets"] = {
+            "peak_rss_mb": target(line["peak_rss_mb"], 1536),
+            "steady_state_unchanged": target(line.get("unchanged"), n, at_least=True),
+        }
+        bench.emit("S4", {"cache": "cold", "seed_s": round(sandbox.seeded_s, 1), **line})
+    finally:
+        sandbox.stop()
+
+
+def main_scenarios(bench: Bench, wanted: set[str]) -> None:
+    if wanted & {"baselines", "S1", "S2", "local"}:
+        sandbox = bench.sandbox("s1", bench.sizes.n, bench.options.rate_limit)
+        try:
+            root = bench.project("s1", bench.sizes.n, sandbox.url, bench.options.client_rps)
+            bench.emit(
+                "setup",
+                {
+                    "seeded": bench.sizes.n,
+                    "seed_s": round(sandbox.seeded_s, 1),
+                    "latency_ms": bench.options.latency_ms,
+                    "rate_limit_rps": bench.options.rate_limit,
+                },
+            )
+            if "baselines" in wanted:
+                baselines(bench, root, sandbox)
+            if "S1" in wanted or "S2" in wanted:
+                steady_state(bench, root, sandbox)
+            if "local" in wanted:
+                local_cost(bench, root)
+            if "S2" in wanted:
+                drift(bench, root, sandbox)
+        finally:
+            sandbox.stop()
+    if "S3" in wanted:
+        seeding(bench)
+    if "S4" in wanted:
+        scale(bench)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small N: a smoke run")
+    parser.add_argument("--n", type=int, help="profiles for S1/S2 and the baselines")
+    parser.add_argument("--n-s3", type=int, help="creates for S3")
+    parser.add_argument("--n-s4", type=int, help="profiles for S4")
+    parser.add_argument("--samples", help="baseline samples SEQUENTIAL,PARALLEL")
+    parser.add_argument("--latency-ms", type=float, default=20.0, help="added per request")
+    parser.add_argument(
+        "--rate-limit",
+        type=float,
+        default=None,
+        help="sandbox rate limit (req/s) for the plan scenarios; default none",
+    )
+    parser.add_argument("--s3-rate-limit", type=float, default=100.0)
+    parser.add_argument(
+        "--client-rps",
+        type=float,
+        default=1000.0,
+        help="the client's own limit (tenant rps) for the plan scenarios",
+    )
+    parser.add_argument("--concurrency", type=int, default=16, help="the client's in flight")
+    parser.add_argument(
+        "--scenarios",
+        default=",".join(SCENARIOS),
+        help=f"comma-separated subset of {','.join(SCENARIOS)}",
+    )
+    parser.add_argument("--work", type=Path, help="work folder (kept); default a temporary one")
+    parser.add_argument("--timeout", type=float, default=600.0, help="per process, seconds")
+    return parser.parse_args(argv)
+
+
+def sizes_for(options: argparse.Namespace) -> Sizes:
+    base = QUICK if options.quick else FULL
+    sizes = Sizes(**vars(base))
+    sizes.n = options.n or sizes.n
+    sizes.n_s3 = options.n_s3 or sizes.n_s3
+    sizes.n_s4 = options.n_s4 or sizes.n_s4
+    if options.samples:
+        sizes.sample_sequential, sizes.sample_parallel = map(int, options.samples.split(","))
+    sizes.drift = min(sizes.drift, sizes.n)
+    return sizes
+
+
+def main(argv: list[str] | None = None) -> None:
+    options = parse_args(argv)
+    wanted = set(options.scenarios.split(","))
+    if unknown := wanted - set(SCENARIOS):
+        raise SystemExit(f"unknown scenarios: {', '.join(sorted(unknown))}")
+    work = options.work or Path(tempfile.mkdtemp(prefix="reconcile-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    bench = Bench(options, sizes_for(options), work)
+    started = time.perf_counter()
+    try:
+        main_scenarios(bench, wanted)
+    finally:
+        if options.work is None:
+            shutil.rmtree(work, ignore_errors=True)
+    bench.emit("total", {"wall_s": round(time.perf_counter() - started, 1), **machine()})
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for text in cpuinfo.read_text().splitlines():
+            if text.startswith("model name"):
+                model = text.split(":", 1)[1].strip()
+                break
+    return {"nproc": os.cpu_count(), "cpu": model, "python": sys.version.split()[0]}
+
+
+if __name__ == "__main__":
+    main()

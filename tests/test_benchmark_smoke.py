@@ -1,0 +1,65 @@
+"""The benchmark harness (tests/bench/run.py) runs end to end, so it cannot rot between runs.
+
+Tiny N and 1 ms of latency: this checks that every scenario runs and reports, and that the seeded
+tenant really is in steady state with the generated tree, not the figures themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests.conftest import REPO
+
+
+def test_the_quick_benchmark_reports_every_scenario() -> None:
+    command = [
+        sys.executable,
+        str(REPO / "tests" / "bench" / "run.py"),
+        "--quick",
+        "--n",
+        "30",
+        "--n-s3",
+        "10",
+        "--n-s4",
+        "60",
+        "--samples",
+        "5,10",
+        "--latency-ms",
+        "1",
+        "--s3-rate-limit",
+        "1000",
+        "--timeout",
+        "120",
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    lines = {line["scenario"]: line for line in map(json.loads, done.stdout.splitlines())}
+
+    expected = {
+        "setup",
+        "baseline-sequential",
+        "baseline-10-in-flight",
+        "S1",
+        "S1-warm",
+        "local-cold",
+        "local-warm",
+        "S2",
+        "S3-plan",
+        "S3",
+        "S4",
+        "total",
+    }
+    assert set(lines) == expected
+    for name in expected - {"setup", "total", "local-cold", "local-warm"}:
+        assert lines[name]["exit_code"] == 0, (name, done.stderr)
+        assert lines[name]["api_calls"] > 0 and lines[name]["peak_rss_mb"] > 0
+    assert lines["S1"]["unchanged"] == 30 and lines["S1"]["changes"] == {}
+    assert lines["S1"]["targets"]["api_calls"]["met"]
+    assert lines["S2"]["changes"] == {"update": 3}
+    assert lines["S3-plan"]["changes"] == {"create": 10}
+    assert lines["S3"]["failed"] == 0
+    assert lines["S4"]["unchanged"] == 60
+    assert lines["local-warm"]["profiles"] == 30
+    assert lines["baseline-sequential"]["api_calls"] == 2 * 5
