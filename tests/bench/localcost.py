@@ -21,32 +21,27 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
 
-from reconcile import cli, planner
+from reconcile import cli
 from reconcile.client import OmneoClient
-from reconcile.diff import diff_fields
-from reconcile.loader import DeclaredProfiles
+from reconcile.match import TenantIndex
+from reconcile.model import ObservedProfile
+from reconcile.planner import PlanOptions, assemble_plan
 from reconcile.settings import Settings, load_settings, resolve_target
 
 
-async def fetch_owned(settings: Settings, tenant: str) -> dict[str, Any]:
+async def fetch_owned(settings: Settings, tenant: str) -> dict[str, ObservedProfile]:
     target = resolve_target(settings, tenant, os.environ)
     async with OmneoClient.open(target) as client:
         owned = await client.list_identities(settings.owner_handle)
-    return {o.identifier: o for o in owned}
+    return {o.identifier: o.profile for o in owned}
 
 
-def compare(declared: DeclaredProfiles, owned: dict[str, Any], settings: Settings) -> int:
-    """What the planner does with a fetched tenant: match by owner identity, diff each pair."""
-    match = getattr(planner, "_match", None)
-    if match is not None:
-        options = planner.PlanOptions(tenant="bench", owner_handle=settings.owner_handle)
-        changes, _ = match(declared, owned, {}, options)
-        return len(changes)
-    return sum(
-        bool(diff_fields(p.flat_view(), owned[p.key].profile.fields))
-        for p in declared.profiles
-        if p.key in owned
-    )
+def compare(declared: Any, owned: dict[str, ObservedProfile], settings: Settings) -> int:
+    """What the planner does once the tenant is fetched: index, match, diff, assemble."""
+    index = TenantIndex(settings.owner_handle)
+    index.add(owned.values())
+    options = PlanOptions(tenant="bench", owner_handle=settings.owner_handle)
+    return len(assemble_plan(declared, owned, index, options).changes)
 
 
 def main() -> None:

@@ -229,6 +229,9 @@ class Bench:
 
     def emit(self, name: str, line: dict[str, Any]) -> None:
         line = {"scenario": name, **line}
+        if line.get("exit_code", 0) != 0:  # a run that failed meets no target
+            for verdict in line.get("targets", {}).values():
+                verdict["met"] = False
         self.results[name] = line
         print(json.dumps(line), flush=True)
 
@@ -237,7 +240,8 @@ class Bench:
         return None if line is None else float(line["per_profile_s"]) * n
 
 
-def figures(measured: Measured, stats: dict[str, Any]) -> dict[str, Any]:
+def figures(measured: Measured, stats: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
+    """The line's common figures; ``before`` is the sandbox's stats when the run started."""
     calls = int(stats["requests"])
     return {
         "wall_s": round(measured.wall_s, 3),
@@ -245,6 +249,7 @@ def figures(measured: Measured, stats: dict[str, Any]) -> dict[str, Any]:
         "rps": round(calls / measured.wall_s, 1) if measured.wall_s else None,
         "cpu_s": round(measured.cpu_s, 3),
         "peak_rss_mb": round(measured.rss_mb, 1),
+        "server_cpu_s": round(stats["cpu_s"] - before["cpu_s"], 3),
         "statuses": stats["statuses"],
         "exit_code": measured.returncode,
     }
@@ -283,10 +288,11 @@ def plan_summary(path: Path) -> dict[str, Any]:
 
 
 def run_plan(bench: Bench, name: str, root: Path, sandbox: Sandbox, n: int) -> dict[str, Any]:
-    sandbox.stats(reset=True)
+    before = sandbox.stats(reset=True)
     plan_file = root / "plans" / f"{name}.json"
+    plan_file.unlink(missing_ok=True)
     measured = bench.cli(name, root, "plan", "--tenant", "bench", "-o", str(plan_file))
-    line = {"n": n, **figures(measured, sandbox.stats()), **plan_summary(plan_file)}
+    line = {"n": n, **figures(measured, sandbox.stats(), before), **plan_summary(plan_file)}
     return {**line, **ratios(bench, n, measured.wall_s)}
 
 
@@ -299,7 +305,7 @@ def baselines(bench: Bench, root: Path, sandbox: Sandbox) -> None:
         ("baseline-10-in-flight", 10, bench.sizes.sample_parallel),
     ):
         sample = min(sample, bench.sizes.n)
-        sandbox.stats(reset=True)
+        before = sandbox.stats(reset=True)
         args = [
             sys.executable,
             str(HERE / "baseline.py"),
@@ -324,7 +330,7 @@ def baselines(bench: Bench, root: Path, sandbox: Sandbox) -> None:
                 "in_flight": in_flight,
                 "sample": result["profiles"],
                 "differences": result["differences"],
-                **figures(measured, sandbox.stats()),
+                **figures(measured, sandbox.stats(), before),
                 "per_profile_s": round(per_profile, 5),
                 "extrapolated_wall_s": {str(n): round(per_profile * n, 1) for n in sizes},
             },
@@ -397,14 +403,14 @@ def seeding(bench: Bench) -> None:
         root = bench.project("s3", n, sandbox.url, rate)
         plan = run_plan(bench, "S3-plan", root, sandbox, n)
         bench.emit("S3-plan", {"rate_limit_rps": rate, **plan})
-        sandbox.stats(reset=True)
+        before = sandbox.stats(reset=True)
         measured = bench.cli(
             "S3", root, "apply", str(root / "plans" / "S3-plan.json"), "--tenant", "bench"
         )
         line: dict[str, Any] = {
             "n": n,
             "rate_limit_rps": rate,
-            **figures(measured, sandbox.stats()),
+            **figures(measured, sandbox.stats(), before),
         }
         bound = n / rate
         failed = _failed(measured.stderr)
@@ -455,6 +461,7 @@ def main_scenarios(bench: Bench, wanted: set[str]) -> None:
                     "seed_s": round(sandbox.seeded_s, 1),
                     "latency_ms": bench.options.latency_ms,
                     "rate_limit_rps": bench.options.rate_limit,
+                    "loadavg": [round(x, 2) for x in os.getloadavg()],
                 },
             )
             if "baselines" in wanted:
@@ -542,7 +549,12 @@ def machine() -> dict[str, Any]:
             if text.startswith("model name"):
                 model = text.split(":", 1)[1].strip()
                 break
-    return {"nproc": os.cpu_count(), "cpu": model, "python": sys.version.split()[0]}
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": model,
+        "python": sys.version.split()[0],
+        "loadavg": [round(x, 2) for x in os.getloadavg()],
+    }
 
 
 if __name__ == "__main__":
