@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from reconcile.mask import mask_value
 from reconcile.model import DesiredProfile, JsonValue, ObservedProfile
@@ -66,6 +67,20 @@ class Pair:
     profile: DesiredProfile
     observed: ObservedProfile | None
     adopt: bool = False
+
+    @cached_property
+    def view(self) -> dict[str, JsonValue]:
+        return self.profile.flat_view()
+
+    @cached_property
+    def unique(self) -> list[UniqueValue]:
+        """The declared unique values that are set (matching and conflicts look at these)."""
+        return unique_values(self.view)
+
+    @cached_property
+    def declared_unique(self) -> dict[str, JsonValue]:
+        """Every declared unique field, ``None`` (cleared) included: what apply will set."""
+        return {name: value for name, value in self.view.items() if is_unique_field(name)}
 
 
 @dataclass
@@ -154,41 +169,43 @@ def _without_taken(matching: Matching, index: TenantIndex, removed: frozenset[st
     skipped = {key for conflict in conflicts for key in conflict.keys}
     while True:
         active = [pair for pair in matching.pairs if pair.profile.key not in skipped]
-        finals = _final_values(active, index, removed)
-        taken = [c for pair in active if (c := _taken(pair, index, finals)) is not None]
+        after = _After(
+            index, removed, {p.observed.id: p.declared_unique for p in active if p.observed}
+        )
+        taken = [c for pair in active if (c := _taken(pair, index, after)) is not None]
         if not taken:
             return Matching(active, conflicts)
         conflicts += taken
         skipped |= {conflict.keys[0] for conflict in taken}
 
 
-def _final_values(
-    active: list[Pair], index: TenantIndex, removed: frozenset[str]
-) -> dict[str, dict[str, JsonValue]]:
-    """Each known profile's unique values once the plan is applied (a removed profile has none)."""
-    finals = {
-        profile_id: dict(unique_values(profile.fields))
-        for profile_id, profile in index.profiles.items()
-        if profile_id not in removed
-    }
-    for pair in active:
-        if pair.observed is not None and pair.observed.id in finals:
-            view = pair.profile.flat_view()
-            finals[pair.observed.id].update({k: v for k, v in view.items() if is_unique_field(k)})
-    return finals
+@dataclass(frozen=True)
+class _After:
+    """Unique values as they will be once the plan is applied (a removed profile holds none)."""
+
+    index: TenantIndex
+    removed: frozenset[str]
+    declared: Mapping[str, Mapping[str, JsonValue]]  # profile id → what its declaration sets
+
+    def value(self, profile_id: str, name: str) -> JsonValue:
+        if profile_id in self.removed:
+            return None
+        declared = self.declared.get(profile_id, {})
+        if name in declared:
+            return declared[name]
+        profile = self.index.profiles.get(profile_id)
+        return profile.fields.get(name) if profile is not None else None
 
 
-def _taken(
-    pair: Pair, index: TenantIndex, finals: Mapping[str, Mapping[str, JsonValue]]
-) -> Conflict | None:
+def _taken(pair: Pair, index: TenantIndex, after: _After) -> Conflict | None:
     own_id = pair.observed.id if pair.observed is not None else None
-    for name, value in unique_values(pair.profile.flat_view()):
+    for name, value in pair.unique:
         if pair.observed is not None and pair.observed.fields.get(name) == value:
             continue
         keepers = sorted(
             profile_id
             for profile_id in index.holders.get((name, value), ())
-            if profile_id != own_id and finals.get(profile_id, {}).get(name) == value
+            if profile_id != own_id and after.value(profile_id, name) == value
         )
         if keepers:
             holder = index.owner_key(keepers[0])

@@ -197,7 +197,7 @@ def _erasure(profile: DesiredProfile | None) -> tuple[FieldChange, ...]:
 
 
 def _change(pair: Pair, options: PlanOptions) -> Change | None:
-    desired = pair.profile.flat_view()
+    desired = pair.view
     if pair.observed is None:
         fields = [
             FieldChange(field=name, path=name, before=None, after=value)
