@@ -12,12 +12,12 @@ def test_example_profiles_are_created_then_the_second_plan_is_empty(
 ) -> None:
     first = example_project.cli("plan")
     assert first.exit_code == 0, first.output
-    assert "10 to create" in first.stdout
+    assert "13 to create" in first.stdout  # 10 profiles + 3 from the template (count=3)
     assert "+ create alex-nguyen" in first.stdout
 
     applied = example_project.cli("apply", "--auto-approve")
     assert applied.exit_code == 0, applied.output
-    assert "10 applied, 0 failed" in applied.stderr
+    assert "13 applied, 0 failed" in applied.stderr
 
     second = example_project.cli("plan", "--detailed-exitcode")
     assert second.exit_code == 0, second.output
