@@ -533,6 +533,8 @@ def export_command(
         str | None, typer.Option("--key-identity", help="Key from this identity's identifier.")
     ] = None,
     page_size: Annotated[int, typer.Option("--page-size", min=1, max=500)] = 100,
+    var: VarOption = None,
+    vars_file: VarsFile = None,
 ) -> None:
     """Write the tenant's profiles as profiles.d/ files, ready to adopt with plan and apply.
 
@@ -562,6 +564,7 @@ def export_command(
         split=split,
         key_template=f"{{identity:{key_identity}}}" if key_identity else key_template,
         page_size=page_size,
+        variables=_variables(var, vars_file),
     )
     with _Progress("Exporting") as progress:
         result = asyncio.run(_export(target, options, progress.update))
@@ -637,6 +640,8 @@ def teardown(
     force: ForceOption = False,
     reason: ReasonOption = None,
     show_pii: ShowPii = False,
+    var: VarOption = None,
+    vars_file: VarsFile = None,
 ) -> None:
     """Delete (or purge) every profile this project manages on a test tenant.
 
@@ -647,14 +652,18 @@ def teardown(
     note = check_teardown(target, override=Override(force=force, reason=reason))
     if note:
         typer.echo(note, err=True)
-    made = asyncio.run(_teardown_plan(settings, target, purge=purge, saving=out is not None))
+    digest = _tree_digest(settings, _variables(var, vars_file), required=out is not None)
+    made = asyncio.run(_teardown_plan(settings, target, purge=purge, inputs_digest=digest))
     typer.echo(render(made, "text", show_pii=show_pii), nl=False)
     if not made.has_changes:
         return
     if out is not None:
         made.save(out)
-        flag = "--allow-purge" if purge else "--allow-delete"
-        typer.echo(f"Saved plan to {out}; apply it with: reconcile apply {out} {flag}", err=True)
+        flags = ["--allow-purge" if purge else "--allow-delete"]
+        flags += [f"--var {pair}" for pair in var or []]
+        flags += [f"--vars {vars_file}"] if vars_file else []
+        command = f"reconcile apply {out} {' '.join(flags)}"
+        typer.echo(f"Saved plan to {out}; apply it with: {command}", err=True)
         return
     _confirm(auto_approve)
     result = asyncio.run(_teardown_apply(target, made))
@@ -665,22 +674,24 @@ def teardown(
         raise ApplyError(f"{len(result.failed)} changes failed")
 
 
-async def _teardown_plan(settings: Settings, target: Target, *, purge: bool, saving: bool) -> Plan:
+async def _teardown_plan(
+    settings: Settings, target: Target, *, purge: bool, inputs_digest: str
+) -> Plan:
     options = TeardownOptions(
         tenant=target.url,
         owner_handle=settings.owner_handle,
         phone_region=settings.phone_region,
         purge=purge,
-        inputs_digest=_tree_digest(settings, required=saving),
+        inputs_digest=inputs_digest,
     )
     async with OmneoClient.open(target) as client:
         return await teardown_plan(client, options)
 
 
-def _tree_digest(settings: Settings, *, required: bool) -> str:
+def _tree_digest(settings: Settings, variables: dict[str, object], *, required: bool) -> str:
     """The digest ``apply PLAN`` checks; a saved plan needs a profiles.d/ that loads."""
     try:
-        return _declared(settings).digest
+        return _declared(settings, variables).digest
     except ReconcileError:
         if required:
             raise

@@ -79,6 +79,7 @@ class ExportOptions(BaseModel):
     split: Split = "profile"
     key_template: str | None = None
     page_size: int = 100
+    variables: dict[str, object] = {}
 
 
 class Unexportable(BaseModel):
@@ -103,7 +104,11 @@ async def export_profiles(
 ) -> ExportResult:
     template = KeyTemplate.parse(options.key_template) if options.key_template else None
     query = options.selection.query()
-    tree = ExistingTree.scan(options.scan_root or options.out, phone_region=options.phone_region)
+    tree = ExistingTree.scan(
+        options.scan_root or options.out,
+        phone_region=options.phone_region,
+        variables=options.variables,
+    )
     keys = KeyAllocator(template, taken=set(tree.entries))
     left_out: list[Unexportable] = []
     exported = 0

@@ -62,10 +62,12 @@ class ExistingTree:
     by_value: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @classmethod
-    def scan(cls, root: Path, *, phone_region: str | None) -> ExistingTree:
+    def scan(
+        cls, root: Path, *, phone_region: str | None, variables: dict[str, object]
+    ) -> ExistingTree:
         if not root.is_dir() or not any(_is_declaration(p) for p in root.rglob("*")):
             return cls()
-        declared = load_profiles(root, phone_region=phone_region)
+        declared = load_profiles(root, phone_region=phone_region, variables=variables)
         tree = cls()
         for profile in declared.profiles:
             location = declared.locations[profile.key]

@@ -14,6 +14,8 @@ import phonenumbers
 import pytest
 
 from reconcile.client import OmneoClient
+from reconcile.export import ExportOptions, check_declaration, declaration_of, export_profiles
+from reconcile.model import ObservedProfile
 from reconcile.settings import load_settings, resolve_target
 from tests.conftest import Project
 
@@ -302,3 +304,85 @@ def test_keys_from_a_template_or_an_identity_with_deterministic_collisions(
 
     bad = project.cli("export", "--key-template", "{shoe_size}")
     assert bad.exit_code == 1 and "unknown placeholder {shoe_size}" in bad.stderr
+
+
+def test_export_leaves_template_files_and_the_profiles_they_declare_alone(
+    project: Project,
+) -> None:
+    template = project.write(
+        "seed/team.yaml.j2",
+        """
+        {# A small team, declared by a template. #}
+        profiles:
+        {% for n in range(3) %}
+          - key: team-{{ n }}
+            email: team{{ n }}@example.com
+            first_name: Member
+        {% endfor %}
+        """,
+    )
+    original = template.read_bytes()
+    assert project.cli("apply", "--auto-approve").exit_code == 0
+    create_unmanaged(project, 2)
+
+    result = project.cli("export")
+    assert result.exit_code == 0, result.output
+    assert "3 profiles are declared by templates: left alone" in result.stderr
+    assert template.read_bytes() == original
+    assert sorted(p.name for p in project.profiles.rglob("*.yaml")) == [
+        "customer00000.yaml",
+        "customer00001.yaml",
+    ]
+    plan = saved_plan(project)
+    assert [c["action"] for c in plan["changes"]] == ["adopt", "adopt"]
+
+
+def test_a_value_that_would_not_load_back_is_left_out_and_reported() -> None:
+    observed = ObservedProfile.from_api(
+        {
+            "id": "3f1c0f4e-0000-4000-8000-000000000001",
+            "first_name": "Ana",
+            "email": "ana@example.com",
+            "mobile_phone": "0412",  # not a phone number: Omneo holds it, a declaration can't
+            "tags": ["vip"],
+            "birth_day": "7",  # Omneo's examples render birth parts as text
+            "custom_attributes": {"crm": {"score": 1.5}},
+        }
+    )
+    declaration = declaration_of(observed, owner_handle="reconcile", types={})
+    problems = check_declaration("ana", declaration, observed, "AU")
+    assert problems == [{"field": "mobile_phone", "reason": "Omneo's value does not validate"}]
+    assert declaration == {
+        "birth_day": 7,
+        "email": "ana@example.com",
+        "first_name": "Ana",
+        "tags": ["vip"],
+        "custom_attributes": {"crm": {"score": 1.5}},
+    }
+
+
+def test_a_profile_with_nothing_to_match_it_by_is_not_exported() -> None:
+    observed = ObservedProfile.from_api(
+        {"id": "3f1c0f4e-0000-4000-8000-000000000002", "first_name": "Unknown"}
+    )
+    declaration = declaration_of(observed, owner_handle="reconcile", types={})
+    problems = check_declaration("x", declaration, observed, "AU")
+    assert problems[-1]["field"] == "*"
+    assert "no email, mobile or identity" in problems[-1]["reason"]
+
+
+def test_progress_is_reported_page_by_page(project: Project) -> None:
+    create_unmanaged(project, 7)
+    seen: list[tuple[int, int]] = []
+
+    async def run() -> None:
+        target = resolve_target(load_settings(project.root), None, {})
+        options = ExportOptions(out=project.profiles, tenant="local", page_size=3)
+        async with OmneoClient.open(target) as client:
+            result = await export_profiles(
+                client, options, on_progress=lambda d, t: seen.append((d, t))
+            )
+        assert result.exported == 7
+
+    asyncio.run(run())
+    assert seen == [(3, 7), (6, 7), (7, 7)]

@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-import json
+import re
+import shutil
 import textwrap
 
+import phonenumbers
 import pytest
 
 from reconcile.sandbox import ServedSandbox
-from tests.conftest import Project
-from tests.test_export import saved_plan, synthetic_declaration, tenant_profiles
+from tests.conftest import REPO, Project
+from tests.test_export import saved_plan, tenant_profiles
+
+EXAMPLE = REPO / "docs" / "examples" / "seed"
 
 
 def write_seed(project: Project, count: int) -> list[str]:
-    """Declare ``count`` synthetic customers; the CLI arguments that go with the declaration."""
-    lines = ["profiles:"]
-    for n in range(count):
-        lines.append(f"  - key: seed-{n:06d}")
-        body = synthetic_declaration(n)
-        lines += [f"    {k}: {json.dumps(v, ensure_ascii=False)}" for k, v in body.items()]
-    project.write("seed/customers.yaml", "\n".join(lines) + "\n")
-    return []
+    """Put the README's seed template in profiles.d/; the CLI arguments that render ``count``."""
+    template = EXAMPLE / "customers" / "synthetic.yaml.j2"
+    (project.profiles / "seed").mkdir(parents=True, exist_ok=True)
+    shutil.copy(template, project.profiles / "seed" / template.name)
+    return ["--var", f"count={count}"]
 
 
 def assert_seeds_then_second_plan_is_empty(project: Project, count: int) -> None:
@@ -49,15 +50,49 @@ def test_seeding_customers_then_a_second_plan_is_empty(project: Project) -> None
 
 
 def test_seeded_profiles_have_realistic_variety(project: Project) -> None:
-    write_seed(project, 60)
-    assert project.cli("apply", "--auto-approve").exit_code == 0
+    args = write_seed(project, 70)
+    assert project.cli("apply", "--auto-approve", *args).exit_code == 0
     held = list(tenant_profiles(project).values())
-    assert any(any(c in str(p["first_name"]) for c in "éëøłö") for p in held)
-    regions = {str(p["mobile_phone"])[:3] for p in held if p["mobile_phone"]}
-    assert len(regions) >= 4
-    assert len({tag for p in held for tag in p["tags"]}) >= 4
-    assert sum(1 for p in held if p.get("identities.shopify")) >= 10
-    assert sum(1 for p in held if p["birth_year"]) >= 15
+    assert len(held) == 70
+    assert (
+        sum(1 for p in held if re.search(r"[^\x00-\x7f]", f"{p['first_name']}{p['last_name']}"))
+        >= 20
+    )
+    regions = {
+        phonenumbers.region_code_for_number(phonenumbers.parse(p["mobile_phone"])) for p in held
+    }
+    assert regions == {"AU", "GB", "NZ", "DE", "FR", "US", "BR"}
+    assert len({tag for p in held for tag in p["tags"]}) == 8
+    assert "mobile-app" in {tag for p in held for tag in p["tags"]}  # spaces normalised
+    assert sum(1 for p in held if p.get("identities.loyalty")) == 70
+    assert sum(1 for p in held if p.get("identities.shopify")) == 24  # every third
+    assert sum(1 for p in held if p["birth_year"]) == 56  # every fifth has no year
+    assert len({(p["birth_day"], p["birth_month"]) for p in held}) > 40
+
+
+def test_the_same_variables_declare_the_same_profiles(project: Project) -> None:
+    args = write_seed(project, 30)
+    first = project.cli("validate", *args)
+    plan_a = saved_plan(project, *args)
+    plan_b = saved_plan(project, *args)
+    assert first.exit_code == 0, first.output
+    assert plan_a == plan_b
+    other = saved_plan(project, "--var", "count=30", "--var", "offset=30")
+    assert {c["key"] for c in other["changes"]}.isdisjoint({c["key"] for c in plan_a["changes"]})
+
+
+def test_the_readme_seed_project_seeds_and_tears_down(project: Project) -> None:
+    example = project.root.parent / "seed"
+    shutil.copytree(EXAMPLE, example, ignore=shutil.ignore_patterns(".reconcile"))
+    seeded = Project(example)
+    applied = seeded.cli("apply", "--var", "count=25", "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert "25 applied, 0 failed" in applied.stderr
+    again = seeded.cli("plan", "--var", "count=25", "--detailed-exitcode")
+    assert again.exit_code == 0 and "No changes" in again.stdout
+    gone = seeded.cli("teardown", "--var", "count=25", "--auto-approve")
+    assert gone.exit_code == 0, gone.output
+    assert "25 applied, 0 failed" in gone.stderr
 
 
 def _production(project: Project, served: ServedSandbox, max_creates: int) -> dict[str, str]:
