@@ -80,12 +80,20 @@ def _custom_type(value: Any) -> str:
     return "integer" if isinstance(value, int) else "string"
 
 
-def write_tree(profiles_dir: Path, indices: range, per_file: int = 100) -> None:
-    """Write the declarations of ``indices`` as YAML files of ``per_file`` profiles each."""
+def write_tree(
+    profiles_dir: Path, indices: range, per_file: int = 100, *, addresses: bool = True
+) -> None:
+    """Write the declarations of ``indices`` as YAML files of ``per_file`` profiles each.
+
+    ``addresses=False`` leaves addresses undeclared (unmanaged): apply cannot write them yet.
+    """
     profiles_dir.mkdir(parents=True, exist_ok=True)
     for start in range(indices.start, indices.stop, per_file):
         chunk = range(start, min(start + per_file, indices.stop))
-        text = "profiles:\n" + "".join(_yaml_profile(declared(i)) for i in chunk)
+        profiles = (declared(i) for i in chunk)
+        if not addresses:
+            profiles = ({k: v for k, v in p.items() if k != "addresses"} for p in profiles)
+        text = "profiles:\n" + "".join(_yaml_profile(p) for p in profiles)
         (profiles_dir / f"part-{start // per_file:05d}.yaml").write_text(text, encoding="utf-8")
 
 
