@@ -666,12 +666,17 @@ def teardown(
         typer.echo(f"Saved plan to {out}; apply it with: {command}", err=True)
         return
     _confirm(auto_approve)
-    result = asyncio.run(_teardown_apply(target, made))
-    for failure in result.failed:
-        typer.echo(f"failed: {failure.action} {failure.key}: {failure.error}", err=True)
-    typer.echo(f"Teardown complete: {result.summary()}", err=True)
-    if result.failed:
-        raise ApplyError(f"{len(result.failed)} changes failed")
+    plan_file = _unused(
+        settings.path(settings.plans_dir) / f"teardown-{_default_plan_name(target)}"
+    )
+    made.save(plan_file)
+    journal = Journal.beside(plan_file)
+    view = _ProgressView(sys.stderr.isatty())
+    try:
+        result = asyncio.run(_teardown_apply(target, made, journal, view))
+    finally:
+        view.close()
+    _report(result, journal, plan_file)
 
 
 async def _teardown_plan(
@@ -698,9 +703,13 @@ def _tree_digest(settings: Settings, variables: dict[str, object], *, required: 
         return ""
 
 
-async def _teardown_apply(target: Target, made: Plan) -> ApplyResult:
+async def _teardown_apply(
+    target: Target, made: Plan, journal: Journal, view: Callable[[Progress], None]
+) -> ApplyResult:
     async with OmneoClient.open(target) as client:
-        return await apply_teardown(made, client)
+        return await apply_teardown(
+            made, client, journal, concurrency=target.concurrency, on_progress=view
+        )
 
 
 def _guard_creates(target: Target, made: Plan, force: bool, reason: str | None) -> None:

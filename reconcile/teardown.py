@@ -4,16 +4,18 @@ Managed profiles are those carrying the owner identity, found by one paginated l
 handle; nothing else on the tenant is ever part of the plan. The plan is an ordinary plan: it is
 shown, saved and applied like any other, and applying it refuses a stale plan.
 
->>> plan = await teardown_plan(client, TeardownOptions(tenant=url))   # doctest: +SKIP
->>> result = await apply_teardown(plan, client)                      # doctest: +SKIP
+>>> plan = await teardown_plan(client, TeardownOptions(tenant=url))     # doctest: +SKIP
+>>> result = await apply_teardown(plan, client, Journal.beside(path))  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from reconcile.apply import ApplyResult, apply_plan, verify_plan
+from reconcile.apply import ApplyOptions, ApplyResult, carry_out
 from reconcile.client import OmneoClient, OwnedProfile
+from reconcile.executor import ProgressCallback
+from reconcile.journal import Journal
 from reconcile.loader import DeclaredProfiles
 from reconcile.plan import Change, Plan
 
@@ -58,8 +60,18 @@ def _change(action: str, owned: OwnedProfile) -> Change:
     )
 
 
-async def apply_teardown(plan: Plan, client: OmneoClient) -> ApplyResult:
-    """Carry out a teardown plan just shown and confirmed (it does not read ``profiles.d/``)."""
+async def apply_teardown(
+    plan: Plan,
+    client: OmneoClient,
+    journal: Journal,
+    *,
+    concurrency: int = 8,
+    on_progress: ProgressCallback | None = None,
+) -> ApplyResult:
+    """Carry out a teardown plan just shown and confirmed, journalling beside the saved plan.
+
+    It needs no ``profiles.d/``: a teardown changes nothing that the files declare.
+    """
     declared = DeclaredProfiles(profiles=(), locations={}, digest=plan.inputs_digest)
-    observed = await verify_plan(plan, declared, client, allow_delete=True, allow_purge=True)
-    return await apply_plan(plan, declared, client, observed)
+    options = ApplyOptions(allow_delete=True, allow_purge=True, concurrency=concurrency)
+    return await carry_out(plan, declared, client, journal, options, on_progress=on_progress)
