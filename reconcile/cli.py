@@ -622,7 +622,8 @@ def _report_export(result: ExportResult, folder: Path) -> None:
         typer.echo(f"{count} profiles are declared by templates: left alone", err=True)
     for note in [*written.skipped, *(f"{u.key}: {u.field}: {u.reason}" for u in result.left_out)]:
         typer.echo(f"left out: {note}", err=True)
-    typer.echo("Next: reconcile plan  (expect only adoptions)", err=True)
+    if written.profiles_new:
+        typer.echo("Next: reconcile plan  (expect only adoptions)", err=True)
 
 
 @app.command()
