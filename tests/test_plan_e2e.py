@@ -375,3 +375,18 @@ def test_a_purge_shows_the_erasure_request_it_carries_out(tenant: Tenant) -> Non
     result = tenant.cli("plan", "--allow-purge")
     assert "! purge wes" in result.stdout
     assert "erasure.reference: (none) → DSR-2026-0042" in result.stdout
+
+
+def test_each_declared_value_is_looked_up_once_and_exactly(tenant: Tenant) -> None:
+    tenant.project.write("managed.yaml", "email: managed@example.com\n")
+    tenant.apply()
+    for n in range(4):
+        tenant.project.write(
+            f"new{n}.yaml",
+            f"email: new{n}@example.com\nmobile_phone: '+6141200{n:04d}'\n"
+            f"identities: {{shopify: 'S{n}'}}\n",
+        )
+    _, report = _plan(tenant)
+    # one listing of the owner handle, then identity, email and mobile of each new profile
+    assert report["api_calls"] == 1 + 4 * 3
+    assert report["summary"]["create"] == 4 and report["unchanged"] == 1
