@@ -22,7 +22,7 @@ from reconcile.apply import ApplyOptions, ApplyResult, carry_out
 from reconcile.client import OmneoClient
 from reconcile.errors import ApplyError, ConfigError, ConflictError, PlanError, ReconcileError
 from reconcile.export import ExportOptions, ExportResult, Selection, export_profiles
-from reconcile.guards import Override, check_creates, check_teardown
+from reconcile.guards import Override, check_bulk, check_creates, check_teardown
 from reconcile.journal import Journal
 from reconcile.loader import DeclaredProfiles, ignored_files, load_profiles, read_variables
 from reconcile.plan import Plan
@@ -291,6 +291,8 @@ def apply(
     variables = _variables(var, vars_file)
     limits = {"concurrency": concurrency, "rps": rps}
     target = target.model_copy(update={k: v for k, v in limits.items() if v is not None})
+    if bulk:
+        _guard_bulk(target, force, reason)
     if plan_file is not None:
         reviewed = Plan.load(plan_file)
         _guard_creates(target, reviewed, force, reason)
@@ -711,6 +713,12 @@ async def _teardown_apply(
         return await apply_teardown(
             made, client, journal, concurrency=target.concurrency, on_progress=view
         )
+
+
+def _guard_bulk(target: Target, force: bool, reason: str | None) -> None:
+    note = check_bulk(target, override=Override(force=force, reason=reason))
+    if note:
+        typer.echo(note, err=True)
 
 
 def _guard_creates(target: Target, made: Plan, force: bool, reason: str | None) -> None:

@@ -13,6 +13,7 @@ adoptions: the owner identity being added, no field changes.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import tempfile
 from collections.abc import AsyncIterator, Callable
@@ -146,13 +147,17 @@ async def _pages(
 
 async def _custom_types(client: OmneoClient, page: ProfilePage) -> dict[str, dict[str, str]]:
     """Declared types of custom attributes whose value alone does not say (1 or [..])."""
-    types: dict[str, dict[str, str]] = {}
-    for observed in page.profiles:
-        values = [v for k, v in observed.fields.items() if k.startswith("custom_attributes.")]
-        if any(isinstance(v, int | list) and not isinstance(v, bool) for v in values):
-            items = await client.list_custom_attributes(observed.id)
-            types[observed.id] = {f"{i.namespace}.{i.handle}": i.type for i in items}
-    return types
+    ambiguous = [p.id for p in page.profiles if _has_ambiguous_custom_value(p)]
+    found = await asyncio.gather(*(client.list_custom_attributes(i) for i in ambiguous))
+    return {
+        profile_id: {f"{i.namespace}.{i.handle}": i.type for i in items}
+        for profile_id, items in zip(ambiguous, found, strict=True)
+    }
+
+
+def _has_ambiguous_custom_value(observed: ObservedProfile) -> bool:
+    values = [v for k, v in observed.fields.items() if k.startswith("custom_attributes.")]
+    return any(isinstance(v, int | list) and not isinstance(v, bool) for v in values)
 
 
 def _record(

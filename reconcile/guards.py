@@ -2,8 +2,9 @@
 
 A tenant is ``kind = "test"`` or ``kind = "production"`` in ``reconcile.toml`` (the embedded
 sandbox ``local`` is a test tenant; a tenant given only by ``OMNEO_URL`` counts as production).
-A production tenant refuses a teardown, and any plan that creates more profiles than its
-``max_creates`` (bulk seeding), unless the command is given ``--force`` and ``--reason "…"``.
+A production tenant refuses a teardown, bulk mode (``apply --bulk``), and any plan that creates
+more profiles than its ``max_creates``, unless the command is given ``--force`` and
+``--reason "…"``.
 A test tenant allows both.
 
 >>> check_creates(target, creates=5000, override=Override())   # doctest: +SKIP
@@ -39,6 +40,13 @@ def check_creates(target: Target, *, creates: int, override: Override) -> str | 
     limit = target.max_creates
     what = f"this plan creates {creates} profiles, more than its max_creates of {limit}"
     return _refuse_or_note(target, what, override)
+
+
+def check_bulk(target: Target, *, override: Override) -> str | None:
+    """Refuse bulk mode (``apply --bulk``, made for seeding) on production; the note if used."""
+    if target.kind != "production":
+        return None
+    return _refuse_or_note(target, "bulk mode is for seeding test tenants", override)
 
 
 def check_teardown(target: Target, *, override: Override) -> str | None:

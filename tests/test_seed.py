@@ -139,3 +139,27 @@ def test_a_production_tenant_allows_plans_within_max_creates(
     result = project.cli("apply", "-t", "prod", "--auto-approve", *args, env=env)
     assert result.exit_code == 0, result.output
     assert "production tenant" not in result.stderr
+
+
+def test_a_production_tenant_refuses_bulk_mode_unless_forced_with_a_reason(
+    project: Project, served_sandbox: ServedSandbox
+) -> None:
+    env = _production(project, served_sandbox, max_creates=10)
+    args = write_seed(project, 3)
+    refused = project.cli("apply", "-t", "prod", "--bulk", "--auto-approve", *args, env=env)
+    assert refused.exit_code == 1
+    assert "bulk mode is for seeding test tenants; refused" in refused.stderr
+    forced = project.cli(
+        "apply",
+        "-t",
+        "prod",
+        "--bulk",
+        "--auto-approve",
+        "--force",
+        "--reason",
+        "migration",
+        *args,
+        env=env,
+    )
+    assert forced.exit_code == 0, forced.output
+    assert "3 applied, 0 failed" in forced.stderr
