@@ -106,7 +106,7 @@ class RetryPolicy:
     may be retried up to ``throttled_attempts`` times.
     """
 
-    attempts: int = 5
+    attempts: int = 8
     throttled_attempts: int = 30
     base: float = 0.2
     cap: float = 10.0

@@ -137,6 +137,7 @@ def test_a_failure_is_journalled_and_does_not_stop_unrelated_changes(project: Pr
     assert "failed: create jane: POST profiles answered 422" in applied.stderr
     assert "email: The email has already been taken." in applied.stderr
     assert f"reconcile apply --resume {plan_file}" in applied.stderr
+    assert "apply: 2/2 (create 1; 1 failed)" in applied.stderr  # plain progress without a TTY
     failed = [line for line in journal_lines(plan_file) if line.get("status") == "failed"]
     assert [(f["key"], f["action"]) for f in failed] == [("jane", "create")]
     assert "422" in failed[0]["error"]
@@ -175,8 +176,10 @@ def test_a_plan_is_not_applied_twice_and_resume_skips_what_is_done(project: Proj
     resumed = project.cli("apply", "--resume", str(plan_file))
     assert resumed.exit_code == 0, resumed.output
     assert "1 applied, 0 failed, 1 already done" in resumed.stderr
-    modes = [line["mode"] for line in journal_lines(plan_file) if line["type"] == "run"]
-    assert modes == ["apply", "resume"]
+    lines = journal_lines(plan_file)
+    assert [line["mode"] for line in lines if line["type"] == "run"] == ["apply", "resume"]
+    sam = [(line["status"], line["attempt"]) for line in lines if line.get("key") == "sam"]
+    assert sam == [("started", 1), ("failed", 1), ("started", 2), ("ok", 2)]
     assert_converged(project)
 
 
