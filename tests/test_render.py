@@ -143,3 +143,29 @@ def _one_update(field: str, value: str) -> Plan:
         inputs_digest="d",
         changes=(change,),
     )
+
+
+def test_a_cut_comment_keeps_deletes_before_creates() -> None:
+    creates = [
+        Change(
+            action="create",
+            key=f"new-{n:05d}",
+            fields=(FieldChange(field="tags", path="tags", before=None, after=["x" * 40]),),
+        )
+        for n in range(3000)
+    ]
+    deletes = [
+        Change(action="delete", key=f"old-{n}", profile_id=f"p{n}", fingerprint="f" * 16)
+        for n in range(5)
+    ]
+    plan = Plan(
+        tenant="t",
+        owner_handle="reconcile",
+        phone_region=None,
+        inputs_digest="d",
+        changes=(*creates, *deletes),
+    ).sealed()
+    markdown = render(plan, "markdown")
+    assert len(markdown) <= MARKDOWN_LIMIT
+    assert all(f"**`old-{n}`**" in markdown for n in range(5))
+    assert "<b>3000 to create</b> (showing" in markdown
