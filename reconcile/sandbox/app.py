@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,6 +20,7 @@ from reconcile.sandbox.problems import MESSAGES, ApiProblem
 from reconcile.sandbox.store import Store
 
 PREFIX = "/api/v3"
+_BUILD_LOCK = threading.Lock()
 _PYDANTIC_MESSAGES = {
     "missing": "The {field} field is required.",
     "int_parsing": "The {field} must be an integer.",
@@ -41,9 +43,25 @@ def create_app(config: SandboxConfig) -> ASGIApp:
         api.include_router(module.router, prefix=PREFIX)
     _install_error_handlers(api)
     _install_openapi(api)
+    _build_routes(api)
     app = Faults(api, config)
     app.state = api.state  # type: ignore[attr-defined]
     return app
+
+
+def _build_routes(api: FastAPI) -> None:
+    """Build every route's request handling now, in the creating thread.
+
+    FastAPI builds it lazily on a route's first request, and that build is not thread-safe across
+    apps sharing routers: two sandboxes served from one process (threads) raced on it. The hooks
+    are FastAPI internals, so a FastAPI without them is simply left to build lazily.
+    """
+    with _BUILD_LOCK:
+        for route in api.router.routes:
+            for name in ("effective_candidates", "effective_low_priority_routes"):
+                build = getattr(route, name, None)
+                if callable(build):
+                    build()
 
 
 def _install_error_handlers(api: FastAPI) -> None:
