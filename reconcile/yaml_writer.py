@@ -54,16 +54,20 @@ class Document:
     sequence_offset: int = 2
 
 
-def to_yaml(value: Any) -> Any:
-    """Plain data → round-trip nodes: short scalar lists in flow style, risky strings quoted."""
+def to_yaml(value: Any, *, top: bool = True) -> Any:
+    """Plain data → round-trip nodes: scalar lists in flow style, risky strings quoted.
+
+    ``top`` marks a profile mapping, whose ``key`` and ``state`` come first.
+    """
     if isinstance(value, Mapping):
         mapping = CommentedMap()
-        for key in ordered_keys(value):
-            mapping[key] = to_yaml(value[key])
+        names = ordered_keys(value) if top else sorted(value)
+        for key in names:
+            mapping[key] = to_yaml(value[key], top=False)
         return mapping
     if isinstance(value, list | tuple):
-        seq = CommentedSeq(to_yaml(item) for item in value)
-        if all(not isinstance(item, Mapping | list | tuple) for item in value):
+        seq = CommentedSeq(to_yaml(item, top=False) for item in value)
+        if value and all(not isinstance(item, Mapping | list | tuple) for item in value):
             seq.fa.set_flow_style()
         return seq
     if isinstance(value, str) and not _is_plain_safe(value):
@@ -100,17 +104,17 @@ def set_value(mapping: MutableMapping[str, Any], key: str, value: Any) -> None:
     """
     current = mapping.get(key)
     if isinstance(current, CommentedSeq) and isinstance(value, list | tuple):
-        current[:] = [to_yaml(item) for item in value]
+        current[:] = [to_yaml(item, top=False) for item in value]
         return
     if key in mapping:
-        mapping[key] = to_yaml(value)
+        mapping[key] = to_yaml(value, top=False)
         return
     assert isinstance(mapping, CommentedMap)
     keys = list(mapping)
     position = next(
         (i for i, k in enumerate(keys) if k not in _FIRST_KEYS and str(k) > key), len(keys)
     )
-    mapping.insert(position, key, to_yaml(value))
+    mapping.insert(position, key, to_yaml(value, top=False))
 
 
 def child_mapping(mapping: MutableMapping[str, Any], key: str) -> MutableMapping[str, Any]:

@@ -67,6 +67,29 @@ def _length(region: str) -> int:
     return {"AU": 12, "GB": 13, "NZ": 12, "DE": 14, "FR": 12}[region]
 
 
+def rich_fields(n: int) -> dict[str, Any]:
+    """Fields another system sets that reconcile's own seeding does not: export must keep them."""
+    fields: dict[str, Any] = {}
+    if n % 4 == 1:
+        fields.update(title="Dr", occupation="Nurse", currency="AUD", joined_location_id=3)
+        fields["joined_at"] = f"2023-0{1 + n % 9}-1{n % 10} 09:30:00"
+        fields["avatar_url"] = f"https://cdn.example.com/a/{n}.png"
+    if n % 8 == 5:
+        fields["secondary_phone"] = f"+6129{n:07d}"[:12]
+    if n % 9 == 2:
+        fields["addresses"] = [
+            {
+                "address_line_1": f"{n} Rue de l'Église",
+                "city": "Montréal",
+                "state": "QC",
+                "postcode": "H2X 1Y4",
+                "country": "Canada",
+                "is_default": True,
+            }
+        ]
+    return fields
+
+
 async def _extras(client: OmneoClient, profile_id: str, n: int) -> None:
     if n % 2 == 0:
         await client.update_comms(profile_id, {"email_promo": n % 4 == 0, "sms_optout": True})
@@ -84,7 +107,7 @@ def create_unmanaged(project: Project, count: int, *, start: int = 0) -> list[st
         async with OmneoClient.open(target) as client:
 
             async def one(n: int) -> str:
-                created = await client.create_profile(synthetic_profile(n))
+                created = await client.create_profile({**synthetic_profile(n), **rich_fields(n)})
                 await _extras(client, created.id, n)
                 return created.id
 
@@ -240,10 +263,16 @@ def test_split_chooses_the_files_and_output_is_byte_for_byte_stable(
     assert project.cli("export", "--split", split, "--out", str(out_b)).exit_code == 0
     names = {p.name for p in out_a.iterdir()}
     assert names == expected
+    for path in out_a.iterdir():  # block style, one profile after the other
+        text = path.read_text()
+        keys = re.findall(r"^(?:  - )?key: (\S+)", text, re.MULTILINE)
+        assert keys == sorted(keys) and len(keys) == text.count("key: "), text
+        assert "{" not in text  # no flow-style mappings
     for name in names:
         assert (out_a / name).read_bytes() == (out_b / name).read_bytes()
-    for path in out_a.iterdir():  # no export times anywhere in the output
-        assert not re.search(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:", path.read_text())
+    for path in out_a.iterdir():  # no export times in the comments
+        comments = [line.partition("#")[2] for line in path.read_text().splitlines()]
+        assert not any(re.search(r"\d{4}-\d{2}-\d{2}", comment) for comment in comments)
     plan = saved_plan(project)
     assert len(plan["changes"]) == 6 and {c["action"] for c in plan["changes"]} == {"adopt"}
 
@@ -386,3 +415,25 @@ def test_progress_is_reported_page_by_page(project: Project) -> None:
 
     asyncio.run(run())
     assert seen == [(3, 7), (6, 7), (7, 7)]
+
+
+def test_reexport_into_group_files_updates_entries_and_inserts_new_ones_in_key_order(
+    project: Project,
+) -> None:
+    create_unmanaged(project, 4)
+    assert project.cli("export", "--split", "letter").exit_code == 0
+    group = project.profiles / "c.yaml"
+    group.write_text(group.read_text().replace("profiles:\n", "profiles:  # all of them\n", 1))
+    assert project.cli("apply", "--auto-approve").exit_code == 0
+    _update_on_tenant(project, "customer00002", {"first_name": "Amélia"})
+    create_unmanaged(project, 1, start=9)
+
+    result = project.cli("export", "--split", "letter")
+    assert result.exit_code == 0, result.output
+    text = group.read_text()
+    assert "profiles:  # all of them\n" in text
+    assert "first_name: Amélia\n" in text
+    keys = re.findall(r"^  - key: (\S+)", text, re.MULTILINE)
+    assert keys == sorted(keys) and "customer00009" in keys
+    plan = saved_plan(project)
+    assert [c["action"] for c in plan["changes"]] == ["adopt"]
