@@ -76,6 +76,7 @@ class _Run:
     version: str
     problems: list[Problem] = field(default_factory=list)
     defaults: dict[str, _Defaults] = field(default_factory=dict)
+    chains: dict[str, list[_Defaults]] = field(default_factory=dict)  # per folder
     digest: Any = field(default_factory=hashlib.sha256)
 
     @property
@@ -190,7 +191,7 @@ def _read_profiles(run: _Run, source: SourceFile, variables_text: str) -> list[L
     raw = _raw(run, source)
     if raw is None:
         return []
-    chain = [run.defaults[f] for f in chain_for(source.relative, list(run.defaults))]
+    chain = _chain(run, source.folder)
     key = cache_key(
         run.version,
         run.phone_region or "",
@@ -214,6 +215,15 @@ def _read_profiles(run: _Run, source: SourceFile, variables_text: str) -> list[L
     if len(run.problems) == before:
         run.cache.put(key, loaded)
     return loaded
+
+
+def _chain(run: _Run, folder: str) -> list[_Defaults]:
+    if not run.defaults:
+        return []
+    if folder not in run.chains:
+        folders = chain_for(f"{folder}/file" if folder else "file", list(run.defaults))
+        run.chains[folder] = [run.defaults[name] for name in folders]
+    return run.chains[folder]
 
 
 def _entries(run: _Run, document: _Document) -> list[tuple[Any, Any, bool]]:

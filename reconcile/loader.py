@@ -38,6 +38,7 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 YAML_SUFFIXES = PROFILE_SUFFIXES  # kept for callers that name the profile suffixes
 _TAG = "tag:yaml.org,2002:"
 _MERGE = _TAG + "merge"
+_STR = _TAG + "str"
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,10 @@ def load_profiles(
     ordered = sorted(loaded.profiles, key=lambda item: item.profile.key)
     return DeclaredProfiles(
         profiles=tuple(item.profile for item in ordered),
-        locations={item.profile.key: Location(file=item.file, line=item.line) for item in ordered},
+        locations={
+            item.profile.key: Location.model_construct(file=item.file, line=item.line)
+            for item in ordered
+        },
         digest=loaded.digest,
         ignored=tree.ignored,
         files=len(tree.profiles) + len(tree.defaults),
@@ -233,8 +237,18 @@ class _Builder:
         self.sizes: dict[int, int] = {}
         self.active: set[int] = set()
         self.problems: list[tuple[int, str]] = []
+        self.constructors = {
+            _TAG + "bool": loader.construct_yaml_bool,
+            _TAG + "int": loader.construct_yaml_int,
+            _TAG + "float": loader.construct_yaml_float,
+        }
 
     def build(self, node: yaml.Node, depth: int) -> Any:
+        if node.tag == _STR and type(node) is yaml.ScalarNode:  # most values: just count them
+            self.values += 1
+            if self.values > self.max_values:
+                self._count(0, node)
+            return node.value
         ident = id(node)
         if ident in self.built:
             self._count(self.sizes[ident], node)
@@ -274,7 +288,7 @@ class _Builder:
             if key_node.tag == _MERGE:
                 for source in reversed(self._merge_sources(value_node, depth)):
                     result.update(source)
-        seen: dict[str, int] = {}
+        seen: set[str] = set()
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE:
                 continue
@@ -282,12 +296,15 @@ class _Builder:
                 raise YamlProblem("a field name must be plain text", _line(key_node))
             name = str(key_node.value)
             if name in seen:
-                self.problems.append(
-                    (_line(key_node), f"{name!r} appears twice (first at line {seen[name]})")
-                )
-            seen[name] = _line(key_node)
+                self._duplicate(node, key_node)
+            seen.add(name)
             result[name] = self.build(value_node, depth + 1)
         return result
+
+    def _duplicate(self, node: yaml.MappingNode, key_node: yaml.Node) -> None:
+        first = next(k for k, _ in node.value if k.value == key_node.value)
+        message = f"{key_node.value!r} appears twice (first at line {_line(first)})"
+        self.problems.append((_line(key_node), message))
 
     def _merge_sources(self, node: yaml.Node, depth: int) -> list[dict[str, Any]]:
         nodes = node.value if isinstance(node, yaml.SequenceNode) else [node]
@@ -298,15 +315,14 @@ class _Builder:
 
     def _scalar(self, node: yaml.Node) -> Any:
         tag = node.tag
-        if tag == _TAG + "str":
-            return node.value
         if tag == _TAG + "timestamp":
             return node.value  # the text: normalised where a date-time is expected
         if tag == _TAG + "null":
             return None
-        if tag in (_TAG + "bool", _TAG + "int", _TAG + "float"):
-            return self.loader.construct_object(node)
-        raise _unsupported(node)
+        construct = self.constructors.get(tag)
+        if construct is None:
+            raise _unsupported(node)
+        return construct(node)
 
     def _tag(self, node: yaml.Node, kind: str) -> None:
         if node.tag != _TAG + kind:

@@ -39,12 +39,11 @@ class SourceFile:
     @property
     def stem(self) -> str:
         """The default key of a one-profile file: the name without its suffixes."""
-        return self.path.name.split(".")[0]
+        return self.relative.rpartition("/")[2].split(".")[0]
 
     @property
     def folder(self) -> str:
-        parent = Path(self.relative).parent.as_posix()
-        return "" if parent == "." else parent
+        return self.relative.rpartition("/")[0]
 
 
 @dataclass(frozen=True)
@@ -62,38 +61,39 @@ def discover(root: Path) -> Tree:
     """Every file under ``root``, sorted by path and sorted into profiles, defaults and ignored."""
     if not root.is_dir():
         raise ProfileError([Problem(str(root), 0, "", "", "no such directory")])
-    base = root.parent
     profiles: list[SourceFile] = []
     defaults: list[SourceFile] = []
     ignored: list[str] = []
     paths, hidden = _walk(root)
-    ignored.extend(f"{(root / folder).relative_to(base).as_posix()}/" for folder in hidden)
-    for path in paths:
-        source = SourceFile(
-            path=path,
-            name=path.relative_to(base).as_posix(),
-            relative=path.relative_to(root).as_posix(),
-        )
-        if any(part.startswith(".") for part in Path(source.relative).parts):
+    prefix = (root if root.name not in ("", "..") else root.resolve()).name
+    ignored.extend(f"{prefix}/{folder}/" for folder in hidden)
+    for relative in paths:  # plain strings: pathlib costs too much per file at 100k files
+        source = SourceFile(path=root / relative, name=f"{prefix}/{relative}", relative=relative)
+        base_name = relative.rsplit("/", 1)[-1]
+        if any(part.startswith(".") for part in relative.split("/")):
             ignored.append(source.name)
-        elif path.name in DEFAULTS_NAMES:
+        elif base_name in DEFAULTS_NAMES:
             defaults.append(source)
-        elif path.name.endswith(PROFILE_SUFFIXES + TEMPLATE_SUFFIXES) and path.is_file():
+        elif base_name.endswith(PROFILE_SUFFIXES + TEMPLATE_SUFFIXES) and source.path.is_file():
             profiles.append(source)
         else:
             ignored.append(source.name)
     return Tree(tuple(profiles), tuple(defaults), tuple(ignored))
 
 
-def _walk(root: Path) -> tuple[list[Path], list[str]]:
-    """Files below ``root`` and the hidden folders skipped (``.git/`` and the like)."""
-    found: list[Path] = []
+def _walk(root: Path) -> tuple[list[str], list[str]]:
+    """Paths of the files below ``root`` (relative, ``/``-separated) and the hidden folders
+    skipped (``.git/`` and the like)."""
+    found: list[str] = []
     hidden: list[str] = []
-    for folder, dirs, files in os.walk(root):  # symlinked folders are not followed: no loops
-        hidden += [(Path(folder) / d).relative_to(root).as_posix() for d in dirs if d[0] == "."]
+    top = str(root)
+    for folder, dirs, files in os.walk(top):  # symlinked folders are not followed: no loops
+        below = os.path.relpath(folder, top).replace(os.sep, "/")
+        below = "" if below == "." else below + "/"
+        hidden += [below + d for d in dirs if d.startswith(".")]
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found.extend(Path(folder) / name for name in files)
-    return sorted(found, key=lambda p: p.relative_to(root).as_posix()), sorted(hidden)
+        found.extend(below + name for name in files)
+    return sorted(found), sorted(hidden)
 
 
 class FileProblem(Exception):

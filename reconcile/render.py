@@ -247,8 +247,43 @@ class RenderedTemplate(NamedTuple):
         return self.template_lines[-1] if self.template_lines else 1
 
 
+MAX_TEMPLATE_ITERATIONS = 2_000_000
+_MAX_REPEAT = 1_000_000
+
+
+class _BoundedSandbox(SandboxedEnvironment):
+    """Jinja2's sandbox, also refusing arithmetic that would build huge values in one step."""
+
+    intercepted_binops = frozenset(["*", "**"])
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, int) and abs(right) > 256:
+            raise SecurityError("exponent over 256")
+        if operator == "*":
+            for items, times in ((left, right), (right, left)):
+                sized = isinstance(items, str | list | tuple) and isinstance(times, int)
+                if sized and len(items) * times > _MAX_REPEAT:
+                    raise SecurityError(f"repetition longer than {_MAX_REPEAT:,} items")
+        return super().call_binop(context, operator, left, right)
+
+
+class _RangeBudget:
+    """``range`` for one render: every range drawn counts against one budget of iterations, so
+    nested loops cannot run for hours while writing nothing."""
+
+    def __init__(self, budget: int) -> None:
+        self.left = budget
+
+    def __call__(self, *args: int) -> range:
+        numbers = range(*args)
+        self.left -= len(numbers)
+        if self.left < 0:
+            raise SecurityError(f"loops over more than {MAX_TEMPLATE_ITERATIONS:,} numbers")
+        return numbers
+
+
 def _template_environment() -> SandboxedEnvironment:
-    environment = SandboxedEnvironment(
+    environment = _BoundedSandbox(
         loader=None,
         undefined=StrictUndefined,
         keep_trailing_newline=True,
@@ -292,7 +327,7 @@ def render_profile_template_lines(
     lines = _LineTracker(template, text)
     pieces: list[str] = []
     size = 0
-    stream = template.generate(dict(variables))
+    stream = template.generate({**variables, "range": _RangeBudget(MAX_TEMPLATE_ITERATIONS)})
     try:
         for chunk in stream:
             lines.feed(chunk, stream)

@@ -9,6 +9,7 @@ import pytest
 
 from reconcile.errors import ConfigError, ProfileError
 from reconcile.loader import DeclaredProfiles, load_profiles, read_variables
+from reconcile.model import DesiredProfile
 
 
 def write(root: Path, relative: str, text: str) -> Path:
@@ -333,3 +334,11 @@ def test_yaml_anchors_and_merges_are_allowed_in_moderation(root: Path) -> None:
 def test_a_missing_directory_is_one_clear_problem(tmp_path: Path) -> None:
     with pytest.raises(ProfileError, match="no such directory"):
         load(tmp_path / "nowhere")
+
+
+def test_the_readme_documents_every_field_of_the_format() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Declaring profiles", 1)[1].split("\n## ", 1)[0]
+
+    missing = [name for name in DesiredProfile.model_fields if f"`{name}`" not in section]
+    assert missing == []

@@ -79,6 +79,8 @@ CATALOGUE: dict[str, tuple[str, int, str]] = {
     "template-include.yaml.j2": ("", 1, "templates cannot include, import or extend other"),
     "template-invalid-value.yaml.j2": ("", 5, "cust-2: email: is not a valid email address"),
     "template-renders-bad-yaml.yaml.j2": ("", 4, "(line 3 of the rendered YAML)"),
+    "template-loop-bomb.yaml.j2": ("", 1, "loops over more than 2,000,000 numbers"),
+    "template-repeat-bomb.yaml.j2": ("", 2, "repetition longer than 1,000,000 items"),
     "duplicate-key": ("b.yaml", 3, "ann: key: duplicate key; first declared at profiles.d/a"),
     "duplicate-email": ("bob.yaml", 2, "email: also claimed by 'ann' at profiles.d/ann.yaml:1"),
     "duplicate-mobile": ("bob.yaml", 2, "mobile_phone: also claimed by 'ann'"),
