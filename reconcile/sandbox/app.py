@@ -11,7 +11,13 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp
 
-from reconcile.sandbox import routes_attributes, routes_bulk, routes_identities, routes_profiles
+from reconcile.sandbox import (
+    routes_addresses,
+    routes_attributes,
+    routes_bulk,
+    routes_identities,
+    routes_profiles,
+)
 from reconcile.sandbox.config import SandboxConfig
 from reconcile.sandbox.context import Tenant
 from reconcile.sandbox.faults import Faults
@@ -39,7 +45,8 @@ def create_app(config: SandboxConfig) -> ASGIApp:
         redoc_url=None,
     )
     api.state.tenant = Tenant(config=config, store=Store(config.db_path))
-    for module in (routes_attributes, routes_profiles, routes_identities, routes_bulk):
+    routers = (routes_attributes, routes_profiles, routes_identities, routes_addresses, routes_bulk)
+    for module in routers:
         api.include_router(module.router, prefix=PREFIX)
     _install_error_handlers(api)
     _install_openapi(api)

@@ -354,3 +354,15 @@ class ImportJob(BaseModel):
 
 class ImportJobEnvelope(BaseModel):
     data: ImportJob
+
+
+class Address(AddressInput):
+    id: int
+
+
+class AddressEnvelope(BaseModel):
+    data: Address
+
+
+class AddressList(BaseModel):
+    data: list[Address]

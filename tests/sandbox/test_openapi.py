@@ -28,6 +28,8 @@ ENDPOINTS = {
     "/profiles/{profile_id}/attributes/custom/{key}": {"get", "put", "delete"},
     "/profiles/attributes/custom": {"get"},
     "/profiles/{profile_id}/update-type": {"put"},
+    "/profiles/{profile_id}/addresses": {"get", "post"},
+    "/profiles/{profile_id}/addresses/{address_id}": {"get", "put", "delete"},
 }
 
 

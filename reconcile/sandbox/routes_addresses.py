@@ -1,0 +1,114 @@
+"""Address sub-resources of a profile: list, add, read, update (partial), delete.
+
+Addresses live in the profile (``PUT /profiles/{id}`` with ``addresses`` replaces the list whole);
+these routes edit one at a time. Ids are numbers unique within their profile.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from reconcile.sandbox import profiles_db
+from reconcile.sandbox.context import json_body, require_read, require_write, tenant
+from reconcile.sandbox.models import AddressEnvelope, AddressInput, AddressList, body_doc
+from reconcile.sandbox.problems import Invalid, NotFound
+from reconcile.sandbox.store import now
+from reconcile.sandbox.validation import ADDRESS_REQUIRED
+
+router = APIRouter(tags=["addresses"])
+READ = [Depends(require_read)]
+WRITE = [Depends(require_write)]
+
+
+def _load(conn: sqlite3.Connection, profile_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    doc: dict[str, Any] = json.loads(profiles_db.fetch_row(conn, profile_id)["doc"])
+    return doc, list(doc.get("addresses") or [])
+
+
+def _save(conn: sqlite3.Connection, profile_id: str, doc: dict[str, Any], items: list[Any]) -> None:
+    doc["addresses"] = items
+    conn.execute(
+        "UPDATE profiles SET doc = ?, updated_at = ? WHERE id = ?",
+        (json.dumps(doc), now(), profile_id),
+    )
+
+
+def _find(items: list[dict[str, Any]], address_id: int) -> dict[str, Any]:
+    for item in items:
+        if item.get("id") == address_id:
+            return item
+    raise NotFound("Address")
+
+
+def _checked(body: dict[str, Any], base: dict[str, Any] | None = None) -> dict[str, Any]:
+    merged = {**(base or {}), **{k: v for k, v in body.items() if k != "id"}}
+    errors = {
+        name: [f"The {name.replace('_', ' ')} field is required."]
+        for name in ADDRESS_REQUIRED
+        if merged.get(name) in (None, "")
+    }
+    if "is_default" in merged and not isinstance(merged["is_default"], bool | None):
+        errors["is_default"] = ["The is default field must be true or false."]
+    if errors:
+        raise Invalid(errors)
+    return merged
+
+
+def _only_default(items: list[dict[str, Any]], chosen: dict[str, Any]) -> None:
+    if chosen.get("is_default"):
+        for item in items:
+            if item is not chosen and item.get("is_default"):
+                item["is_default"] = False
+
+
+@router.get("/profiles/{profile_id}/addresses", dependencies=READ, response_model=AddressList)
+async def list_addresses(profile_id: str, request: Request) -> dict[str, Any]:
+    with tenant(request).store.read() as conn:
+        return {"data": _load(conn, profile_id)[1]}
+
+
+@router.post("/profiles/{profile_id}/addresses", status_code=201, dependencies=WRITE,
+             response_model=AddressEnvelope, openapi_extra=body_doc(AddressInput))  # fmt: skip
+async def add_address(profile_id: str, request: Request) -> dict[str, Any]:
+    address = _checked(await json_body(request))
+    with tenant(request).store.write() as conn:
+        doc, items = _load(conn, profile_id)
+        address["id"] = max((int(item.get("id") or 0) for item in items), default=0) + 1
+        items.append(address)
+        _only_default(items, address)
+        _save(conn, profile_id, doc, items)
+    return {"data": address}
+
+
+@router.get("/profiles/{profile_id}/addresses/{address_id}", dependencies=READ,
+            response_model=AddressEnvelope)  # fmt: skip
+async def read_address(profile_id: str, address_id: int, request: Request) -> dict[str, Any]:
+    with tenant(request).store.read() as conn:
+        return {"data": _find(_load(conn, profile_id)[1], address_id)}
+
+
+@router.put("/profiles/{profile_id}/addresses/{address_id}", dependencies=WRITE,
+            response_model=AddressEnvelope, openapi_extra=body_doc(AddressInput))  # fmt: skip
+async def update_address(profile_id: str, address_id: int, request: Request) -> dict[str, Any]:
+    body = await json_body(request)
+    with tenant(request).store.write() as conn:
+        doc, items = _load(conn, profile_id)
+        current = _find(items, address_id)
+        current.update(_checked(body, current))
+        _only_default(items, current)
+        _save(conn, profile_id, doc, items)
+    return {"data": current}
+
+
+@router.delete("/profiles/{profile_id}/addresses/{address_id}", status_code=204,
+               dependencies=WRITE)  # fmt: skip
+async def delete_address(profile_id: str, address_id: int, request: Request) -> Response:
+    with tenant(request).store.write() as conn:
+        doc, items = _load(conn, profile_id)
+        _find(items, address_id)
+        _save(conn, profile_id, doc, [item for item in items if item.get("id") != address_id])
+    return Response(status_code=204)
