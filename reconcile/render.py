@@ -355,28 +355,43 @@ class _LineTracker:
         self.table: list[int] = []
         self.current = 1
         self.at_line_start = True
-        self._known: dict[tuple[int, str], tuple[int, bool]] = {}
+        self._literals: dict[tuple[int, str], int] = {}  # (yield site, text) → template line
+        self._reported: dict[int, int] = {}  # yield site (compiled line) → template line
+        self._expressions: set[int] = set()  # yield sites that write values, not template text
 
     def feed(self, chunk: str, stream: Any) -> None:
         python_line = _innermost_line(stream)
         start, literal = self._locate(python_line, chunk)
         line = start
-        for character in chunk:
-            if self.at_line_start:
-                self.table.append(line)
+        segments = chunk.split("\n")
+        last = len(segments) - 1
+        for index, segment in enumerate(segments):
+            if self.at_line_start and (segment or index < last):
+                self.table.append(line)  # this output line starts here, at this template line
                 self.at_line_start = False
-            if character == "\n":
+            if index < last:
                 self.at_line_start = True
                 line += 1 if literal else 0
         self.current = line
 
     def _locate(self, python_line: int, chunk: str) -> tuple[int, bool]:
-        cached = self._known.get((python_line, chunk))
-        if cached is None:
+        known = self._literals.get((python_line, chunk))
+        if known is not None:
+            return known, True
+        reported = self._reported.get(python_line)
+        if reported is None:
             reported = self.template.get_corresponding_lineno(python_line) if python_line else 0
-            cached = self._find_literal(reported, chunk) if reported else (self.current, False)
-            self._known[(python_line, chunk)] = cached
-        return cached
+            self._reported[python_line] = reported
+        if not reported:
+            return self.current, False
+        if python_line in self._expressions:
+            return reported, False
+        line, literal = self._find_literal(reported, chunk)
+        if literal:
+            self._literals[(python_line, chunk)] = line
+        else:
+            self._expressions.add(python_line)
+        return line, literal
 
     def _find_literal(self, reported: int, chunk: str) -> tuple[int, bool]:
         # Literal text is reported at the line its token starts, which after a trimmed block
