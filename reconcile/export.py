@@ -18,25 +18,18 @@ import re
 import tempfile
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from reconcile.client import OmneoClient, ProfilePage
 from reconcile.errors import ConfigError
+from reconcile.export_declaration import check_declaration, declaration_of
 from reconcile.export_keys import KeyAllocator, KeyTemplate
 from reconcile.export_tree import ExistingTree, ExportRecord, Split, TreeWriter, WriteCounts
-from reconcile.model import (
-    COMMS_FIELDS,
-    SCALAR_FIELDS,
-    DesiredProfile,
-    JsonValue,
-    ObservedProfile,
-)
+from reconcile.model import ObservedProfile
 
 Progress = Callable[[int, int], None]
 _FILTER_FIELD = re.compile(r"^[a-z][a-z0-9_.]*$")
-_MATCH_FIELDS = ("email", "mobile_phone")
 
 
 class Selection(BaseModel):
@@ -184,136 +177,3 @@ def _record(
     return ExportRecord(
         key=key, profile_id=observed.id, declaration=declaration, observed=observed.fields
     )
-
-
-def declaration_of(
-    observed: ObservedProfile, *, owner_handle: str, types: dict[str, str]
-) -> dict[str, JsonValue]:
-    """The writable fields of a tenant profile that hold a value, as a declaration."""
-    fields = observed.fields
-    out: dict[str, JsonValue] = {
-        name: fields[name] for name in SCALAR_FIELDS if fields.get(name) not in (None, "")
-    }
-    if fields.get("tags"):
-        out["tags"] = list(fields["tags"])
-    identities = {
-        name.removeprefix("identities."): value
-        for name, value in fields.items()
-        if name.startswith("identities.") and name != f"identities.{owner_handle}"
-    }
-    if identities:
-        out["identities"] = dict(sorted(identities.items()))
-    comms = {f: fields.get(f"attributes.comms.{f}") for f in COMMS_FIELDS}
-    comms = {flag: value for flag, value in comms.items() if value is not None}
-    if comms:
-        out["attributes"] = {"comms": comms}
-    custom = _custom_attributes(fields, types)
-    if custom:
-        out["custom_attributes"] = custom
-    if fields.get("addresses"):
-        out["addresses"] = list(fields["addresses"])
-    return out
-
-
-def _custom_attributes(
-    fields: dict[str, JsonValue], types: dict[str, str]
-) -> dict[str, dict[str, JsonValue]]:
-    custom: dict[str, dict[str, JsonValue]] = {}
-    for name, value in sorted(fields.items()):
-        if not name.startswith("custom_attributes.") or value is None:
-            continue
-        path = name.removeprefix("custom_attributes.")
-        namespace, handle = path.split(".", 1)
-        kind = types.get(path) or _inferred_type(value)
-        explicit = kind == "json" or kind != _inferred_type(value)
-        custom.setdefault(namespace, {})[handle] = (
-            {"type": kind, "value": value} if explicit else value
-        )
-    return custom
-
-
-def check_declaration(
-    key: str,
-    declaration: dict[str, JsonValue],
-    observed: ObservedProfile,
-    region: str | None,
-) -> list[dict[str, str]]:
-    """Drop what would not load back equal to the tenant; return what was dropped and why.
-
-    ``field == "*"`` means the whole profile cannot be exported.
-    """
-    problems: list[dict[str, str]] = []
-    for _ in range(4):
-        try:
-            profile = DesiredProfile.model_validate(
-                {"key": key, **declaration}, context={"phone_region": region}
-            )
-        except ValidationError as exc:
-            paths = {_error_path(e["loc"]) for e in exc.errors()}
-            if "key" in paths:
-                return [{"field": "*", "reason": f"key {key!r} is not a valid key"}]
-            for path in sorted(paths):
-                _drop(declaration, path)
-                problems.append({"field": path, "reason": "Omneo's value does not validate"})
-            continue
-        view = profile.flat_view()
-        moved = sorted(p for p, v in view.items() if observed.fields.get(p) != v)
-        if not moved:
-            break
-        for path in moved:
-            _drop(declaration, path)
-            problems.append({"field": path, "reason": "would not load back as the same value"})
-    if not any(p in declaration for p in (*_MATCH_FIELDS, "identities")):
-        reason = "no email, mobile or identity to match it by: add an identity to adopt it"
-        return [*problems, {"field": "*", "reason": reason}]
-    return problems
-
-
-def _error_path(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc]
-    if parts[0] == "identities" and len(parts) > 1:
-        return ".".join(parts[:2])
-    if parts[0] == "custom_attributes" and len(parts) > 2:
-        return ".".join(parts[:3])
-    return parts[0]
-
-
-def _drop(declaration: dict[str, Any], path: str) -> None:
-    if path in declaration or "." not in path:
-        declaration.pop(path, None)
-        return
-    head, rest = path.split(".", 1)
-    if head == "attributes":
-        head, rest = "attributes", rest.removeprefix("comms.")
-        container = declaration.get("attributes", {}).get("comms", {})
-    elif head == "custom_attributes":
-        namespace, rest = rest.split(".", 1)
-        container = declaration.get(head, {}).get(namespace, {})
-    else:
-        container = declaration.get(head, {})
-    container.pop(rest, None)
-    _prune(declaration)
-
-
-def _prune(declaration: dict[str, Any]) -> None:
-    for namespace, handles in list(declaration.get("custom_attributes", {}).items()):
-        if not handles:
-            del declaration["custom_attributes"][namespace]
-    for name in ("identities", "custom_attributes"):
-        if name in declaration and not declaration[name]:
-            del declaration[name]
-    if "attributes" in declaration and not declaration["attributes"].get("comms"):
-        del declaration["attributes"]
-
-
-def _inferred_type(value: JsonValue) -> str:
-    """The type a bare value in a declaration is read as (see ``model.CustomAttribute``)."""
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "float"
-    if isinstance(value, list):
-        return "array"
-    return "json" if isinstance(value, dict) else "string"

@@ -14,7 +14,8 @@ import phonenumbers
 import pytest
 
 from reconcile.client import OmneoClient
-from reconcile.export import ExportOptions, check_declaration, declaration_of, export_profiles
+from reconcile.export import ExportOptions, export_profiles
+from reconcile.export_declaration import check_declaration, declaration_of
 from reconcile.model import ObservedProfile
 from reconcile.settings import load_settings, resolve_target
 from tests.conftest import Project
