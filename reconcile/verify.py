@@ -1,6 +1,7 @@
 """Before anything is written: is the reviewed plan still the truth, and may it run?
 
-Re-reads nothing but the profiles the plan touches. A plan is stale when profiles.d/ changed
+Re-reads nothing but the profiles the plan touches (for a large plan, through one paginated
+listing of the owner handle). A plan is stale when profiles.d/ changed
 (its digest) or a touched tenant profile changed (its fingerprint); the message names the keys
 that moved. Deletes, purges and unsafe plans need the flags they were planned with.
 
@@ -17,6 +18,9 @@ from reconcile.journal import JournalState
 from reconcile.loader import DeclaredProfiles
 from reconcile.model import ObservedProfile
 from reconcile.plan import Change, Plan
+
+# From this many changes on, one listing of the owner handle is cheaper than a read per profile.
+LISTING_FROM = 50
 
 
 async def verify_plan(
@@ -41,8 +45,9 @@ async def verify_plan(
         )
     state = journal or JournalState()
     pending = [c for c in plan.changes if c.key not in state.succeeded]
+    known = await _Known.fetch(client, plan.owner_handle, listing=len(pending) > LISTING_FROM)
     current = await asyncio.gather(
-        *(_current(client, plan.owner_handle, c, touched=c.key in state.touched) for c in pending)
+        *(_current(known, c, touched=c.key in state.touched) for c in pending)
     )
     moved = sorted(c.key for c, (ok, _) in zip(pending, current, strict=True) if not ok)
     if moved:
@@ -66,13 +71,45 @@ def _check_flags(plan: Plan, *, allow_delete: bool, allow_purge: bool, force: bo
         raise UnsafePlanError(f"the plan is unsafe ({'; '.join(plan.unsafe)}): pass --force")
 
 
+class _Known:
+    """Where touched profiles are read from: one listing of the owner handle's identities for a
+    large plan (a few requests instead of one per profile), else a lookup per profile."""
+
+    def __init__(
+        self,
+        client: OmneoClient,
+        owner: str,
+        by_key: dict[str, ObservedProfile] | None,
+    ) -> None:
+        self.client = client
+        self.owner = owner
+        self.by_key = by_key
+        self.by_id = {p.id: p for p in (by_key or {}).values()}
+
+    @classmethod
+    async def fetch(cls, client: OmneoClient, owner: str, *, listing: bool) -> _Known:
+        if not listing:
+            return cls(client, owner, None)
+        owned = await client.list_identities(owner)
+        return cls(client, owner, {o.identifier: o.profile for o in owned})
+
+    async def owned(self, key: str) -> ObservedProfile | None:
+        if self.by_key is not None:
+            return self.by_key.get(key)
+        return await self.client.find_by_identity(self.owner, key)
+
+    async def profile(self, profile_id: str) -> ObservedProfile | None:
+        found = self.by_id.get(profile_id)  # adoptions are not owned yet: read them one by one
+        return found if found is not None else await self.client.get_profile(profile_id)
+
+
 async def _current(
-    client: OmneoClient, owner: str, change: Change, *, touched: bool
+    known: _Known, change: Change, *, touched: bool
 ) -> tuple[bool, ObservedProfile | None]:
     if change.action == "create":
-        existing = await client.find_by_identity(owner, change.key)
+        existing = await known.owned(change.key)
         return existing is None or touched, existing
-    observed = await client.get_profile(change.profile_id or "")
+    observed = await known.profile(change.profile_id or "")
     if touched:
         return True, observed
     ok = observed is not None and observed.fingerprint() == change.fingerprint

@@ -229,3 +229,27 @@ def test_apply_without_a_plan_file_saves_the_plan_it_shows(project: Project) -> 
     [saved] = project.saved_plans()
     assert saved.with_name(f"{saved.stem}.journal.jsonl").exists()
     assert "--resume" in project.cli("apply", "--resume").stderr
+
+
+def test_a_large_plan_is_verified_through_one_listing_and_still_names_what_moved(
+    project: Project,
+) -> None:
+    keys = [f"p{n:02}" for n in range(52)]
+    project.write("many.yaml", "profiles:\n" + "".join(
+        f"  - {{key: {k}, first_name: A, email: {k}@example.com}}\n" for k in keys))  # fmt: skip
+    assert project.cli("apply", "--auto-approve").exit_code == 0
+    project.write("many.yaml", "profiles:\n" + "".join(
+        f"  - {{key: {k}, first_name: B, email: {k}@example.com}}\n" for k in keys))  # fmt: skip
+    plan_file = plan_to(project, "many")
+    moved = tenant_call(project, "find_by_identity", "reconcile", "p42")
+    tenant_call(project, "update_profile", moved.id, {"last_name": "Edited"})
+
+    refused = project.cli("apply", str(plan_file), "--force")  # 100% updates: over the threshold
+    assert refused.exit_code == 1
+    assert "the tenant changed since the plan was made (p42)" in refused.stderr
+
+    tenant_call(project, "update_profile", moved.id, {"last_name": None})
+    applied = project.cli("apply", str(plan_to(project, "many-again")), "--force")
+    assert applied.exit_code == 0, applied.output
+    assert "52 applied, 0 failed" in applied.stderr
+    assert_converged(project)

@@ -1,4 +1,5 @@
-"""The pure parts of apply: uniqueness ordering, the token bucket and backoff, the journal."""
+"""The parts of apply: uniqueness ordering, the token bucket and backoff, the journal, and a
+create whose answer is lost."""
 
 from __future__ import annotations
 
@@ -7,14 +8,19 @@ import json
 import random
 from pathlib import Path
 
+import httpx
 import pytest
 
+from reconcile.client import OmneoClient
 from reconcile.errors import PlanError
 from reconcile.journal import ChangeEntry, Journal
+from reconcile.model import DesiredProfile
 from reconcile.normalize import normalize_email
 from reconcile.ordering import Claims, OrderingError, schedule, temporary_email
 from reconcile.ratelimit import MIN_RATE, RetryPolicy, TokenBucket, parse_retry_after
+from reconcile.sandbox import DEFAULT_TOKEN, SandboxConfig, create_app
 from reconcile.scheduler import run_steps
+from reconcile.writes import TargetProfile, Writer
 
 
 def email(value: str) -> tuple[str, str]:
@@ -199,3 +205,44 @@ def test_a_journal_of_another_plan_is_refused(tmp_path: Path) -> None:
     journal.close()
     with pytest.raises(PlanError, match="belongs to another plan"):
         journal.read("sum2")
+
+
+# -- a create whose answer is lost -----------------------------------------------------------
+
+
+class LoseFirstCreateAnswer(httpx.AsyncBaseTransport):
+    """The sandbox in process; the answer to the first ``POST /profiles`` is lost on the way
+    back (the profile *is* created), as when a connection drops after the server processed it."""
+
+    def __init__(self, db: Path) -> None:
+        self.inner = httpx.ASGITransport(app=create_app(SandboxConfig(db_path=db)))
+        self.lost = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if request.method == "POST" and request.url.path.endswith("/profiles") and not self.lost:
+            self.lost += 1
+            await response.aread()
+            raise httpx.RemoteProtocolError("connection dropped", request=request)
+        return response
+
+
+def test_a_create_whose_answer_was_lost_is_found_by_its_owner_identity(tmp_path: Path) -> None:
+    transport = LoseFirstCreateAnswer(tmp_path / "sandbox.db")
+    desired = DesiredProfile.model_validate({"key": "jane", "email": "jane@example.com"})
+    target = TargetProfile.of(desired, "reconcile")
+
+    async def create() -> tuple[str, int]:
+        headers = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
+        async with httpx.AsyncClient(
+            base_url="http://sandbox.local/api/v3/", headers=headers, transport=transport
+        ) as http:
+            client = OmneoClient(http, retry=RetryPolicy(base=0.001))
+            created = await Writer(client, owner="reconcile").create(target, target.view)
+            listed = await client.find_by_field("email", "jane@example.com")
+            return created.id, len(listed)
+
+    profile_id, copies = asyncio.run(create())
+
+    assert transport.lost == 1
+    assert profile_id and copies == 1  # found, not created twice
