@@ -118,3 +118,28 @@ def test_a_production_tenant_refuses_teardown(
     assert forced.exit_code == 0, forced.output
     assert "allowed by --force: INC-42" in forced.stderr
     assert "3 applied, 0 failed" in forced.stderr
+
+
+def test_teardown_leaves_profiles_another_project_manages_on_the_same_tenant(
+    project: Project, served_sandbox: ServedSandbox
+) -> None:
+    other = Project(project.root.parent / "other-project")
+    other.profiles.mkdir(parents=True)
+    for each, owner in ((project, "reconcile"), (other, "reconcile-seed")):
+        (each.root / "reconcile.toml").write_text(
+            f'owner_handle = "{owner}"\n\n'
+            f'[tenants.shared]\nurl = "{served_sandbox.url}"\ntoken_env = "T"\nkind = "test"\n'
+        )
+    env = {"T": served_sandbox.token}
+    _declare(project, 3, start=100)
+    _declare(other, 2, start=200)
+    for each in (project, other):
+        applied = each.cli("apply", "-t", "shared", "--auto-approve", env=env)
+        assert applied.exit_code == 0, applied.output
+
+    torn = project.cli("teardown", "-t", "shared", "--auto-approve", env=env)
+    assert torn.exit_code == 0, torn.output
+    assert "3 to delete" in torn.stdout and "seeded-200" not in torn.stdout
+    kept = other.cli("plan", "-t", "shared", "--detailed-exitcode", env=env)
+    assert kept.exit_code == 0, kept.output
+    assert "No changes" in kept.stdout and "2 unchanged" in kept.stdout
