@@ -285,11 +285,16 @@ def test_selection_by_filter_tag_identity_handle_and_search(project: Project) ->
         ("--tag", "wholesale"): {
             f"customer{n:05d}" for n in range(20) if "wholesale" in synthetic_profile(n)["tags"]
         },
+        ("--tag", "wholesale", "--tag", "staff"): {
+            f"customer{n:05d}"
+            for n in range(20)
+            if {"wholesale", "staff"} & set(synthetic_profile(n)["tags"])
+        },
         ("--identity-handle", "shopify"): {f"customer{n:05d}" for n in (0, 5, 10, 15)},
         ("--search", "customer00019@example.com"): {"customer00019"},
     }
     for args, keys in selections.items():
-        out = project.root / "selected" / args[0].strip("-")
+        out = project.root / "selected" / "-".join(args).strip("-").replace("=", "-")
         result = project.cli("export", *args, "--out", str(out))
         assert result.exit_code == 0, result.output
         assert {p.stem for p in out.glob("*.yaml")} >= keys, args
