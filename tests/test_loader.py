@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from reconcile.errors import ConfigError, ProfileError
-from reconcile.loader import DeclaredProfiles, load_profiles, read_variables
+from reconcile.loader import DeclaredProfiles, Limits, load_profiles, read_variables
 from reconcile.model import DesiredProfile
+from reconcile.render import MAX_TEMPLATE_ITERATIONS
 
 
 def write(root: Path, relative: str, text: str) -> Path:
@@ -342,3 +343,12 @@ def test_the_readme_documents_every_field_of_the_format() -> None:
 
     missing = [name for name in DesiredProfile.model_fields if f"`{name}`" not in section]
     assert missing == []
+
+
+def test_the_reference_states_the_limits_the_code_enforces() -> None:
+    reference = (Path(__file__).parent.parent / "docs" / "profiles.md").read_text()
+    limits = Limits()
+    assert f"{limits.max_file_bytes // (1024 * 1024)} MiB (`Limits.max_file_bytes`)" in reference
+    assert f"{limits.max_depth} levels (`Limits.max_depth`)" in reference
+    assert f"{limits.values_per_byte} values a byte" in reference
+    assert f"{MAX_TEMPLATE_ITERATIONS:,} in all" in reference
