@@ -209,6 +209,13 @@ RULES: tuple[Rule, ...] = (
         {"attributes": {"comms": {"email_verification": "done"}}},
     ),
     Rule(
+        "custom_attributes",
+        "array",
+        "array",
+        "The custom_attributes must be an array.",
+        {"custom_attributes": {"loyalty": {"tier": "gold"}}},
+    ),
+    Rule(
         "custom_attributes.*.namespace",
         "string",
         "required",
@@ -229,6 +236,7 @@ RULES: tuple[Rule, ...] = (
         "The custom_attributes.*.value does not match its type.",
         {"custom_attributes": [{"namespace": "n", "handle": "h", "type": "integer", "value": "1"}]},
     ),
+    Rule("addresses", "array", "array", "The addresses must be an array.", {"addresses": {}}),
     Rule(
         "addresses.*.address_line_1",
         "string",

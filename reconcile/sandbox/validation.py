@@ -304,6 +304,8 @@ def check_custom_value(kind: Any, value: Any) -> tuple[bool, bool]:
 
 
 def _custom_attributes(value: Any, errors: Errors) -> list[dict[str, Any]]:
+    if not isinstance(value, list):
+        errors.add("custom_attributes", message("custom_attributes", "array"))
     items = value if isinstance(value, list) else []
     clean: list[dict[str, Any]] = []
     for index, item in enumerate(items):
@@ -327,6 +329,8 @@ def _custom_attributes(value: Any, errors: Errors) -> list[dict[str, Any]]:
 
 
 def _addresses(value: Any, errors: Errors) -> list[dict[str, Any]]:
+    if not isinstance(value, list):
+        errors.add("addresses", message("addresses", "array"))
     items = value if isinstance(value, list) else []
     clean: list[dict[str, Any]] = []
     for index, item in enumerate(items):
