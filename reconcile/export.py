@@ -126,16 +126,26 @@ async def export_profiles(
 async def _pages(
     client: OmneoClient, options: ExportOptions, query: dict[str, str]
 ) -> AsyncIterator[ProfilePage]:
-    number, last = 1, 1
-    while number <= last:
-        if options.selection.identity_handle:
-            page = await client.list_handle_profiles_page(
-                options.selection.identity_handle, number=number, size=options.page_size
+    """Every page in order; the next page is fetched while the caller writes this one."""
+
+    def fetch(number: int) -> asyncio.Task[ProfilePage]:
+        handle, size = options.selection.identity_handle, options.page_size
+        if handle:
+            return asyncio.create_task(
+                client.list_handle_profiles_page(handle, number=number, size=size)
             )
-        else:
-            page = await client.list_profiles_page(query, number=number, size=options.page_size)
-        yield page
-        number, last = number + 1, page.last_page
+        return asyncio.create_task(client.list_profiles_page(query, number=number, size=size))
+
+    ahead: asyncio.Task[ProfilePage] | None = fetch(1)
+    try:
+        while ahead is not None:
+            page = await ahead
+            ahead = fetch(page.number + 1) if page.number < page.last_page else None
+            yield page
+    finally:
+        if ahead is not None:
+            ahead.cancel()
+            await asyncio.gather(ahead, return_exceptions=True)
 
 
 async def _custom_types(client: OmneoClient, page: ProfilePage) -> dict[str, dict[str, str]]:
