@@ -27,7 +27,10 @@ TOMBSTONE_STATES = ("absent", "purged")
 
 
 class DocumentReader(Protocol):
-    """Parses text into plain data plus an opaque node tree that knows the lines."""
+    """Parses text into plain data plus an opaque node tree that knows the lines.
+
+    ``parse`` raises :class:`FileProblem` (with a line) for text it refuses.
+    """
 
     @property
     def max_file_bytes(self) -> int: ...
@@ -130,17 +133,13 @@ def _document(run: _Run, source: SourceFile, raw: bytes) -> _Document | None:
             )
             text, lines = rendered.text, rendered.template_lines
         data, node = run.reader.parse(text)
-    except FileProblem as exc:
-        run.problems.append(Problem(source.name, exc.line, "", "", exc.message))
-        return None
-    except ProfileError as exc:
-        run.problems += exc.problems
-        return None
-    except Exception as exc:  # YamlProblem, from the reader
+    except FileProblem as exc:  # unreadable text, or YAML the reader refused
         document = _Document(source, None, None, lines)
-        line = document.line(int(getattr(exc, "line", 0)))
-        suffix = _rendered_suffix(document, int(getattr(exc, "line", 0)))
-        run.problems.append(Problem(source.name, line, "", "", f"{exc}{suffix}"))
+        message = exc.message + _rendered_suffix(document, exc.line)
+        run.problems.append(Problem(source.name, document.line(exc.line), "", "", message))
+        return None
+    except ProfileError as exc:  # a template that cannot render
+        run.problems += exc.problems
         return None
     return _Document(source, data, node, lines)
 

@@ -132,7 +132,7 @@ def read_variables(path: Path) -> dict[str, object]:
     try:
         text = decode_text(read_bytes(path, max_bytes=MIB))
         data, _ = _YamlReader(Limits()).parse(text)
-    except (FileProblem, YamlProblem) as exc:
+    except FileProblem as exc:
         line = f":{exc.line}" if exc.line else ""
         raise ConfigError(f"{path}{line}: {exc.message}") from None
     if not isinstance(data, dict):
@@ -140,13 +140,8 @@ def read_variables(path: Path) -> dict[str, object]:
     return {str(name): value for name, value in data.items()}
 
 
-class YamlProblem(Exception):
+class YamlProblem(FileProblem):
     """The text is not acceptable YAML; ``line`` is 1-based (0 when unknown)."""
-
-    def __init__(self, message: str, line: int = 0) -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
 
 
 class _YamlReader(DocumentReader):
