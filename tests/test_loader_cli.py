@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+import jsonschema
+import yaml
+
 from tests.conftest import Project
 
 SYNTHETIC = """
@@ -126,3 +129,17 @@ def test_schema_prints_a_json_schema_of_the_file_format(project: Project) -> Non
     assert "email" in profile["properties"] and profile["additionalProperties"] is False
     assert "key" not in profile["required"]
     assert "sms_promo" in schema["$defs"]["Comms"]["properties"]
+
+
+def test_the_schema_accepts_the_example_files_and_flags_a_typo(example_project: Project) -> None:
+    schema = json.loads(example_project.cli("schema").stdout)
+    validator = jsonschema.Draft202012Validator(schema)
+    plain = [p for p in sorted(example_project.profiles.rglob("*.y*ml")) if p.suffix != ".j2"]
+    assert len(plain) >= 6
+
+    for path in plain:
+        document = yaml.safe_load(path.read_text())
+        assert list(validator.iter_errors(document)) == [], path
+
+    assert list(validator.iter_errors({"first_name": "Ann", "emial": "a@example.com"}))
+    assert list(validator.iter_errors({"attributes": {"comms": {"sms_promo": "maybe"}}}))
