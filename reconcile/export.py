@@ -18,14 +18,17 @@ import re
 import tempfile
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from reconcile.client import OmneoClient, ProfilePage
+from reconcile.defaults import DEFAULTS_NAMES
 from reconcile.errors import ConfigError
 from reconcile.export_declaration import check_declaration, declaration_of
 from reconcile.export_keys import KeyAllocator, KeyTemplate
 from reconcile.export_tree import ExistingTree, ExportRecord, Split, TreeWriter, WriteCounts
+from reconcile.loader import read_variables
 from reconcile.model import ObservedProfile
 
 Progress = Callable[[int, int], None]
@@ -104,6 +107,7 @@ async def export_profiles(
         variables=options.variables,
     )
     keys = KeyAllocator(template, taken=set(tree.entries))
+    defaults = folder_defaults(options.scan_root or options.out, options.out)
     left_out: list[Unexportable] = []
     exported = 0
     with tempfile.TemporaryDirectory(prefix="reconcile-export-") as spool:
@@ -113,7 +117,8 @@ async def export_profiles(
         async for page in _pages(client, options, query):
             types = await _custom_types(client, page)
             for observed in page.profiles:
-                record = _record(observed, options, keys, tree, types.get(observed.id), left_out)
+                custom = types.get(observed.id)
+                record = _record(observed, options, keys, tree, custom, defaults, left_out)
                 if record is not None:
                     writer.add(record)
                     exported += 1
@@ -169,6 +174,7 @@ def _record(
     keys: KeyAllocator,
     tree: ExistingTree,
     types: dict[str, str] | None,
+    defaults: list[dict[str, Any]],
     left_out: list[Unexportable],
 ) -> ExportRecord | None:
     owned = observed.identifier(options.owner_handle)
@@ -180,10 +186,29 @@ def _record(
     else:
         key = keys.derive(observed)
     declaration = declaration_of(observed, owner_handle=options.owner_handle, types=types or {})
-    problems = check_declaration(key, declaration, observed, options.phone_region)
+    under = () if key in tree.entries else defaults  # a new file takes its folder's defaults
+    problems = check_declaration(key, declaration, observed, options.phone_region, under)
     left_out += [Unexportable(profile_id=observed.id, key=key, **p) for p in problems]
     if any(p["field"] == "*" for p in problems):
         return None
     return ExportRecord(
         key=key, profile_id=observed.id, declaration=declaration, observed=observed.fields
     )
+
+
+def folder_defaults(scan_root: Path, out: Path) -> list[dict[str, Any]]:
+    """The ``_defaults.yaml`` layers that apply to new files in ``out``, outermost first."""
+    try:
+        relative = out.resolve().relative_to(scan_root.resolve())
+    except ValueError:
+        relative = Path()
+    folders = [
+        scan_root,
+        *(scan_root.joinpath(*relative.parts[: n + 1]) for n in range(len(relative.parts))),
+    ]
+    layers: list[dict[str, Any]] = []
+    for folder in folders:
+        found = [folder / name for name in DEFAULTS_NAMES if (folder / name).is_file()]
+        if found:  # read with the loader's own YAML reader: one mapping, as profiles.d/ reads it
+            layers.append(dict(read_variables(found[0])))
+    return layers

@@ -11,10 +11,13 @@ validates the result as the loader does and compares its flat view with the tena
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import ValidationError
 
+from reconcile.defaults import merge_defaults
+from reconcile.export_merge import flat_paths
 from reconcile.model import COMMS_FIELDS, SCALAR_FIELDS, DesiredProfile, JsonValue, ObservedProfile
 
 _MATCH_FIELDS = ("email", "mobile_phone")
@@ -71,17 +74,20 @@ def check_declaration(
     declaration: dict[str, JsonValue],
     observed: ObservedProfile,
     region: str | None,
+    defaults: Sequence[dict[str, Any]] = (),
 ) -> list[dict[str, str]]:
     """Drop what would not load back equal to the tenant; return what was dropped and why.
 
+    ``defaults`` are the folder defaults the new file will sit under: a default the tenant does
+    not match is overridden with the tenant's value (``null`` to clear) where a declaration can.
     ``field == "*"`` means the whole profile cannot be exported.
     """
     problems: list[dict[str, str]] = []
+    stuck: set[str] = set()
     for _ in range(4):
+        merged = merge_defaults(defaults, {"key": key, **declaration})
         try:
-            profile = DesiredProfile.model_validate(
-                {"key": key, **declaration}, context={"phone_region": region}
-            )
+            profile = DesiredProfile.model_validate(merged, context={"phone_region": region})
         except ValidationError as exc:
             paths = {_error_path(e["loc"]) for e in exc.errors()}
             if "key" in paths:
@@ -91,16 +97,37 @@ def check_declaration(
                 problems.append({"field": path, "reason": "Omneo's value does not validate"})
             continue
         view = profile.flat_view()
-        moved = sorted(p for p, v in view.items() if observed.fields.get(p) != v)
+        moved = sorted(p for p, v in view.items() if observed.fields.get(p) != v and p not in stuck)
         if not moved:
             break
+        own = flat_paths(declaration)
         for path in moved:
-            _drop(declaration, path)
-            problems.append({"field": path, "reason": "would not load back as the same value"})
+            if path in own:
+                _drop(declaration, path)
+                problems.append({"field": path, "reason": "would not load back as the same value"})
+            elif not _override(declaration, path, observed):
+                stuck.add(path)
+                reason = "a folder default sets it and the tenant does not hold it"
+                problems.append({"field": path, "reason": reason})
     if not any(p in declaration for p in (*_MATCH_FIELDS, "identities")):
         reason = "no email, mobile or identity to match it by: add an identity to adopt it"
         return [*problems, {"field": "*", "reason": reason}]
     return problems
+
+
+def _override(declaration: dict[str, Any], path: str, observed: ObservedProfile) -> bool:
+    """Declare the tenant's own value over a folder default; False where a file cannot."""
+    value = observed.fields.get(path)
+    if path in SCALAR_FIELDS:
+        declaration[path] = value
+    elif path in ("tags", "addresses"):
+        declaration[path] = list(value or [])
+    elif path.startswith("attributes.comms."):
+        comms = declaration.setdefault("attributes", {}).setdefault("comms", {})
+        comms[path.removeprefix("attributes.comms.")] = value
+    else:
+        return False  # an identity or custom attribute cannot be declared absent
+    return True
 
 
 def _error_path(loc: tuple[Any, ...]) -> str:

@@ -443,3 +443,37 @@ def test_reexport_into_group_files_updates_entries_and_inserts_new_ones_in_key_o
     assert keys == sorted(keys) and "customer00009" in keys
     plan = saved_plan(project)
     assert [c["action"] for c in plan["changes"]] == ["adopt"]
+
+
+def test_new_files_under_folder_defaults_still_plan_only_adoptions(project: Project) -> None:
+    project.write(
+        "_defaults.yaml",
+        """
+        company: Acme          # most of our customers are Acme staff...
+        tags: [imported]
+        attributes:
+          comms:
+            email_promo: true
+        """,
+    )
+    create_unmanaged(project, 8)
+    result = project.cli("export")
+    assert result.exit_code == 0, result.output
+    assert "left out" not in result.stderr
+    customer = (project.profiles / "customer00001.yaml").read_text()
+    assert "company: null" in customer  # ...but not this one: the default is overridden
+    plan = saved_plan(project)
+    assert len(plan["changes"]) == 8
+    for change in plan["changes"]:
+        assert [f["field"] for f in change["fields"]] == ["identities.reconcile"], change
+
+
+def test_a_folder_default_a_file_cannot_override_is_reported(project: Project) -> None:
+    project.write("_defaults.yaml", "custom_attributes: {source: {system: legacy}}\n")
+    create_unmanaged(project, 1)
+    result = project.cli("export")
+    assert result.exit_code == 0, result.output
+    assert (
+        "left out: customer00000: custom_attributes.source.system: a folder default sets it "
+        "and the tenant does not hold it"
+    ) in result.stderr
