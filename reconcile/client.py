@@ -171,6 +171,23 @@ class OmneoClient:
     async def delete_identity(self, profile_id: str, handle: str) -> None:
         await self._request("DELETE", f"profiles/{profile_id}/identities/{_quote(handle)}")
 
+    async def list_addresses(self, profile_id: str) -> list[dict[str, Any]]:
+        """``GET /profiles/{id}/addresses``: the profile's addresses, each with its ``id``."""
+        body = await self._request("GET", f"profiles/{profile_id}/addresses")
+        return [item for item in body["data"] if isinstance(item, dict)]
+
+    async def add_address(self, profile_id: str, address: ProfileFields) -> None:
+        await self._request("POST", f"profiles/{profile_id}/addresses", json=dict(address))
+
+    async def update_address(
+        self, profile_id: str, address_id: str, address: ProfileFields
+    ) -> None:
+        path = f"profiles/{profile_id}/addresses/{_quote(address_id)}"
+        await self._request("PUT", path, json=dict(address))
+
+    async def delete_address(self, profile_id: str, address_id: str) -> None:
+        await self._request("DELETE", f"profiles/{profile_id}/addresses/{_quote(address_id)}")
+
     async def update_comms(self, profile_id: str, flags: ProfileFields) -> None:
         await self._request("PUT", f"profiles/{profile_id}/attributes/comms", json=dict(flags))
 

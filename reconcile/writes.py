@@ -7,7 +7,8 @@ differs, so a retried or resumed change converges instead of repeating itself:
   when tags change, as Omneo replaces tags whole);
 - identities: ``POST``/``PUT``/``DELETE /profiles/{id}/identities[/{handle}]``;
 - comms flags: ``PUT /profiles/{id}/attributes/comms``; custom attributes:
-  ``PUT /profiles/{id}/attributes/custom/{namespace}:{handle}``.
+  ``PUT /profiles/{id}/attributes/custom/{namespace}:{handle}``;
+- addresses, position by position: ``PUT``/``POST``/``DELETE /profiles/{id}/addresses[/{id}]``.
 
 A POST whose answer was lost (connection dropped, 5xx) may have been processed, so it is never
 simply sent again: a create is first looked up by its owner identity, an added identity by
@@ -26,7 +27,13 @@ from typing import TypeVar
 
 from reconcile.client import OmneoClient
 from reconcile.errors import ApiError, TransportError
-from reconcile.model import SCALAR_FIELDS, DesiredProfile, JsonValue, ObservedProfile
+from reconcile.model import (
+    ADDRESS_FIELDS,
+    SCALAR_FIELDS,
+    DesiredProfile,
+    JsonValue,
+    ObservedProfile,
+)
 from reconcile.ordering import UniqueValue, temporary_email
 
 PROFILE_BODY_FIELDS = (*SCALAR_FIELDS, "tags")
@@ -50,10 +57,6 @@ class TargetProfile:
             for handle, attribute in handles.items()
         }
         return cls(key=profile.key, view=view, custom_types=types)
-
-
-class UnsupportedFieldError(ApiError):
-    """A declared field that apply cannot write through a documented endpoint."""
 
 
 def outcome_unknown(exc: ApiError) -> bool:
@@ -95,7 +98,6 @@ class Writer:
         differ = [f for f in wanted if observed.fields.get(f) != view[f]]
         if not differ:
             return observed
-        unsupported = [f for f in differ if f == "addresses"]
         body = {f: view[f] for f in differ if f in PROFILE_BODY_FIELDS}
         current = observed
         if body:
@@ -113,12 +115,8 @@ class Writer:
             namespace, handle = name.removeprefix("custom_attributes.").split(".", 1)
             kind = target.custom_types.get(name, "string")
             await self.client.put_custom_attribute(observed.id, namespace, handle, kind, view[name])
-        if unsupported:
-            raise UnsupportedFieldError(
-                "addresses are not applied yet: the sandbox has no address endpoints; "
-                "the other fields were written",
-                path=f"profiles/{observed.id}/addresses",
-            )
+        if "addresses" in differ:
+            await self._set_addresses(observed.id, view["addresses"] or [])
         return current
 
     async def park(self, observed: ObservedProfile, values: Iterable[UniqueValue]) -> None:
@@ -165,6 +163,30 @@ class Writer:
         else:
             await self.client.update_identity(observed.id, handle, str(identifier))
 
+    async def _set_addresses(self, profile_id: str, wanted: list[dict[str, JsonValue]]) -> None:
+        """Make the address list equal ``wanted``, position by position, through the address
+        endpoints: change those that differ, add the missing, delete the extra."""
+        current = await self.client.list_addresses(profile_id)
+        for position, address in enumerate(wanted):
+            body = {name: address.get(name) for name in ADDRESS_FIELDS}
+            if position < len(current):
+                if _address(current[position]) != _address(address):
+                    address_id = str(current[position]["id"])
+                    await self.client.update_address(profile_id, address_id, body)
+                continue
+
+            async def add(body: dict[str, JsonValue] = body) -> bool:
+                await self.client.add_address(profile_id, body)
+                return True
+
+            async def landed(position: int = position, address: JsonValue = address) -> bool | None:
+                now = await self.client.list_addresses(profile_id)
+                return True if len(now) > position and _address(now[position]) == address else None
+
+            await self._post(add, landed)
+        for extra in current[len(wanted) :]:
+            await self._ignore_missing(self.client.delete_address(profile_id, str(extra["id"])))
+
     async def _post(
         self,
         send: Callable[[], Awaitable[T]],
@@ -191,3 +213,8 @@ class Writer:
         except ApiError as exc:
             if exc.status != 404:
                 raise
+
+
+def _address(address: Mapping[str, JsonValue]) -> dict[str, JsonValue]:
+    """An address as the plan compares it: the managed fields that are set (no ``id``)."""
+    return {name: address.get(name) for name in ADDRESS_FIELDS if address.get(name) is not None}

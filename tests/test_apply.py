@@ -253,3 +253,27 @@ def test_a_large_plan_is_verified_through_one_listing_and_still_names_what_moved
     assert applied.exit_code == 0, applied.output
     assert "52 applied, 0 failed" in applied.stderr
     assert_converged(project)
+
+
+def test_addresses_are_added_changed_and_removed_through_the_address_endpoints(
+    project: Project,
+) -> None:
+    home = "{address_line_1: 1 Main St, city: Sydney, state: NSW, postcode: '2000', country: AU}"
+    work = "{address_line_1: 9 Work Rd, city: Perth, state: WA, postcode: '6000', country: AU}"
+    project.write("jane.yaml", f"email: jane@example.com\naddresses: [{home}, {work}]\n")
+    created = project.cli("apply", "--auto-approve")
+    assert created.exit_code == 0, created.output
+    jane = tenant_call(project, "find_by_identity", "reconcile", "jane")
+    assert [a["city"] for a in tenant_call(project, "list_addresses", jane.id)] == [
+        "Sydney",
+        "Perth",
+    ]
+
+    moved = home.replace("1 Main St", "2 Main St").replace("}", ", address_line_2: Unit 4}")
+    project.write("jane.yaml", f"email: jane@example.com\naddresses: [{moved}]\n")
+    applied = project.cli("apply", str(plan_to(project, "moved")))
+
+    assert applied.exit_code == 0, applied.output
+    [address] = tenant_call(project, "list_addresses", jane.id)
+    assert (address["address_line_1"], address["address_line_2"]) == ("2 Main St", "Unit 4")
+    assert_converged(project)
