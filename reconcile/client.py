@@ -293,7 +293,9 @@ class OmneoClient:
             "page[number]": str(number),
         }
         body = await self._request("GET", "profiles", params=params)
-        return _page([ObservedProfile.from_api(item) for item in body["data"]], body, number)
+        page = _page([ObservedProfile.from_api(item) for item in body["data"]], body, number)
+        shown = all(isinstance(item.get("identities"), list) for item in body["data"])
+        return page.model_copy(update={"with_identities": shown})
 
     async def list_handle_profiles_page(
         self, handle: str, *, number: int, size: int = PAGE_SIZE
@@ -345,6 +347,7 @@ class ProfilePage(BaseModel):
     number: int
     last_page: int
     total: int
+    with_identities: bool = True  # whether the listed profiles show their identities
 
 
 class CustomAttributeItem(BaseModel):

@@ -29,6 +29,9 @@ from reconcile.model import DesiredProfile, ObservedProfile
 from reconcile.plan import Change, Plan, Withheld, safety_reasons
 from reconcile.selectors import Selectors
 
+# Below this many exact lookups, making them costs less than deciding whether to list the tenant.
+SCAN_MIN_LOOKUPS = 50
+
 
 class PlanOptions(BaseModel):
     """What to plan and how; recorded in the plan so apply and reviewers see the same flags."""
@@ -57,7 +60,9 @@ async def build_plan(declared: DeclaredProfiles, client: OmneoClient, options: P
     index = TenantIndex(options.owner_handle)
     index.add(owned.values())
     selected = [p for p in declared.profiles if options.selectors.selects(p.key)]
-    await _look_up(client, _wanted(selected, owned, index), index)
+    wanted = _wanted(selected, owned, index)
+    covered = await _scan_tenant(client, len(wanted), index)
+    await _look_up(client, [v for v in wanted if _kind(v[0]) not in covered], index)
     return assemble_plan(declared, owned, index, options, api_calls=client.calls)
 
 
@@ -143,6 +148,32 @@ def _wanted(
             if not unchanged and not index.knows((name, value)):
                 wanted[(name, value)] = None
     return list(wanted)
+
+
+async def _scan_tenant(client: OmneoClient, lookups: int, index: TenantIndex) -> frozenset[str]:
+    """The kinds of lookup that one listing of the whole tenant answers instead, if cheaper.
+
+    Seeding a tenant means a lookup or four per declared profile; when they outnumber the pages
+    of ``GET /profiles``, listing every profile is fewer calls, and a value that no listed
+    profile holds is held by nobody. Identities count only if the listing shows them.
+    """
+    if lookups < SCAN_MIN_LOOKUPS:
+        return frozenset()
+    first = await client.list_profiles_page({}, number=1)
+    index.add(first.profiles)
+    if first.last_page - 1 >= lookups:
+        return frozenset()
+    rest = await asyncio.gather(
+        *(client.list_profiles_page({}, number=n) for n in range(2, first.last_page + 1))
+    )
+    for page in rest:
+        index.add(page.profiles)
+    shows_identities = all(page.with_identities for page in (first, *rest))
+    return frozenset({"email", "mobile_phone", *(["identities"] if shows_identities else [])})
+
+
+def _kind(name: str) -> str:
+    return "identities" if name.startswith("identities.") else name
 
 
 async def _look_up(client: OmneoClient, values: list[UniqueValue], index: TenantIndex) -> None:
