@@ -4,7 +4,9 @@ Managed profiles come from one paginated listing of the owner handle's identitie
 the listing does not account for are looked up exactly and concurrently (declared identities, then
 ``filter[email]``, then ``filter[mobile_phone]``), never through the fuzzy ``?search=``: the
 values of profiles not yet managed, and the new email, mobile or identity of managed ones (to find
-out whether someone else holds it). Matching itself is :mod:`reconcile.match`.
+out whether someone else holds it). When those lookups would outnumber the pages of the whole
+tenant (seeding), one listing of every profile answers them instead. Matching itself is
+:mod:`reconcile.match`.
 
 >>> options = PlanOptions(tenant=url, owner_handle="reconcile")  # doctest: +SKIP
 >>> plan = await build_plan(declared, client, options)           # doctest: +SKIP
