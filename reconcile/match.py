@@ -26,15 +26,22 @@ from reconcile.plan import Conflict
 UniqueValue = tuple[str, JsonValue]
 
 
+_UNIQUE_SCALARS = ("email", "mobile_phone")
+
+
 def is_unique_field(name: str) -> bool:
     """Fields whose values Omneo keeps unique across profiles, and that matching uses."""
-    return name in ("email", "mobile_phone") or name.startswith("identities.")
+    return name in _UNIQUE_SCALARS or name.startswith("identities.")
 
 
 def unique_values(view: Mapping[str, JsonValue]) -> list[UniqueValue]:
     """The set unique values of a flat view, identities first, then email, then mobile."""
-    values = [(f, v) for f, v in view.items() if v is not None and is_unique_field(f)]
-    return sorted(values, key=lambda item: (not item[0].startswith("identities."), item[0]))
+    # Runs for every declared and every fetched profile: no per-field function calls.
+    values = sorted(
+        (f, v) for f, v in view.items() if v is not None and f.startswith("identities.")
+    )
+    values += [(f, view[f]) for f in _UNIQUE_SCALARS if view.get(f) is not None]
+    return values
 
 
 @dataclass

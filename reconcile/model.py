@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import date
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -323,7 +324,13 @@ class DesiredProfile(_Strict):
         return self.state != "present"
 
     def flat_view(self) -> dict[str, JsonValue]:
-        """The declared (managed) fields as flat paths with normalised values."""
+        """The declared (managed) fields as flat paths with normalised values (a fresh dict)."""
+        return dict(self._flat_view)
+
+    @cached_property
+    def _flat_view(self) -> dict[str, JsonValue]:
+        # Matching, lookups and diffing each need the view: built once per (frozen) profile.
+        # pydantic ignores cached properties in equality, hashing and dumps.
         declared = self.model_fields_set
         view: dict[str, JsonValue] = {n: getattr(self, n) for n in SCALAR_FIELDS if n in declared}
         if "tags" in declared:

@@ -17,7 +17,9 @@ tenant (seeding), one listing of every profile answers them instead. Matching it
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+import gc
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from fnmatch import fnmatchcase
 
 from pydantic import BaseModel, ConfigDict
@@ -57,6 +59,27 @@ async def build_plan(declared: DeclaredProfiles, client: OmneoClient, options: P
 
     The returned plan still holds the tenant's values; ``Plan.sealed()`` masks them for saving.
     """
+    with _collector_paused():
+        return await _build_plan(declared, client, options)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Planning keeps every fetched profile alive to the end, and rescanning them all on each
+    collection cost more than the work itself (see library-costs.md); refcounting still frees
+    what is dropped."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+async def _build_plan(
+    declared: DeclaredProfiles, client: OmneoClient, options: PlanOptions
+) -> Plan:
     owned = await _owned_profiles(client, options.owner_handle)
     _check_targets(options.selectors, [*(p.key for p in declared.profiles), *owned])
     index = TenantIndex(options.owner_handle)
@@ -78,6 +101,18 @@ def assemble_plan(
 ) -> Plan:
     """The plan from what was fetched: ``owned`` maps managed keys to profiles, ``index`` holds
     every tenant profile seen. Pure, so tests can build plans without a tenant."""
+    with _collector_paused():
+        return _assemble_plan(declared, owned, index, options, api_calls=api_calls)
+
+
+def _assemble_plan(
+    declared: DeclaredProfiles,
+    owned: Mapping[str, ObservedProfile],
+    index: TenantIndex,
+    options: PlanOptions,
+    *,
+    api_calls: int,
+) -> Plan:
     selects = options.selectors.selects
     selected = [profile for profile in declared.profiles if selects(profile.key)]
     removals, withheld = _removals(declared, owned, options)
