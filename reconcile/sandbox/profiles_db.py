@@ -11,11 +11,12 @@ import sqlite3
 import uuid
 from typing import Any
 
+from reconcile.sandbox.errorbag import Errors
 from reconcile.sandbox.problems import Invalid, NotFound
 from reconcile.sandbox.render import DOC_FIELDS, mobile_parts, profiles_json
 from reconcile.sandbox.rules import message
 from reconcile.sandbox.store import now
-from reconcile.sandbox.validation import Errors, birth_date_errors
+from reconcile.sandbox.validation import birth_date_errors
 
 UNKNOWN = "Unknown"
 HIDDEN_TYPE = "deleted"

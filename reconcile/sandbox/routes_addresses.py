@@ -14,10 +14,11 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from reconcile.sandbox import profiles_db
 from reconcile.sandbox.context import json_body, require_read, require_write, tenant
-from reconcile.sandbox.models import AddressEnvelope, AddressInput, AddressList, body_doc
+from reconcile.sandbox.models import AddressInput, body_doc
+from reconcile.sandbox.models_bulk import AddressEnvelope, AddressList
+from reconcile.sandbox.nested import ADDRESS_REQUIRED
 from reconcile.sandbox.problems import Invalid, NotFound
 from reconcile.sandbox.store import now
-from reconcile.sandbox.validation import ADDRESS_REQUIRED
 
 router = APIRouter(tags=["addresses"])
 READ = [Depends(require_read)]

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from reconcile.sandbox import profiles_db
 from reconcile.sandbox.context import json_body, require_read, require_write, tenant
+from reconcile.sandbox.errorbag import Errors
 from reconcile.sandbox.models import (
     CommsEnvelope,
     CustomAttributeEnvelope,
@@ -20,17 +21,13 @@ from reconcile.sandbox.models import (
     UpdateTypeInput,
     body_doc,
 )
+from reconcile.sandbox.nested import check_custom_value, validate_comms
 from reconcile.sandbox.pagination import page_from, paged
 from reconcile.sandbox.problems import Invalid, NotFound
 from reconcile.sandbox.render import custom_attribute_json, profile_json, profiles_json
 from reconcile.sandbox.rules import RULES
 from reconcile.sandbox.store import now
-from reconcile.sandbox.validation import (
-    Errors,
-    check_custom_value,
-    validate_comms,
-    validate_profile,
-)
+from reconcile.sandbox.validation import validate_profile
 
 router = APIRouter(tags=["attributes"])
 READ = [Depends(require_read)]

@@ -11,21 +11,19 @@ from fastapi.responses import JSONResponse
 
 from reconcile.sandbox import batch, csv_import, profiles_db, upsert
 from reconcile.sandbox.context import json_body, require_read, require_write, tenant
-from reconcile.sandbox.models import (
+from reconcile.sandbox.errorbag import Errors
+from reconcile.sandbox.models import MessageEnvelope, ProfileEnvelope, ProfileInput, body_doc
+from reconcile.sandbox.models_bulk import (
     AvailabilityEnvelope,
     AvailabilityInput,
     BatchEnvelope,
     BatchInput,
     ImportJobEnvelope,
-    MessageEnvelope,
-    ProfileEnvelope,
-    ProfileInput,
     SearchIdInput,
-    body_doc,
     csv_body_doc,
 )
 from reconcile.sandbox.problems import Invalid, NotFound
-from reconcile.sandbox.validation import Errors, validate_profile
+from reconcile.sandbox.validation import validate_profile
 
 router = APIRouter(tags=["bulk"])
 READ = [Depends(require_read)]

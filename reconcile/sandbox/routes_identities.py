@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from reconcile.sandbox import profiles_db
 from reconcile.sandbox.context import json_body, require_read, require_write, tenant
+from reconcile.sandbox.errorbag import Errors
 from reconcile.sandbox.models import (
     IdentityEnvelope,
     IdentityInput,
@@ -18,11 +19,11 @@ from reconcile.sandbox.models import (
     ProfileList,
     body_doc,
 )
+from reconcile.sandbox.nested import validate_identity
 from reconcile.sandbox.pagination import page_from, paged
 from reconcile.sandbox.problems import BadQuery, Invalid, NotFound
 from reconcile.sandbox.render import identity_json, profiles_json
 from reconcile.sandbox.store import now
-from reconcile.sandbox.validation import Errors, validate_identity
 
 router = APIRouter(tags=["identities"])
 READ = [Depends(require_read)]

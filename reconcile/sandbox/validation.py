@@ -9,41 +9,23 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from reconcile import normalize
-from reconcile.model import COMMS_FIELDS, COMMS_VERIFICATIONS, CUSTOM_TYPES, GENDERS, PROFILE_TYPES
+from reconcile.model import GENDERS, PROFILE_TYPES
+from reconcile.sandbox.errorbag import Errors
+from reconcile.sandbox.nested import (
+    custom_attributes,
+    validate_addresses,
+    validate_comms,
+    validate_identities,
+)
 from reconcile.sandbox.rules import message
 
 STRING_FIELDS = ("first_name", "last_name", "title", "company", "occupation")
 INTEGER_FIELDS = ("joined_location_id", "preferred_location_id")
-ADDRESS_REQUIRED = ("address_line_1", "city", "postcode", "country", "state")
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
-_TYPE_CHECKS: dict[str, tuple[type, ...]] = {
-    "string": (str,),
-    "integer": (int,),
-    "float": (float, int),
-    "boolean": (bool,),
-    "json": (dict, list),
-    "array": (list,),
-}
-
-
-@dataclass
-class Errors:
-    """Laravel's error bag: field path → messages, in the order they were found."""
-
-    by_field: dict[str, list[str]] = field(default_factory=dict)
-
-    def add(self, path: str, text: str) -> None:
-        messages = self.by_field.setdefault(path, [])
-        if text not in messages:
-            messages.append(text)
-
-    def __bool__(self) -> bool:
-        return bool(self.by_field)
 
 
 def validate_profile(body: dict[str, Any], *, creating: bool) -> tuple[dict[str, Any], Errors]:
@@ -71,9 +53,9 @@ def validate_profile(body: dict[str, Any], *, creating: bool) -> tuple[dict[str,
     if comms is not None:
         clean["comms"] = validate_comms(comms, errors)
     if "custom_attributes" in body:
-        clean["custom_attributes"] = _custom_attributes(body["custom_attributes"], errors)
+        clean["custom_attributes"] = custom_attributes(body["custom_attributes"], errors)
     if "addresses" in body:
-        clean["addresses"] = _addresses(body["addresses"], errors)
+        clean["addresses"] = validate_addresses(body["addresses"], errors)
     return clean, errors
 
 
@@ -214,53 +196,6 @@ def _tags(value: Any, errors: Errors) -> list[str]:
     return tags
 
 
-def validate_identities(
-    value: Any, errors: Errors, prefix: str = "identities"
-) -> list[dict[str, Any]]:
-    """Identity inputs ``{handle, identifier, is_active?, is_primary?}``; numbers become text."""
-    if not isinstance(value, list):
-        errors.add(prefix, message("identities", "array"))
-        return []
-    found: list[dict[str, Any]] = []
-    for index, item in enumerate(value):
-        identity = validate_identity(item if isinstance(item, dict) else {}, errors, index, prefix)
-        if identity is None:
-            continue
-        if any(other["handle"] == identity["handle"] for other in found):
-            errors.add(
-                f"{prefix}.{index}.handle", message("identities.*.handle", "distinct", index)
-            )
-        else:
-            found.append(identity)
-    return found
-
-
-def validate_identity(
-    item: dict[str, Any], errors: Errors, index: int | None = None, prefix: str = "identities"
-) -> dict[str, Any] | None:
-    """One identity; with ``index=None`` the error paths are the bare field names."""
-    path = "" if index is None else f"{prefix}.{index}."
-    found: dict[str, Any] = {}
-    for name in ("handle", "identifier"):
-        text = item.get(name)
-        if isinstance(text, int) and not isinstance(text, bool):
-            text = str(text)
-        if not isinstance(text, str) or not text.strip():
-            rule_text = message(f"identities.*.{name}", "required", index)
-            errors.add(f"{path}{name}", rule_text.replace("identities.None.", ""))
-        else:
-            found[name] = text.strip()
-    for flag in ("is_active", "is_primary"):
-        if flag in item and not isinstance(item[flag], bool):
-            rule_text = message("identities.*.is_active", "boolean", index).replace(
-                "is_active", flag
-            )
-            errors.add(f"{path}{flag}", rule_text.replace("identities.None.", ""))
-        elif flag in item:
-            found[flag] = item[flag]
-    return found if len({"handle", "identifier"} & set(found)) == 2 else None
-
-
 def _comms_input(body: dict[str, Any]) -> Any:
     if "comms_attributes" in body:  # the batch endpoint's spelling
         return body["comms_attributes"]
@@ -268,76 +203,3 @@ def _comms_input(body: dict[str, Any]) -> Any:
     if isinstance(attributes, dict) and "comms" in attributes:
         return attributes["comms"]
     return None
-
-
-def validate_comms(value: Any, errors: Errors, prefix: str = "attributes.comms") -> dict[str, Any]:
-    """Comms preference flags: known names only; flags boolean or null."""
-    if not isinstance(value, dict):
-        errors.add(prefix, message("attributes.comms", "object"))
-        return {}
-    clean: dict[str, Any] = {}
-    for key, flag in value.items():
-        path = f"{prefix}.{key}"
-        if key not in COMMS_FIELDS:
-            errors.add(path, message("attributes.comms.*", "known", key=key))
-        elif key in COMMS_VERIFICATIONS:
-            if flag not in (None, "sent", "not_sent", "verified"):
-                rule = "in:sent,not_sent,verified"
-                errors.add(path, message("attributes.comms.*_verification", rule, key=key))
-            clean[key] = flag
-        elif key == "terms_accepted_at" or key == "terms_accepted_version":
-            clean[key] = None if flag is None else str(flag)
-        elif flag is not None and not isinstance(flag, bool):
-            errors.add(path, message("attributes.comms.*", "boolean", key=key))
-        else:
-            clean[key] = flag
-    return clean
-
-
-def check_custom_value(kind: Any, value: Any) -> tuple[bool, bool]:
-    """Whether ``kind`` is a known type, and whether ``value`` is of that type."""
-    if kind not in CUSTOM_TYPES:
-        return False, False
-    expected = _TYPE_CHECKS[kind]
-    matches = isinstance(value, expected) and (kind == "boolean" or not isinstance(value, bool))
-    return True, matches
-
-
-def _custom_attributes(value: Any, errors: Errors) -> list[dict[str, Any]]:
-    if not isinstance(value, list):
-        errors.add("custom_attributes", message("custom_attributes", "array"))
-    items = value if isinstance(value, list) else []
-    clean: list[dict[str, Any]] = []
-    for index, item in enumerate(items):
-        item = item if isinstance(item, dict) else {}
-        path = f"custom_attributes.{index}"
-        ok = True
-        for name in ("namespace", "handle"):
-            if not isinstance(item.get(name), str) or not item[name]:
-                text = message("custom_attributes.*.namespace", "required", index)
-                errors.add(f"{path}.{name}", text.replace("namespace", name))
-                ok = False
-        known, matches = check_custom_value(item.get("type"), item.get("value"))
-        if not known:
-            rule = "in:" + ",".join(CUSTOM_TYPES)
-            errors.add(f"{path}.type", message("custom_attributes.*.type", rule, index))
-        elif not matches:
-            errors.add(f"{path}.value", message("custom_attributes.*.value", "matches type", index))
-        if ok and known and matches:
-            clean.append({k: item[k] for k in ("namespace", "handle", "type", "value")})
-    return clean
-
-
-def _addresses(value: Any, errors: Errors) -> list[dict[str, Any]]:
-    if not isinstance(value, list):
-        errors.add("addresses", message("addresses", "array"))
-    items = value if isinstance(value, list) else []
-    clean: list[dict[str, Any]] = []
-    for index, item in enumerate(items):
-        item = item if isinstance(item, dict) else {}
-        for name in ADDRESS_REQUIRED:
-            if not item.get(name):
-                text = message("addresses.*.address_line_1", "required", index)
-                errors.add(f"addresses.{index}.{name}", text.replace("address_line_1", name))
-        clean.append(dict(item))
-    return clean

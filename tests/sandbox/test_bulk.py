@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -186,3 +187,28 @@ def test_csv_import_refuses_a_bad_file(api: httpx.Client) -> None:
     latin = api.post("/import-jobs", content="email,first_name\na@x.io,Zo\xeb\n".encode("latin-1"))
     assert latin.json()["errors"]["file"] == ["The file must be UTF-8 encoded."]
     assert api.get(f"/import-jobs/{uuid.uuid4()}").status_code == 404
+
+
+def test_a_stored_batch_resumes_after_a_restart(tmp_path: Path) -> None:
+    from reconcile.sandbox import DEFAULT_TOKEN, SandboxConfig, serve_in_thread
+    from reconcile.sandbox.batch import enqueue
+    from reconcile.sandbox.store import Store
+
+    config = SandboxConfig(db_path=tmp_path / "resume.db")
+    store = Store(config.db_path)
+    with store.write() as conn:  # queued by a sandbox that stopped before applying it
+        batch_id = enqueue(conn, "email", [({"email": "later@example.com"}, None)])
+    store.close()
+    headers = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
+    with (
+        serve_in_thread(config) as served,
+        httpx.Client(base_url=served.url, headers=headers) as api,
+    ):
+        found = wait_for(api, f"/batches/{batch_id}")
+        assert [item["status"] for item in found["items"]] == ["success"]
+        assert (
+            api.get("/profiles", params={"filter[email]": "later@example.com"}).json()["meta"][
+                "total"
+            ]
+            == 1
+        )

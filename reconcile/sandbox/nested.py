@@ -1,0 +1,140 @@
+"""Validators of a profile's nested parts: identities, comms preferences, custom attributes,
+addresses. Used for whole profiles (``validation.py``) and by the sub-resource routes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconcile.model import COMMS_FIELDS, COMMS_VERIFICATIONS, CUSTOM_TYPES
+from reconcile.sandbox.errorbag import Errors
+from reconcile.sandbox.rules import message
+
+ADDRESS_REQUIRED = ("address_line_1", "city", "postcode", "country", "state")
+_TYPE_CHECKS: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "float": (float, int),
+    "boolean": (bool,),
+    "json": (dict, list),
+    "array": (list,),
+}
+
+
+def validate_identities(
+    value: Any, errors: Errors, prefix: str = "identities"
+) -> list[dict[str, Any]]:
+    """Identity inputs ``{handle, identifier, is_active?, is_primary?}``; numbers become text."""
+    if not isinstance(value, list):
+        errors.add(prefix, message("identities", "array"))
+        return []
+    found: list[dict[str, Any]] = []
+    for index, item in enumerate(value):
+        identity = validate_identity(item if isinstance(item, dict) else {}, errors, index, prefix)
+        if identity is None:
+            continue
+        if any(other["handle"] == identity["handle"] for other in found):
+            errors.add(
+                f"{prefix}.{index}.handle", message("identities.*.handle", "distinct", index)
+            )
+        else:
+            found.append(identity)
+    return found
+
+
+def validate_identity(
+    item: dict[str, Any], errors: Errors, index: int | None = None, prefix: str = "identities"
+) -> dict[str, Any] | None:
+    """One identity; with ``index=None`` the error paths are the bare field names."""
+    path = "" if index is None else f"{prefix}.{index}."
+    found: dict[str, Any] = {}
+    for name in ("handle", "identifier"):
+        text = item.get(name)
+        if isinstance(text, int) and not isinstance(text, bool):
+            text = str(text)
+        if not isinstance(text, str) or not text.strip():
+            rule_text = message(f"identities.*.{name}", "required", index)
+            errors.add(f"{path}{name}", rule_text.replace("identities.None.", ""))
+        else:
+            found[name] = text.strip()
+    for flag in ("is_active", "is_primary"):
+        if flag in item and not isinstance(item[flag], bool):
+            rule_text = message("identities.*.is_active", "boolean", index).replace(
+                "is_active", flag
+            )
+            errors.add(f"{path}{flag}", rule_text.replace("identities.None.", ""))
+        elif flag in item:
+            found[flag] = item[flag]
+    return found if len({"handle", "identifier"} & set(found)) == 2 else None
+
+
+def validate_comms(value: Any, errors: Errors, prefix: str = "attributes.comms") -> dict[str, Any]:
+    """Comms preference flags: known names only; flags boolean or null."""
+    if not isinstance(value, dict):
+        errors.add(prefix, message("attributes.comms", "object"))
+        return {}
+    clean: dict[str, Any] = {}
+    for key, flag in value.items():
+        path = f"{prefix}.{key}"
+        if key not in COMMS_FIELDS:
+            errors.add(path, message("attributes.comms.*", "known", key=key))
+        elif key in COMMS_VERIFICATIONS:
+            if flag not in (None, "sent", "not_sent", "verified"):
+                rule = "in:sent,not_sent,verified"
+                errors.add(path, message("attributes.comms.*_verification", rule, key=key))
+            clean[key] = flag
+        elif key == "terms_accepted_at" or key == "terms_accepted_version":
+            clean[key] = None if flag is None else str(flag)
+        elif flag is not None and not isinstance(flag, bool):
+            errors.add(path, message("attributes.comms.*", "boolean", key=key))
+        else:
+            clean[key] = flag
+    return clean
+
+
+def check_custom_value(kind: Any, value: Any) -> tuple[bool, bool]:
+    """Whether ``kind`` is a known type, and whether ``value`` is of that type."""
+    if kind not in CUSTOM_TYPES:
+        return False, False
+    expected = _TYPE_CHECKS[kind]
+    matches = isinstance(value, expected) and (kind == "boolean" or not isinstance(value, bool))
+    return True, matches
+
+
+def custom_attributes(value: Any, errors: Errors) -> list[dict[str, Any]]:
+    if not isinstance(value, list):
+        errors.add("custom_attributes", message("custom_attributes", "array"))
+    items = value if isinstance(value, list) else []
+    clean: list[dict[str, Any]] = []
+    for index, item in enumerate(items):
+        item = item if isinstance(item, dict) else {}
+        path = f"custom_attributes.{index}"
+        ok = True
+        for name in ("namespace", "handle"):
+            if not isinstance(item.get(name), str) or not item[name]:
+                text = message("custom_attributes.*.namespace", "required", index)
+                errors.add(f"{path}.{name}", text.replace("namespace", name))
+                ok = False
+        known, matches = check_custom_value(item.get("type"), item.get("value"))
+        if not known:
+            rule = "in:" + ",".join(CUSTOM_TYPES)
+            errors.add(f"{path}.type", message("custom_attributes.*.type", rule, index))
+        elif not matches:
+            errors.add(f"{path}.value", message("custom_attributes.*.value", "matches type", index))
+        if ok and known and matches:
+            clean.append({k: item[k] for k in ("namespace", "handle", "type", "value")})
+    return clean
+
+
+def validate_addresses(value: Any, errors: Errors) -> list[dict[str, Any]]:
+    if not isinstance(value, list):
+        errors.add("addresses", message("addresses", "array"))
+    items = value if isinstance(value, list) else []
+    clean: list[dict[str, Any]] = []
+    for index, item in enumerate(items):
+        item = item if isinstance(item, dict) else {}
+        for name in ADDRESS_REQUIRED:
+            if not item.get(name):
+                text = message("addresses.*.address_line_1", "required", index)
+                errors.add(f"addresses.{index}.{name}", text.replace("address_line_1", name))
+        clean.append(dict(item))
+    return clean
