@@ -17,6 +17,7 @@ from reconcile.client import OmneoClient
 from reconcile.export import ExportOptions, export_profiles
 from reconcile.export_declaration import check_declaration, declaration_of
 from reconcile.model import ObservedProfile
+from reconcile.sandbox import ServedSandbox
 from reconcile.settings import load_settings, resolve_target
 from tests.conftest import Project
 
@@ -100,11 +101,18 @@ async def _extras(client: OmneoClient, profile_id: str, n: int) -> None:
         await client.put_custom_attribute(profile_id, "loyalty", "score", "float", 2)
 
 
-def create_unmanaged(project: Project, count: int, *, start: int = 0) -> list[str]:
+def create_unmanaged(
+    project: Project,
+    count: int,
+    *,
+    start: int = 0,
+    tenant: str | None = None,
+    env: dict[str, str] | None = None,
+) -> list[str]:
     """Create profiles straight through the sandbox API, as another system would: no owner."""
 
     async def create() -> list[str]:
-        target = resolve_target(load_settings(project.root), None, {})
+        target = resolve_target(load_settings(project.root), tenant, env or {})
         async with OmneoClient.open(target) as client:
 
             async def one(n: int) -> str:
@@ -134,9 +142,9 @@ def tenant_profiles(project: Project) -> dict[str, dict[str, Any]]:
     return asyncio.run(fetch())
 
 
-def saved_plan(project: Project, *args: str) -> dict[str, Any]:
+def saved_plan(project: Project, *args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
     path = project.plans / "check.json"
-    result = project.cli("plan", "-o", str(path), *args)
+    result = project.cli("plan", "-o", str(path), *args, env=env)
     assert result.exit_code == 0, result.output
     return dict(json.loads(path.read_text()))
 
@@ -477,3 +485,20 @@ def test_a_folder_default_a_file_cannot_override_is_reported(project: Project) -
         "left out: customer00000: custom_attributes.source.system: a folder default sets it "
         "and the tenant does not hold it"
     ) in result.stderr
+
+
+def test_export_from_a_production_tenant_over_http_then_only_adoptions(
+    project: Project, served_sandbox: ServedSandbox
+) -> None:
+    (project.root / "reconcile.toml").write_text(
+        f'[tenants.prod]\nurl = "{served_sandbox.url}"\ntoken_env = "T"\nkind = "production"\n'
+    )
+    env = {"T": served_sandbox.token}
+    create_unmanaged(project, 30, tenant="prod", env=env)
+
+    exported = project.cli("export", "-t", "prod", "--page-size", "7", "--split", "tag", env=env)
+    assert exported.exit_code == 0, exported.output  # reading is allowed on production
+    assert "Exported 30 profiles" in exported.stderr
+    plan = saved_plan(project, "-t", "prod", env=env)
+    assert len(plan["changes"]) == 30
+    assert {f["field"] for c in plan["changes"] for f in c["fields"]} == {"identities.reconcile"}
