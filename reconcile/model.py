@@ -311,7 +311,8 @@ class DesiredProfile(_Strict):
     @field_validator("tags")
     @classmethod
     def _tags(cls, value: list[str] | None) -> list[str] | None:
-        return None if value is None else sorted({normalize.normalize_tag(tag) for tag in value})
+        # tags are the exact set, so clearing them (null) means declaring none
+        return sorted({normalize.normalize_tag(tag) for tag in value or []})
 
     @model_validator(mode="after")
     def _tombstone_rules(self) -> DesiredProfile:

@@ -143,3 +143,21 @@ def test_the_schema_accepts_the_example_files_and_flags_a_typo(example_project: 
 
     assert list(validator.iter_errors({"first_name": "Ann", "emial": "a@example.com"}))
     assert list(validator.iter_errors({"attributes": {"comms": {"sms_promo": "maybe"}}}))
+
+
+def test_null_clears_a_field_and_the_tree_converges(project: Project) -> None:
+    project.write(
+        "ann.yaml", "first_name: Ann\nemail: ann@example.com\ncompany: Acme\ntags: [vip]\n"
+    )
+    assert project.cli("apply", "--auto-approve").exit_code == 0
+
+    project.write(
+        "ann.yaml", "first_name: Ann\nemail: ann@example.com\ncompany: null\ntags: null\n"
+    )
+    cleared = project.cli("apply", "--auto-approve")
+    assert cleared.exit_code == 0, cleared.output
+    assert "company: Acme → (none)" in cleared.stdout and 'tags: ["vip"] → []' in cleared.stdout
+
+    again = project.cli("plan", "--detailed-exitcode")
+    assert again.exit_code == 0, again.output
+    assert "No changes" in again.stdout
