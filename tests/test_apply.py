@@ -142,6 +142,7 @@ def test_a_failure_is_journalled_and_does_not_stop_unrelated_changes(project: Pr
     assert "email: The email has already been taken." in applied.stderr
     assert f"reconcile apply --resume {plan_file}" in applied.stderr
     assert "apply: 2/2 (create 1; 1 failed)" in applied.stderr  # plain progress without a TTY
+    assert "retried" not in applied.stderr  # a 422 is final: never retried
     failed = [line for line in journal_lines(plan_file) if line.get("status") == "failed"]
     assert [(f["key"], f["action"]) for f in failed] == [("jane", "create")]
     assert "422" in failed[0]["error"]

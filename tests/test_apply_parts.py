@@ -11,15 +11,23 @@ from pathlib import Path
 import httpx
 import pytest
 
+from reconcile.bulk import CHUNK_SIZE
 from reconcile.client import OmneoClient
 from reconcile.errors import PlanError
 from reconcile.journal import ChangeEntry, Journal
 from reconcile.model import DesiredProfile
 from reconcile.normalize import normalize_email
-from reconcile.ordering import Claims, OrderingError, schedule, temporary_email
+from reconcile.ordering import (
+    TEMPORARY_EMAIL_DOMAIN,
+    Claims,
+    OrderingError,
+    schedule,
+    temporary_email,
+)
 from reconcile.ratelimit import MIN_RATE, RetryPolicy, TokenBucket, parse_retry_after
 from reconcile.sandbox import DEFAULT_TOKEN, SandboxConfig, create_app
 from reconcile.scheduler import run_steps
+from reconcile.verify import LISTING_FROM
 from reconcile.writes import TargetProfile, Writer
 
 
@@ -246,3 +254,15 @@ def test_a_create_whose_answer_was_lost_is_found_by_its_owner_identity(tmp_path:
 
     assert transport.lost == 1
     assert profile_id and copies == 1  # found, not created twice
+
+
+def test_the_reference_states_the_numbers_the_code_uses() -> None:
+    reference = (Path(__file__).parent.parent / "docs" / "apply.md").read_text()
+    policy = RetryPolicy()
+    assert f"up to {policy.attempts} attempts" in reference
+    assert f"up to {policy.throttled_attempts} attempts" in reference
+    assert f"{policy.base} s doubling, capped at {policy.cap:g} s" in reference
+    assert f"never below {MIN_RATE}/s" in reference
+    assert f"from {LISTING_FROM} changes on" in reference
+    assert f"at most {CHUNK_SIZE}" in reference
+    assert f"@{TEMPORARY_EMAIL_DOMAIN}" in reference

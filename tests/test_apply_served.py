@@ -213,3 +213,19 @@ def test_bulk_mode_seeds_profiles_through_batches_and_verifies_them(
 @pytest.mark.slow
 def test_bulk_mode_seeds_two_thousand_profiles(project: Project, tmp_path: Path) -> None:
     bulk_seed(project, tmp_path, 2000)
+
+
+def test_bulk_mode_reports_a_profile_the_batch_refused(project: Project, tmp_path: Path) -> None:
+    declare(project, 5)
+    with served(tmp_path) as sandbox:
+        env = env_for(sandbox, project)
+        plan_file = project.plans / "seed.json"
+        assert project.cli("plan", "-o", str(plan_file), *TENANT, env=env).exit_code == 0
+        _create_despite_faults(sandbox, {"email": "c3@example.com"})  # taken after review
+
+        applied = project.cli("apply", str(plan_file), "--bulk", *TENANT, env=env)
+
+        assert applied.exit_code == 1
+        assert "4 applied, 1 failed" in applied.stderr
+        assert "failed: create c0003: the batch refused it: email:" in applied.stderr
+        assert totals(sandbox) == (5, 4)
