@@ -11,7 +11,7 @@ import functools
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -25,6 +25,7 @@ from reconcile.export import ExportOptions, ExportResult, Selection, export_prof
 from reconcile.guards import Override, check_bulk, check_creates, check_teardown
 from reconcile.journal import Journal
 from reconcile.loader import DeclaredProfiles, ignored_files, load_profiles, read_variables
+from reconcile.lock import Holder, TenantLock, break_lock, read_lock
 from reconcile.plan import Plan
 from reconcile.planner import PlanOptions, build_plan
 from reconcile.progress import Progress
@@ -41,6 +42,8 @@ app = typer.Typer(
 )
 sandbox_app = typer.Typer(help="Run the embedded Omneo-compatible sandbox.", no_args_is_help=True)
 app.add_typer(sandbox_app, name="sandbox")
+lock_app = typer.Typer(help="Inspect or break the tenant's apply lock.", no_args_is_help=True)
+app.add_typer(lock_app, name="lock")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -277,6 +280,10 @@ def apply(
     rps: Annotated[
         float | None, typer.Option("--rps", min=0.1, help="Requests per second (tenant's).")
     ] = None,
+    lock_timeout: Annotated[
+        float,
+        typer.Option("--lock-timeout", min=0, help="Seconds to wait for another apply's lock."),
+    ] = 0.0,
     show_pii: ShowPii = False,
     reason: ReasonOption = None,
     var: VarOption = None,
@@ -327,9 +334,12 @@ def apply(
     )
     journal = Journal.beside(plan_file)
     view = _ProgressView(sys.stderr.isatty())
+    lock = _LockRequest(holder=Holder.here(str(plan_file)), timeout=lock_timeout)
     try:
         result = asyncio.run(
-            _apply(settings, target, reviewed, journal, options, view, variables=variables)
+            _apply(
+                settings, target, reviewed, journal, options, view, variables=variables, lock=lock
+            )
         )
     finally:
         view.close()
@@ -491,10 +501,77 @@ async def _apply(
     options: ApplyOptions,
     on_progress: Callable[[Progress], None],
     variables: dict[str, object] | None = None,
+    lock: _LockRequest | None = None,
 ) -> ApplyResult:
     declared = _declared(settings, variables)
     async with OmneoClient.open(target) as client:
-        return await carry_out(plan, declared, client, journal, options, on_progress=on_progress)
+        if lock is None:
+            return await carry_out(
+                plan, declared, client, journal, options, on_progress=on_progress
+            )
+        tenant_lock = TenantLock(
+            client, settings.owner_handle, holder=lock.holder, timeout=lock.timeout
+        )
+        async with tenant_lock.held():
+            if tenant_lock.taken_over is not None:
+                stale = tenant_lock.taken_over.describe()
+                typer.echo(f"Took over a stale apply lock ({stale})", err=True)
+            return await carry_out(
+                plan, declared, client, journal, options, on_progress=on_progress
+            )
+
+
+class _LockRequest:
+    """Who asks for the tenant's apply lock, and how long to wait for it."""
+
+    def __init__(self, holder: Holder, timeout: float) -> None:
+        self.holder = holder
+        self.timeout = timeout
+
+
+@lock_app.command("status")
+@_reported
+def lock_status(ctx: typer.Context, tenant: TenantOption = None) -> None:
+    """Show who holds the tenant's apply lock, if anyone.
+
+    Example: reconcile lock status --tenant staging
+    """
+    settings = _settings(ctx)
+    target = resolve_target(settings, tenant, os.environ)
+    current = asyncio.run(_with_client(target, lambda c: read_lock(c, settings.owner_handle)))
+    typer.echo(f"locked: {current.describe()}" if current else "not locked")
+
+
+@lock_app.command("break")
+@_reported
+def lock_break(
+    ctx: typer.Context,
+    reason: Annotated[
+        str, typer.Option("--reason", help="Why the lock is stale (printed for the record).")
+    ],
+    tenant: TenantOption = None,
+) -> None:
+    """Remove a stale apply lock (its holder died); the holder's journal allows --resume.
+
+    Example: reconcile lock break --reason "CI runner killed" --tenant staging
+    """
+    settings = _settings(ctx)
+    target = resolve_target(settings, tenant, os.environ)
+    if not reason.strip():
+        raise typer.BadParameter("say why the lock is stale", param_hint="--reason")
+    broken = asyncio.run(_with_client(target, lambda c: break_lock(c, settings.owner_handle)))
+    if broken is None:
+        typer.echo("not locked: nothing to break", err=True)
+        return
+    typer.echo(f"Broke the apply lock {broken.describe()} (reason: {reason.strip()})", err=True)
+
+
+T = TypeVar("T")
+
+
+async def _with_client(target: Target, call: Callable[[OmneoClient], Awaitable[T]]) -> T:
+    async with OmneoClient.open(target) as client:
+        return await call(client)
 
 
 # -- export and teardown ------------------------------------------------------------------------

@@ -12,6 +12,7 @@ one-line message on stderr and exit code 1, in one place (``cli.run``). The libr
     │   ├── StalePlanError   the tenant or profiles.d/ changed since the plan was made
     │   └── UnsafePlanError  the plan exceeds a safety threshold or needs a flag it was not given
     ├── ConflictError        matching found conflicts and --allow-conflicts was not given
+    ├── LockError            another apply holds the tenant's lock (or ours was broken)
     └── ApplyError           some changes failed; the journal says which succeeded
 """
 
@@ -103,6 +104,10 @@ class UnsafePlanError(PlanError):
 
 class ConflictError(ReconcileError):
     """The plan has conflicts; resolve them or pass ``--allow-conflicts`` to skip those profiles."""
+
+
+class LockError(ReconcileError):
+    """The tenant's apply lock is held by another run, or was broken while we held it."""
 
 
 class ApplyError(ReconcileError):

@@ -29,6 +29,7 @@ from reconcile.export_declaration import check_declaration, declaration_of
 from reconcile.export_keys import KeyAllocator, KeyTemplate
 from reconcile.export_tree import ExistingTree, ExportRecord, Split, TreeWriter, WriteCounts
 from reconcile.loader import read_variables
+from reconcile.lock import LOCK_HANDLE
 from reconcile.model import ObservedProfile
 
 Progress = Callable[[int, int], None]
@@ -177,6 +178,8 @@ def _record(
     defaults: list[dict[str, Any]],
     left_out: list[Unexportable],
 ) -> ExportRecord | None:
+    if observed.identifier(LOCK_HANDLE) is not None:  # the apply lock (lock.py), not a customer
+        return None
     owned = observed.identifier(options.owner_handle)
     matched = tree.match(observed)
     if owned is not None and keys.claim(owned):
