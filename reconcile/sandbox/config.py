@@ -36,6 +36,7 @@ class SandboxConfig(BaseModel):
     latency_ms: float = Field(default=0, ge=0)
     rate_limit_rps: float | None = Field(default=None, gt=0)
     error_rate: float = Field(default=0, ge=0, le=1)
+    throttle_rate: float = Field(default=0, ge=0, le=1)  # share answered 429 + Retry-After: 1
     drop_rate: float = Field(default=0, ge=0, le=1)
     seed: int | None = None
     page_size_default: int = Field(default=DEFAULT_PAGE_SIZE, ge=1)

@@ -1,6 +1,7 @@
 """Faults on demand, as an ASGI middleware: latency, a rate limit, 5xx answers, dropped connections.
 
-Order per request: the rate limit (429 + ``Retry-After``), then a simulated 5xx (before any
+Order per request: the rate limit (429 + ``Retry-After``), then a random share of 429s
+(``throttle_rate``), then a simulated 5xx (before any
 processing), then the added latency, then the app; a drop lets the app process the request and
 then discards its answer. Served by uvicorn the socket is aborted (see ``server.py``); in process
 :class:`ConnectionDropped` is raised, which a client maps to a transport error.
@@ -14,6 +15,7 @@ import math
 import random
 import threading
 import time
+from collections import Counter
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -56,6 +58,7 @@ class Faults:
         self.config = config
         self.random = random.Random(config.seed)
         self.bucket = TokenBucket(config.rate_limit_rps) if config.rate_limit_rps else None
+        self.injected: Counter[str] = Counter()  # faults answered so far, by kind (for tests)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith("/api/v3/") or _is_docs(scope):
@@ -64,17 +67,24 @@ class Faults:
         if self.bucket is not None:
             wait = self.bucket.take()
             if wait > 0:
+                self.injected["429"] += 1
                 retry = str(max(1, math.ceil(wait)))
                 await _answer(
                     send, 429, {"message": MESSAGES[429]}, [(b"retry-after", retry.encode())]
                 )
                 return
+        if self.config.throttle_rate and self.random.random() < self.config.throttle_rate:
+            self.injected["429"] += 1
+            await _answer(send, 429, {"message": MESSAGES[429]}, [(b"retry-after", b"1")])
+            return
         if self.config.error_rate and self.random.random() < self.config.error_rate:
+            self.injected["5xx"] += 1
             await _answer(send, 503, {"message": MESSAGES[503]}, [])
             return
         if self.config.latency_ms:
             await asyncio.sleep(self.config.latency_ms / 1000)
         if self.config.drop_rate and self.random.random() < self.config.drop_rate:
+            self.injected["dropped"] += 1
             await self._process_then_drop(scope, receive)
             return
         await self.app(scope, receive, send)

@@ -62,6 +62,7 @@ class ServedSandbox:
     db_path: Path
     token: str
     config: SandboxConfig
+    app: Any = None  # the served ASGI app; its ``injected`` counts the faults it answered
 
 
 def free_port() -> int:
@@ -87,7 +88,8 @@ def serve_in_thread(config: SandboxConfig, *, port: int | None = None) -> Iterat
         if not server.started:
             raise RuntimeError(f"the sandbox did not start on port {port}")
         token = next((t for t, s in config.tokens.items() if s == "write"), DEFAULT_TOKEN)
-        yield ServedSandbox(f"http://127.0.0.1:{port}/api/v3", config.db_path, token, config)
+        url = f"http://127.0.0.1:{port}/api/v3"
+        yield ServedSandbox(url, config.db_path, token, config, server.config.app)
     finally:
         server.should_exit = True
         thread.join(timeout=10)
