@@ -1,0 +1,33 @@
+"""Fixtures of the reliability suite.
+
+The slow runs write what they measured to ``.reliability/last-run.json`` (git-ignored) and print
+it; the README's "Reliability" section quotes the last full run.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO
+
+SUMMARY = REPO / ".reliability" / "last-run.json"
+
+
+@pytest.fixture
+def summary() -> Iterator[dict[str, Any]]:
+    """A dict a test fills with its figures; merged into ``.reliability/last-run.json``."""
+    figures: dict[str, Any] = {}
+    yield figures
+    if not figures:
+        return
+    SUMMARY.parent.mkdir(exist_ok=True)
+    merged = json.loads(SUMMARY.read_text()) if SUMMARY.exists() else {}
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    merged[figures.pop("name")] = {**figures, "at": stamp}
+    SUMMARY.write_text(json.dumps(merged, indent=2, sort_keys=True) + "\n")
+    print(f"\nRELIABILITY {json.dumps(merged, sort_keys=True)}")
