@@ -87,19 +87,25 @@ def normalize_name(value: str) -> str:
 def normalize_timestamp(value: str | date | datetime) -> str:
     """Omneo shows timestamps as ``YYYY-MM-DD HH:MM:SS`` without a zone."""
     if isinstance(value, datetime):
-        return value.replace(tzinfo=None).strftime(TIMESTAMP_FORMAT)
+        return _timestamp(value)
     if isinstance(value, date):
-        return datetime(value.year, value.month, value.day).strftime(TIMESTAMP_FORMAT)
+        return _timestamp(datetime(value.year, value.month, value.day))
     text = value.strip().replace("T", " ").removesuffix("Z")
     for fmt in (TIMESTAMP_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%d"):
         try:
-            return datetime.strptime(text, fmt).strftime(TIMESTAMP_FORMAT)
+            return _timestamp(datetime.strptime(text, fmt))
         except ValueError:
             continue
     try:
-        return datetime.fromisoformat(value.strip()).replace(tzinfo=None).strftime(TIMESTAMP_FORMAT)
+        return _timestamp(datetime.fromisoformat(value.strip()))
     except ValueError:
         raise InvalidValue("is not a date-time (use YYYY-MM-DD HH:MM:SS)") from None
+
+
+def _timestamp(moment: datetime) -> str:
+    # isoformat pads the year to four digits; strftime("%Y") does not on glibc (year 999 → "999"),
+    # which would make a normalised timestamp unreadable the second time round.
+    return moment.replace(tzinfo=None).isoformat(sep=" ", timespec="seconds")
 
 
 def check_birth_date(day: int, month: int, year: int | None) -> None:
