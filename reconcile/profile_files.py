@@ -112,7 +112,11 @@ def read_bytes(path: Path, *, max_bytes: int) -> bytes:
         if size > max_bytes:
             raise FileProblem(_too_large(size, max_bytes))
         with path.open("rb") as handle:
-            raw = handle.read(max_bytes + 1)  # the file may have grown since stat
+            # read(n) allocates n bytes up front: ask for the size stat gave, then for the rest
+            # of the limit only if the file grew since stat.
+            raw = handle.read(size + 1)
+            if len(raw) > size:
+                raw += handle.read(max_bytes + 1 - len(raw))
     except OSError as exc:
         raise FileProblem(f"cannot be read: {exc.strerror or exc}") from None
     if len(raw) > max_bytes:
