@@ -30,8 +30,15 @@ from tests.reliability.world import (
 
 
 def target(url: str, token: str) -> Target:
-    return Target(name="served", url=url, token=SecretStr(token), kind="test", concurrency=8,
-                  rps=1000, max_creates=1000)  # fmt: skip
+    return Target(
+        name="served",
+        url=url,
+        token=SecretStr(token),
+        kind="test",
+        concurrency=8,
+        rps=1000,
+        max_creates=1000,
+    )
 
 
 def foreign(plan: str = "plans/other.json") -> Holder:
@@ -42,8 +49,11 @@ def declare_two_sets(project: Project, count: int) -> None:
     lines = ["profiles:"]
     for prefix in ("a", "b"):
         for n in range(count):
-            lines += [f"  - key: {prefix}{n:03}", f"    email: {prefix}{n}@example.com",
-                      f"    first_name: {prefix.upper()}{n}"]  # fmt: skip
+            lines += [
+                f"  - key: {prefix}{n:03}",
+                f"    email: {prefix}{n}@example.com",
+                f"    first_name: {prefix.upper()}{n}",
+            ]
     project.write("people.yaml", "\n".join(lines) + "\n")
 
 
@@ -59,8 +69,9 @@ def test_racing_contenders_through_faults_get_exactly_one_lock(tmp_path: Path) -
                         TenantLock(client, "reconcile", holder=Holder.here(f"plans/p{n}.json"))
                         for n in range(8)
                     ]
-                    tried = await asyncio.gather(*(lk.acquire() for lk in locks),
-                                                 return_exceptions=True)  # fmt: skip
+                    tried = await asyncio.gather(
+                        *(lk.acquire() for lk in locks), return_exceptions=True
+                    )
                     won = [n for n, got in enumerate(tried) if not isinstance(got, BaseException)]
                     lost = [got for got in tried if isinstance(got, BaseException)]
                     assert all(isinstance(e, LockError) for e in lost), lost
@@ -82,18 +93,21 @@ def test_a_second_apply_is_refused_or_waits_and_never_interleaves(
         plans = {}
         for name in ("a", "b"):
             plans[name] = project.plans / f"{name}.json"
-            made = project.cli("plan", "-o", str(plans[name]), "--target", f"{name}*", *TENANT,
-                               env=env)  # fmt: skip
+            made = project.cli(
+                "plan", "-o", str(plans[name]), "--target", f"{name}*", *TENANT, env=env
+            )
             assert made.exit_code == 0, made.output
 
-        first = reconcile_process(project, env, "apply", str(plans["a"]), "--concurrency", "2",
-                                  *TENANT)  # fmt: skip
+        first = reconcile_process(
+            project, env, "apply", str(plans["a"]), "--concurrency", "2", *TENANT
+        )
         while not journal_lines(plans["a"]) and first.poll() is None:
             time.sleep(0.01)
         status = project.cli("lock", "status", *TENANT, env=env)
         refused = project.cli("apply", str(plans["b"]), *TENANT, env=env)
-        waiting = reconcile_process(project, env, "apply", str(plans["b"]), "--lock-timeout",
-                                    "120", *TENANT)  # fmt: skip
+        waiting = reconcile_process(
+            project, env, "apply", str(plans["b"]), "--lock-timeout", "120", *TENANT
+        )
         _, err_a = first.communicate(timeout=120)
         _, err_b = waiting.communicate(timeout=120)
 
