@@ -32,7 +32,7 @@ class SandboxConfig(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     db_path: Path
-    tokens: dict[str, Scope] = Field(default_factory=_default_tokens)
+    tokens: dict[str, Scope] = Field(default_factory=_default_tokens, repr=False)
     latency_ms: float = Field(default=0, ge=0)
     rate_limit_rps: float | None = Field(default=None, gt=0)
     error_rate: float = Field(default=0, ge=0, le=1)

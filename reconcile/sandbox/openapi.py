@@ -12,6 +12,7 @@ from typing import Any
 from reconcile.sandbox.models import add_schemas
 from reconcile.sandbox.problems import MESSAGES
 
+READ_ONLY_POSTS = ("/api/v3/profiles/search-id", "/api/v3/profiles/availability")
 ERROR_SCHEMA = {
     "type": "object",
     "required": ["message"],
@@ -47,7 +48,7 @@ def finish(spec: dict[str, Any]) -> dict[str, Any]:
         for method, operation in operations.items():
             statuses = [401, 422, 429, 503]
             if method != "get":
-                statuses += [400, 403]
+                statuses += [400] if path in READ_ONLY_POSTS else [400, 403]
             if "{" in path or method != "get":
                 statuses.append(404)
             if method == "get" and not path.endswith(("/openapi.json", "}")):

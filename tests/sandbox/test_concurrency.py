@@ -115,3 +115,33 @@ def test_uniqueness_holds_under_concurrent_writes(tmp_path: Path) -> None:
         finally:
             for client in clients:
                 client.close()
+
+
+def test_concurrent_partial_updates_lose_nothing(tmp_path: Path) -> None:
+    """Twenty clients each set a different comms flag and custom attribute on one profile, through
+    two servers sharing the file: every read-modify-write lands."""
+    from reconcile.model import COMMS_FLAGS
+
+    config = SandboxConfig(db_path=tmp_path / "shared.db")
+    headers = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
+    flags = COMMS_FLAGS[:20]
+    with serve_in_thread(config) as first, serve_in_thread(config) as second:
+        clients = [
+            httpx.Client(base_url=s.url, headers=headers, timeout=60) for s in (first, second)
+        ]
+        profile = clients[0].post("/profiles", json={"email": "busy@example.com"}).json()["data"]
+        base = f"/profiles/{profile['id']}/attributes"
+
+        def write(n: int) -> tuple[int, int]:
+            client = clients[n % 2]
+            comms = client.put(f"{base}/comms", json={flags[n]: True})
+            custom = client.put(f"{base}/custom/load:k{n}", json={"type": "integer", "value": n})
+            return comms.status_code, custom.status_code
+
+        with ThreadPoolExecutor(max_workers=8) as workers:
+            assert set(workers.map(write, range(len(flags)))) == {(200, 200)}
+        final = clients[1].get(f"/profiles/{profile['id']}").json()["data"]
+        for client in clients:
+            client.close()
+    assert all(final["attributes"]["comms"][flag] is True for flag in flags)
+    assert final["custom_attributes"]["load"] == {f"k{n}": n for n in range(len(flags))}
