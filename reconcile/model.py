@@ -157,6 +157,8 @@ class CustomAttribute(_Strict):
 
     @model_validator(mode="after")
     def _value_matches_type(self) -> CustomAttribute:
+        if self.value is None:
+            raise ValueError("a custom attribute cannot be null; leave it out to stop managing it")
         expected = {
             "string": (str,),
             "integer": (int,),
