@@ -269,8 +269,10 @@ class OmneoClient:
     async def _send(
         self, method: str, path: str, *, params: Mapping[str, str] | None, json: Any
     ) -> httpx.Response | TransportError:
-        await self._bucket.acquire()
         async with self._limit:
+            # The token is taken once a slot is free: taken before, tokens pile up in callers
+            # queued for a slot and are then spent at once, a burst past the tenant's limit.
+            await self._bucket.acquire()
             self.calls += 1
             try:
                 return await self._http.request(method, path, params=params, json=json)

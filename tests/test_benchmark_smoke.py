@@ -25,7 +25,7 @@ def test_the_quick_benchmark_reports_every_scenario() -> None:
         "--n-s4",
         "60",
         "--samples",
-        "5,10",
+        "5,10,4",
         "--latency-ms",
         "1",
         "--s3-rate-limit",
@@ -48,6 +48,8 @@ def test_the_quick_benchmark_reports_every_scenario() -> None:
         "S2",
         "S3-plan",
         "S3",
+        "S3-per-profile-plan",
+        "S3-per-profile",
         "S4",
         "total",
     }
@@ -59,7 +61,8 @@ def test_the_quick_benchmark_reports_every_scenario() -> None:
     assert lines["S1"]["targets"]["api_calls"]["met"]
     assert lines["S2"]["changes"] == {"update": 3}
     assert lines["S3-plan"]["changes"] == {"create": 10}
-    assert lines["S3"]["failed"] == 0
+    assert lines["S3"]["failed"] == 0 and lines["S3-per-profile"]["failed"] == 0
+    assert lines["S3-per-profile"]["creates"] == 4
     assert lines["S4"]["unchanged"] == 60
     assert lines["local-warm"]["profiles"] == 30
     assert lines["baseline-sequential"]["api_calls"] == 2 * 5

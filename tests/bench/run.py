@@ -17,7 +17,9 @@ the sandbox process. Each scenario prints one JSON line:
   lookup then read), on a sample of the profiles; its time per profile is extrapolated to each N.
 - ``S1`` (cold: no parse cache) and ``S1-warm``: plan, N managed profiles, none changed.
 - ``S2``: the same with 1% of the profiles changed on the tenant (warm, like ``S1-warm``).
-- ``S3-plan`` and ``S3``: plan, then apply, of N creates with the sandbox at 100 requests/s.
+- ``S3-plan`` and ``S3``: plan, then ``apply --bulk`` (seeding mode), of N creates with the
+  sandbox at 100 requests/s; ``S3-per-profile-plan`` and ``S3-per-profile``: the same with the
+  per-profile engine on a sample, its time per create extrapolated to N.
 - ``S4``: plan, 100,000 managed profiles, none changed (cold).
 - ``local-cold`` / ``local-warm``: CPU µs per profile to load, validate, normalise, compare.
 
@@ -63,13 +65,28 @@ class Sizes:
     n_s4: int
     sample_sequential: int
     sample_parallel: int
+    sample_s3_each: int
     drift: int
 
 
 FULL = Sizes(
-    n=10_000, n_s3=5_000, n_s4=100_000, sample_sequential=300, sample_parallel=2_000, drift=100
+    n=10_000,
+    n_s3=5_000,
+    n_s4=100_000,
+    sample_sequential=300,
+    sample_parallel=2_000,
+    sample_s3_each=500,
+    drift=100,
 )
-QUICK = Sizes(n=300, n_s3=200, n_s4=2_000, sample_sequential=40, sample_parallel=200, drift=3)
+QUICK = Sizes(
+    n=300,
+    n_s3=200,
+    n_s4=2_000,
+    sample_sequential=40,
+    sample_parallel=200,
+    sample_s3_each=50,
+    drift=3,
+)
 
 
 @dataclass
@@ -399,34 +416,42 @@ def local_cost(bench: Bench, root: Path) -> None:
 
 
 def seeding(bench: Bench) -> None:
+    """S3 twice, each on an empty tenant: ``apply --bulk`` (seeding mode, batches of 500) for all
+    N creates, and the per-profile engine for a sample, its time per create extrapolated to N."""
     n, rate = bench.sizes.n_s3, bench.options.s3_rate_limit
-    sandbox = bench.sandbox("s3", 0, rate)
-    try:
-        # addresses undeclared: apply has no way to write them yet (the sandbox has no address
-        # endpoints), and a create it cannot finish is a failure, not a figure
-        root = bench.project("s3", n, sandbox.url, rate, addresses=False)
-        plan = run_plan(bench, "S3-plan", root, sandbox, n)
-        bench.emit("S3-plan", {"rate_limit_rps": rate, **plan})
-        before = sandbox.stats(reset=True)
-        measured = bench.cli(
-            "S3", root, "apply", str(root / "plans" / "S3-plan.json"), "--tenant", "bench"
-        )
-        line: dict[str, Any] = {
-            "n": n,
-            "rate_limit_rps": rate,
-            **figures(measured, sandbox.stats(), before),
-        }
-        bound = n / rate
-        failed = _failed(measured.stderr)
-        line["x_of_rate_limit_bound"] = round(measured.wall_s / bound, 3)
-        line["failed"] = failed
-        line["targets"] = {
-            "x_of_rate_limit_bound": target(measured.wall_s / bound, 1.2),
-            "failed": target(failed, 0),
-        }
-        bench.emit("S3", line)
-    finally:
-        sandbox.stop()
+    sample = min(n, bench.sizes.sample_s3_each)
+    for name, count, extra in (("S3", n, ["--bulk"]), ("S3-per-profile", sample, [])):
+        sandbox = bench.sandbox(name.lower(), 0, rate)
+        try:
+            # addresses undeclared: apply has no way to write them yet (the sandbox has no
+            # address endpoints), and a create it cannot finish is a failure, not a figure
+            root = bench.project(name.lower(), count, sandbox.url, rate, addresses=False)
+            plan = run_plan(bench, f"{name}-plan", root, sandbox, count)
+            bench.emit(f"{name}-plan", {"rate_limit_rps": rate, **plan})
+            plan_file = str(root / "plans" / f"{name}-plan.json")
+            before = sandbox.stats(reset=True)
+            measured = bench.cli(name, root, "apply", plan_file, "--tenant", "bench", *extra)
+            figures_ = figures(measured, sandbox.stats(), before)
+            bench.emit(name, seeding_line(n, count, rate, measured, figures_))
+        finally:
+            sandbox.stop()
+
+
+def seeding_line(
+    n: int, count: int, rate: float, measured: Measured, figures_: dict[str, Any]
+) -> dict[str, Any]:
+    wall_at_n = measured.wall_s / count * n
+    failed = _failed(measured.stderr)
+    line: dict[str, Any] = {"n": n, "creates": count, "rate_limit_rps": rate, **figures_}
+    if count != n:
+        line["extrapolated_wall_s"] = round(wall_at_n, 1)
+    line["x_of_rate_limit_bound"] = round(wall_at_n / (n / rate), 3)
+    line["failed"] = failed
+    line["targets"] = {
+        "x_of_rate_limit_bound": target(wall_at_n / (n / rate), 1.2),
+        "failed": target(failed, 0),
+    }
+    return line
 
 
 def _failed(stderr: str) -> int | None:
@@ -490,7 +515,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--n", type=int, help="profiles for S1/S2 and the baselines")
     parser.add_argument("--n-s3", type=int, help="creates for S3")
     parser.add_argument("--n-s4", type=int, help="profiles for S4")
-    parser.add_argument("--samples", help="baseline samples SEQUENTIAL,PARALLEL")
+    parser.add_argument("--samples", help="samples SEQUENTIAL,PARALLEL[,S3_PER_PROFILE]")
     parser.add_argument("--latency-ms", type=float, default=20.0, help="added per request")
     parser.add_argument(
         "--rate-limit",
@@ -523,7 +548,9 @@ def sizes_for(options: argparse.Namespace) -> Sizes:
     sizes.n_s3 = options.n_s3 or sizes.n_s3
     sizes.n_s4 = options.n_s4 or sizes.n_s4
     if options.samples:
-        sizes.sample_sequential, sizes.sample_parallel = map(int, options.samples.split(","))
+        samples = [int(part) for part in options.samples.split(",")]
+        sizes.sample_sequential, sizes.sample_parallel = samples[:2]
+        sizes.sample_s3_each = samples[2] if len(samples) > 2 else sizes.sample_s3_each
     sizes.drift = min(sizes.drift, sizes.n)
     return sizes
 
