@@ -39,6 +39,7 @@ YAML_SUFFIXES = PROFILE_SUFFIXES  # kept for callers that name the profile suffi
 _TAG = "tag:yaml.org,2002:"
 _MERGE = _TAG + "merge"
 _STR = _TAG + "str"
+_CROSS_CHECKED = frozenset(("key", "state", "email", "mobile_phone"))
 
 
 @dataclass(frozen=True)
@@ -355,13 +356,14 @@ def _line_at(node: Any, loc: tuple[str | int, ...]) -> tuple[bool, int]:
 
 
 def _field_lines(node: Any) -> dict[str, int]:
-    """Lines of a profile's top-level fields and of its identities, for cross-file messages."""
+    """Lines of the fields that checks across the tree name (key, email, mobile, identities)."""
     lines: dict[str, int] = {}
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
-            name = str(key_node.value)
-            lines[name] = _line(key_node)
+            name = key_node.value
+            if name in _CROSS_CHECKED:
+                lines[name] = key_node.start_mark.line + 1
             if name == "identities" and isinstance(value_node, yaml.MappingNode):
                 for handle_node, _ in value_node.value:
-                    lines[f"identities.{handle_node.value}"] = _line(handle_node)
+                    lines[f"identities.{handle_node.value}"] = handle_node.start_mark.line + 1
     return lines
