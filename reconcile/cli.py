@@ -341,6 +341,11 @@ def apply(
                 settings, target, reviewed, journal, options, view, variables=variables, lock=lock
             )
         )
+    except KeyboardInterrupt:
+        raise ApplyError(
+            f"interrupted; {journal.path} records what was done: "
+            f"finish with `reconcile apply --resume {plan_file}`"
+        ) from None
     finally:
         view.close()
     _report(result, journal, plan_file)

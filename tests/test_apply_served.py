@@ -95,24 +95,32 @@ def assert_converged(project: Project, env: dict[str, str]) -> None:
 # -- a killed apply, resumed -----------------------------------------------------------------
 
 
-def kill_apply_midway(project: Project, plan_file: Path, env: dict[str, str], seed: int) -> int:
-    """Start a real `python -m reconcile apply`, SIGKILL it after a random number of changes
-    started; returns its exit status."""
+def kill_apply_midway(
+    project: Project,
+    plan_file: Path,
+    env: dict[str, str],
+    seed: int,
+    signal_number: int = signal.SIGKILL,
+) -> tuple[int, str]:
+    """Start a real `python -m reconcile apply`, send it ``signal_number`` after a random number
+    of changes started; returns its exit status and what it printed on stderr."""
     journal = plan_file.with_name(f"{plan_file.stem}.journal.jsonl")
     stop_after = random.Random(seed).randint(1, 36)
     process = subprocess.Popen(
         [sys.executable, "-m", "reconcile", "-C", str(project.root), "apply", str(plan_file),
          "--concurrency", "4", *TENANT],
-        cwd=REPO, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=REPO, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        text=True,
     )  # fmt: skip
     deadline = time.monotonic() + 60
     while process.poll() is None and time.monotonic() < deadline:
         started = journal.read_text().count('"started"') if journal.exists() else 0
         if started >= stop_after:
-            process.send_signal(signal.SIGKILL)
+            process.send_signal(signal_number)
             break
         time.sleep(0.005)
-    return process.wait(timeout=30)
+    _, stderr = process.communicate(timeout=30)
+    return process.returncode, stderr
 
 
 @pytest.mark.parametrize(
@@ -127,7 +135,7 @@ def test_a_killed_apply_resumes_to_the_declared_state_without_duplicates(
         plan_file = project.plans / "seed.json"
         assert project.cli("plan", "-o", str(plan_file), *TENANT, env=env).exit_code == 0
 
-        assert kill_apply_midway(project, plan_file, env, seed) == -signal.SIGKILL
+        assert kill_apply_midway(project, plan_file, env, seed)[0] == -signal.SIGKILL
         resumed = project.cli("apply", "--resume", str(plan_file), *TENANT, env=env)
 
         assert resumed.exit_code == 0, resumed.output
@@ -137,6 +145,23 @@ def test_a_killed_apply_resumes_to_the_declared_state_without_duplicates(
         assert f"{40 - done} applied, 0 failed" in resumed.stderr
         assert totals(sandbox) == (40, 40)
         assert_converged(project, env)
+
+
+def test_an_interrupted_apply_says_how_to_resume(project: Project, tmp_path: Path) -> None:
+    declare(project, 40)
+    with served(tmp_path, latency_ms=5) as sandbox:
+        env = env_for(sandbox, project)
+        plan_file = project.plans / "seed.json"
+        assert project.cli("plan", "-o", str(plan_file), *TENANT, env=env).exit_code == 0
+
+        status, stderr = kill_apply_midway(project, plan_file, env, 3, signal.SIGINT)
+
+        assert status == 1, stderr
+        assert f"finish with `reconcile apply --resume {plan_file}`" in stderr
+        assert "Traceback" not in stderr
+        resumed = project.cli("apply", "--resume", str(plan_file), *TENANT, env=env)
+        assert resumed.exit_code == 0, resumed.output
+        assert totals(sandbox) == (40, 40)
 
 
 # -- faults ----------------------------------------------------------------------------------
