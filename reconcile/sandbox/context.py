@@ -63,7 +63,7 @@ async def json_body(request: Request) -> dict[str, Any]:
         return {}
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise ApiProblem(400) from None
     if not isinstance(body, dict):
         raise ApiProblem(400, "The request body must be a JSON object.")

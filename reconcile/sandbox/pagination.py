@@ -13,6 +13,8 @@ from starlette.responses import JSONResponse
 
 from reconcile.sandbox.problems import Invalid
 
+SQLITE_MAX_INT = 2**63 - 1
+
 
 @dataclass(frozen=True)
 class Page:
@@ -21,7 +23,7 @@ class Page:
 
     @property
     def offset(self) -> int:
-        return (self.number - 1) * self.size
+        return min((self.number - 1) * self.size, SQLITE_MAX_INT)  # far beyond the end: empty
 
 
 def page_from(request: Request, default: int, maximum: int) -> Page:

@@ -20,7 +20,7 @@ from reconcile.sandbox.models import (
     body_doc,
 )
 from reconcile.sandbox.nested import validate_identity
-from reconcile.sandbox.pagination import page_from, paged
+from reconcile.sandbox.pagination import SQLITE_MAX_INT, page_from, paged
 from reconcile.sandbox.problems import BadQuery, Invalid, NotFound
 from reconcile.sandbox.render import identity_json, profiles_json
 from reconcile.sandbox.store import now
@@ -35,6 +35,8 @@ def _find(
     conn: sqlite3.Connection, profile_id: str, handle: str | None, ident: int | None
 ) -> sqlite3.Row:
     profiles_db.fetch_row(conn, profile_id)
+    if ident is not None and not 0 < ident <= SQLITE_MAX_INT:
+        raise NotFound("Identity")
     column, value = ("handle", handle) if ident is None else ("id", ident)
     row = conn.execute(
         f"SELECT * FROM identities WHERE profile_id = ? AND {column} = ?", (profile_id, value)
