@@ -15,7 +15,7 @@ from reconcile.sandbox.errorbag import Errors
 from reconcile.sandbox.problems import Invalid, NotFound
 from reconcile.sandbox.render import DOC_FIELDS, mobile_parts, profiles_json
 from reconcile.sandbox.rules import message
-from reconcile.sandbox.store import now
+from reconcile.sandbox.store import Store, now
 from reconcile.sandbox.validation import birth_date_errors
 
 UNKNOWN = "Unknown"
@@ -28,6 +28,12 @@ def fetch_row(conn: sqlite3.Connection, profile_id: str, *, deleted: bool = Fals
     if row is None or (row["profile_type"] == HIDDEN_TYPE and not deleted):
         raise NotFound("Profile")
     return row  # type: ignore[no-any-return]
+
+
+def ensure_exists(store: Store, profile_id: str, *, deleted: bool = False) -> None:
+    """404 before 422: Laravel resolves a route's model before it validates the body."""
+    with store.read() as conn:
+        fetch_row(conn, profile_id, deleted=deleted)
 
 
 def get_profile(

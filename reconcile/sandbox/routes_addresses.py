@@ -75,6 +75,7 @@ async def list_addresses(profile_id: str, request: Request) -> dict[str, Any]:
 @router.post("/profiles/{profile_id}/addresses", status_code=201, dependencies=WRITE,
              response_model=AddressEnvelope, openapi_extra=body_doc(AddressInput))  # fmt: skip
 async def add_address(profile_id: str, request: Request) -> dict[str, Any]:
+    profiles_db.ensure_exists(tenant(request).store, profile_id)
     address = _checked(await json_body(request))
     with tenant(request).store.write() as conn:
         doc, items = _load(conn, profile_id)

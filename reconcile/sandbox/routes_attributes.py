@@ -56,6 +56,7 @@ async def read_comms(profile_id: str, request: Request) -> dict[str, Any]:
 )
 async def update_comms(profile_id: str, request: Request) -> dict[str, Any]:
     """Merge the given flags into the profile's comms preferences."""
+    profiles_db.ensure_exists(tenant(request).store, profile_id)
     errors = Errors()
     flags = validate_comms(await json_body(request), errors, prefix="comms")
     if errors:
@@ -168,6 +169,7 @@ async def read_custom(profile_id: str, key: str, request: Request) -> dict[str, 
 )
 async def put_custom(profile_id: str, key: str, request: Request) -> dict[str, Any]:
     namespace, handle = _split(key)
+    profiles_db.ensure_exists(tenant(request).store, profile_id)
     body = await json_body(request)
     known, matches = check_custom_value(body.get("type"), body.get("value"))
     if not known or not matches:
@@ -208,6 +210,7 @@ async def delete_custom(profile_id: str, key: str, request: Request) -> Response
 )
 async def update_type(profile_id: str, request: Request) -> dict[str, Any]:
     """Change ``profile_type``; the one write that reaches soft-deleted profiles (restores)."""
+    profiles_db.ensure_exists(tenant(request).store, profile_id, deleted=True)
     body = await json_body(request)
     clean, errors = validate_profile({"profile_type": body.get("profile_type")}, creating=False)
     if errors:

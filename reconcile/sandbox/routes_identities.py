@@ -73,6 +73,7 @@ async def list_profile_identities(profile_id: str, request: Request) -> dict[str
     openapi_extra=body_doc(IdentityInput),
 )
 async def add_identity(profile_id: str, request: Request) -> dict[str, Any]:
+    profiles_db.ensure_exists(tenant(request).store, profile_id)
     errors = Errors()
     identity = validate_identity(await json_body(request), errors)
     if identity is None or errors:

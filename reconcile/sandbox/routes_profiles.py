@@ -83,6 +83,7 @@ async def read_profile(profile_id: str, request: Request) -> dict[str, Any]:
     summary="Update a profile (partial)",
 )
 async def update_profile(profile_id: str, request: Request) -> dict[str, Any]:
+    profiles_db.ensure_exists(tenant(request).store, profile_id)
     clean, errors = validate_profile(await json_body(request), creating=False)
     with tenant(request).store.write() as conn:
         profiles_db.update_profile(conn, profile_id, clean, errors)

@@ -91,3 +91,38 @@ def test_list_answers_match_their_models(api: httpx.Client) -> None:
     ProfilePage.model_validate(api.get("/profiles/attributes/custom", params=params).json())
     IdentityPage.model_validate(api.get("/identities", params={"include": "profile"}).json())
     IdentityPage.model_validate(api.get("/identities").json())
+
+
+FILL = {
+    "{profile_id}": "00000000-0000-4000-8000-000000000000",
+    "{handle}": "pos",
+    "{identity_id}": "1",
+    "{key}": "loyalty:tier",
+    "{batch_id}": "missing",
+    "{job_id}": "missing",
+    "{identifier}": "nobody",
+    "{address_id}": "1",
+}
+READ_ONLY_POSTS = ("/profiles/search-id", "/profiles/availability")
+
+
+def test_every_endpoint_refuses_strangers_readers_and_unknown_ids(
+    api: httpx.Client, reader: httpx.Client
+) -> None:
+    """A failure of every endpoint: 401 without a token, 403 for a read token on a write, and 404
+    for an unknown profile, batch or import job (before any body validation, as Laravel does)."""
+    spec = api.get("/openapi.json").json()
+    with httpx.Client(base_url=api.base_url) as stranger:
+        for raw_path, operations in spec["paths"].items():
+            path = raw_path.removeprefix("/api/v3")
+            url = path
+            for placeholder, value in FILL.items():
+                url = url.replace(placeholder, value)
+            for method in operations:
+                options = {} if method in ("get", "delete") else {"json": {}}
+                assert stranger.request(method, url, **options).status_code == 401, (method, url)
+                if method != "get" and path not in READ_ONLY_POSTS:
+                    assert reader.request(method, url, **options).status_code == 403, (method, url)
+                if "{" in path and "{identifier}" not in path:
+                    answer = api.request(method, url, **options)
+                    assert answer.status_code == 404, (method, url, answer.text)
