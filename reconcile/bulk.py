@@ -73,6 +73,7 @@ async def bulk_apply(
     targets = {c.key: TargetProfile.of(desired[c.key], plan.owner_handle) for c in seeded}
     if journal is not None and seeded:
         journal.record(*(_entry(c, "started", None, state) for c in seeded))
+        await journal.sync()
     adopted = await _own_adoptions(seeded, targets, observed, client, plan.owner_handle, state)
     not_owned = [o for o in adopted if o.status == "failed"]
     if journal is not None and not_owned:
@@ -83,6 +84,7 @@ async def bulk_apply(
     landed = await _verify(plan, declared, client, batched, errors, state)
     if journal is not None and landed:
         journal.record(*(ChangeEntry(**o.model_dump()) for o in landed))
+        await journal.sync()
     outcomes = [*first.outcomes, *not_owned, *landed]
     if on_progress is not None:
         for outcome in outcomes:

@@ -107,7 +107,7 @@ class _Run:
 
     async def execute(self, step: Step) -> bool:
         change = self.changes[step.key]
-        self._start(change)
+        await self._start(change)
         try:
             if step.phase == "free":
                 await self.writer.park(self._observed(change), step.parks)
@@ -115,9 +115,15 @@ class _Run:
             profile_id = await self._write(change)
         except ApiError as exc:
             self._finish(change, change.profile_id, str(exc))
+            await self._sync()
             return False
         self._finish(change, profile_id, None)
+        await self._sync()
         return True
+
+    async def _sync(self) -> None:
+        if self.journal is not None:
+            await self.journal.sync()
 
     def blocked(self, step: Step, blockers: list[Step]) -> None:
         """A step whose prerequisite failed is not attempted; its change fails once."""
@@ -159,7 +165,8 @@ class _Run:
             )
         return observed
 
-    def _start(self, change: Change) -> None:
+    async def _start(self, change: Change) -> None:
+        """Journal the change as started, durably, before its first request."""
         if change.key in self.started:
             return
         self.started.add(change.key)
@@ -173,6 +180,7 @@ class _Run:
                     attempt=self.state.attempt(change.key),
                 )
             )
+            await self.journal.sync()
 
     def _finish(self, change: Change, profile_id: str | None, error: str | None) -> None:
         status: Literal["ok", "failed"] = "failed" if error else "ok"

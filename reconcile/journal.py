@@ -15,6 +15,7 @@ so a killed process loses at most the line it was writing (a torn last line is i
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from collections.abc import Iterable
@@ -79,6 +80,9 @@ class Journal:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._file: IO[str] | None = None
+        self._written = 0
+        self._synced = 0
+        self._sync_lock = asyncio.Lock()
 
     @classmethod
     def beside(cls, plan_file: Path) -> Journal:
@@ -133,19 +137,38 @@ class Journal:
         if torn and self.path.stat().st_size:
             self._file.write("\n")
         self._write([RunEntry(plan=plan_checksum, mode=mode)])
+        os.fsync(self._file.fileno())
+        self._synced = self._written
 
     def record(self, *entries: ChangeEntry) -> None:
+        """Append and flush: the lines survive the process being killed from here on."""
         self._write(entries)
+
+    async def sync(self) -> None:
+        """Return once every line recorded so far is on disk (fsynced).
+
+        Concurrent callers share one fsync (group commit), run in a thread so that the event
+        loop, and the requests in flight, do not wait for the disk.
+        """
+        wanted = self._written
+        async with self._sync_lock:
+            if self._synced >= wanted or self._file is None:
+                return
+            upto = self._written
+            await asyncio.to_thread(os.fsync, self._file.fileno())
+            self._synced = upto
 
     def _write(self, entries: Iterable[RunEntry | ChangeEntry]) -> None:
         if self._file is None:
             raise RuntimeError("Journal.start() was not called")
         for entry in entries:
             self._file.write(entry.model_dump_json() + "\n")
+            self._written += 1
         self._file.flush()
-        os.fsync(self._file.fileno())
 
     def close(self) -> None:
         if self._file is not None:
+            self._file.flush()
+            os.fsync(self._file.fileno())
             self._file.close()
             self._file = None
