@@ -114,16 +114,18 @@ class OmneoClient:
     async def list_identities(self, handle: str) -> list[OwnedProfile]:
         """Every identity of ``handle`` with its profile: page 1, then the rest concurrently."""
         params = {"filter[handle]": handle, "include": "profile", "page[size]": str(PAGE_SIZE)}
-        first = await self._request("GET", "identities", params={**params, "page[number]": "1"})
-        last_page = int(first.get("meta", {}).get("last_page", 1))
-        rest = await asyncio.gather(
-            *(
-                self._request("GET", "identities", params={**params, "page[number]": str(n)})
-                for n in range(2, last_page + 1)
+
+        async def page(number: int) -> tuple[int, list[OwnedProfile]]:
+            body = await self._request(
+                "GET", "identities", params={**params, "page[number]": str(number)}
             )
-        )
-        pages = [first, *rest]
-        return [_owned(item) for page in pages for item in page["data"] if item.get("profile")]
+            # Typed as each page arrives: 200 pages of raw JSON held to the end cost a GB.
+            owned = [_owned(item) for item in body["data"] if item.get("profile")]
+            return int(body.get("meta", {}).get("last_page", 1)), owned
+
+        last_page, first = await page(1)
+        rest = await asyncio.gather(*(page(n) for n in range(2, last_page + 1)))
+        return [*first, *(o for _, owned in rest for o in owned)]
 
     async def get_profile(self, profile_id: str) -> ObservedProfile | None:
         body = await self._request("GET", f"profiles/{profile_id}", missing_ok=True)

@@ -95,3 +95,26 @@ def test_search_and_search_profile(api: httpx.Client, make_profile: MakeProfile)
     profiles = api.get("/identities/search-profile/555").json()["data"]
     assert [p["id"] for p in profiles] == [a["id"], b["id"]]
     assert api.get("/identities/search-profile/nobody").json() == {"data": []}
+
+
+def test_the_identity_listing_follows_every_write_between_pages(
+    api: httpx.Client, make_profile: Callable[..., dict[str, Any]]
+) -> None:
+    """The listing keeps its ordered ids between pages (speed); a write must still show at once."""
+    first, second = make_profile(), make_profile()
+    api.post(f"/profiles/{first['id']}/identities", json={"handle": "pos", "identifier": "p1"})
+
+    def listed() -> list[str]:
+        page = api.get("/identities", params={"filter[handle]": "pos", "page[size]": "1"}).json()
+        rest = [
+            api.get("/identities", params={"filter[handle]": "pos", "page[size]": "1",
+                                           "page[number]": str(n)}).json()
+            for n in range(2, page["meta"]["last_page"] + 1)
+        ]  # fmt: skip
+        return [item["identifier"] for body in (page, *rest) for item in body["data"]]
+
+    assert listed() == ["p1"]
+    api.post(f"/profiles/{second['id']}/identities", json={"handle": "pos", "identifier": "p2"})
+    assert listed() == ["p1", "p2"]
+    assert api.delete(f"/profiles/{first['id']}").status_code == 204
+    assert listed() == ["p2"]
