@@ -80,6 +80,10 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX batch_items_batch ON batch_items (batch_id, position);
     CREATE INDEX batch_items_pending ON batch_items (status) WHERE status = 'pending';
     """,
+    # 3: list one handle's identities in id order without sorting them (GET /identities)
+    """
+    CREATE INDEX identities_handle_order ON identities (handle, id);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
