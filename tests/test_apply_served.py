@@ -101,6 +101,7 @@ def kill_apply_midway(
     env: dict[str, str],
     seed: int,
     signal_number: int = signal.SIGKILL,
+    flags: tuple[str, ...] = (),
 ) -> tuple[int, str]:
     """Start a real `python -m reconcile apply`, send it ``signal_number`` after a random number
     of changes started; returns its exit status and what it printed on stderr."""
@@ -108,7 +109,7 @@ def kill_apply_midway(
     stop_after = random.Random(seed).randint(1, 36)
     process = subprocess.Popen(
         [sys.executable, "-m", "reconcile", "-C", str(project.root), "apply", str(plan_file),
-         "--concurrency", "4", *TENANT],
+         "--concurrency", "4", *TENANT, *flags],
         cwd=REPO, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         text=True,
     )  # fmt: skip
@@ -143,6 +144,27 @@ def test_a_killed_apply_resumes_to_the_declared_state_without_duplicates(
         done = int(found.group(1)) if found else 0
         assert done < 40  # the killed run did part of the work (maybe none), the resume the rest
         assert f"{40 - done} applied, 0 failed" in resumed.stderr
+        assert totals(sandbox) == (40, 40)
+        assert_converged(project, env)
+
+
+def test_a_killed_apply_of_updates_resumes_accepting_the_profiles_it_touched(
+    project: Project, tmp_path: Path
+) -> None:
+    declare(project, 40)
+    with served(tmp_path, latency_ms=5) as sandbox:
+        env = env_for(sandbox, project)
+        plan_and_apply(project, env)
+        text = (project.profiles / "seed.yaml").read_text()
+        project.write("seed.yaml", text.replace("first_name: Customer", "first_name: Client"))
+        plan_file = project.plans / "rename.json"
+        assert project.cli("plan", "-o", str(plan_file), *TENANT, env=env).exit_code == 0
+
+        killed = kill_apply_midway(project, plan_file, env, 5, flags=("--force",))
+        assert killed[0] == -signal.SIGKILL
+        resumed = project.cli("apply", "--resume", str(plan_file), "--force", *TENANT, env=env)
+
+        assert resumed.exit_code == 0, resumed.output
         assert totals(sandbox) == (40, 40)
         assert_converged(project, env)
 
