@@ -4,7 +4,7 @@ Order of matching: the owner identity (a managed profile); then, for a profile n
 every tenant profile holding one of its declared identities, its email or its mobile. One such
 profile is an adopt, none is a create, several are a conflict. A declared unique value (email,
 mobile, identity) that another tenant profile holds and keeps after the plan is a conflict too;
-one that the plan frees (two managed profiles swapping emails, a delete) is not: apply orders it.
+one that the plan frees (two managed profiles swapping emails, a purge) is not: apply orders it.
 
 >>> index = TenantIndex("reconcile")
 >>> matching = match_profiles([jane], owned={}, index=index, adopt=True)  # doctest: +SKIP
@@ -107,8 +107,8 @@ def match_profiles(
 ) -> Matching:
     """Pair every present declared profile, or report why it cannot be paired.
 
-    ``owned`` maps managed keys to their profiles; ``removed`` holds the ids the plan deletes or
-    purges (they free their values). ``unselected`` are the declared profiles outside the plan's
+    ``owned`` maps managed keys to their profiles; ``removed`` holds the ids the plan purges (they
+    free their values; a soft-deleted profile keeps them). ``unselected`` are the declared profiles outside the plan's
     selection: one of them claiming the same tenant profile is a conflict in every shard alike.
     """
     pairs: list[Pair] = []

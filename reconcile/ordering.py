@@ -1,7 +1,7 @@
 """Order changes so that Omneo's uniqueness rules never reject a write the plan needs.
 
 An email, a mobile number and an identity (handle, identifier) each live on at most one profile.
-A change that *frees* such a value (an update moving away from it, a delete, a purge) must run
+A change that *frees* such a value (an update moving away from it, a purge) must run
 before the change that *takes* it. Two changes that each take what the other frees (two profiles
 swapping emails) form a cycle; one of them is split in two: a ``free`` step first parks its
 contested values (a temporary email, no mobile, the identity removed), then the other change runs,
@@ -64,7 +64,9 @@ def claims_for(
 ) -> Claims:
     """What a change frees and takes, from the values it writes and the tenant's current ones."""
     current = observed.fields if observed is not None else {}
-    if action in ("delete", "purge"):
+    if action == "delete":  # a soft-deleted profile keeps its values: it frees nothing
+        return Claims(key=key)
+    if action == "purge":
         held = {(n, str(v)) for n, v in current.items() if is_unique_field(n) and v is not None}
         return Claims(key=key, frees=frozenset(held))
     frees: set[UniqueValue] = set()

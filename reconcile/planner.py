@@ -121,7 +121,9 @@ def _assemble_plan(
         owned=owned,
         index=index,
         adopt=options.adopt,
-        removed=frozenset(change.profile_id or "" for change in removals),
+        # Only a purge frees email, mobile and identities: a soft-deleted profile keeps them, as
+        # it stays recoverable (docs/sandbox.md records this choice).
+        removed=frozenset(c.profile_id or "" for c in removals if c.action == "purge"),
         unselected=[profile for profile in declared.profiles if not selects(profile.key)],
     )
     paired = [change for pair in matching.pairs if (change := _change(pair, options)) is not None]

@@ -112,11 +112,14 @@ def test_deletes_and_purges_are_withheld_without_their_flags() -> None:
     ]
 
 
-def test_a_delete_frees_its_values_but_a_withheld_one_keeps_them() -> None:
-    newcomer = [{"key": "sam-new", "email": "sam@example.com"}]
-    assert _actions(scenario_plan(newcomer))["sam-new"] == "create"
-    withheld = scenario_plan(newcomer, allow_delete=False)
-    assert _conflicts(withheld)[("sam-new",)] == "taken"
+def test_only_a_purge_frees_values_a_soft_deleted_profile_keeps_them() -> None:
+    # Omneo keeps a soft-deleted profile recoverable, so its email stays taken (docs/sandbox.md).
+    takes_deleted = [{"key": "sam-new", "email": "sam@example.com"}]
+    assert _conflicts(scenario_plan(takes_deleted))[("sam-new",)] == "taken"
+    takes_purged = [{"key": "erin-new", "email": "erin@example.com"}]
+    assert _actions(scenario_plan(takes_purged))["erin-new"] == "create"
+    withheld = scenario_plan(takes_purged, allow_purge=False)
+    assert _conflicts(withheld)[("erin-new",)] == "taken"
 
 
 def test_safety_marks_large_shares_of_managed_profiles_unsafe() -> None:
