@@ -112,3 +112,13 @@ def test_no_faults_by_default(tmp_path: Path) -> None:
         0,
         0,
     )
+
+
+def test_throttle_rate_answers_429_before_processing_and_counts(tmp_path: Path) -> None:
+    config = SandboxConfig(db_path=tmp_path / "s.db", throttle_rate=1)
+    with serve_in_thread(config) as served, httpx.Client(base_url=served.url, headers=AUTH) as api:
+        answer = api.post("/profiles", json={"email": "t@example.com"})
+        assert (answer.status_code, answer.headers["Retry-After"]) == (429, "1")
+        assert answer.json() == {"message": "Too Many Attempts."}
+        assert served.app.injected["429"] == 1
+    assert count_profiles(config.db_path) == 0
