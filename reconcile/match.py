@@ -108,8 +108,9 @@ def match_profiles(
     """Pair every present declared profile, or report why it cannot be paired.
 
     ``owned`` maps managed keys to their profiles; ``removed`` holds the ids the plan purges (they
-    free their values; a soft-deleted profile keeps them). ``unselected`` are the declared profiles outside the plan's
-    selection: one of them claiming the same tenant profile is a conflict in every shard alike.
+    free their values; a soft-deleted profile keeps them). ``unselected`` are the declared
+    profiles outside the plan's selection: one of them claiming the same tenant profile is a
+    conflict in every shard alike.
     """
     pairs: list[Pair] = []
     conflicts: list[Conflict] = []

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 
 from reconcile.client import OmneoClient
-from reconcile.errors import StalePlanError, UnsafePlanError
+from reconcile.errors import ConflictError, StalePlanError, UnsafePlanError
 from reconcile.journal import JournalState
 from reconcile.loader import DeclaredProfiles
 from reconcile.model import ObservedProfile
@@ -63,6 +63,11 @@ async def verify_plan(
 
 
 def _check_flags(plan: Plan, *, allow_delete: bool, allow_purge: bool, force: bool) -> None:
+    if plan.conflicts and not plan.allow_conflicts:
+        raise ConflictError(
+            f"the plan has {len(plan.conflicts)} conflicts: resolve them and plan again, or plan "
+            "with --allow-conflicts to apply the rest"
+        )
     if plan.count("delete") and not allow_delete:
         raise UnsafePlanError("the plan deletes profiles: pass --allow-delete to apply it")
     if plan.count("purge") and not allow_purge:

@@ -259,6 +259,31 @@ def test_allow_conflicts_skips_and_lists_conflicting_profiles(tenant: Tenant) ->
     assert report["allow_conflicts"] is True
 
 
+def test_apply_refuses_a_saved_plan_with_conflicts_unless_planned_to_skip_them(
+    tenant: Tenant,
+) -> None:
+    tenant.seed(email="rae@example.com", mobile_phone="+61412000444")
+    tenant.project.write("rae-a.yaml", "email: rae@example.com\n")
+    tenant.project.write("rae-b.yaml", "mobile_phone: '+61412000444'\n")
+    tenant.project.write("sol.yaml", "email: sol@example.com\n")
+    _plan(tenant, name="conflicted.json")
+    refused = tenant.cli("apply", str(tenant.project.plans / "conflicted.json"))
+    assert refused.exit_code == 1
+    assert "the plan has 1 conflicts" in refused.stderr
+    assert (
+        tenant.api.get("/profiles", params={"filter[email]": "sol@example.com"}).json()["data"]
+        == []
+    )
+
+    _plan(tenant, "--allow-conflicts", name="skipping.json")
+    applied = tenant.cli("apply", str(tenant.project.plans / "skipping.json"))
+    assert applied.exit_code == 0, applied.output
+    assert (
+        len(tenant.api.get("/profiles", params={"filter[email]": "sol@example.com"}).json()["data"])
+        == 1
+    )
+
+
 # -- selectors, saved plans, show ----------------------------------------------------------
 
 
