@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 from datetime import date
 from functools import cached_property
 from typing import Annotated, Any, Literal
@@ -359,8 +358,14 @@ class DesiredProfile(_Strict):
 
 def _path(*parts: str) -> str:
     # One shared string per field path, not one per profile: at 100,000 profiles the flat views'
-    # keys alone were hundreds of MB.
-    return sys.intern(".".join(parts))
+    # keys alone were hundreds of MB. Looked up, not re-joined: this runs ~70 times a profile.
+    found = _PATHS.get(parts)
+    if found is None:
+        found = _PATHS[parts] = ".".join(parts)
+    return found
+
+
+_PATHS: dict[tuple[str, ...], str] = {}
 
 
 def _address_view(address: dict[str, Any]) -> dict[str, JsonValue]:
