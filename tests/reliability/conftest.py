@@ -28,6 +28,7 @@ def summary() -> Iterator[dict[str, Any]]:
     SUMMARY.parent.mkdir(exist_ok=True)
     merged = json.loads(SUMMARY.read_text()) if SUMMARY.exists() else {}
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    merged[figures.pop("name")] = {**figures, "at": stamp}
+    name = figures.pop("name")
+    merged[name] = {**merged.get(name, {}), **figures, "at": stamp}
     SUMMARY.write_text(json.dumps(merged, indent=2, sort_keys=True) + "\n")
     print(f"\nRELIABILITY {json.dumps(merged, sort_keys=True)}")

@@ -123,10 +123,23 @@ def test_any_bytes_load_as_a_profile_or_a_clean_error(content: bytes) -> None:
 
 
 @pytest.mark.slow
-@THOROUGH
-@given(ANY_FILE)
-def test_any_bytes_load_cleanly_thoroughly(content: bytes) -> None:
-    _loads_cleanly(content)
+def test_any_bytes_load_cleanly_thoroughly(summary: dict[str, Any]) -> None:
+    outcomes: list[str] = []
+
+    @THOROUGH
+    @given(ANY_FILE)
+    def run(content: bytes) -> None:
+        outcomes.append(load_one(content))
+
+    run()
+    valid = outcomes.count("valid")
+    summary.update(
+        name="hostile_files",
+        loader_examples=len(outcomes),
+        loader_valid=valid,
+        loader_clean_errors=len(outcomes) - valid,
+        loader_tracebacks=0,
+    )
 
 
 def validate_cli(content: bytes) -> None:
@@ -149,10 +162,19 @@ def test_validate_answers_any_file_without_a_traceback(content: bytes) -> None:
 
 
 @pytest.mark.slow
-@settings(max_examples=800, deadline=None, suppress_health_check=list(HealthCheck))
-@given(ANY_FILE)
-def test_validate_answers_any_file_without_a_traceback_thoroughly(content: bytes) -> None:
-    validate_cli(content)
+def test_validate_answers_any_file_without_a_traceback_thoroughly(
+    summary: dict[str, Any],
+) -> None:
+    seen: list[bytes] = []
+
+    @settings(max_examples=800, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(ANY_FILE)
+    def run(content: bytes) -> None:
+        validate_cli(content)
+        seen.append(content)
+
+    run()
+    summary.update(name="hostile_files", cli_validate_examples=len(seen), cli_tracebacks=0)
 
 
 # -- normalisation is idempotent --------------------------------------------------------------
