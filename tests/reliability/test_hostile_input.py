@@ -302,10 +302,12 @@ BOMBS: dict[str, tuple[Callable[[], bytes], str]] = {
 
 
 @pytest.mark.parametrize("bomb", sorted(BOMBS))
-def test_bombs_are_refused_in_bounded_memory_and_time(bomb: str) -> None:
+def test_bombs_are_refused_in_bounded_memory_and_time(bomb: str, summary: dict[str, Any]) -> None:
     make, word = BOMBS[bomb]
     content = make()
     outcome, seconds, peak = measured(content)
+    figures = {"bytes": len(content), "seconds": round(seconds, 2), "peak_mib": peak // 2**20}
+    summary.update(name="hostile_yaml", **{bomb: figures})
     assert outcome != "valid" or bomb == "one huge scalar"
     assert word in outcome.lower() if word else True
     assert seconds < 15, f"{bomb}: {seconds:.1f}s"
