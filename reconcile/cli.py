@@ -792,9 +792,11 @@ async def _teardown_apply(
     target: Target, made: Plan, journal: Journal, view: Callable[[Progress], None]
 ) -> ApplyResult:
     async with OmneoClient.open(target) as client:
-        return await apply_teardown(
-            made, client, journal, concurrency=target.concurrency, on_progress=view
-        )
+        holder = Holder.here(f"teardown ({journal.path.name})")
+        async with TenantLock(client, made.owner_handle, holder=holder).held():
+            return await apply_teardown(
+                made, client, journal, concurrency=target.concurrency, on_progress=view
+            )
 
 
 def _guard_bulk(target: Target, force: bool, reason: str | None) -> None:

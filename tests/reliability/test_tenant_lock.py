@@ -228,3 +228,23 @@ def test_export_leaves_the_lock_profile_out(project: Project, tmp_path: Path) ->
     assert "kim@example.com" in written
     assert "reconcile-lock" not in written and "apply lock" not in written
     assert "Exported 1 profiles" in exported.stderr
+
+
+def test_teardown_takes_the_lock_too(project: Project, tmp_path: Path) -> None:
+    declare_two_sets(project, 1)
+    with served(tmp_path / "t" / "s.db") as sandbox:
+        env = configure(project, sandbox.url, sandbox.token)
+        assert project.cli("apply", "--auto-approve", *TENANT, env=env).exit_code == 0
+
+        async def hold() -> None:
+            async with OmneoClient.open(target(sandbox.url, sandbox.token)) as client:
+                await TenantLock(client, "reconcile", holder=foreign(), ttl=3600).acquire()
+
+        asyncio.run(hold())
+        refused = project.cli("teardown", "--auto-approve", *TENANT, env=env)
+        assert project.cli("lock", "break", "--reason", "test", *TENANT, env=env).exit_code == 0
+        torn = project.cli("teardown", "--auto-approve", *TENANT, env=env)
+
+    assert refused.exit_code == 1 and "the tenant is locked: held by ci@runner-7" in refused.stderr
+    assert torn.exit_code == 0, torn.output
+    assert "2 applied" in torn.stderr
