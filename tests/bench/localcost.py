@@ -21,7 +21,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
 
-from reconcile import cli
+from reconcile.cli import common as cli
 from reconcile.client import OmneoClient
 from reconcile.match import TenantIndex
 from reconcile.model import ObservedProfile

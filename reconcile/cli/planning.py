@@ -1,0 +1,212 @@
+"""validate, schema, plan and show: everything that reads and never writes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from reconcile.cli.common import (
+    AllowDelete,
+    AllowPurge,
+    ForceOption,
+    FormatOption,
+    ReasonOption,
+    ShowPii,
+    TenantOption,
+    VarOption,
+    VarsFile,
+    _declared,
+    _default_plan_name,
+    _format,
+    _reported,
+    _settings,
+    _variables,
+    app,
+)
+from reconcile.client import OmneoClient
+from reconcile.errors import ConflictError
+from reconcile.guards import Override, check_creates
+from reconcile.loader import ignored_files
+from reconcile.plan import Plan
+from reconcile.planner import PlanOptions, build_plan
+from reconcile.render import Format, render
+from reconcile.schema import profile_file_schema_json
+from reconcile.selectors import Selectors, parse_shard
+from reconcile.settings import Settings, Target, resolve_target
+
+
+@app.command()
+@_reported
+def validate(
+    ctx: typer.Context,
+    var: VarOption = None,
+    vars_file: VarsFile = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Also list the files that were ignored.")
+    ] = False,
+) -> None:
+    """Check profiles.d/ offline and report every problem with file and line.
+
+    Example: reconcile validate --var count=1000
+    """
+    settings = _settings(ctx)
+    if verbose:
+        for name in ignored_files(settings.path(settings.profiles_dir)):
+            typer.echo(f"ignored: {name} (not .yaml, .yml, .yaml.j2 or .yml.j2)", err=True)
+    declared = _declared(settings, _variables(var, vars_file))
+    if verbose:
+        typer.echo(f"{declared.files} files read, {declared.cached} from the cache", err=True)
+    typer.echo(f"{len(declared.profiles)} profiles valid", err=True)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of profiles.d/ files, for editor completion and checks.
+
+    Example: reconcile schema > .reconcile/profiles.schema.json
+    """
+    typer.echo(profile_file_schema_json())
+
+
+@app.command()
+@_reported
+def plan(
+    ctx: typer.Context,
+    tenant: TenantOption = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Where to save the plan.")] = None,
+    fmt: FormatOption = "text",
+    allow_delete: AllowDelete = False,
+    allow_purge: AllowPurge = False,
+    target: Annotated[
+        list[str] | None,
+        typer.Option("--target", help="Plan only these keys (key or glob; repeatable)."),
+    ] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option("--exclude", help="Leave these keys out (key or glob; repeatable)."),
+    ] = None,
+    shard: Annotated[
+        str | None, typer.Option("--shard", help="Plan shard I of N (I/N, from 1) of the keys.")
+    ] = None,
+    allow_conflicts: Annotated[
+        bool, typer.Option("--allow-conflicts", help="Skip conflicting profiles; plan the rest.")
+    ] = False,
+    no_adopt: Annotated[
+        bool, typer.Option("--no-adopt", help="Report matches of unmanaged profiles as conflicts.")
+    ] = False,
+    detailed_exitcode: Annotated[
+        bool, typer.Option("--detailed-exitcode", help="Exit 2 when there are changes.")
+    ] = False,
+    show_pii: ShowPii = False,
+    force: ForceOption = False,
+    reason: ReasonOption = None,
+    var: VarOption = None,
+    vars_file: VarsFile = None,
+) -> None:
+    """Compare profiles.d/ with the tenant, show the changes, and save the plan.
+
+    Exit codes: 0 no changes; 2 changes (with --detailed-exitcode); 1 errors or conflicts.
+
+    Example: reconcile plan -o plans/release.json --format markdown --shard 1/4
+    """
+    settings = _settings(ctx)
+    report_format = _format(fmt)
+    selectors = _selectors(target, exclude, shard)
+    resolved = resolve_target(settings, tenant, os.environ)
+    made = asyncio.run(
+        _make_plan(
+            settings,
+            resolved,
+            allow_delete,
+            allow_purge,
+            selectors=selectors,
+            adopt=not no_adopt,
+            allow_conflicts=allow_conflicts,
+            variables=_variables(var, vars_file),
+        )
+    )
+    _guard_creates(resolved, made, force, reason)
+    path = out or settings.path(settings.plans_dir) / _default_plan_name(resolved)
+    sealed = made.sealed()
+    sealed.save(path)
+    # Masked reports come from the saved form, so `plan` and `show` print the same bytes.
+    shown = made.model_copy(update={"checksum": sealed.checksum}) if show_pii else sealed
+    typer.echo(_rendered(shown, report_format, show_pii), nl=False)
+    if made.has_changes or made.conflicts:
+        typer.echo(f"Saved plan to {path}; apply it with: reconcile apply {path}", err=True)
+    if made.conflicts and not allow_conflicts:
+        raise ConflictError(
+            f"{len(made.conflicts)} conflicts: resolve them in profiles.d/, "
+            "or pass --allow-conflicts to skip those profiles"
+        )
+    if detailed_exitcode and made.has_changes:
+        raise typer.Exit(2)
+
+
+@app.command()
+@_reported
+def show(
+    plan_file: Annotated[Path, typer.Argument(help="A saved plan.")],
+    fmt: FormatOption = "text",
+    show_pii: ShowPii = False,
+) -> None:
+    """Render a saved plan in any report format.
+
+    Example: reconcile show plans/release.json --format html > plan.html
+    """
+    typer.echo(_rendered(Plan.load(plan_file), _format(fmt), show_pii), nl=False)
+
+
+def _rendered(made: Plan, fmt: Format, show_pii: bool) -> str:
+    color = fmt == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    return render(made, fmt, show_pii=show_pii, color=color)
+
+
+def _selectors(target: list[str] | None, exclude: list[str] | None, shard: str | None) -> Selectors:
+    if shard is not None:
+        try:
+            parse_shard(shard)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--shard") from None
+    return Selectors(target=tuple(target or ()), exclude=tuple(exclude or ()), shard=shard)
+
+
+async def _make_plan(
+    settings: Settings,
+    target: Target,
+    allow_delete: bool,
+    allow_purge: bool,
+    *,
+    selectors: Selectors | None = None,
+    adopt: bool = True,
+    allow_conflicts: bool = False,
+    variables: dict[str, object] | None = None,
+) -> Plan:
+    declared = _declared(settings, variables)
+    options = PlanOptions(
+        tenant=target.url,
+        owner_handle=settings.owner_handle,
+        phone_region=settings.phone_region,
+        allow_delete=allow_delete,
+        allow_purge=allow_purge,
+        allow_conflicts=allow_conflicts,
+        adopt=adopt,
+        selectors=selectors or Selectors(),
+        threshold=settings.delete_threshold,
+        threshold_floor=settings.threshold_floor,
+    )
+    async with OmneoClient.open(target) as client:
+        return await build_plan(declared, client, options)
+
+
+def _guard_creates(target: Target, made: Plan, force: bool, reason: str | None) -> None:
+    """A production tenant refuses a plan creating more than its max_creates (bulk seeding)."""
+    override = Override(force=force, reason=reason)
+    note = check_creates(target, creates=made.count("create"), override=override)
+    if note:
+        typer.echo(note, err=True)
