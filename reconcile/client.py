@@ -63,7 +63,8 @@ def _transport_for(target: Target) -> httpx.AsyncBaseTransport | None:
     from reconcile.sandbox import SandboxConfig, create_app
 
     target.sandbox_db.parent.mkdir(parents=True, exist_ok=True)
-    return _SandboxTransport(create_app(SandboxConfig(db_path=target.sandbox_db)))
+    faults = target.sandbox_faults.model_dump()
+    return _SandboxTransport(create_app(SandboxConfig(db_path=target.sandbox_db, **faults)))
 
 
 class OmneoClient:

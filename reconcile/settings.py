@@ -45,6 +45,23 @@ class TenantConfig(BaseModel):
     max_creates: int = Field(default=1000, ge=0)
 
 
+class SandboxFaults(BaseModel):
+    """Faults the embedded sandbox injects, for rehearsing apply against a misbehaving tenant.
+
+    Off by default; set in ``[sandbox]`` of reconcile.toml for the in-process ``local`` tenant,
+    and the defaults of ``reconcile sandbox serve``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    latency_ms: float = Field(default=0, ge=0)
+    rate_limit_rps: float | None = Field(default=None, gt=0)
+    error_rate: float = Field(default=0, ge=0, le=1)
+    throttle_rate: float = Field(default=0, ge=0, le=1)
+    drop_rate: float = Field(default=0, ge=0, le=1)
+    seed: int | None = None
+
+
 class Settings(BaseModel):
     """The whole configuration, with paths resolved against the project root."""
 
@@ -59,6 +76,7 @@ class Settings(BaseModel):
     delete_threshold: float = Field(default=0.30, ge=0, le=1)
     threshold_floor: int = Field(default=10, ge=0)
     tenants: dict[str, TenantConfig] = Field(default_factory=dict)
+    sandbox: SandboxFaults = SandboxFaults()
 
     def path(self, relative: Path) -> Path:
         return relative if relative.is_absolute() else self.root / relative
@@ -81,6 +99,7 @@ class Target(BaseModel):
     rps: float
     max_creates: int
     sandbox_db: Path | None = None
+    sandbox_faults: SandboxFaults = SandboxFaults()
 
     @property
     def is_sandbox(self) -> bool:
@@ -136,6 +155,7 @@ def _local_target(settings: Settings) -> Target:
         rps=1000.0,
         max_creates=1_000_000,
         sandbox_db=settings.sandbox_db,
+        sandbox_faults=settings.sandbox,
     )
 
 

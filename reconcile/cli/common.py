@@ -75,6 +75,7 @@ def _reported(command: F) -> F:
 
 
 @app.callback()
+@_reported
 def main(
     ctx: typer.Context,
     chdir: Annotated[
