@@ -158,7 +158,7 @@ class CustomAttribute(_Strict):
     @model_validator(mode="after")
     def _value_matches_type(self) -> CustomAttribute:
         if self.value is None:
-            raise ValueError("a custom attribute cannot be null; leave it out to stop managing it")
+            raise ValueError("a typed value cannot be null; write `handle: null` to remove it")
         expected = {
             "string": (str,),
             "integer": (int,),
@@ -259,7 +259,8 @@ class DesiredProfile(_Strict):
     tags: list[Annotated[str, Field(min_length=1, max_length=255)]] | None = None
     identities: dict[IdentityHandle, Annotated[str, Field(min_length=1)]] | None = None
     attributes: Attributes | None = None
-    custom_attributes: dict[str, dict[str, CustomAttribute]] | None = None
+    # A null attribute is removed from the tenant (DELETE .../attributes/custom/{ns}:{handle}).
+    custom_attributes: dict[str, dict[str, CustomAttribute | None]] | None = None
     addresses: list[Address] | None = None
 
     @field_validator(*IDENTIFYING_FIELDS)
@@ -347,13 +348,15 @@ class DesiredProfile(_Strict):
                 view[_path("attributes.comms", flag)] = flag_value
         for namespace, handles in sorted((self.custom_attributes or {}).items()):
             for handle, attribute in sorted(handles.items()):
-                view[_path("custom_attributes", namespace, handle)] = attribute.value
+                value = attribute.value if attribute is not None else None
+                view[_path("custom_attributes", namespace, handle)] = value
         if "addresses" in declared:
             view["addresses"] = [_address_view(a.model_dump()) for a in self.addresses or []]
         return view
 
     def custom_type(self, namespace: str, handle: str) -> str:
-        return (self.custom_attributes or {})[namespace][handle].type
+        attribute = (self.custom_attributes or {})[namespace][handle]
+        return attribute.type if attribute is not None else "string"
 
 
 def _path(*parts: str) -> str:

@@ -7,7 +7,7 @@ differs, so a retried or resumed change converges instead of repeating itself:
   when tags change, as Omneo replaces tags whole);
 - identities: ``POST``/``PUT``/``DELETE /profiles/{id}/identities[/{handle}]``;
 - comms flags: ``PUT /profiles/{id}/attributes/comms``; custom attributes:
-  ``PUT /profiles/{id}/attributes/custom/{namespace}:{handle}``;
+  ``PUT /profiles/{id}/attributes/custom/{namespace}:{handle}`` (``DELETE`` for a null);
 - addresses, position by position: ``PUT``/``POST``/``DELETE /profiles/{id}/addresses[/{id}]``.
 
 A POST whose answer was lost (connection dropped, 5xx) may have been processed, so it is never
@@ -55,6 +55,7 @@ class TargetProfile:
             f"custom_attributes.{namespace}.{handle}": attribute.type
             for namespace, handles in (profile.custom_attributes or {}).items()
             for handle, attribute in handles.items()
+            if attribute is not None
         }
         return cls(key=profile.key, view=view, custom_types=types)
 
@@ -113,6 +114,9 @@ class Writer:
             await self.client.update_comms(observed.id, comms)
         for name in (f for f in differ if f.startswith("custom_attributes.")):
             namespace, handle = name.removeprefix("custom_attributes.").split(".", 1)
+            if view[name] is None:
+                await self.client.delete_custom_attribute(observed.id, namespace, handle)
+                continue
             kind = target.custom_types.get(name, "string")
             await self.client.put_custom_attribute(observed.id, namespace, handle, kind, view[name])
         if "addresses" in differ:

@@ -69,7 +69,7 @@ CATALOGUE: dict[str, tuple[str, int, str]] = {
     "identity-not-text.yaml": ("", 2, "identities.shopify: must be text; quote it"),
     "custom-attribute-wrong-type.yaml": ("", 3, "value 'lots' is not of type integer"),
     "custom-attribute-unknown-type.yaml": ("", 3, "since.type: must be one of: string, integer"),
-    "custom-attribute-null.yaml": ("", 3, "tier: a custom attribute cannot be null"),
+    "custom-attribute-typed-null.yaml": ("", 3, "tier: a typed value cannot be null"),
     "state-unknown.yaml": ("", 1, "state: must be one of: present, absent or purged"),
     "tombstone-with-pii.yaml": ("", 2, "email: a tombstone (state: absent) holds only key"),
     "purge-without-erasure.yaml": ("", 1, "state: purged needs erasure: {reference: ...}"),

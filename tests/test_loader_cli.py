@@ -161,3 +161,24 @@ def test_null_clears_a_field_and_the_tree_converges(project: Project) -> None:
     again = project.cli("plan", "--detailed-exitcode")
     assert again.exit_code == 0, again.output
     assert "No changes" in again.stdout
+
+
+def test_a_null_custom_attribute_is_removed_from_the_tenant(project: Project) -> None:
+    project.write(
+        "ann.yaml",
+        "email: ann@example.com\ncustom_attributes:\n  loyalty: {tier: gold, since: 2019}\n",
+    )
+    assert project.cli("apply", "--auto-approve").exit_code == 0
+
+    project.write(
+        "ann.yaml",
+        "email: ann@example.com\ncustom_attributes:\n  loyalty: {tier: null, since: 2019}\n",
+    )
+    removed = project.cli("apply", "--auto-approve")
+    assert removed.exit_code == 0, removed.output
+    assert "custom_attributes.loyalty.tier: gold → (none)" in removed.stdout
+    assert "loyalty.since" not in removed.stdout
+
+    again = project.cli("plan", "--detailed-exitcode")
+    assert again.exit_code == 0, again.output
+    assert "No changes" in again.stdout
