@@ -95,6 +95,7 @@ def validate_tree(
     phone_region: str | None,
     variables: dict[str, object],
     version: str,
+    owner_handle: str | None = None,
 ) -> LoadedTree:
     """Every valid profile of ``tree`` and a digest of its inputs; else a ``ProfileError``."""
     run = _Run(reader, cache, phone_region, variables, version)
@@ -106,7 +107,7 @@ def validate_tree(
     loaded: list[LoadedProfile] = []
     for source in tree.profiles:
         loaded += _read_profiles(run, source, variables_text)
-    unique, clashes = check_unique(loaded)
+    unique, clashes = check_unique(loaded, owner_handle=owner_handle)
     problems = sorted(set(run.problems + clashes))
     if problems:
         raise ProfileError(problems)

@@ -85,8 +85,12 @@ def load_profiles(
     variables: Mapping[str, object] | None = None,
     cache_dir: Path | None = None,
     limits: Limits | None = None,
+    owner_handle: str | None = None,
 ) -> DeclaredProfiles:
-    """Read, validate and normalise every profile under ``root``."""
+    """Read, validate and normalise every profile under ``root``.
+
+    ``owner_handle``, when given, may not be declared as an identity (reconcile sets it).
+    """
     tree = discover(root)
     cache = ParseCache(cache_dir)
     reader = _YamlReader(limits or Limits())
@@ -102,6 +106,7 @@ def load_profiles(
             phone_region=phone_region,
             variables=dict(variables or {}),
             version=LOADER_VERSION,
+            owner_handle=owner_handle,
         )
     finally:
         if collecting:

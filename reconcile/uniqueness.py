@@ -26,8 +26,14 @@ class LoadedProfile:
         return self.lines.get(path, self.line)
 
 
-def check_unique(loaded: list[LoadedProfile]) -> tuple[list[LoadedProfile], list[Problem]]:
-    """The profiles with a unique key (first wins) and every problem of uniqueness found."""
+def check_unique(
+    loaded: list[LoadedProfile], *, owner_handle: str | None = None
+) -> tuple[list[LoadedProfile], list[Problem]]:
+    """The profiles with a unique key (first wins) and every problem of uniqueness found.
+
+    ``owner_handle`` is reconcile's own identity handle (identifier = the key): a declaration
+    may not set it, or two keys could claim one profile.
+    """
     problems: list[Problem] = []
     by_key: dict[str, LoadedProfile] = {}
     for item in loaded:
@@ -38,6 +44,13 @@ def check_unique(loaded: list[LoadedProfile]) -> tuple[list[LoadedProfile], list
             problems.append(_duplicate_key(first, item))
     claims: dict[tuple[str, str], LoadedProfile] = {}
     for item in by_key.values():
+        if owner_handle and owner_handle in (item.profile.identities or {}):
+            path = f"identities.{owner_handle}"
+            message = (
+                f"the handle {owner_handle!r} is reconcile's owner identity (its identifier is "
+                "the key, set by reconcile); remove it from the declaration"
+            )
+            problems.append(Problem(item.file, item.line_of(path), item.profile.key, path, message))
         for path, claim in _claims(item.profile):
             first = claims.setdefault(claim, item)
             if first is not item:

@@ -182,3 +182,13 @@ def test_a_null_custom_attribute_is_removed_from_the_tenant(project: Project) ->
     again = project.cli("plan", "--detailed-exitcode")
     assert again.exit_code == 0, again.output
     assert "No changes" in again.stdout
+
+
+def test_declaring_the_owner_identity_is_an_error(project: Project) -> None:
+    project.write("ann.yaml", "email: ann@example.com\nidentities:\n  reconcile: bob\n")
+    result = project.cli("validate")
+    assert result.exit_code == 1
+    assert (
+        "profiles.d/ann.yaml:3: ann: identities.reconcile: the handle 'reconcile' is "
+        "reconcile's owner identity"
+    ) in result.stderr

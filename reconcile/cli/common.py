@@ -97,6 +97,7 @@ def _declared(settings: Settings, variables: dict[str, object] | None = None) ->
         phone_region=settings.phone_region,
         variables=variables,
         cache_dir=settings.path(settings.state_dir) / "cache",
+        owner_handle=settings.owner_handle,
     )
 
 
