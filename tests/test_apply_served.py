@@ -251,13 +251,6 @@ def bulk_seed(project: Project, tmp_path: Path, count: int) -> None:
         assert_converged(project, env)
 
 
-def test_bulk_mode_seeds_profiles_through_batches_and_verifies_them(
-    project: Project, tmp_path: Path
-) -> None:
-    bulk_seed(project, tmp_path, 120)
-
-
-@pytest.mark.slow
 def test_bulk_mode_seeds_two_thousand_profiles(project: Project, tmp_path: Path) -> None:
     bulk_seed(project, tmp_path, 2000)
 

@@ -153,13 +153,8 @@ def exported_files(project: Project) -> Iterator[Path]:
     return iter(sorted(project.profiles.rglob("*.yaml")))
 
 
-@pytest.mark.slow
 def test_export_of_500_unmanaged_profiles_then_a_plan_of_only_adoptions(project: Project) -> None:
     assert_export_adopts_everything(project, 500)
-
-
-def test_export_of_unmanaged_profiles_then_a_plan_of_only_adoptions(project: Project) -> None:
-    assert_export_adopts_everything(project, 60)
 
 
 def assert_export_adopts_everything(project: Project, count: int) -> None:

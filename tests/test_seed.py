@@ -7,7 +7,6 @@ import shutil
 import textwrap
 
 import phonenumbers
-import pytest
 
 from reconcile.sandbox import ServedSandbox
 from tests.conftest import REPO, Project
@@ -40,13 +39,8 @@ def assert_seeds_then_second_plan_is_empty(project: Project, count: int) -> None
     assert "No changes" in second.stdout and f"{count} unchanged" in second.stdout
 
 
-@pytest.mark.slow
 def test_seeding_1000_customers_then_a_second_plan_is_empty(project: Project) -> None:
     assert_seeds_then_second_plan_is_empty(project, 1000)
-
-
-def test_seeding_customers_then_a_second_plan_is_empty(project: Project) -> None:
-    assert_seeds_then_second_plan_is_empty(project, 40)
 
 
 def test_seeded_profiles_have_realistic_variety(project: Project) -> None:
