@@ -430,8 +430,8 @@ def _observed_view(data: dict[str, Any], identities: tuple[Identity, ...]) -> di
     for identity in reversed(identities):  # the oldest identity of a handle wins
         view[_path("identities", identity.handle)] = identity.identifier
     comms = (data.get("attributes") or {}).get("comms") or {}
-    for flag in COMMS_FIELDS:
-        if flag in comms:
+    for flag in COMMS_FIELDS:  # an unset (null) flag is left out: reading it gives None anyway
+        if comms.get(flag) is not None:
             view[_path("attributes.comms", flag)] = comms[flag]
     for namespace, handles in sorted((data.get("custom_attributes") or {}).items()):
         for handle, value in sorted((handles or {}).items()):
