@@ -18,7 +18,14 @@ from pydantic import ValidationError
 
 from reconcile.defaults import merge_defaults
 from reconcile.export_merge import flat_paths
-from reconcile.model import COMMS_FIELDS, SCALAR_FIELDS, DesiredProfile, JsonValue, ObservedProfile
+from reconcile.model import (
+    COMMS_FIELDS,
+    SCALAR_FIELDS,
+    DesiredProfile,
+    JsonValue,
+    ObservedProfile,
+    infer_custom_type,
+)
 
 _MATCH_FIELDS = ("email", "mobile_phone")
 
@@ -61,8 +68,8 @@ def _custom_attributes(
             continue
         path = name.removeprefix("custom_attributes.")
         namespace, handle = path.split(".", 1)
-        kind = types.get(path) or _inferred_type(value)
-        explicit = kind == "json" or kind != _inferred_type(value)
+        kind = types.get(path) or infer_custom_type(value)
+        explicit = kind == "json" or kind != infer_custom_type(value)
         custom.setdefault(namespace, {})[handle] = (
             {"type": kind, "value": value} if explicit else value
         )
@@ -165,16 +172,3 @@ def _prune(declaration: dict[str, Any]) -> None:
             del declaration[name]
     if "attributes" in declaration and not declaration["attributes"].get("comms"):
         del declaration["attributes"]
-
-
-def _inferred_type(value: JsonValue) -> str:
-    """The type a bare value in a declaration is read as (see ``model.CustomAttribute``)."""
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "float"
-    if isinstance(value, list):
-        return "array"
-    return "json" if isinstance(value, dict) else "string"

@@ -153,7 +153,7 @@ class CustomAttribute(_Strict):
     def _infer_type(cls, data: Any) -> Any:
         if isinstance(data, dict) and set(data) <= {"type", "value"} and "type" in data:
             return data
-        return {"type": _infer_custom_type(data), "value": data}
+        return {"type": infer_custom_type(data), "value": data}
 
     @model_validator(mode="after")
     def _value_matches_type(self) -> CustomAttribute:
@@ -173,7 +173,8 @@ class CustomAttribute(_Strict):
         return self
 
 
-def _infer_custom_type(value: Any) -> str:
+def infer_custom_type(value: Any) -> str:
+    """The type a bare custom attribute value in a declaration is read as (export writes it)."""
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, int):
