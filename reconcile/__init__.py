@@ -1,3 +1,79 @@
-"""reconcile: GitOps for Omneo customer profiles."""
+"""reconcile: GitOps for Omneo customer profiles, as a library.
+
+The CLI is a thin layer over these names; the same pipeline runs from Python::
+
+    import asyncio, os
+    from pathlib import Path
+    import reconcile
+
+    async def main() -> None:
+        settings = reconcile.load_settings(Path("."))
+        target = reconcile.resolve_target(settings, None, os.environ)  # the embedded sandbox
+        declared = reconcile.load_profiles(Path("profiles.d"), phone_region="AU")
+        options = reconcile.PlanOptions(tenant=target.url, owner_handle=settings.owner_handle)
+        async with reconcile.OmneoClient.open(target) as client:
+            plan = await reconcile.build_plan(declared, client, options)
+            print(reconcile.render(plan, "text"))
+            journal = reconcile.Journal(Path("plans/api.journal.jsonl"))
+            result = await reconcile.carry_out(
+                plan, declared, client, journal, reconcile.ApplyOptions()
+            )
+            print(result.summary())
+
+    asyncio.run(main())
+"""
+
+from reconcile.apply import ApplyOptions, carry_out
+from reconcile.client import OmneoClient
+from reconcile.errors import (
+    ApiError,
+    ApplyError,
+    ConfigError,
+    ConflictError,
+    PlanError,
+    ProfileError,
+    ReconcileError,
+    StalePlanError,
+    UnsafePlanError,
+)
+from reconcile.journal import Journal
+from reconcile.loader import DeclaredProfiles, load_profiles
+from reconcile.model import DesiredProfile, ObservedProfile
+from reconcile.outcomes import ApplyResult
+from reconcile.plan import Change, Conflict, Plan
+from reconcile.planner import PlanOptions, build_plan
+from reconcile.render import render
+from reconcile.settings import Settings, Target, load_settings, resolve_target
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "ApiError",
+    "ApplyError",
+    "ApplyOptions",
+    "ApplyResult",
+    "Change",
+    "ConfigError",
+    "Conflict",
+    "ConflictError",
+    "DeclaredProfiles",
+    "DesiredProfile",
+    "Journal",
+    "ObservedProfile",
+    "OmneoClient",
+    "Plan",
+    "PlanError",
+    "PlanOptions",
+    "ProfileError",
+    "ReconcileError",
+    "Settings",
+    "StalePlanError",
+    "Target",
+    "UnsafePlanError",
+    "build_plan",
+    "carry_out",
+    "load_profiles",
+    "load_settings",
+    "render",
+    "resolve_target",
+]
