@@ -78,7 +78,7 @@ def test_create_then_an_empty_plan_made_from_one_listing(tenant: Tenant) -> None
     again = tenant.cli("plan", "--detailed-exitcode")
     assert again.exit_code == 0, again.output
     assert "No changes" in again.stdout
-    assert "(1 API calls)" in again.stdout  # one listing page, not one request per profile
+    assert "(1 API call)" in again.stdout  # one listing page, not one request per profile
 
 
 def test_adopt_adds_the_owner_identity_to_a_profile_found_by_email(tenant: Tenant) -> None:
