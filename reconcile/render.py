@@ -13,7 +13,9 @@ True
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 import traceback
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal, NamedTuple, get_args
@@ -251,10 +253,35 @@ MAX_TEMPLATE_ITERATIONS = 2_000_000
 _MAX_REPEAT = 1_000_000
 
 
-class _BoundedSandbox(SandboxedEnvironment):
-    """Jinja2's sandbox, also refusing arithmetic that would build huge values in one step."""
+# A width or count in a format spec ("%900000000s", "{:>900000000}") or a call ("x".center(N),
+# "x"|indent(N)) builds a string that large in one step, before any output limit can see it.
+_HUGE_WIDTH = re.compile(r"\d{7,}")
+_SIZED_FILTERS = ("center", "indent", "wordwrap", "truncate", "format")
 
-    intercepted_binops = frozenset(["*", "**"])
+
+def _refuse_huge(values: Iterable[Any]) -> None:
+    for value in values:
+        if isinstance(value, int) and not isinstance(value, bool) and value > _MAX_REPEAT:
+            raise SecurityError(f"a width or count over {_MAX_REPEAT:,}")
+        if isinstance(value, str) and _HUGE_WIDTH.search(value) and ("%" in value or "{" in value):
+            raise SecurityError(f"a format width over {_MAX_REPEAT:,}")
+        if isinstance(value, tuple | list):
+            _refuse_huge(value)
+
+
+def _bounded_filter(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        _refuse_huge((*args, *kwargs.values()))
+        return original(*args, **kwargs)
+
+    return bounded
+
+
+class _BoundedSandbox(SandboxedEnvironment):
+    """Jinja2's sandbox, also refusing operations that would build huge values in one step."""
+
+    intercepted_binops = frozenset(["*", "**", "%"])
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "**" and isinstance(right, int) and abs(right) > 256:
@@ -264,7 +291,26 @@ class _BoundedSandbox(SandboxedEnvironment):
                 sized = isinstance(items, str | list | tuple) and isinstance(times, int)
                 if sized and len(items) * times > _MAX_REPEAT:
                     raise SecurityError(f"repetition longer than {_MAX_REPEAT:,} items")
+        if operator == "%" and isinstance(left, str):
+            _refuse_huge((left, right))
         return super().call_binop(context, operator, left, right)
+
+    def call(
+        __self,
+        __context: Any,
+        __obj: Any,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        if isinstance(getattr(__obj, "__self__", None), str):  # str.center, str.ljust, ...
+            _refuse_huge((__obj.__self__, *args, *kwargs.values()))
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        # str.format is wrapped when it is looked up, so `call` sees only the wrapper.
+        if isinstance(getattr(value, "__self__", None), str):
+            _refuse_huge((value.__self__,))
+        return super().wrap_str_format(value)
 
 
 class _RangeBudget:
@@ -291,6 +337,8 @@ def _template_environment() -> SandboxedEnvironment:
         lstrip_blocks=True,
         autoescape=False,
     )
+    for name in _SIZED_FILTERS:
+        environment.filters[name] = _bounded_filter(environment.filters[name])
     environment.filters.pop("random", None)
     environment.globals.pop("lipsum", None)
     return environment
