@@ -10,23 +10,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from reconcile import normalize
-from reconcile.model import COMMS_FIELDS
+from reconcile.model import COMMS_FIELDS, SCALAR_FIELDS
 
-DOC_FIELDS = (
-    "title",
-    "secondary_phone",
-    "birth_day",
-    "birth_month",
-    "birth_year",
-    "gender",
-    "company",
-    "occupation",
-    "currency",
-    "joined_at",
-    "avatar_url",
-    "joined_location_id",
-    "preferred_location_id",
-)
+# The profile fields kept in the JSON document; names, email and mobile live in their own columns.
+COLUMN_FIELDS = ("first_name", "last_name", "email", "mobile_phone")
+DOC_FIELDS = tuple(name for name in SCALAR_FIELDS if name not in COLUMN_FIELDS)
 BALANCES = (
     "reward_balance",
     "point_balance",
