@@ -7,7 +7,12 @@
 
 from __future__ import annotations
 
+import os
+import pty
+import select
 import shutil
+import subprocess
+import sys
 import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +26,8 @@ from reconcile.cli import app
 from reconcile.sandbox import SandboxConfig, ServedSandbox, serve_in_thread
 
 REPO = Path(__file__).resolve().parent.parent
+# Left out of a subprocess's environment, so that it targets its own sandbox and decides colour.
+_TENANT_AND_COLOR = ("OMNEO_URL", "OMNEO_TOKEN", "NO_COLOR")
 
 
 @dataclass
@@ -54,6 +61,32 @@ class Project:
             env={"NO_COLOR": "1", "OMNEO_URL": None, "OMNEO_TOKEN": None, **(env or {})}
         )
         return runner.invoke(app, ["-C", str(self.root), *args], input=input)
+
+    def on_terminal(
+        self, *args: str, stream: str = "stdout", env: dict[str, str] | None = None
+    ) -> tuple[int, str]:
+        """Run the CLI in a subprocess with ``stream`` on a pseudo-terminal; its exit code and
+        what the terminal showed (the other stream is discarded)."""
+        inherited = {k: v for k, v in os.environ.items() if k not in _TENANT_AND_COLOR}
+        leader, follower = pty.openpty()
+        streams = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, stream: follower}
+        process = subprocess.run(
+            [sys.executable, "-m", "reconcile", "-C", str(self.root), *args],
+            cwd=REPO, env={**inherited, **(env or {})}, timeout=120, check=False,
+            stdout=streams["stdout"], stderr=streams["stderr"],
+        )  # fmt: skip
+        os.close(follower)
+        shown = b""
+        while select.select([leader], [], [], 0.2)[0]:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            shown += chunk
+        os.close(leader)
+        return process.returncode, shown.decode()
 
     def saved_plans(self) -> list[Path]:
         return sorted(self.plans.glob("*.json"))

@@ -5,16 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import pty
-import select
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 from reconcile.client import OmneoClient
 from reconcile.settings import load_settings, resolve_target
-from tests.conftest import REPO, Project
+from tests.conftest import Project
 
 
 def journal_lines(plan_file: Path) -> list[dict[str, Any]]:
@@ -287,24 +283,8 @@ def test_addresses_are_added_changed_and_removed_through_the_address_endpoints(
 def test_on_a_terminal_progress_is_a_bar_redrawn_in_place(project: Project) -> None:
     project.write("many.yaml", "profiles:\n" + "".join(
         f"  - {{key: k{n}, email: k{n}@example.com}}\n" for n in range(12)))  # fmt: skip
-    leader, follower = pty.openpty()
-    process = subprocess.run(
-        [sys.executable, "-m", "reconcile", "-C", str(project.root), "apply", "--auto-approve"],
-        cwd=REPO, stdout=subprocess.DEVNULL, stderr=follower, timeout=120, check=False,
-    )  # fmt: skip
-    os.close(follower)
-    shown = b""
-    while select.select([leader], [], [], 0.2)[0]:
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        shown += chunk
-    os.close(leader)
-    text = shown.decode()
+    returncode, text = project.on_terminal("apply", "--auto-approve", stream="stderr")
 
-    assert process.returncode == 0, text
+    assert returncode == 0, text
     assert "\r[########################] 12/12 (create 12; 0 failed)" in text
     assert "/s" in text and "apply: " not in text  # the bar, not the plain lines of a log
