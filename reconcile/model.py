@@ -59,6 +59,25 @@ COMMS_VERIFICATIONS = (
 COMMS_OTHER = ("terms_accepted_at", "terms_accepted_version")
 COMMS_FIELDS = COMMS_FLAGS + COMMS_VERIFICATIONS + COMMS_OTHER
 CUSTOM_TYPES = ("string", "integer", "float", "boolean", "json", "array")
+_CUSTOM_TYPE_CHECKS: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "float": (float, int),
+    "boolean": (bool,),
+    "json": (dict, list),
+    "array": (list,),
+}
+
+
+def is_custom_type(kind: str, value: Any) -> bool:
+    """Whether ``value`` is of custom attribute type ``kind`` (a bool is not a number).
+
+    >>> is_custom_type("integer", 3), is_custom_type("integer", True)
+    (True, False)
+    """
+    expected = _CUSTOM_TYPE_CHECKS[kind]
+    return isinstance(value, expected) and (kind == "boolean" or not isinstance(value, bool))
+
 
 # Scalar profile fields a declaration may manage, in Omneo's names and in display order.
 SCALAR_FIELDS = (
@@ -159,16 +178,7 @@ class CustomAttribute(_Strict):
     def _value_matches_type(self) -> CustomAttribute:
         if self.value is None:
             raise ValueError("a typed value cannot be null; write `handle: null` to remove it")
-        expected = {
-            "string": (str,),
-            "integer": (int,),
-            "float": (float, int),
-            "boolean": (bool,),
-            "json": (dict, list),
-            "array": (list,),
-        }[self.type]
-        is_bool = isinstance(self.value, bool)
-        if not isinstance(self.value, expected) or (is_bool and self.type != "boolean"):
+        if not is_custom_type(self.type, self.value):
             raise ValueError(f"value {self.value!r} is not of type {self.type}")
         return self
 

@@ -5,19 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconcile.model import COMMS_FIELDS, COMMS_VERIFICATIONS, CUSTOM_TYPES
+from reconcile.model import COMMS_FIELDS, COMMS_VERIFICATIONS, CUSTOM_TYPES, is_custom_type
 from reconcile.sandbox.errorbag import Errors
 from reconcile.sandbox.rules import message
 
 ADDRESS_REQUIRED = ("address_line_1", "city", "postcode", "country", "state")
-_TYPE_CHECKS: dict[str, tuple[type, ...]] = {
-    "string": (str,),
-    "integer": (int,),
-    "float": (float, int),
-    "boolean": (bool,),
-    "json": (dict, list),
-    "array": (list,),
-}
 
 
 def validate_identities(
@@ -95,9 +87,7 @@ def check_custom_value(kind: Any, value: Any) -> tuple[bool, bool]:
     """Whether ``kind`` is a known type, and whether ``value`` is of that type."""
     if kind not in CUSTOM_TYPES:
         return False, False
-    expected = _TYPE_CHECKS[kind]
-    matches = isinstance(value, expected) and (kind == "boolean" or not isinstance(value, bool))
-    return True, matches
+    return True, is_custom_type(kind, value)
 
 
 def custom_attributes(value: Any, errors: Errors) -> list[dict[str, Any]]:
