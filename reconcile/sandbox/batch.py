@@ -16,7 +16,8 @@ from typing import Any
 from reconcile.sandbox import upsert
 from reconcile.sandbox.context import Tenant
 from reconcile.sandbox.problems import ApiProblem, NotFound
-from reconcile.sandbox.store import integrity_problem, now
+from reconcile.sandbox.store import integrity_problem
+from reconcile.sandbox.values import now
 
 _TASKS: set[asyncio.Task[None]] = set()
 ITEMS_PER_STEP = 20  # items per transaction: throughput vs. how long other requests wait

@@ -14,8 +14,8 @@ import io
 import json
 from typing import Any
 
-from reconcile.model import COMMS_FIELDS, CUSTOM_TYPES
 from reconcile.sandbox.problems import Invalid
+from reconcile.sandbox.vocabulary import COMMS_FIELDS, CUSTOM_TYPES
 
 SCALAR_COLUMNS = (
     "email", "first_name", "last_name", "title", "mobile_phone", "secondary_phone", "birth_day",

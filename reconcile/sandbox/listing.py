@@ -10,9 +10,9 @@ from typing import Any
 
 from starlette.requests import Request
 
-from reconcile import normalize
 from reconcile.sandbox.pagination import Page
 from reconcile.sandbox.problems import BadQuery
+from reconcile.sandbox.values import tag
 
 FILTERS = ("email", "mobile_phone", "first_name", "last_name", "profile_type", "tags.handle")
 SORTS = {
@@ -83,7 +83,7 @@ def _add_filter(query: Query, name: str, values: list[str]) -> None:
         query.where.append(
             f"EXISTS (SELECT 1 FROM json_each(profiles.doc, '$.tags') WHERE value IN ({marks}))"
         )
-        query.params.extend(normalize.normalize_tag(v) for v in values)
+        query.params.extend(tag(v) for v in values)
 
 
 def _e164_or_raw(value: str) -> str:

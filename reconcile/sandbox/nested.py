@@ -5,9 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconcile.model import COMMS_FIELDS, COMMS_VERIFICATIONS, CUSTOM_TYPES, is_custom_type
 from reconcile.sandbox.errorbag import Errors
 from reconcile.sandbox.rules import message
+from reconcile.sandbox.vocabulary import (
+    COMMS_FIELDS,
+    COMMS_TERMS,
+    COMMS_VERIFICATIONS,
+    CUSTOM_TYPES,
+    VERIFICATION_STATES,
+    value_has_type,
+)
 
 ADDRESS_REQUIRED = ("address_line_1", "city", "postcode", "country", "state")
 
@@ -70,11 +77,11 @@ def validate_comms(value: Any, errors: Errors, prefix: str = "attributes.comms")
         if key not in COMMS_FIELDS:
             errors.add(path, message("attributes.comms.*", "known", key=key))
         elif key in COMMS_VERIFICATIONS:
-            if flag not in (None, "sent", "not_sent", "verified"):
+            if flag is not None and flag not in VERIFICATION_STATES:
                 rule = "in:sent,not_sent,verified"
                 errors.add(path, message("attributes.comms.*_verification", rule, key=key))
             clean[key] = flag
-        elif key == "terms_accepted_at" or key == "terms_accepted_version":
+        elif key in COMMS_TERMS:
             clean[key] = None if flag is None else str(flag)
         elif flag is not None and not isinstance(flag, bool):
             errors.add(path, message("attributes.comms.*", "boolean", key=key))
@@ -87,7 +94,7 @@ def check_custom_value(kind: Any, value: Any) -> tuple[bool, bool]:
     """Whether ``kind`` is a known type, and whether ``value`` is of that type."""
     if kind not in CUSTOM_TYPES:
         return False, False
-    return True, is_custom_type(kind, value)
+    return True, value_has_type(kind, value)
 
 
 def custom_attributes(value: Any, errors: Errors) -> list[dict[str, Any]]:

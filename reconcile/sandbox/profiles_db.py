@@ -15,8 +15,9 @@ from reconcile.sandbox.errorbag import Errors
 from reconcile.sandbox.problems import Invalid, NotFound
 from reconcile.sandbox.render import DOC_FIELDS, mobile_parts, profiles_json
 from reconcile.sandbox.rules import message
-from reconcile.sandbox.store import Store, now
+from reconcile.sandbox.store import Store
 from reconcile.sandbox.validation import birth_date_errors
+from reconcile.sandbox.values import now
 
 UNKNOWN = "Unknown"
 HIDDEN_TYPE = "deleted"

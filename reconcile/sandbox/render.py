@@ -9,12 +9,12 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from reconcile import normalize
-from reconcile.model import COMMS_FIELDS, SCALAR_FIELDS
+from reconcile.sandbox.values import phone_details
+from reconcile.sandbox.vocabulary import COMMS_FIELDS, PROFILE_FIELDS
 
 # The profile fields kept in the JSON document; names, email and mobile live in their own columns.
 COLUMN_FIELDS = ("first_name", "last_name", "email", "mobile_phone")
-DOC_FIELDS = tuple(name for name in SCALAR_FIELDS if name not in COLUMN_FIELDS)
+DOC_FIELDS = tuple(name for name in PROFILE_FIELDS if name not in COLUMN_FIELDS)
 BALANCES = (
     "reward_balance",
     "point_balance",
@@ -127,7 +127,7 @@ def profile_json(
 
 def mobile_parts(e164: str) -> list[Any]:
     """Country code, national number and national number with trunk prefix (stored at write)."""
-    return list(normalize.e164_details(e164))
+    return list(phone_details(e164))
 
 
 def _mobile(e164: str | None, parts: list[Any] | None) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from reconcile.sandbox.models import AddressInput, body_doc
 from reconcile.sandbox.models_bulk import AddressEnvelope, AddressList
 from reconcile.sandbox.nested import ADDRESS_REQUIRED
 from reconcile.sandbox.problems import Invalid, NotFound
-from reconcile.sandbox.store import now
+from reconcile.sandbox.values import now
 
 router = APIRouter(tags=["addresses"])
 READ = [Depends(require_read)]

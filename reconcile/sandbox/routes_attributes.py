@@ -26,8 +26,8 @@ from reconcile.sandbox.pagination import page_from, paged
 from reconcile.sandbox.problems import Invalid, NotFound
 from reconcile.sandbox.render import custom_attribute_json, profile_json, profiles_json
 from reconcile.sandbox.rules import RULES
-from reconcile.sandbox.store import now
 from reconcile.sandbox.validation import validate_profile
+from reconcile.sandbox.values import now
 
 router = APIRouter(tags=["attributes"])
 READ = [Depends(require_read)]

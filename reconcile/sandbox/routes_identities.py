@@ -23,7 +23,7 @@ from reconcile.sandbox.nested import validate_identity
 from reconcile.sandbox.pagination import SQLITE_MAX_INT, page_from, paged
 from reconcile.sandbox.problems import BadQuery, Invalid, NotFound
 from reconcile.sandbox.render import identity_json, profiles_json
-from reconcile.sandbox.store import now
+from reconcile.sandbox.values import now
 
 router = APIRouter(tags=["identities"])
 READ = [Depends(require_read)]

@@ -12,10 +12,8 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 
-from reconcile.normalize import TIMESTAMP_FORMAT
 from reconcile.sandbox import schema
 from reconcile.sandbox.problems import Invalid
 from reconcile.sandbox.rules import message
@@ -27,11 +25,6 @@ _UNIQUE_FIELDS = {
     "identities.handle": ("identities", message("identities.*.identifier", "unique")),
     "identities.profile_id": ("identities", message("identities.*.handle", "distinct", "*")),
 }
-
-
-def now() -> str:
-    """The current UTC time in Omneo's ``YYYY-MM-DD HH:MM:SS``."""
-    return datetime.now(UTC).strftime(TIMESTAMP_FORMAT)
 
 
 class Store:

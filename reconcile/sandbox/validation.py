@@ -11,8 +11,7 @@ import calendar
 import re
 from typing import Any
 
-from reconcile import normalize
-from reconcile.model import GENDERS, PROFILE_TYPES
+from reconcile.sandbox import values
 from reconcile.sandbox.errorbag import Errors
 from reconcile.sandbox.nested import (
     custom_attributes,
@@ -21,6 +20,7 @@ from reconcile.sandbox.nested import (
     validate_identities,
 )
 from reconcile.sandbox.rules import message
+from reconcile.sandbox.vocabulary import GENDERS, PROFILE_TYPES
 
 STRING_FIELDS = ("first_name", "last_name", "title", "company", "occupation")
 INTEGER_FIELDS = ("joined_location_id", "preferred_location_id")
@@ -71,8 +71,8 @@ def _email(body: dict[str, Any], clean: dict[str, Any], errors: Errors, *, creat
         errors.add("email", message("email", "max:255"))
     else:
         try:
-            clean["email"] = normalize.normalize_email(value)
-        except normalize.InvalidValue:
+            clean["email"] = values.email(value)
+        except values.BadValue:
             errors.add("email", message("email", "email"))
 
 
@@ -84,7 +84,7 @@ def _string(name: str, value: Any, errors: Errors) -> str | None:
         return None
     if len(value) > 255:
         errors.add(name, message(name, "max:255"))
-    return normalize.normalize_name(value) or None
+    return values.text(value) or None
 
 
 def _phone(name: str, value: Any, errors: Errors) -> str | None:
@@ -92,9 +92,9 @@ def _phone(name: str, value: Any, errors: Errors) -> str | None:
         return None
     try:
         if not isinstance(value, str):
-            raise normalize.InvalidValue("not a string")
-        return normalize.require_e164(value.strip())
-    except normalize.InvalidValue:
+            raise values.BadValue(value)
+        return values.e164(value)
+    except values.BadValue:
         errors.add(name, message(name, "e164"))
         return None
 
@@ -166,8 +166,10 @@ def _misc_scalars(body: dict[str, Any], clean: dict[str, Any], errors: Errors) -
     if "joined_at" in body:
         joined = body["joined_at"]
         try:
-            clean["joined_at"] = None if joined is None else normalize.normalize_timestamp(joined)
-        except (normalize.InvalidValue, AttributeError):
+            if joined is not None and not isinstance(joined, str):
+                raise values.BadValue(joined)
+            clean["joined_at"] = None if joined is None else values.timestamp(joined)
+        except values.BadValue:
             errors.add("joined_at", message("joined_at", "date"))
     if "avatar_url" in body:
         url = body["avatar_url"]
@@ -191,8 +193,8 @@ def _tags(value: Any, errors: Errors) -> list[str]:
     for index, tag in enumerate(value):
         if not isinstance(tag, str) or not tag.strip():
             errors.add(f"tags.{index}", message("tags.*", "string", index))
-        elif normalize.normalize_tag(tag) not in tags:
-            tags.append(normalize.normalize_tag(tag))
+        elif values.tag(tag) not in tags:
+            tags.append(values.tag(tag))
     return tags
 
 

@@ -1,0 +1,55 @@
+"""The names Omneo accepts, as the sandbox knows them: profile fields, enums, comms preferences
+and custom attribute types, written from ``docs/validation-rules.md``.
+
+The tool has its own copy of this vocabulary on purpose: the sandbox imitates Omneo and imports
+nothing of the tool, so a wrong name on one side shows up as a failing test, not a shared bug.
+
+>>> "email_promo" in COMMS_FIELDS, "email_spam" in COMMS_FIELDS
+(True, False)
+>>> value_has_type("integer", 3), value_has_type("integer", True)
+(True, False)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+GENDERS = ("male", "female", "withheld", "other")
+PROFILE_TYPES = ("active", "deleted", "dependant", "incomplete", "pending", "system", "temporary")
+
+# Comms preferences: a flag per channel and kind, a verification state per channel, and the terms.
+_CHANNELS = ("email", "sms", "push", "phone", "post")
+_KINDS = ("optout", "bounced", "promo", "discover", "benefits", "reminders", "account",
+          "bookings", "feedback", "location", "service")  # fmt: skip
+COMMS_FLAGS = tuple(f"{channel}_{kind}" for channel in _CHANNELS for kind in _KINDS)
+COMMS_VERIFICATIONS = tuple(f"{c}_verification" for c in ("email", "sms", "phone", "post"))
+VERIFICATION_STATES = ("sent", "not_sent", "verified")
+COMMS_TERMS = ("terms_accepted_at", "terms_accepted_version")
+COMMS_FIELDS = COMMS_FLAGS + COMMS_VERIFICATIONS + COMMS_TERMS
+
+CUSTOM_TYPES = ("string", "integer", "float", "boolean", "json", "array")
+
+# Writable scalar fields of a profile, in the order of the API's profile object.
+PROFILE_FIELDS = (
+    "title", "first_name", "last_name", "email", "mobile_phone", "secondary_phone", "birth_day",
+    "birth_month", "birth_year", "gender", "company", "occupation", "currency", "joined_at",
+    "avatar_url", "joined_location_id", "preferred_location_id",
+)  # fmt: skip
+
+
+def value_has_type(kind: str, value: Any) -> bool:
+    """Whether ``value`` fits custom attribute type ``kind`` (``kind`` must be in CUSTOM_TYPES).
+
+    A boolean is not a number; a ``float`` accepts integers; ``json`` is an object or a list.
+    """
+    if isinstance(value, bool):
+        return kind == "boolean"
+    checks: dict[str, bool] = {
+        "string": isinstance(value, str),
+        "integer": isinstance(value, int),
+        "float": isinstance(value, int | float),
+        "boolean": False,
+        "json": isinstance(value, dict | list),
+        "array": isinstance(value, list),
+    }
+    return checks[kind]
