@@ -23,8 +23,9 @@ The CLI is a thin layer over these names; the same pipeline runs from Python::
     asyncio.run(main())
 """
 
-from reconcile.apply import ApplyOptions, carry_out
-from reconcile.client import OmneoClient
+from reconcile.apply.carry import ApplyOptions, carry_out
+from reconcile.apply.journal import Journal
+from reconcile.apply.outcomes import ApplyResult
 from reconcile.errors import (
     ApiError,
     ApplyError,
@@ -36,14 +37,14 @@ from reconcile.errors import (
     StalePlanError,
     UnsafePlanError,
 )
-from reconcile.journal import Journal
-from reconcile.loader import DeclaredProfiles, load_profiles
-from reconcile.model import DesiredProfile, ObservedProfile
-from reconcile.outcomes import ApplyResult
-from reconcile.plan import Change, Conflict, Plan
-from reconcile.planner import PlanOptions, build_plan
-from reconcile.render import render
+from reconcile.model.desired import DesiredProfile
+from reconcile.model.observed import ObservedProfile
+from reconcile.plan.build import PlanOptions, build_plan
+from reconcile.plan.value import Change, Conflict, Plan
+from reconcile.profiles.loader import DeclaredProfiles, load_profiles
+from reconcile.report.render import render
 from reconcile.settings import Settings, Target, load_settings, resolve_target
+from reconcile.tenant.client import OmneoClient
 
 __version__ = "0.1.0"
 

@@ -8,8 +8,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from reconcile.client import OmneoClient
 from reconcile.settings import load_settings, resolve_target
+from reconcile.tenant.client import OmneoClient
 from tests.conftest import Project
 
 

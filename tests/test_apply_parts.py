@@ -11,24 +11,24 @@ from pathlib import Path
 import httpx
 import pytest
 
-from reconcile.bulk import CHUNK_SIZE
-from reconcile.client import OmneoClient
-from reconcile.errors import PlanError
-from reconcile.journal import ChangeEntry, Journal
-from reconcile.model import DesiredProfile
-from reconcile.normalize import normalize_email
-from reconcile.ordering import (
+from reconcile.apply.bulk import CHUNK_SIZE
+from reconcile.apply.journal import ChangeEntry, Journal
+from reconcile.apply.ordering import (
     TEMPORARY_EMAIL_DOMAIN,
     Claims,
     OrderingError,
     schedule,
     temporary_email,
 )
-from reconcile.ratelimit import MIN_RATE, RetryPolicy, TokenBucket, parse_retry_after
+from reconcile.apply.scheduler import run_steps
+from reconcile.apply.verify import LISTING_FROM
+from reconcile.apply.writes import TargetProfile, Writer
+from reconcile.errors import PlanError
+from reconcile.model.desired import DesiredProfile
+from reconcile.model.normalize import normalize_email
 from reconcile.sandbox import DEFAULT_TOKEN, SandboxConfig, create_app
-from reconcile.scheduler import run_steps
-from reconcile.verify import LISTING_FROM
-from reconcile.writes import TargetProfile, Writer
+from reconcile.tenant.client import OmneoClient
+from reconcile.tenant.ratelimit import MIN_RATE, RetryPolicy, TokenBucket, parse_retry_after
 
 
 def email(value: str) -> tuple[str, str]:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from reconcile.diff import changed_fields, diff_fields
+from reconcile.plan.diff import changed_fields, diff_fields
 
 
 def test_equal_views_have_no_changes() -> None:

@@ -13,12 +13,12 @@ from typing import Any
 import phonenumbers
 import pytest
 
-from reconcile.client import OmneoClient
-from reconcile.export import ExportOptions, export_profiles
-from reconcile.export_declaration import check_declaration, declaration_of
-from reconcile.model import ObservedProfile
+from reconcile.export.declaration import check_declaration, declaration_of
+from reconcile.export.exporter import ExportOptions, export_profiles
+from reconcile.model.observed import ObservedProfile
 from reconcile.sandbox import ServedSandbox
 from reconcile.settings import load_settings, resolve_target
+from reconcile.tenant.client import OmneoClient
 from tests.conftest import Project
 
 FIRST = ["José", "Zoë", "Amélie", "Søren", "Chloé", "Łukasz", "Noémie", "Björn", "Aoife", "Mia"]

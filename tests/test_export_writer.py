@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from reconcile import yaml_writer
-from reconcile.loader import load_profiles
+from reconcile.export import yaml_writer
+from reconcile.profiles.loader import load_profiles
 
 TRICKY = [
     "7391000999",  # digits: an int to any YAML reader

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from reconcile.errors import ConfigError, ProfileError
-from reconcile.loader import DeclaredProfiles, Limits, load_profiles, read_variables
-from reconcile.model import DesiredProfile
-from reconcile.render import MAX_TEMPLATE_ITERATIONS
+from reconcile.model.desired import DesiredProfile
+from reconcile.profiles.loader import DeclaredProfiles, Limits, load_profiles, read_variables
+from reconcile.profiles.templates import MAX_TEMPLATE_ITERATIONS
 
 
 def write(root: Path, relative: str, text: str) -> Path:

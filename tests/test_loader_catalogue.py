@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from reconcile.errors import ProfileError
-from reconcile.loader import Limits, load_profiles
+from reconcile.profiles.loader import Limits, load_profiles
 from tests.conftest import Project
 
 BROKEN = Path(__file__).parent / "data" / "broken"

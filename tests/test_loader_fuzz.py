@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconcile.errors import ProfileError
-from reconcile.loader import Limits, load_profiles
+from reconcile.profiles.loader import Limits, load_profiles
 
 _YAMLISH = st.text(
     alphabet=st.sampled_from(list("[]{}:,-&*!|>'\"\n \t#%@?<=~.0123456789abcekmnpsty_")),

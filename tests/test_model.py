@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from reconcile.model import DesiredProfile
+from reconcile.model.desired import DesiredProfile
 
 
 def errors_of(data: dict[str, Any]) -> list[tuple[str, str]]:

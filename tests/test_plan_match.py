@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from reconcile.plan import Plan, safety_reasons
-from reconcile.selectors import Selectors, shard_of
+from reconcile.plan.selectors import Selectors, shard_of
+from reconcile.plan.value import Plan, safety_reasons
 from tests.golden.scenario import scenario_plan
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reconcile.selectors import Selectors, parse_shard, shard_of
+from reconcile.plan.selectors import Selectors, parse_shard, shard_of
 
 KEYS = [f"customer-{n:04d}" for n in range(2000)] + ["vip-ann", "vip-test", "staff-bob"]
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from reconcile.diff import FieldChange
-from reconcile.plan import Change, Plan
-from reconcile.render import FORMATS, MARKDOWN_LIMIT, render
+from reconcile.plan.diff import FieldChange
+from reconcile.plan.value import Change, Plan
+from reconcile.report.render import FORMATS, MARKDOWN_LIMIT, render
 from tests.golden.scenario import PII, scenario_plan
 
 GOLDEN = Path(__file__).parent / "golden"

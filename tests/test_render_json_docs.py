@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-from reconcile.render import json_report
+from reconcile.report.render import json_report
 from tests.golden.scenario import scenario_plan
 
 README = Path(__file__).resolve().parent.parent / "README.md"

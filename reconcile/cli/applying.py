@@ -12,7 +12,10 @@ from typing import Annotated
 
 import typer
 
-from reconcile.apply import ApplyOptions, ApplyResult, carry_out
+from reconcile.apply.carry import ApplyOptions, ApplyResult, carry_out
+from reconcile.apply.guards import Override, check_bulk
+from reconcile.apply.journal import Journal
+from reconcile.apply.progress import Progress
 from reconcile.cli.common import (
     AllowDelete,
     AllowPurge,
@@ -30,15 +33,12 @@ from reconcile.cli.common import (
     app,
 )
 from reconcile.cli.planning import _guard_creates, _make_plan
-from reconcile.client import OmneoClient
 from reconcile.errors import ApplyError, ConflictError, PlanError
-from reconcile.guards import Override, check_bulk
-from reconcile.journal import Journal
-from reconcile.lock import Holder, TenantLock
-from reconcile.plan import Plan
-from reconcile.progress import Progress
-from reconcile.render import render
+from reconcile.plan.value import Plan
+from reconcile.report.render import render
 from reconcile.settings import Settings, Target, resolve_target
+from reconcile.tenant.client import OmneoClient
+from reconcile.tenant.lock import Holder, TenantLock
 
 
 @app.command()

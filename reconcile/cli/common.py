@@ -11,11 +11,11 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from reconcile.client import OmneoClient
 from reconcile.errors import ConfigError, ReconcileError
-from reconcile.loader import DeclaredProfiles, load_profiles, read_variables
-from reconcile.render import FORMATS, Format
+from reconcile.profiles.loader import DeclaredProfiles, load_profiles, read_variables
+from reconcile.report.render import FORMATS, Format
 from reconcile.settings import Settings, Target, load_settings
+from reconcile.tenant.client import OmneoClient
 
 app = typer.Typer(
     help="GitOps for Omneo customer profiles: declare them in profiles.d/, plan, apply.",

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from reconcile.apply.guards import Override, check_creates
 from reconcile.cli.common import (
     AllowDelete,
     AllowPurge,
@@ -28,16 +29,15 @@ from reconcile.cli.common import (
     _variables,
     app,
 )
-from reconcile.client import OmneoClient
 from reconcile.errors import ConflictError
-from reconcile.guards import Override, check_creates
-from reconcile.loader import ignored_files
-from reconcile.plan import Plan
-from reconcile.planner import PlanOptions, build_plan
-from reconcile.render import Format, render
-from reconcile.schema import profile_file_schema_json
-from reconcile.selectors import Selectors, parse_shard
+from reconcile.plan.build import PlanOptions, build_plan
+from reconcile.plan.selectors import Selectors, parse_shard
+from reconcile.plan.value import Plan
+from reconcile.profiles.loader import ignored_files
+from reconcile.profiles.schema import profile_file_schema_json
+from reconcile.report.render import Format, render
 from reconcile.settings import Settings, Target, resolve_target
+from reconcile.tenant.client import OmneoClient
 
 
 @app.command()

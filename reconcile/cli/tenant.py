@@ -11,7 +11,11 @@ from typing import Annotated, Any
 
 import typer
 
-from reconcile.apply import ApplyResult
+from reconcile.apply.carry import ApplyResult
+from reconcile.apply.guards import Override, check_teardown
+from reconcile.apply.journal import Journal
+from reconcile.apply.progress import Progress
+from reconcile.apply.teardown import TeardownOptions, apply_teardown, teardown_plan
 from reconcile.cli.applying import _ProgressView, _report, _unused
 from reconcile.cli.common import (
     ForceOption,
@@ -30,17 +34,13 @@ from reconcile.cli.common import (
     app,
     lock_app,
 )
-from reconcile.client import OmneoClient
 from reconcile.errors import ReconcileError
-from reconcile.export import ExportOptions, ExportResult, Selection, export_profiles
-from reconcile.guards import Override, check_teardown
-from reconcile.journal import Journal
-from reconcile.lock import Holder, TenantLock, break_lock, read_lock
-from reconcile.plan import Plan
-from reconcile.progress import Progress
-from reconcile.render import render
+from reconcile.export.exporter import ExportOptions, ExportResult, Selection, export_profiles
+from reconcile.plan.value import Plan
+from reconcile.report.render import render
 from reconcile.settings import Settings, Target, resolve_target
-from reconcile.teardown import TeardownOptions, apply_teardown, teardown_plan
+from reconcile.tenant.client import OmneoClient
+from reconcile.tenant.lock import Holder, TenantLock, break_lock, read_lock
 
 
 @lock_app.command("status")

@@ -22,11 +22,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
 
 from reconcile.cli import common as cli
-from reconcile.client import OmneoClient
-from reconcile.match import TenantIndex
-from reconcile.model import ObservedProfile
-from reconcile.planner import PlanOptions, assemble_plan
+from reconcile.model.observed import ObservedProfile
+from reconcile.plan.build import PlanOptions, assemble_plan
+from reconcile.plan.match import TenantIndex
 from reconcile.settings import Settings, load_settings, resolve_target
+from reconcile.tenant.client import OmneoClient
 
 
 async def fetch_owned(settings: Settings, tenant: str) -> dict[str, ObservedProfile]:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconcile.loader import DeclaredProfiles
-from reconcile.match import TenantIndex
-from reconcile.model import DesiredProfile, ObservedProfile
-from reconcile.plan import Plan
-from reconcile.planner import PlanOptions, assemble_plan
+from reconcile.model.desired import DesiredProfile
+from reconcile.model.observed import ObservedProfile
+from reconcile.plan.build import PlanOptions, assemble_plan
+from reconcile.plan.match import TenantIndex
+from reconcile.plan.value import Plan
+from reconcile.profiles.loader import DeclaredProfiles
 
 OWNER = "reconcile"
 TENANT = "https://api.acme-test.getomneo.com/api/v3"

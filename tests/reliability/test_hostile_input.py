@@ -19,8 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconcile.errors import ProfileError
-from reconcile.loader import load_profiles
-from reconcile.normalize import (
+from reconcile.model.normalize import (
     InvalidValue,
     normalize_email,
     normalize_name,
@@ -28,6 +27,7 @@ from reconcile.normalize import (
     normalize_tag,
     normalize_timestamp,
 )
+from reconcile.profiles.loader import load_profiles
 from tests.conftest import Project
 
 FIELDS = [

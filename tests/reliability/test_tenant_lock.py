@@ -14,10 +14,10 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from reconcile.client import OmneoClient
 from reconcile.errors import LockError
-from reconcile.lock import Holder, TenantLock, read_lock
 from reconcile.settings import Target
+from reconcile.tenant.client import OmneoClient
+from reconcile.tenant.lock import Holder, TenantLock, read_lock
 from tests.conftest import Project
 from tests.reliability.world import (
     TENANT,

@@ -120,7 +120,7 @@ def test_uniqueness_holds_under_concurrent_writes(tmp_path: Path) -> None:
 def test_concurrent_partial_updates_lose_nothing(tmp_path: Path) -> None:
     """Twenty clients each set a different comms flag and custom attribute on one profile, through
     two servers sharing the file: every read-modify-write lands."""
-    from reconcile.model import COMMS_FLAGS
+    from reconcile.model.fields import COMMS_FLAGS
 
     config = SandboxConfig(db_path=tmp_path / "shared.db")
     headers = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}

@@ -1,0 +1,10 @@
+"""Stage 4, applying: a reviewed :class:`~reconcile.plan.value.Plan` → journaled writes on the tenant.
+
+In: a saved plan, the declarations it was made from, an open client and a journal. Out: an
+:class:`~reconcile.apply.outcomes.ApplyResult` and a journal that says what succeeded.
+
+Modules: ``carry`` (the entry point), ``verify`` (not stale, safe), ``guards`` (production limits),
+``ordering`` and ``scheduler`` (uniqueness-safe order, bounded concurrency), ``writes`` (the
+requests of one change), ``executor`` (per-profile engine), ``bulk`` (batch engine), ``journal``,
+``outcomes``, ``progress``, ``teardown``.
+"""

@@ -1,0 +1,92 @@
+"""Carry out a reviewed plan: verify it, journal beside it, write it (one by one, or in bulk).
+
+``carry_out`` is what ``reconcile apply PLAN_FILE`` runs. It refuses a plan that is stale or
+needs a flag (``verify.py``), refuses to run a plan twice unless resuming, and then writes the
+changes through the per-profile engine (``executor.py``) or, for seeding, through the batch
+endpoint (``bulk.py``). Every outcome lands in ``plans/NAME.journal.jsonl``.
+
+>>> journal = Journal.beside(plan_file)                                     # doctest: +SKIP
+>>> result = await carry_out(plan, declared, client, journal, ApplyOptions())  # doctest: +SKIP
+>>> result.summary()                                                         # doctest: +SKIP
+'3 applied, 0 failed, 9 already done'
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from reconcile.apply.bulk import bulk_apply
+from reconcile.apply.executor import ProgressCallback, apply_plan
+from reconcile.apply.journal import Journal
+from reconcile.apply.outcomes import ApplyResult, Outcome
+from reconcile.apply.verify import verify_plan
+from reconcile.errors import PlanError
+from reconcile.plan.value import Plan
+from reconcile.profiles.loader import DeclaredProfiles
+from reconcile.tenant.client import OmneoClient
+
+__all__ = [
+    "ApplyOptions",
+    "ApplyResult",
+    "Outcome",
+    "apply_plan",
+    "carry_out",
+    "verify_plan",
+]
+
+
+class ApplyOptions(BaseModel):
+    """How to apply: the flags of ``reconcile apply``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    allow_delete: bool = False
+    allow_purge: bool = False
+    force: bool = False
+    resume: bool = False
+    fail_fast: bool = False
+    bulk: bool = False
+    concurrency: int = Field(default=8, ge=1)
+
+
+async def carry_out(
+    plan: Plan,
+    declared: DeclaredProfiles,
+    client: OmneoClient,
+    journal: Journal,
+    options: ApplyOptions,
+    *,
+    on_progress: ProgressCallback | None = None,
+) -> ApplyResult:
+    """Verify ``plan``, then apply what is left of it, journalling every outcome."""
+    state = journal.read(plan.checksum)
+    if state.runs and not options.resume:
+        raise PlanError(
+            f"this plan was already applied ({len(state.succeeded)} changes done, see "
+            f"{journal.path}); finish it with `reconcile apply --resume`, or plan again"
+        )
+    observed = await verify_plan(
+        plan,
+        declared,
+        client,
+        allow_delete=options.allow_delete,
+        allow_purge=options.allow_purge,
+        force=options.force,
+        journal=state,
+    )
+    journal.start(plan.checksum, "bulk" if options.bulk else "resume" if state.runs else "apply")
+    try:
+        run = bulk_apply if options.bulk else apply_plan
+        return await run(
+            plan,
+            declared,
+            client,
+            observed,
+            journal=journal,
+            state=state,
+            concurrency=options.concurrency,
+            fail_fast=options.fail_fast,
+            on_progress=on_progress,
+        )
+    finally:
+        journal.close()

@@ -1,0 +1,206 @@
+"""Write a plan's changes one profile at a time: concurrent, in uniqueness order, journalled.
+
+The changes become steps (``ordering.py``), run by the scheduler (``scheduler.py``) through the
+writer (``writes.py``). Each change gets a ``started`` journal line before its first write and an
+``ok`` or ``failed`` line when it ends; a failure does not stop unrelated changes unless
+``fail_fast``.
+
+>>> result = await apply_plan(plan, declared, client, observed, journal=journal)   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+from reconcile.apply.journal import ChangeEntry, Journal, JournalState
+from reconcile.apply.ordering import Step, claims_for, schedule
+from reconcile.apply.outcomes import ApplyResult, Outcome
+from reconcile.apply.progress import Progress
+from reconcile.apply.scheduler import run_steps
+from reconcile.apply.writes import TargetProfile, Writer
+from reconcile.errors import ApiError
+from reconcile.model.observed import ObservedProfile
+from reconcile.plan.value import Change, Plan
+from reconcile.profiles.loader import DeclaredProfiles
+from reconcile.tenant.client import OmneoClient
+
+ProgressCallback = Callable[[Progress], None]
+
+
+async def apply_plan(
+    plan: Plan,
+    declared: DeclaredProfiles,
+    client: OmneoClient,
+    observed: dict[str, ObservedProfile],
+    *,
+    journal: Journal | None = None,
+    state: JournalState | None = None,
+    concurrency: int = 8,
+    fail_fast: bool = False,
+    on_progress: ProgressCallback | None = None,
+) -> ApplyResult:
+    """Write every change not already done, in uniqueness order, journalling each outcome."""
+    run = _Run(plan, declared, client, observed, journal, state or JournalState(), on_progress)
+    steps = run.schedule()
+    skipped = await run_steps(
+        steps, run.execute, run.blocked, concurrency=concurrency, fail_fast=fail_fast
+    )
+    not_attempted = tuple(sorted({step.key for step in skipped} - run.finished_keys))
+    return ApplyResult(
+        outcomes=tuple(sorted(run.outcomes, key=lambda o: o.key)),
+        already_done=tuple(sorted(run.state.succeeded)),
+        not_attempted=not_attempted,
+        api_calls=client.calls,
+        retries=client.retries,
+        throttled=client.throttled,
+    )
+
+
+class _Run:
+    """The state of one apply run: targets, current profiles, outcomes so far."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        declared: DeclaredProfiles,
+        client: OmneoClient,
+        observed: dict[str, ObservedProfile],
+        journal: Journal | None,
+        state: JournalState,
+        on_progress: ProgressCallback | None,
+    ) -> None:
+        self.plan = plan
+        self.client = client
+        self.writer = Writer(client, owner=plan.owner_handle)
+        self.current = dict(observed)
+        self.journal = journal
+        self.state = state
+        self.on_progress = on_progress
+        self.changes = {c.key: c for c in plan.changes if c.key not in state.succeeded}
+        desired = declared.by_key()
+        self.targets = {
+            key: TargetProfile.of(desired[key], plan.owner_handle)
+            for key in self.changes
+            if key in desired
+        }
+        self.split: set[str] = set()
+        self.started: set[str] = set()
+        self.outcomes: list[Outcome] = []
+        self.finished_keys: set[str] = set()
+        self.progress = Progress(total=len(self.changes))
+
+    def schedule(self) -> tuple[Step, ...]:
+        claims = [
+            claims_for(
+                key,
+                change.action,
+                self.targets[key].view if key in self.targets else {},
+                field_names(change),
+                self.current.get(key),
+            )
+            for key, change in self.changes.items()
+        ]
+        planned = schedule(claims)
+        self.split = set(planned.split)
+        return planned.steps
+
+    async def execute(self, step: Step) -> bool:
+        change = self.changes[step.key]
+        await self._start(change)
+        try:
+            if step.phase == "free":
+                await self.writer.park(self._observed(change), step.parks)
+                return True
+            profile_id = await self._write(change)
+        except ApiError as exc:
+            self._finish(change, change.profile_id, str(exc))
+            await self._sync()
+            return False
+        self._finish(change, profile_id, None)
+        await self._sync()
+        return True
+
+    async def _sync(self) -> None:
+        if self.journal is not None:
+            await self.journal.sync()
+
+    def blocked(self, step: Step, blockers: list[Step]) -> None:
+        """A step whose prerequisite failed is not attempted; its change fails once."""
+        change = self.changes[step.key]
+        others = sorted({b.key for b in blockers if b.key != step.key})
+        if step.key in self.finished_keys or not others:
+            return
+        self._finish(
+            change,
+            change.profile_id,
+            f"not attempted: waits for {', '.join(others)}, which did not succeed",
+        )
+
+    async def _write(self, change: Change) -> str | None:
+        key = change.key
+        if change.action == "delete":
+            await self.writer.delete(change.profile_id or "")
+            return change.profile_id
+        if change.action == "purge":
+            await self.writer.purge(change.profile_id or "")
+            return change.profile_id
+        target = self.targets[key]
+        fields = field_names(change)
+        if change.action == "create" and key not in self.current:
+            return (await self.writer.create(target, fields)).id
+        observed = self._observed(change)
+        if key in self.split:  # its free step changed it: read it again
+            observed = await self.client.get_profile(observed.id) or observed
+        return (await self.writer.converge(observed, target, fields)).id
+
+    def _observed(self, change: Change) -> ObservedProfile:
+        observed = self.current.get(change.key)
+        if observed is None:
+            raise ApiError(
+                "the profile is gone from the tenant",
+                status=404,
+                method="GET",
+                path=f"profiles/{change.profile_id}",
+            )
+        return observed
+
+    async def _start(self, change: Change) -> None:
+        """Journal the change as started, durably, before its first request."""
+        if change.key in self.started:
+            return
+        self.started.add(change.key)
+        if self.journal is not None:
+            self.journal.record(
+                ChangeEntry(
+                    key=change.key,
+                    action=change.action,
+                    profile_id=change.profile_id,
+                    status="started",
+                    attempt=self.state.attempt(change.key),
+                )
+            )
+            await self.journal.sync()
+
+    def _finish(self, change: Change, profile_id: str | None, error: str | None) -> None:
+        status: Literal["ok", "failed"] = "failed" if error else "ok"
+        attempt = self.state.attempt(change.key)
+        outcome = Outcome(
+            key=change.key,
+            action=change.action,
+            profile_id=profile_id,
+            status=status,
+            error=error,
+            attempt=attempt,
+        )
+        self.outcomes.append(outcome)
+        self.finished_keys.add(change.key)
+        if self.journal is not None:
+            self.journal.record(ChangeEntry(**outcome.model_dump()))
+        self.progress.note(change.action, ok=error is None)
+        if self.on_progress is not None:
+            self.on_progress(self.progress)
+
+
+def field_names(change: Change) -> list[str]:
+    return sorted({f.field for f in change.fields})

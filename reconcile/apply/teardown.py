@@ -1,0 +1,77 @@
+"""Tear down a test tenant: a plan that deletes (or purges) every profile this project manages.
+
+Managed profiles are those carrying the owner identity, found by one paginated listing of that
+handle; nothing else on the tenant is ever part of the plan. The plan is an ordinary plan: it is
+shown, saved and applied like any other, and applying it refuses a stale plan.
+
+>>> plan = await teardown_plan(client, TeardownOptions(tenant=url))     # doctest: +SKIP
+>>> result = await apply_teardown(plan, client, Journal.beside(path))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from reconcile.apply.carry import ApplyOptions, ApplyResult, carry_out
+from reconcile.apply.executor import ProgressCallback
+from reconcile.apply.journal import Journal
+from reconcile.plan.value import Change, Plan
+from reconcile.profiles.loader import DeclaredProfiles
+from reconcile.tenant.client import OmneoClient, OwnedProfile
+
+
+class TeardownOptions(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    tenant: str
+    owner_handle: str = "reconcile"
+    phone_region: str | None = None
+    purge: bool = False
+    inputs_digest: str = ""
+
+
+async def teardown_plan(client: OmneoClient, options: TeardownOptions) -> Plan:
+    """Delete (or purge) every managed profile; the plan records what each looked like."""
+    owned = await client.list_identities(options.owner_handle)
+    action = "purge" if options.purge else "delete"
+    changes = tuple(_change(action, o) for o in owned)
+    plan = Plan(
+        tenant=options.tenant,
+        owner_handle=options.owner_handle,
+        phone_region=options.phone_region,
+        inputs_digest=options.inputs_digest,
+        allow_delete=not options.purge,
+        allow_purge=options.purge,
+        changes=changes,
+        managed=len(owned),
+        api_calls=client.calls,
+    )
+    return plan.sealed()
+
+
+def _change(action: str, owned: OwnedProfile) -> Change:
+    return Change.model_validate(
+        {
+            "action": action,
+            "key": owned.identifier,
+            "profile_id": owned.profile.id,
+            "fingerprint": owned.profile.fingerprint(),
+        }
+    )
+
+
+async def apply_teardown(
+    plan: Plan,
+    client: OmneoClient,
+    journal: Journal,
+    *,
+    concurrency: int = 8,
+    on_progress: ProgressCallback | None = None,
+) -> ApplyResult:
+    """Carry out a teardown plan just shown and confirmed, journalling beside the saved plan.
+
+    It needs no ``profiles.d/``: a teardown changes nothing that the files declare.
+    """
+    declared = DeclaredProfiles(profiles=(), locations={}, digest=plan.inputs_digest)
+    options = ApplyOptions(allow_delete=True, allow_purge=True, concurrency=concurrency)
+    return await carry_out(plan, declared, client, journal, options, on_progress=on_progress)

@@ -1,0 +1,220 @@
+"""Per-change writes, each field through the endpoint that owns it, safe to repeat.
+
+Every write compares the value it wants with the profile as it is now and sends only what
+differs, so a retried or resumed change converges instead of repeating itself:
+
+- scalar fields and tags: ``PUT /profiles/{id}`` with only the changed fields (the whole tag list
+  when tags change, as Omneo replaces tags whole);
+- identities: ``POST``/``PUT``/``DELETE /profiles/{id}/identities[/{handle}]``;
+- comms flags: ``PUT /profiles/{id}/attributes/comms``; custom attributes:
+  ``PUT /profiles/{id}/attributes/custom/{namespace}:{handle}`` (``DELETE`` for a null);
+- addresses, position by position: ``PUT``/``POST``/``DELETE /profiles/{id}/addresses[/{id}]``.
+
+A POST whose answer was lost (connection dropped, 5xx) may have been processed, so it is never
+simply sent again: a create is first looked up by its owner identity, an added identity by
+re-reading the profile.
+
+>>> writer = Writer(client, owner="reconcile")                          # doctest: +SKIP
+>>> profile = await writer.create("jane", target_view, fields)        # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+
+from reconcile.apply.ordering import UniqueValue, temporary_email
+from reconcile.errors import ApiError, TransportError
+from reconcile.model.desired import DesiredProfile
+from reconcile.model.fields import ADDRESS_FIELDS, SCALAR_FIELDS, JsonValue
+from reconcile.model.observed import ObservedProfile
+from reconcile.tenant.client import OmneoClient
+
+PROFILE_BODY_FIELDS = (*SCALAR_FIELDS, "tags")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class TargetProfile:
+    """What a change writes: the declared flat view plus the owner identity, and attribute types."""
+
+    key: str
+    view: Mapping[str, JsonValue]
+    custom_types: Mapping[str, str]
+
+    @classmethod
+    def of(cls, profile: DesiredProfile, owner: str) -> TargetProfile:
+        view = {**profile.flat_view(), f"identities.{owner}": profile.key}
+        types = {
+            f"custom_attributes.{namespace}.{handle}": attribute.type
+            for namespace, handles in (profile.custom_attributes or {}).items()
+            for handle, attribute in handles.items()
+            if attribute is not None
+        }
+        return cls(key=profile.key, view=view, custom_types=types)
+
+
+def outcome_unknown(exc: ApiError) -> bool:
+    """The request may or may not have been processed: no answer, or a server error."""
+    return isinstance(exc, TransportError) or (exc.status or 0) >= 500
+
+
+class Writer:
+    """Carries out one change at a time against ``client``; holds no state between changes."""
+
+    def __init__(self, client: OmneoClient, *, owner: str) -> None:
+        self.client = client
+        self.owner = owner
+
+    # -- actions ---------------------------------------------------------------------------
+
+    async def create(self, target: TargetProfile, fields: Iterable[str]) -> ObservedProfile:
+        """Create the profile (owner identity included), then write what the POST cannot carry."""
+        view = target.view
+        body: dict[str, JsonValue] = {k: v for k, v in view.items() if k in PROFILE_BODY_FIELDS}
+        body["identities"] = [
+            {"handle": name.removeprefix("identities."), "identifier": value}
+            for name, value in sorted(view.items())
+            if name.startswith("identities.") and value is not None
+        ]
+
+        async def lost_answer() -> ObservedProfile | None:
+            return await self.client.find_by_identity(self.owner, target.key)
+
+        created = await self._post(lambda: self.client.create_profile(body), lost_answer)
+        return await self.converge(created, target, fields)
+
+    async def converge(
+        self, observed: ObservedProfile, target: TargetProfile, fields: Iterable[str]
+    ) -> ObservedProfile:
+        """Bring ``fields`` of ``observed`` to their target values; returns the profile."""
+        view = target.view
+        wanted = [f for f in sorted(set(fields)) if f in view]
+        differ = [f for f in wanted if observed.fields.get(f) != view[f]]
+        if not differ:
+            return observed
+        body = {f: view[f] for f in differ if f in PROFILE_BODY_FIELDS}
+        current = observed
+        if body:
+            current = await self.client.update_profile(observed.id, body)
+        for name in (f for f in differ if f.startswith("identities.")):
+            await self._set_identity(observed, name.removeprefix("identities."), view[name])
+        comms = {
+            f.removeprefix("attributes.comms."): view[f]
+            for f in differ
+            if f.startswith("attributes.comms.")
+        }
+        if comms:
+            await self.client.update_comms(observed.id, comms)
+        for name in (f for f in differ if f.startswith("custom_attributes.")):
+            namespace, handle = name.removeprefix("custom_attributes.").split(".", 1)
+            if view[name] is None:
+                await self.client.delete_custom_attribute(observed.id, namespace, handle)
+                continue
+            kind = target.custom_types.get(name, "string")
+            await self.client.put_custom_attribute(observed.id, namespace, handle, kind, view[name])
+        if "addresses" in differ:
+            await self._set_addresses(observed.id, view["addresses"] or [])
+        return current
+
+    async def park(self, observed: ObservedProfile, values: Iterable[UniqueValue]) -> None:
+        """Give up unique values for a while (the first half of a swap): a temporary email,
+        no mobile number, the identity removed."""
+        body: dict[str, JsonValue] = {}
+        for name, _ in values:
+            if name == "email":
+                body["email"] = temporary_email(observed.identifier(self.owner) or observed.id)
+            elif name == "mobile_phone":
+                body["mobile_phone"] = None
+            elif name.startswith("identities."):
+                await self._ignore_missing(
+                    self.client.delete_identity(observed.id, name.removeprefix("identities."))
+                )
+        if body:
+            await self.client.update_profile(observed.id, body)
+
+    async def delete(self, profile_id: str) -> None:
+        # A retry after a lost answer finds the profile gone: that is the outcome we wanted.
+        await self._ignore_missing(self.client.delete_profile(profile_id))
+
+    async def purge(self, profile_id: str) -> None:
+        await self._ignore_missing(self.client.purge_profile(profile_id))
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    async def _set_identity(
+        self, observed: ObservedProfile, handle: str, identifier: JsonValue
+    ) -> None:
+        if identifier is None:
+            await self._ignore_missing(self.client.delete_identity(observed.id, handle))
+        elif observed.identifier(handle) is None:
+
+            async def add() -> bool:
+                await self.client.add_identity(observed.id, handle, str(identifier))
+                return True
+
+            async def landed() -> bool | None:
+                current = await self.client.get_profile(observed.id)
+                return True if current and current.identifier(handle) == identifier else None
+
+            await self._post(add, landed)
+        else:
+            await self.client.update_identity(observed.id, handle, str(identifier))
+
+    async def _set_addresses(self, profile_id: str, wanted: list[dict[str, JsonValue]]) -> None:
+        """Make the address list equal ``wanted``, position by position, through the address
+        endpoints: change those that differ, add the missing, delete the extra."""
+        current = await self.client.list_addresses(profile_id)
+        for position, address in enumerate(wanted):
+            body = {name: address.get(name) for name in ADDRESS_FIELDS}
+            if position < len(current):
+                if _address(current[position]) != _address(address):
+                    address_id = str(current[position]["id"])
+                    await self.client.update_address(profile_id, address_id, body)
+                continue
+
+            async def add(body: dict[str, JsonValue] = body) -> bool:
+                await self.client.add_address(profile_id, body)
+                return True
+
+            async def landed(position: int = position, address: JsonValue = address) -> bool | None:
+                now = await self.client.list_addresses(profile_id)
+                return True if len(now) > position and _address(now[position]) == address else None
+
+            await self._post(add, landed)
+        for extra in current[len(wanted) :]:
+            await self._ignore_missing(self.client.delete_address(profile_id, str(extra["id"])))
+
+    async def _post(
+        self,
+        send: Callable[[], Awaitable[T]],
+        lost_answer: Callable[[], Awaitable[T | None]],
+    ) -> T:
+        """Send a POST; when its answer is lost, look for its effect before sending it again."""
+        policy = self.client.retry_policy
+        for attempt in range(1, policy.attempts + 1):
+            try:
+                return await send()
+            except ApiError as exc:
+                if not outcome_unknown(exc) or attempt == policy.attempts:
+                    raise
+            found = await lost_answer()
+            if found is not None:
+                return found
+            await asyncio.sleep(policy.delay(attempt))
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    @staticmethod
+    async def _ignore_missing(call: Awaitable[None]) -> None:
+        try:
+            await call
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+
+
+def _address(address: Mapping[str, JsonValue]) -> dict[str, JsonValue]:
+    """An address as the plan compares it: the managed fields that are set (no ``id``)."""
+    return {name: address.get(name) for name in ADDRESS_FIELDS if address.get(name) is not None}

@@ -1,0 +1,259 @@
+"""What a file in ``profiles.d/`` declares: :class:`DesiredProfile` and its parts.
+
+A declaration manages only the fields it names (absent = left alone, ``null`` clears).
+Its :meth:`DesiredProfile.flat_view` gives them as normalised flat paths for matching and diffing.
+
+>>> p = DesiredProfile.model_validate({"key": "jane", "email": " Jane@Example.com "})
+>>> p.flat_view()
+{'email': 'jane@example.com'}
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import cached_property
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    create_model,
+    field_validator,
+    model_validator,
+)
+
+from reconcile.model import normalize
+from reconcile.model.fields import (
+    COMMS_FLAGS,
+    COMMS_OTHER,
+    COMMS_VERIFICATIONS,
+    IDENTIFYING_FIELDS,
+    KEY_PATTERN,
+    SCALAR_FIELDS,
+    JsonValue,
+    address_view,
+    infer_custom_type,
+    is_custom_type,
+    path,
+)
+
+Key = Annotated[str, Field(pattern=KEY_PATTERN, max_length=200)]
+Text = Annotated[str, Field(max_length=255)] | None
+IdentityHandle = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]+$", max_length=100)]
+
+
+def _region(info: ValidationInfo) -> str | None:
+    context = info.context or {}
+    region = context.get("phone_region")
+    return str(region) if region else None
+
+
+def _trusted(info: ValidationInfo) -> bool:
+    # Values read back from the loader's cache were normalised when first validated.
+    return bool((info.context or {}).get("trusted"))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+
+class Erasure(_Strict):
+    """Why a profile is purged: a reference to the erasure request (no PII needed)."""
+
+    reference: str = Field(min_length=1)
+
+
+class CustomAttribute(_Strict):
+    """A typed custom attribute value. A bare YAML value is accepted and its type inferred."""
+
+    type: Literal["string", "integer", "float", "boolean", "json", "array"]
+    value: JsonValue
+
+    @model_validator(mode="before")
+    @classmethod
+    def _infer_type(cls, data: Any) -> Any:
+        if isinstance(data, dict) and set(data) <= {"type", "value"} and "type" in data:
+            return data
+        return {"type": infer_custom_type(data), "value": data}
+
+    @model_validator(mode="after")
+    def _value_matches_type(self) -> CustomAttribute:
+        if self.value is None:
+            raise ValueError("a typed value cannot be null; write `handle: null` to remove it")
+        if not is_custom_type(self.type, self.value):
+            raise ValueError(f"value {self.value!r} is not of type {self.type}")
+        return self
+
+
+class Address(_Strict):
+    address_line_1: str
+    address_line_2: str | None = None
+    address_line_3: str | None = None
+    company: str | None = None
+    city: str
+    state: str
+    postcode: str
+    country: str
+    iso: str | None = None
+    iso_state: str | None = None
+    is_default: bool | None = None
+    notes: str | None = None
+    external_id: str | None = None
+
+
+def _comms_fields() -> dict[str, Any]:
+    fields: dict[str, Any] = {name: (bool | None, None) for name in COMMS_FLAGS}
+    verification = Literal["sent", "not_sent", "verified"] | None
+    fields.update({name: (verification, None) for name in COMMS_VERIFICATIONS})
+    fields.update({name: (str | None, None) for name in COMMS_OTHER})
+    return fields
+
+
+# One field per flag (built from the tables above) so that a misspelt or mistyped flag is reported
+# at its own path, and the JSON schema lists every flag for editor completion.
+Comms = create_model("Comms", __base__=_Strict, **_comms_fields())
+
+
+class Attributes(_Strict):
+    comms: Comms = Field(default_factory=Comms)
+
+    @field_validator("comms", mode="before")
+    @classmethod
+    def _terms_timestamp(cls, value: Any) -> Any:
+        # YAML reads an unquoted date as a date; Omneo stores the text.
+        if isinstance(value, dict) and isinstance(value.get("terms_accepted_at"), date):
+            return {
+                **value,
+                "terms_accepted_at": normalize.normalize_timestamp(value["terms_accepted_at"]),
+            }
+        return value
+
+
+class DesiredProfile(_Strict):
+    """One profile as ``profiles.d/`` declares it. Absent = not managed; ``null`` clears."""
+
+    key: Key
+    state: Literal["present", "absent", "purged"] = "present"
+    erasure: Erasure | None = None
+
+    title: Text = None
+    first_name: Text = None
+    last_name: Text = None
+    email: Text = None
+    mobile_phone: str | None = None
+    secondary_phone: str | None = None
+    # Month and year come before the day so that the day's validator can check for a real date.
+    birth_month: int | None = Field(default=None, ge=1, le=12)
+    birth_year: int | None = Field(default=None, ge=1000, le=9999)
+    birth_day: int | None = Field(default=None, ge=1, le=31)
+    gender: Literal["male", "female", "withheld", "other"] | None = None
+    company: Text = None
+    occupation: Text = None
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+    joined_at: str | None = None
+    avatar_url: str | None = Field(default=None, pattern=r"^https?://[^\s/$.?#][^\s]*$")
+    joined_location_id: int | None = None
+    preferred_location_id: int | None = None
+    tags: list[Annotated[str, Field(min_length=1, max_length=255)]] | None = None
+    identities: dict[IdentityHandle, Annotated[str, Field(min_length=1)]] | None = None
+    attributes: Attributes | None = None
+    # A null attribute is removed from the tenant (DELETE .../attributes/custom/{ns}:{handle}).
+    custom_attributes: dict[str, dict[str, CustomAttribute | None]] | None = None
+    addresses: list[Address] | None = None
+
+    @field_validator(*IDENTIFYING_FIELDS)
+    @classmethod
+    def _not_on_tombstone(cls, value: Any, info: ValidationInfo) -> Any:
+        # A tombstone must not need personal data to be reviewed or kept in git.
+        state = info.data.get("state")
+        if state in ("absent", "purged"):
+            raise ValueError(f"a tombstone (state: {state}) holds only key, state and erasure")
+        return value
+
+    @field_validator("erasure")
+    @classmethod
+    def _erasure_needs_purge(cls, value: Erasure | None, info: ValidationInfo) -> Erasure | None:
+        if value is not None and info.data.get("state") != "purged":
+            raise ValueError("erasure is only allowed with state: purged")
+        return value
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None or _trusted(info):
+            return value
+        return normalize.normalize_email(value)
+
+    @field_validator("mobile_phone", "secondary_phone")
+    @classmethod
+    def _phone(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None or _trusted(info):
+            return value
+        return normalize.normalize_phone(value, region=_region(info))
+
+    @field_validator("first_name", "last_name", "title", "company", "occupation")
+    @classmethod
+    def _trim(cls, value: str | None) -> str | None:
+        return None if value is None else normalize.normalize_name(value)
+
+    @field_validator("birth_day")
+    @classmethod
+    def _real_date(cls, value: int | None, info: ValidationInfo) -> int | None:
+        month, year = info.data.get("birth_month"), info.data.get("birth_year")
+        if value is not None and month is not None:
+            normalize.check_birth_date(value, month, year)
+        return value
+
+    @field_validator("joined_at", mode="before")
+    @classmethod
+    def _timestamp(cls, value: Any) -> Any:
+        return None if value is None else normalize.normalize_timestamp(value)
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: list[str] | None) -> list[str] | None:
+        # tags are the exact set, so clearing them (null) means declaring none
+        return sorted({normalize.normalize_tag(tag) for tag in value or []})
+
+    @model_validator(mode="after")
+    def _tombstone_rules(self) -> DesiredProfile:
+        if self.state == "purged" and self.erasure is None:
+            raise ValueError("state: purged needs erasure: {reference: ...} naming the request")
+        return self
+
+    @property
+    def is_tombstone(self) -> bool:
+        return self.state != "present"
+
+    def flat_view(self) -> dict[str, JsonValue]:
+        """The declared (managed) fields as flat paths with normalised values (a fresh dict)."""
+        return dict(self._flat_view)
+
+    @cached_property
+    def _flat_view(self) -> dict[str, JsonValue]:
+        # Matching, lookups and diffing each need the view: built once per (frozen) profile.
+        # pydantic ignores cached properties in equality, hashing and dumps.
+        declared = self.model_fields_set
+        view: dict[str, JsonValue] = {n: getattr(self, n) for n in SCALAR_FIELDS if n in declared}
+        if "tags" in declared:
+            view["tags"] = self.tags
+        for handle, identifier in sorted((self.identities or {}).items()):
+            view[path("identities", handle)] = identifier
+        if self.attributes is not None:
+            for flag, flag_value in sorted(
+                self.attributes.comms.model_dump(exclude_unset=True).items()
+            ):
+                view[path("attributes.comms", flag)] = flag_value
+        for namespace, handles in sorted((self.custom_attributes or {}).items()):
+            for handle, attribute in sorted(handles.items()):
+                value = attribute.value if attribute is not None else None
+                view[path("custom_attributes", namespace, handle)] = value
+        if "addresses" in declared:
+            view["addresses"] = [address_view(a.model_dump()) for a in self.addresses or []]
+        return view
+
+    def custom_type(self, namespace: str, handle: str) -> str:
+        attribute = (self.custom_attributes or {})[namespace][handle]
+        return attribute.type if attribute is not None else "string"

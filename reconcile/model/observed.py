@@ -1,0 +1,88 @@
+"""What the tenant holds: :class:`ObservedProfile`, parsed from an API profile into the flat view.
+
+>>> o = ObservedProfile.from_api({"id": 7, "email": "jane@example.com", "identities": []})
+>>> o.fields["email"], o.id
+('jane@example.com', '7')
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from reconcile.model.fields import COMMS_FIELDS, SCALAR_FIELDS, JsonValue, address_view, path
+
+
+class Identity(BaseModel):
+    """An identity as the API returns it."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: int
+    handle: str
+    identifier: str
+    is_primary: bool = False
+    is_active: bool = True
+    profile_id: str
+
+
+class ObservedProfile(BaseModel):
+    """A profile as the tenant holds it, reduced to the flat view plus what apply needs."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    profile_type: str = "active"
+    identities: tuple[Identity, ...] = ()
+    fields: dict[str, JsonValue]
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> ObservedProfile:
+        identities = tuple(
+            sorted(
+                (Identity.model_validate(i) for i in data.get("identities") or []),
+                key=lambda identity: identity.id,
+            )
+        )
+        return cls(
+            id=str(data["id"]),
+            profile_type=str(data.get("profile_type") or "active"),
+            identities=identities,
+            fields=_observed_view(data, identities),
+        )
+
+    def identifier(self, handle: str) -> str | None:
+        return next((i.identifier for i in self.identities if i.handle == handle), None)
+
+    def fingerprint(self) -> str:
+        """A digest of everything reconcile can manage on this profile: changes when it moves."""
+        payload = json.dumps([self.id, self.fields], sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def _observed_view(data: dict[str, Any], identities: tuple[Identity, ...]) -> dict[str, JsonValue]:
+    view: dict[str, JsonValue] = {
+        name: _coerce_int_text(name, data.get(name)) for name in SCALAR_FIELDS
+    }
+    view["tags"] = sorted(str(tag) for tag in data.get("tags") or [])
+    for identity in reversed(identities):  # the oldest identity of a handle wins
+        view[path("identities", identity.handle)] = identity.identifier
+    comms = (data.get("attributes") or {}).get("comms") or {}
+    for flag in COMMS_FIELDS:  # an unset (null) flag is left out: reading it gives None anyway
+        if comms.get(flag) is not None:
+            view[path("attributes.comms", flag)] = comms[flag]
+    for namespace, handles in sorted((data.get("custom_attributes") or {}).items()):
+        for handle, value in sorted((handles or {}).items()):
+            view[path("custom_attributes", namespace, handle)] = value
+    view["addresses"] = [address_view(a) for a in data.get("addresses") or []]
+    return view
+
+
+def _coerce_int_text(name: str, value: Any) -> Any:
+    # Omneo's examples render birth parts as strings ("1"); compare them as the integers they are.
+    if name.startswith("birth_") and isinstance(value, str) and value.isdigit():
+        return int(value)
+    return value

@@ -1,0 +1,10 @@
+"""Stage 2, planning: declared profiles + the tenant's profiles → a reviewed-ready :class:`Plan`.
+
+In: :class:`~reconcile.profiles.loader.DeclaredProfiles` and an open client. Out:
+:class:`~reconcile.plan.value.Plan`, changes with field-level diffs, conflicts, withheld changes and
+fingerprints, saved as versioned JSON.
+
+Modules: ``build`` (fetch, match, diff, assemble), ``match`` (pairing declarations with tenant
+profiles), ``diff`` (the deepdiff seam), ``selectors`` (targets and shards), ``value`` (the plan
+itself, its checksum and safety reasons).
+"""

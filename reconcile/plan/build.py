@@ -1,0 +1,297 @@
+"""Build a plan: fetch what the tenant holds, match it to what is declared, diff each pair.
+
+Managed profiles come from one paginated listing of the owner handle's identities. Declared values
+the listing does not account for are looked up exactly and concurrently (declared identities, then
+``filter[email]``, then ``filter[mobile_phone]``), never through the fuzzy ``?search=``: the
+values of profiles not yet managed, and the new email, mobile or identity of managed ones (to find
+out whether someone else holds it). When those lookups would outnumber the pages of the whole
+tenant (seeding), one listing of every profile answers them instead. Matching itself is
+:mod:`reconcile.match`.
+
+>>> options = PlanOptions(tenant=url, owner_handle="reconcile")  # doctest: +SKIP
+>>> plan = await build_plan(declared, client, options)           # doctest: +SKIP
+>>> plan.summary()                                               # doctest: +SKIP
+'1 to create, 0 to adopt, 2 to update, 0 to delete, 0 to purge, 0 conflicts, 7 unchanged'
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from fnmatch import fnmatchcase
+
+from pydantic import BaseModel, ConfigDict
+
+from reconcile.errors import ConfigError
+from reconcile.model.desired import DesiredProfile
+from reconcile.model.observed import ObservedProfile
+from reconcile.plan.diff import FieldChange, diff_fields
+from reconcile.plan.match import Pair, TenantIndex, UniqueValue, match_profiles, unique_values
+from reconcile.plan.selectors import Selectors
+from reconcile.plan.value import Change, Plan, Withheld, safety_reasons
+from reconcile.profiles.loader import DeclaredProfiles
+from reconcile.tenant.client import OmneoClient
+
+# Below this many exact lookups, making them costs less than deciding whether to list the tenant.
+SCAN_MIN_LOOKUPS = 50
+
+
+class PlanOptions(BaseModel):
+    """What to plan and how; recorded in the plan so apply and reviewers see the same flags."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tenant: str
+    owner_handle: str = "reconcile"
+    phone_region: str | None = None
+    allow_delete: bool = False
+    allow_purge: bool = False
+    allow_conflicts: bool = False
+    adopt: bool = True
+    selectors: Selectors = Selectors()
+    threshold: float = 0.30
+    threshold_floor: int = 10
+
+
+async def build_plan(declared: DeclaredProfiles, client: OmneoClient, options: PlanOptions) -> Plan:
+    """The plan for ``declared`` against the tenant behind ``client`` (read-only: no writes).
+
+    The returned plan still holds the tenant's values; ``Plan.sealed()`` masks them for saving.
+    """
+    with _collector_paused():
+        return await _build_plan(declared, client, options)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Planning keeps every fetched profile alive to the end, and rescanning them all on each
+    collection cost more than the work itself (see library-costs.md); refcounting still frees
+    what is dropped."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+async def _build_plan(
+    declared: DeclaredProfiles, client: OmneoClient, options: PlanOptions
+) -> Plan:
+    owned = await _owned_profiles(client, options.owner_handle)
+    _check_targets(options.selectors, [*(p.key for p in declared.profiles), *owned])
+    index = TenantIndex(options.owner_handle)
+    index.add(owned.values())
+    selected = [p for p in declared.profiles if options.selectors.selects(p.key)]
+    wanted = _wanted(selected, owned, index)
+    covered = await _scan_tenant(client, len(wanted), index)
+    await _look_up(client, [v for v in wanted if _kind(v[0]) not in covered], index)
+    return assemble_plan(declared, owned, index, options, api_calls=client.calls)
+
+
+def assemble_plan(
+    declared: DeclaredProfiles,
+    owned: Mapping[str, ObservedProfile],
+    index: TenantIndex,
+    options: PlanOptions,
+    *,
+    api_calls: int = 0,
+) -> Plan:
+    """The plan from what was fetched: ``owned`` maps managed keys to profiles, ``index`` holds
+    every tenant profile seen. Pure, so tests can build plans without a tenant."""
+    with _collector_paused():
+        return _assemble_plan(declared, owned, index, options, api_calls=api_calls)
+
+
+def _assemble_plan(
+    declared: DeclaredProfiles,
+    owned: Mapping[str, ObservedProfile],
+    index: TenantIndex,
+    options: PlanOptions,
+    *,
+    api_calls: int,
+) -> Plan:
+    selects = options.selectors.selects
+    selected = [profile for profile in declared.profiles if selects(profile.key)]
+    removals, withheld = _removals(declared, owned, options)
+    matching = match_profiles(
+        selected,
+        owned=owned,
+        index=index,
+        adopt=options.adopt,
+        # Only a purge frees email, mobile and identities: a soft-deleted profile keeps them, as
+        # it stays recoverable (docs/sandbox.md records this choice).
+        removed=frozenset(c.profile_id or "" for c in removals if c.action == "purge"),
+        unselected=[profile for profile in declared.profiles if not selects(profile.key)],
+    )
+    paired = [change for pair in matching.pairs if (change := _change(pair, options)) is not None]
+    managed = sum(1 for key in owned if selects(key))
+    plan = Plan(
+        tenant=options.tenant,
+        owner_handle=options.owner_handle,
+        phone_region=options.phone_region,
+        inputs_digest=declared.digest,
+        selectors=options.selectors,
+        allow_delete=options.allow_delete,
+        allow_purge=options.allow_purge,
+        allow_conflicts=options.allow_conflicts,
+        adopt=options.adopt,
+        threshold=options.threshold,
+        threshold_floor=options.threshold_floor,
+        changes=(*paired, *removals),
+        conflicts=tuple(matching.conflicts),
+        withheld=tuple(withheld),
+        managed=managed,
+        unchanged=len(matching.pairs) - len(paired),
+        unsafe=safety_reasons(
+            managed=managed,
+            updates=sum(1 for change in paired if change.action == "update"),
+            deletes=len(removals),
+            threshold=options.threshold,
+            floor=options.threshold_floor,
+        ),
+        api_calls=api_calls,
+    )
+    return plan.ordered()
+
+
+def _check_targets(selectors: Selectors, keys: list[str]) -> None:
+    """A ``--target`` that selects nothing is a typo, not an empty plan."""
+    for pattern in selectors.target:
+        if not any(fnmatchcase(key, pattern) for key in keys):
+            raise ConfigError(f"--target {pattern!r} matches no declared or managed profile key")
+
+
+async def _owned_profiles(client: OmneoClient, owner_handle: str) -> dict[str, ObservedProfile]:
+    listing = await client.list_identities(owner_handle)
+    return {
+        owned.identifier: owned.profile
+        for owned in listing
+        if owned.profile.profile_type != "deleted"
+    }
+
+
+def _wanted(
+    selected: list[DesiredProfile], owned: Mapping[str, ObservedProfile], index: TenantIndex
+) -> list[UniqueValue]:
+    """Declared unique values the listing does not explain, each looked up once."""
+    wanted: dict[UniqueValue, None] = {}
+    for profile in selected:
+        if profile.is_tombstone:
+            continue
+        observed = owned.get(profile.key)
+        for name, value in unique_values(profile.flat_view()):
+            unchanged = observed is not None and observed.fields.get(name) == value
+            if not unchanged and not index.knows((name, value)):
+                wanted[(name, value)] = None
+    return list(wanted)
+
+
+async def _scan_tenant(client: OmneoClient, lookups: int, index: TenantIndex) -> frozenset[str]:
+    """The kinds of lookup that one listing of the whole tenant answers instead, if cheaper.
+
+    Seeding a tenant means a lookup or four per declared profile; when they outnumber the pages
+    of ``GET /profiles``, listing every profile is fewer calls, and a value that no listed
+    profile holds is held by nobody. Identities count only if the listing shows them.
+    """
+    if lookups < SCAN_MIN_LOOKUPS:
+        return frozenset()
+    first = await client.list_profiles_page({}, number=1)
+    index.add(first.profiles)
+    if first.last_page - 1 >= lookups:
+        return frozenset()
+    rest = await asyncio.gather(
+        *(client.list_profiles_page({}, number=n) for n in range(2, first.last_page + 1))
+    )
+    for page in rest:
+        index.add(page.profiles)
+    shows_identities = all(page.with_identities for page in (first, *rest))
+    return frozenset({"email", "mobile_phone", *(["identities"] if shows_identities else [])})
+
+
+def _kind(name: str) -> str:
+    return "identities" if name.startswith("identities.") else name
+
+
+async def _look_up(client: OmneoClient, values: list[UniqueValue], index: TenantIndex) -> None:
+    """Exact lookups, all at once; the client bounds how many are in flight."""
+
+    async def one(name: str, value: str) -> list[ObservedProfile]:
+        if name.startswith("identities."):
+            found = await client.find_by_identity(name.removeprefix("identities."), value)
+            return [] if found is None else [found]
+        return await client.find_by_field(name, value)
+
+    results = await asyncio.gather(*(one(name, str(value)) for name, value in values))
+    for profiles in results:
+        index.add(profiles)
+
+
+def _removals(
+    declared: DeclaredProfiles, owned: Mapping[str, ObservedProfile], options: PlanOptions
+) -> tuple[list[Change], list[Withheld]]:
+    """Deletes and purges within the selection; those not enabled by a flag are withheld."""
+    declared_by_key = declared.by_key()
+    changes: list[Change] = []
+    withheld: list[Withheld] = []
+    for key, observed in sorted(owned.items()):
+        profile = declared_by_key.get(key)
+        state = profile.state if profile is not None else "undeclared"
+        if state == "present" or not options.selectors.selects(key):
+            continue
+        action = "purge" if state == "purged" else "delete"
+        allowed = options.allow_purge if action == "purge" else options.allow_delete
+        if allowed:
+            changes.append(
+                Change(
+                    action=action,
+                    key=key,
+                    profile_id=observed.id,
+                    fingerprint=observed.fingerprint(),
+                    fields=_erasure(profile),
+                )
+            )
+        else:
+            withheld.append(Withheld(action=action, key=key, reason=state))
+    return changes, withheld
+
+
+def _erasure(profile: DesiredProfile | None) -> tuple[FieldChange, ...]:
+    """A purge shows the erasure request it carries out, so a reviewer can check it."""
+    if profile is None or profile.erasure is None:
+        return ()
+    reference = profile.erasure.reference
+    return (FieldChange(field="erasure", path="erasure.reference", before=None, after=reference),)
+
+
+def _change(pair: Pair, options: PlanOptions) -> Change | None:
+    desired = pair.view
+    if pair.observed is None:
+        fields = [
+            FieldChange(field=name, path=name, before=None, after=value)
+            for name, value in desired.items()
+            if value is not None
+        ]
+        return Change(
+            action="create", key=pair.profile.key, fields=(_owner(pair, options), *fields)
+        )
+    diffs = diff_fields(desired, pair.observed.fields)
+    if pair.adopt:
+        diffs = [_owner(pair, options), *diffs]
+    elif not diffs:
+        return None
+    return Change(
+        action="adopt" if pair.adopt else "update",
+        key=pair.profile.key,
+        profile_id=pair.observed.id,
+        fingerprint=pair.observed.fingerprint(),
+        fields=tuple(diffs),
+    )
+
+
+def _owner(pair: Pair, options: PlanOptions) -> FieldChange:
+    name = f"identities.{options.owner_handle}"
+    return FieldChange(field=name, path=name, before=None, after=pair.profile.key)

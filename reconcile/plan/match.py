@@ -1,0 +1,279 @@
+"""Pair declared profiles with tenant profiles, and find the conflicts; pure, no I/O.
+
+Order of matching: the owner identity (a managed profile); then, for a profile not yet managed,
+every tenant profile holding one of its declared identities, its email or its mobile. One such
+profile is an adopt, none is a create, several are a conflict. A declared unique value (email,
+mobile, identity) that another tenant profile holds and keeps after the plan is a conflict too;
+one that the plan frees (two managed profiles swapping emails, a purge) is not: apply orders it.
+
+>>> index = TenantIndex("reconcile")
+>>> matching = match_profiles([jane], owned={}, index=index, adopt=True)  # doctest: +SKIP
+>>> matching.pairs[0].observed is None                                      # doctest: +SKIP
+True
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from reconcile.model.desired import DesiredProfile
+from reconcile.model.fields import JsonValue
+from reconcile.model.mask import mask_value
+from reconcile.model.observed import ObservedProfile
+from reconcile.plan.value import Conflict
+
+UniqueValue = tuple[str, JsonValue]
+
+
+_UNIQUE_SCALARS = ("email", "mobile_phone")
+
+
+def is_unique_field(name: str) -> bool:
+    """Fields whose values Omneo keeps unique across profiles, and that matching uses."""
+    return name in _UNIQUE_SCALARS or name.startswith("identities.")
+
+
+def unique_values(view: Mapping[str, JsonValue]) -> list[UniqueValue]:
+    """The set unique values of a flat view, identities first, then email, then mobile."""
+    # Runs for every declared and every fetched profile: no per-field function calls.
+    values = sorted(
+        (f, v) for f, v in view.items() if v is not None and f.startswith("identities.")
+    )
+    values += [(f, view[f]) for f in _UNIQUE_SCALARS if view.get(f) is not None]
+    return values
+
+
+@dataclass
+class TenantIndex:
+    """Every tenant profile the planner has seen, and which profile holds which unique value."""
+
+    owner_handle: str
+    profiles: dict[str, ObservedProfile] = field(default_factory=dict)
+    holders: dict[UniqueValue, set[str]] = field(default_factory=lambda: defaultdict(set))
+
+    def add(self, profiles: Iterable[ObservedProfile]) -> None:
+        for profile in profiles:
+            if profile.profile_type == "deleted":
+                continue
+            self.profiles[profile.id] = profile
+            for value in unique_values(profile.fields):
+                self.holders[value].add(profile.id)
+
+    def knows(self, value: UniqueValue) -> bool:
+        return bool(self.holders.get(value))
+
+    def owner_key(self, profile_id: str) -> str | None:
+        return self.profiles[profile_id].identifier(self.owner_handle)
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A declared profile and the tenant profile it will change (``None``: it will be created)."""
+
+    profile: DesiredProfile
+    observed: ObservedProfile | None
+    adopt: bool = False
+
+    @cached_property
+    def view(self) -> dict[str, JsonValue]:
+        return self.profile.flat_view()
+
+    @cached_property
+    def unique(self) -> list[UniqueValue]:
+        """The declared unique values that are set (matching and conflicts look at these)."""
+        return unique_values(self.view)
+
+    @cached_property
+    def declared_unique(self) -> dict[str, JsonValue]:
+        """Every declared unique field, ``None`` (cleared) included: what apply will set."""
+        return {name: value for name, value in self.view.items() if is_unique_field(name)}
+
+
+@dataclass
+class Matching:
+    pairs: list[Pair]
+    conflicts: list[Conflict]
+
+
+def match_profiles(
+    declared: Iterable[DesiredProfile],
+    *,
+    owned: Mapping[str, ObservedProfile],
+    index: TenantIndex,
+    adopt: bool,
+    removed: frozenset[str] = frozenset(),
+    unselected: Iterable[DesiredProfile] = (),
+) -> Matching:
+    """Pair every present declared profile, or report why it cannot be paired.
+
+    ``owned`` maps managed keys to their profiles; ``removed`` holds the ids the plan purges (they
+    free their values; a soft-deleted profile keeps them). ``unselected`` are the declared
+    profiles outside the plan's selection: one of them claiming the same tenant profile is a
+    conflict in every shard alike.
+    """
+    pairs: list[Pair] = []
+    conflicts: list[Conflict] = []
+    claims: dict[str, list[tuple[DesiredProfile, list[str]]]] = defaultdict(list)
+    for profile in declared:
+        if profile.is_tombstone:
+            continue
+        if profile.key in owned:
+            pairs.append(Pair(profile, owned[profile.key]))
+            continue
+        found = _candidates(profile, index)
+        if len(found) > 1:
+            conflicts.append(_ambiguous(profile, found))
+        elif found:
+            ((profile_id, fields),) = found.items()
+            claims[profile_id].append((profile, fields))
+        else:
+            pairs.append(Pair(profile, None))
+    _add_unselected_claims(claims, index, owned, unselected)
+    for profile_id, claimants in sorted(claims.items()):
+        if len(claimants) > 1:
+            conflicts.append(_contested(profile_id, claimants))
+        elif not adopt:
+            conflicts.append(_no_adopt(profile_id, *claimants[0]))
+        else:
+            pairs.append(Pair(claimants[0][0], index.profiles[profile_id], adopt=True))
+    return _without_taken(Matching(pairs, conflicts), index, removed)
+
+
+def _add_unselected_claims(
+    claims: dict[str, list[tuple[DesiredProfile, list[str]]]],
+    index: TenantIndex,
+    owned: Mapping[str, ObservedProfile],
+    unselected: Iterable[DesiredProfile],
+) -> None:
+    """Declarations outside the selection that would claim the same profiles (no API calls)."""
+    by_value: dict[UniqueValue, DesiredProfile] = {}
+    for profile in unselected:
+        if not profile.is_tombstone and profile.key not in owned:
+            by_value.update((value, profile) for value in unique_values(profile.flat_view()))
+    if not by_value:
+        return
+    for profile_id, claimants in claims.items():
+        others: dict[str, tuple[DesiredProfile, list[str]]] = {}
+        for name, value in unique_values(index.profiles[profile_id].fields):
+            if (other := by_value.get((name, value))) is not None:
+                others.setdefault(other.key, (other, []))[1].append(name)
+        claimants.extend(others[key] for key in sorted(others))
+
+
+def _candidates(profile: DesiredProfile, index: TenantIndex) -> dict[str, list[str]]:
+    """Unmanaged tenant profiles holding a declared unique value, with the fields that matched."""
+    found: dict[str, list[str]] = {}
+    for name, value in unique_values(profile.flat_view()):
+        for profile_id in sorted(index.holders.get((name, value), ())):
+            if index.owner_key(profile_id) is None:
+                found.setdefault(profile_id, []).append(name)
+    return found
+
+
+def _without_taken(matching: Matching, index: TenantIndex, removed: frozenset[str]) -> Matching:
+    """Drop pairs whose declared values stay with another profile; repeat, as a skip can cascade."""
+    conflicts = list(matching.conflicts)
+    skipped = {key for conflict in conflicts for key in conflict.keys}
+    while True:
+        active = [pair for pair in matching.pairs if pair.profile.key not in skipped]
+        after = _After(
+            index, removed, {p.observed.id: p.declared_unique for p in active if p.observed}
+        )
+        taken = [c for pair in active if (c := _taken(pair, index, after)) is not None]
+        if not taken:
+            return Matching(active, conflicts)
+        conflicts += taken
+        skipped |= {conflict.keys[0] for conflict in taken}
+
+
+@dataclass(frozen=True)
+class _After:
+    """Unique values as they will be once the plan is applied (a removed profile holds none)."""
+
+    index: TenantIndex
+    removed: frozenset[str]
+    declared: Mapping[str, Mapping[str, JsonValue]]  # profile id → what its declaration sets
+
+    def value(self, profile_id: str, name: str) -> JsonValue:
+        if profile_id in self.removed:
+            return None
+        declared = self.declared.get(profile_id, {})
+        if name in declared:
+            return declared[name]
+        profile = self.index.profiles.get(profile_id)
+        return profile.fields.get(name) if profile is not None else None
+
+
+def _taken(pair: Pair, index: TenantIndex, after: _After) -> Conflict | None:
+    own_id = pair.observed.id if pair.observed is not None else None
+    for name, value in pair.unique:
+        if pair.observed is not None and pair.observed.fields.get(name) == value:
+            continue
+        keepers = sorted(
+            profile_id
+            for profile_id in index.holders.get((name, value), ())
+            if profile_id != own_id and after.value(profile_id, name) == value
+        )
+        if keepers:
+            holder = index.owner_key(keepers[0])
+            whose = f"the profile managed as {holder!r}" if holder else "an unmanaged profile"
+            return Conflict(
+                kind="taken",
+                keys=(pair.profile.key,),
+                fields=(name,),
+                profile_ids=tuple(keepers),
+                values={name: value},
+                reason=f"{name} {_masked(name, value)} belongs to {whose}, which keeps it",
+            )
+    return None
+
+
+def _ambiguous(profile: DesiredProfile, found: Mapping[str, list[str]]) -> Conflict:
+    fields = sorted({name for names in found.values() for name in names})
+    view = profile.flat_view()
+    matched = "; ".join(
+        f"{', '.join(names)} match profile {profile_id}" for profile_id, names in found.items()
+    )
+    return Conflict(
+        kind="ambiguous",
+        keys=(profile.key,),
+        fields=tuple(fields),
+        profile_ids=tuple(sorted(found)),
+        values={name: view[name] for name in fields},
+        reason=f"matches {len(found)} different tenant profiles ({matched})",
+    )
+
+
+def _contested(profile_id: str, claimants: list[tuple[DesiredProfile, list[str]]]) -> Conflict:
+    keys = sorted(profile.key for profile, _ in claimants)
+    fields = sorted({name for _, names in claimants for name in names})
+    # Two declarations never share a value (validation), so field names do not collide here.
+    values = {name: profile.flat_view()[name] for profile, names in claimants for name in names}
+    return Conflict(
+        kind="contested",
+        keys=tuple(keys),
+        fields=tuple(fields),
+        profile_ids=(profile_id,),
+        values=values,
+        reason=f"tenant profile {profile_id} is matched by {len(keys)} declared profiles",
+    )
+
+
+def _no_adopt(profile_id: str, profile: DesiredProfile, fields: list[str]) -> Conflict:
+    view = profile.flat_view()
+    return Conflict(
+        kind="no-adopt",
+        keys=(profile.key,),
+        fields=tuple(fields),
+        profile_ids=(profile_id,),
+        values={name: view[name] for name in fields},
+        reason=f"matches unmanaged profile {profile_id} by {', '.join(fields)}; "
+        "adoption is off (--no-adopt)",
+    )
+
+
+def _masked(name: str, value: JsonValue) -> str:
+    return str(mask_value(name, value))

@@ -1,0 +1,205 @@
+"""The plan as a value: sorted, serialisable, checksummed; saved to and read from ``plans/``.
+
+A saved plan holds no plaintext personal data that ``profiles.d/`` does not already hold: values
+read from the tenant (the *before* side of a change) are masked before the plan is written.
+Safety is part of the value: :func:`safety_reasons` marks a plan ``unsafe`` when it would update or
+delete too large a share of the managed profiles, and ``apply`` refuses it without ``--force``.
+
+>>> plan = Plan.load(Path("plans/local.json"))   # doctest: +SKIP
+>>> plan.summary()                                # doctest: +SKIP
+'1 to create, 0 to adopt, 2 to update, 0 to delete, 0 to purge, 0 conflicts, 7 unchanged'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from reconcile.errors import PlanError
+from reconcile.model.fields import JsonValue
+from reconcile.model.mask import is_pii, mask_value
+from reconcile.plan.diff import FieldChange
+from reconcile.plan.selectors import Selectors
+
+FORMAT_VERSION = 1
+Action = Literal["create", "adopt", "update", "delete", "purge"]
+ACTIONS: tuple[Action, ...] = ("delete", "purge", "update", "adopt", "create")
+# Order for people: what appears, then what changes, then what goes.
+REPORT_ACTIONS: tuple[Action, ...] = ("create", "adopt", "update", "delete", "purge")
+ConflictKind = Literal["ambiguous", "contested", "taken", "no-adopt"]
+
+
+class Change(BaseModel):
+    """One profile to change; ``fingerprint`` is of the tenant profile it was computed from."""
+
+    model_config = ConfigDict(frozen=True)
+
+    action: Action
+    key: str
+    profile_id: str | None = None
+    fingerprint: str | None = None
+    fields: tuple[FieldChange, ...] = ()
+
+    def sort_key(self) -> tuple[int, str]:
+        return ACTIONS.index(self.action), self.key
+
+
+class Conflict(BaseModel):
+    """Declared profiles that cannot be matched safely; never resolved by guessing.
+
+    ``kind`` is one of ``ambiguous`` (one declared profile matches several tenant profiles),
+    ``contested`` (one tenant profile is matched by several declared profiles), ``taken`` (a
+    declared email, mobile or identity belongs to another tenant profile that keeps it) and
+    ``no-adopt`` (a match that would be adopted, with ``--no-adopt``). ``values`` holds the declared
+    values involved (from profiles.d/, so they may be saved); reports mask them.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: ConflictKind
+    keys: tuple[str, ...]
+    fields: tuple[str, ...]
+    profile_ids: tuple[str, ...] = ()
+    values: dict[str, JsonValue] = {}
+    reason: str
+
+    def sort_key(self) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
+        return self.keys, self.kind, self.fields
+
+
+class Withheld(BaseModel):
+    """A delete or purge left out of the plan: it needs ``--allow-delete`` or ``--allow-purge``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    action: Literal["delete", "purge"]
+    key: str
+    reason: Literal["undeclared", "absent", "purged"]
+
+
+class Plan(BaseModel):
+    """Everything ``apply`` needs to carry out, and verify, what a reviewer approved."""
+
+    model_config = ConfigDict(frozen=True)
+
+    format_version: int = FORMAT_VERSION
+    tenant: str
+    owner_handle: str
+    phone_region: str | None
+    inputs_digest: str
+    selectors: Selectors = Selectors()
+    allow_delete: bool = False
+    allow_purge: bool = False
+    allow_conflicts: bool = False
+    adopt: bool = True
+    threshold: float = 0.30
+    threshold_floor: int = 10
+    changes: tuple[Change, ...] = ()
+    conflicts: tuple[Conflict, ...] = ()
+    withheld: tuple[Withheld, ...] = Field(default=(), description="deletes and purges not enabled")
+    managed: int = Field(default=0, description="managed profiles within the selection")
+    unchanged: int = 0
+    unsafe: tuple[str, ...] = ()
+    api_calls: int = 0
+    checksum: str = ""
+
+    def count(self, action: Action) -> int:
+        return sum(1 for change in self.changes if change.action == action)
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changes)
+
+    def of(self, action: Action) -> tuple[Change, ...]:
+        return tuple(change for change in self.changes if change.action == action)
+
+    def summary(self) -> str:
+        parts = [f"{self.count(a)} to {a}" for a in REPORT_ACTIONS]
+        return ", ".join(
+            [*parts, f"{len(self.conflicts)} conflicts", f"{self.unchanged} unchanged"]
+        )
+
+    def ordered(self) -> Plan:
+        """Changes and conflicts in their canonical order, nothing else touched."""
+        changes = tuple(sorted(self.changes, key=Change.sort_key))
+        conflicts = tuple(sorted(self.conflicts, key=Conflict.sort_key))
+        withheld = tuple(sorted(self.withheld, key=lambda w: (w.key, w.action)))
+        return self.model_copy(
+            update={"changes": changes, "conflicts": conflicts, "withheld": withheld}
+        )
+
+    def computed_checksum(self) -> str:
+        body = self.model_dump(mode="json", exclude={"checksum"})
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def sealed(self) -> Plan:
+        """Sorted, PII-redacted and checksummed: the form that is saved and applied."""
+        ordered = self.ordered()
+        changes = tuple(_redacted(c) for c in ordered.changes)
+        plan = ordered.model_copy(update={"changes": changes, "checksum": ""})
+        return plan.model_copy(update={"checksum": plan.computed_checksum()})
+
+    def dumps(self) -> str:
+        return json.dumps(
+            self.model_dump(mode="json"), indent=2, sort_keys=True, ensure_ascii=False
+        )
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.sealed().dumps() + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> Plan:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise PlanError(f"{path}: no such plan file") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise PlanError(f"{path}: not a plan file ({exc})") from None
+        if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
+            version = data.get("format_version") if isinstance(data, dict) else None
+            raise PlanError(f"{path}: plan format version {version!r}; expected {FORMAT_VERSION}")
+        try:
+            plan = cls.model_validate(data)
+        except ValidationError as exc:
+            raise PlanError(f"{path}: malformed plan ({exc.error_count()} errors)") from None
+        if plan.checksum != plan.computed_checksum():
+            raise PlanError(f"{path}: checksum mismatch: the plan was edited after it was made")
+        return plan
+
+
+def _redacted(change: Change) -> Change:
+    fields = tuple(
+        field.model_copy(update={"before": mask_value(field.field, field.before), "redacted": True})
+        if is_pii(field.field) and not field.redacted and field.before is not None
+        else field
+        for field in change.fields
+    )
+    return change.model_copy(update={"fields": fields})
+
+
+def safety_reasons(
+    *, managed: int, updates: int, deletes: int, threshold: float, floor: int
+) -> tuple[str, ...]:
+    """Why a plan is unsafe: it updates or deletes more than ``threshold`` of the managed profiles.
+
+    Small tenants are exempt (fewer than ``floor`` managed profiles), as in octoDNS.
+
+    >>> safety_reasons(managed=20, updates=2, deletes=9, threshold=0.3, floor=10)
+    ('too many deletes: 9 of 20 managed profiles (45.0%) is over the 30% threshold',)
+    """
+    if managed < max(floor, 1):
+        return ()
+    reasons = []
+    for what, count in (("updates", updates), ("deletes", deletes)):
+        if count / managed > threshold:
+            reasons.append(
+                f"too many {what}: {count} of {managed} managed profiles "
+                f"({count / managed:.1%}) is over the {threshold:.0%} threshold"
+            )
+    return tuple(reasons)

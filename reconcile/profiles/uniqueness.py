@@ -1,0 +1,93 @@
+"""Checks across the whole tree: one key, email, mobile or identity per declared profile.
+
+Omneo holds each email, mobile number and (handle, identifier) pair on at most one profile, so two
+declarations claiming the same one could never both be applied; a key declared alive and as a
+tombstone is a contradiction. Each is reported at the second claim, naming the first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from reconcile.errors import Problem
+from reconcile.model.desired import DesiredProfile
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedProfile:
+    """A validated profile, where it was declared, and the lines of the fields checked here."""
+
+    profile: DesiredProfile
+    file: str
+    line: int
+    lines: dict[str, int] = field(default_factory=dict)
+
+    def line_of(self, path: str) -> int:
+        return self.lines.get(path, self.line)
+
+
+def check_unique(
+    loaded: list[LoadedProfile], *, owner_handle: str | None = None
+) -> tuple[list[LoadedProfile], list[Problem]]:
+    """The profiles with a unique key (first wins) and every problem of uniqueness found.
+
+    ``owner_handle`` is reconcile's own identity handle (identifier = the key): a declaration
+    may not set it, or two keys could claim one profile.
+    """
+    problems: list[Problem] = []
+    by_key: dict[str, LoadedProfile] = {}
+    for item in loaded:
+        first = by_key.get(item.profile.key)
+        if first is None:
+            by_key[item.profile.key] = item
+        else:
+            problems.append(_duplicate_key(first, item))
+    claims: dict[tuple[str, str], LoadedProfile] = {}
+    for item in by_key.values():
+        if owner_handle and owner_handle in (item.profile.identities or {}):
+            path = f"identities.{owner_handle}"
+            message = (
+                f"the handle {owner_handle!r} is reconcile's owner identity (its identifier is "
+                "the key, set by reconcile); remove it from the declaration"
+            )
+            problems.append(Problem(item.file, item.line_of(path), item.profile.key, path, message))
+        for path, claim in _claims(item.profile):
+            first = claims.setdefault(claim, item)
+            if first is not item:
+                where = f"{first.file}:{first.line_of(path)}"
+                message = f"also claimed by {first.profile.key!r} at {where}; {_rule(path)}"
+                problems.append(
+                    Problem(item.file, item.line_of(path), item.profile.key, path, message)
+                )
+    return list(by_key.values()), problems
+
+
+def _rule(path: str) -> str:
+    if path.startswith("identities."):
+        return "Omneo allows one profile per identity"
+    return "Omneo allows one profile per " + ("email" if path == "email" else "mobile number")
+
+
+def _claims(profile: DesiredProfile) -> list[tuple[str, tuple[str, str]]]:
+    if profile.is_tombstone:
+        return []
+    found: list[tuple[str, tuple[str, str]]] = []
+    if profile.email:
+        found.append(("email", ("email", profile.email)))
+    if profile.mobile_phone:
+        found.append(("mobile_phone", ("mobile_phone", profile.mobile_phone)))
+    for handle, identifier in sorted((profile.identities or {}).items()):
+        found.append((f"identities.{handle}", (f"identities.{handle}", identifier)))
+    return found
+
+
+def _duplicate_key(first: LoadedProfile, second: LoadedProfile) -> Problem:
+    where = f"{first.file}:{first.line}"
+    states = (first.profile.is_tombstone, second.profile.is_tombstone)
+    if states == (False, True):
+        message = f"a tombstone for a key declared alive at {where}; keep only one of them"
+    elif states == (True, False):
+        message = f"declared alive, but {where} holds a tombstone for it; keep only one of them"
+    else:
+        message = f"duplicate key; first declared at {where}"
+    return Problem(second.file, second.line_of("key"), second.profile.key, "key", message)
