@@ -1,4 +1,4 @@
-"""Stage 4, applying: a reviewed :class:`~reconcile.plan.value.Plan` → journaled writes on the tenant.
+"""Stage 4, applying: a reviewed :class:`~reconcile.plan.value.Plan` → journaled tenant writes.
 
 In: a saved plan, the declarations it was made from, an open client and a journal. Out: an
 :class:`~reconcile.apply.outcomes.ApplyResult` and a journal that says what succeeded.

@@ -17,7 +17,8 @@ from reconcile.apply.executor import ProgressCallback
 from reconcile.apply.journal import Journal
 from reconcile.plan.value import Change, Plan
 from reconcile.profiles.loader import DeclaredProfiles
-from reconcile.tenant.client import OmneoClient, OwnedProfile
+from reconcile.tenant.client import OmneoClient
+from reconcile.tenant.responses import OwnedProfile
 
 
 class TeardownOptions(BaseModel):

@@ -29,8 +29,9 @@ from reconcile.export.tree import ExistingTree, ExportRecord, Split, TreeWriter,
 from reconcile.model.observed import ObservedProfile
 from reconcile.profiles.defaults import DEFAULTS_NAMES
 from reconcile.profiles.loader import read_variables
-from reconcile.tenant.client import OmneoClient, ProfilePage
+from reconcile.tenant.client import OmneoClient
 from reconcile.tenant.lock import LOCK_HANDLE
+from reconcile.tenant.responses import ProfilePage
 
 Progress = Callable[[int, int], None]
 _FILTER_FIELD = re.compile(r"^[a-z][a-z0-9_.]*$")

@@ -25,22 +25,22 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, ConfigDict
 
 from reconcile.errors import ApiError, TransportError
 from reconcile.model.fields import JsonValue
-from reconcile.model.observed import Identity, ObservedProfile
+from reconcile.model.observed import ObservedProfile
 from reconcile.settings import Target
 from reconcile.tenant.ratelimit import RetryPolicy, TokenBucket, parse_retry_after
+from reconcile.tenant.responses import (
+    CustomAttributeItem,
+    OwnedProfile,
+    ProfilePage,
+    owned_profile,
+    profile_page,
+)
 
 PAGE_SIZE = 500
 ProfileFields = Mapping[str, JsonValue]
-
-
-class OwnedProfile(Identity):
-    """An identity of the owner handle together with the profile that holds it."""
-
-    profile: ObservedProfile
 
 
 class _SandboxTransport(httpx.AsyncBaseTransport):
@@ -122,7 +122,7 @@ class OmneoClient:
                 "GET", "identities", params={**params, "page[number]": str(number)}
             )
             # Typed as each page arrives: 200 pages of raw JSON held to the end cost a GB.
-            owned = [_owned(item) for item in body["data"] if item.get("profile")]
+            owned = [owned_profile(item) for item in body["data"] if item.get("profile")]
             return int(body.get("meta", {}).get("last_page", 1)), owned
 
         last_page, first = await page(1)
@@ -299,7 +299,7 @@ class OmneoClient:
             "page[number]": str(number),
         }
         body = await self._request("GET", "profiles", params=params)
-        page = _page([ObservedProfile.from_api(item) for item in body["data"]], body, number)
+        page = profile_page([ObservedProfile.from_api(item) for item in body["data"]], body, number)
         shown = all(isinstance(item.get("identities"), list) for item in body["data"])
         return page.model_copy(update={"with_identities": shown})
 
@@ -314,19 +314,13 @@ class OmneoClient:
             "page[number]": str(number),
         }
         body = await self._request("GET", "identities", params=params)
-        profiles = [_owned(item).profile for item in body["data"] if item.get("profile")]
-        return _page(profiles, body, number)
+        profiles = [owned_profile(item).profile for item in body["data"] if item.get("profile")]
+        return profile_page(profiles, body, number)
 
     async def list_custom_attributes(self, profile_id: str) -> list[CustomAttributeItem]:
         """The typed custom attributes of one profile (a profile shows only their values)."""
         body = await self._request("GET", f"profiles/{profile_id}/attributes/custom")
         return [CustomAttributeItem.model_validate(item) for item in body["data"]]
-
-
-def _owned(item: dict[str, Any]) -> OwnedProfile:
-    return OwnedProfile.model_validate(
-        {**item, "profile": ObservedProfile.from_api(item["profile"])}
-    )
 
 
 def _quote(segment: str) -> str:
@@ -342,34 +336,3 @@ def _api_error(response: httpx.Response, method: str, path: str) -> ApiError:
     message = str(body.get("message") or response.reason_phrase or "error")
     errors = body.get("errors") if isinstance(body.get("errors"), dict) else None
     return ApiError(message, status=response.status_code, method=method, path=path, errors=errors)
-
-
-class ProfilePage(BaseModel):
-    """One page of a paginated listing."""
-
-    model_config = ConfigDict(frozen=True)
-
-    profiles: tuple[ObservedProfile, ...]
-    number: int
-    last_page: int
-    total: int
-    with_identities: bool = True  # whether the listed profiles show their identities
-
-
-class CustomAttributeItem(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-    namespace: str
-    handle: str
-    type: str
-    value: JsonValue = None
-
-
-def _page(profiles: list[ObservedProfile], body: dict[str, Any], number: int) -> ProfilePage:
-    meta = body.get("meta") or {}
-    return ProfilePage(
-        profiles=tuple(profiles),
-        number=number,
-        last_page=int(meta.get("last_page") or 1),
-        total=int(meta.get("total") or len(profiles)),
-    )

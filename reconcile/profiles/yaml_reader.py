@@ -1,0 +1,262 @@
+"""The one seam for PyYAML: text → plain data, keeping the node tree for line numbers.
+
+Hostile input is refused while building, never expanded: nesting deeper than a limit, and alias
+bombs (each alias adds the size of what it names; the build stops past a budget).
+
+>>> data, node = YamlReader(Limits()).parse("key: jane")
+>>> data, YamlReader(Limits()).line_of(node)
+({'key': 'jane'}, 1)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from reconcile.profiles.declare import DocumentReader
+from reconcile.profiles.files import MIB, FileProblem
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_TAG = "tag:yaml.org,2002:"
+_MERGE = _TAG + "merge"
+_STR = _TAG + "str"
+_CROSS_CHECKED = frozenset(("key", "state", "email", "mobile_phone"))
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds that keep hostile input cheap to refuse."""
+
+    max_file_bytes: int = 64 * MIB
+    max_depth: int = 32
+    values_per_byte: int = 10  # an alias may not expand a document beyond this many values a byte
+
+
+class YamlProblem(FileProblem):
+    """The text is not acceptable YAML; ``line`` is 1-based (0 when unknown)."""
+
+
+class YamlReader(DocumentReader):
+    """Parses with the C loader into plain data, keeping the node tree for line numbers."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+
+    @property
+    def max_file_bytes(self) -> int:
+        return self.limits.max_file_bytes
+
+    def parse(self, text: str) -> tuple[Any, Any]:
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return None, None
+            budget = self.limits.values_per_byte * len(text) + 10_000
+            builder = _Builder(loader, max_depth=self.limits.max_depth, max_values=budget)
+            data = builder.build(node, 0)
+            if builder.problems:
+                line, message = builder.problems[0]
+                raise YamlProblem(message, line)
+            return data, node
+        except yaml.MarkedYAMLError as exc:
+            raise _syntax_problem(exc) from None
+        except yaml.YAMLError as exc:
+            position = getattr(exc, "position", None)
+            line = text.count("\n", 0, position) + 1 if isinstance(position, int) else 0
+            raise YamlProblem(f"YAML cannot read this text: {_reason(exc)}", line) from None
+        finally:
+            loader.dispose()
+
+    def line_at(self, node: Any, loc: tuple[str | int, ...]) -> tuple[bool, int]:
+        return _line_at(node, loc)
+
+    def field_lines(self, node: Any) -> dict[str, int]:
+        return _field_lines(node)
+
+    def line_of(self, node: Any) -> int:
+        return _line(node)
+
+    def key_line(self, node: Any, name: str) -> int | None:
+        if isinstance(node, yaml.MappingNode):
+            return next((_line(k) for k, _ in node.value if k.value == name), None)
+        return None
+
+    def items(self, node: Any) -> list[Any]:
+        return list(node.value) if isinstance(node, yaml.SequenceNode) else []
+
+    def value_node(self, node: Any, name: str) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            return next((v for k, v in node.value if k.value == name), None)
+        return None
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError) -> YamlProblem:
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else 0
+    column = f" at column {mark.column + 1}" if mark else ""
+    what = ", ".join(str(part) for part in (exc.context, exc.problem) if part)
+    return YamlProblem(f"YAML syntax error{column}: {what}", line)
+
+
+def _reason(exc: yaml.YAMLError) -> str:
+    reason = getattr(exc, "reason", None)
+    character = getattr(exc, "character", None)
+    if reason and isinstance(character, str):
+        return f"{reason} (character U+{ord(character):04X})"
+    return str(reason or exc).splitlines()[0]
+
+
+class _Builder:
+    """Builds plain data from composed nodes, iteratively bounded in depth and total size.
+
+    Aliases share the node they name, so a document stays small however often it repeats an
+    anchor; its *expansion* is what would explode downstream. Each alias adds the size of the
+    value it names, and the build stops once the total passes ``max_values``.
+    """
+
+    def __init__(self, loader: Any, *, max_depth: int, max_values: int) -> None:
+        self.loader = loader
+        self.max_depth = max_depth
+        self.max_values = max_values
+        self.values = 0
+        self.built: dict[int, Any] = {}
+        self.sizes: dict[int, int] = {}
+        self.active: set[int] = set()
+        self.problems: list[tuple[int, str]] = []
+        self.constructors = {
+            _TAG + "bool": loader.construct_yaml_bool,
+            _TAG + "int": loader.construct_yaml_int,
+            _TAG + "float": loader.construct_yaml_float,
+        }
+
+    def build(self, node: yaml.Node, depth: int) -> Any:
+        if node.tag == _STR and type(node) is yaml.ScalarNode:  # most values: just count them
+            self.values += 1
+            if self.values > self.max_values:
+                self._count(0, node)
+            return node.value
+        ident = id(node)
+        if ident in self.built:
+            self._count(self.sizes[ident], node)
+            return self.built[ident]
+        if ident in self.active:
+            raise YamlProblem("an alias refers to a value that contains it (a loop)", _line(node))
+        if depth > self.max_depth:
+            raise YamlProblem(f"nested more than {self.max_depth} levels deep", _line(node))
+        before = self.values
+        self._count(1, node)
+        self.active.add(ident)
+        if isinstance(node, yaml.MappingNode):
+            value: Any = self._mapping(node, depth)
+        elif isinstance(node, yaml.SequenceNode):
+            self._tag(node, "seq")
+            value = [self.build(item, depth + 1) for item in node.value]
+        else:
+            value = self._scalar(node)
+        self.active.discard(ident)
+        self.built[ident] = value
+        self.sizes[ident] = self.values - before
+        return value
+
+    def _count(self, size: int, node: yaml.Node) -> None:
+        self.values += size
+        if self.values > self.max_values:
+            raise YamlProblem(
+                "aliases expand this document beyond "
+                f"{self.max_values:,} values; YAML alias bombs are refused",
+                _line(node),
+            )
+
+    def _mapping(self, node: yaml.MappingNode, depth: int) -> dict[str, Any]:
+        self._tag(node, "map")
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                for source in reversed(self._merge_sources(value_node, depth)):
+                    result.update(source)
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise YamlProblem("a field name must be plain text", _line(key_node))
+            name = str(key_node.value)
+            if name in seen:
+                self._duplicate(node, key_node)
+            seen.add(name)
+            result[name] = self.build(value_node, depth + 1)
+        return result
+
+    def _duplicate(self, node: yaml.MappingNode, key_node: yaml.Node) -> None:
+        first = next(k for k, _ in node.value if k.value == key_node.value)
+        message = f"{key_node.value!r} appears twice (first at line {_line(first)})"
+        self.problems.append((_line(key_node), message))
+
+    def _merge_sources(self, node: yaml.Node, depth: int) -> list[dict[str, Any]]:
+        nodes = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        sources = [self.build(item, depth + 1) for item in nodes]
+        if not all(isinstance(source, dict) for source in sources):
+            raise YamlProblem("a merge (<<) needs a mapping or a list of mappings", _line(node))
+        return sources
+
+    def _scalar(self, node: yaml.Node) -> Any:
+        tag = node.tag
+        if tag == _TAG + "timestamp":
+            return node.value  # the text: normalised where a date-time is expected
+        if tag == _TAG + "null":
+            return None
+        construct = self.constructors.get(tag)
+        if construct is None:
+            raise _unsupported(node)
+        return construct(node)
+
+    def _tag(self, node: yaml.Node, kind: str) -> None:
+        if node.tag != _TAG + kind:
+            raise _unsupported(node)
+
+
+def _unsupported(node: yaml.Node) -> YamlProblem:
+    tag = str(node.tag).replace(_TAG, "!!")
+    return YamlProblem(f"the YAML tag {tag} is not supported in profiles", _line(node))
+
+
+def _line(node: Any) -> int:
+    return int(node.start_mark.line) + 1 if node is not None else 1
+
+
+def _line_at(node: Any, loc: tuple[str | int, ...]) -> tuple[bool, int]:
+    """The line of the value at ``loc`` below ``node``, and whether the whole path was found."""
+    line = _line(node)
+    for part in loc:
+        if part == "[key]":
+            break
+        if isinstance(node, yaml.MappingNode):
+            pair = next(((k, v) for k, v in node.value if k.value == str(part)), None)
+            if pair is None:
+                return False, line
+            line, node = _line(pair[0]), pair[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if not 0 <= part < len(node.value):
+                return False, line
+            node = node.value[part]
+            line = _line(node)
+        else:
+            return False, line
+    return True, line
+
+
+def _field_lines(node: Any) -> dict[str, int]:
+    """Lines of the fields that checks across the tree name (key, email, mobile, identities)."""
+    lines: dict[str, int] = {}
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            name = key_node.value
+            if name in _CROSS_CHECKED:
+                lines[name] = key_node.start_mark.line + 1
+            if name == "identities" and isinstance(value_node, yaml.MappingNode):
+                for handle_node, _ in value_node.value:
+                    lines[f"identities.{handle_node.value}"] = handle_node.start_mark.line + 1
+    return lines
