@@ -8,13 +8,13 @@ own transaction, yielding to the event loop between items.
 from __future__ import annotations
 
 import asyncio
-import json
 import sqlite3
 import uuid
 from typing import Any
 
 from reconcile.sandbox import upsert
 from reconcile.sandbox.context import Tenant
+from reconcile.sandbox.jsonio import dumps, stored_json, stored_object
 from reconcile.sandbox.problems import ApiProblem, NotFound
 from reconcile.sandbox.store import integrity_problem
 from reconcile.sandbox.values import now
@@ -42,8 +42,8 @@ def enqueue(
         " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (batch_id, position, upsert.match_key(payload, criteria),
-             "failed" if errors else "pending", json.dumps(errors) if errors else None,
-             json.dumps(payload), stamp, stamp)
+             "failed" if errors else "pending", dumps(errors) if errors else None,
+             dumps(payload), stamp, stamp)
             for position, (payload, errors) in enumerate(items)
         ],
     )  # fmt: skip
@@ -85,7 +85,7 @@ def _step(tenant: Tenant) -> bool:
 def _apply(conn: sqlite3.Connection, item: sqlite3.Row) -> None:
     conn.execute("SAVEPOINT item")
     try:
-        body = json.loads(item["payload"])
+        body = stored_object(item["payload"])
         match = upsert.batch_match(conn, body, item["match_criteria"])
         entity_id, _ = upsert.upsert(conn, body, match)
         outcome: tuple[Any, ...] = ("success", entity_id, None)
@@ -95,7 +95,7 @@ def _apply(conn: sqlite3.Connection, item: sqlite3.Row) -> None:
         conn.execute("RELEASE item")
         problem = failure if isinstance(failure, ApiProblem) else integrity_problem(failure)
         errors = problem.errors or {"profile": [problem.message]}
-        outcome = ("failed", None, json.dumps(errors))
+        outcome = ("failed", None, dumps(errors))
     stamp = now()
     conn.execute(
         "UPDATE batch_items SET status = ?, entity_id = ?, error = ?, updated_at = ? WHERE id = ?",
@@ -143,7 +143,7 @@ def batch_json(conn: sqlite3.Connection, batch_id: str) -> dict[str, Any]:
                 "entity_id": item["entity_id"],
                 "external_id": item["external_id"],
                 "status": item["status"],
-                "error": json.loads(item["error"]) if item["error"] else None,
+                "error": stored_json(item["error"]),
                 "created_at": item["created_at"],
                 "updated_at": item["updated_at"],
             }

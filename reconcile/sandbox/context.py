@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +10,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from reconcile.sandbox.config import SandboxConfig
+from reconcile.sandbox.jsonio import request_json
 from reconcile.sandbox.problems import ApiProblem
 from reconcile.sandbox.store import Store
 
@@ -57,12 +57,13 @@ def require_write(scope: str = Depends(require_read)) -> str:
 
 
 async def json_body(request: Request) -> dict[str, Any]:
-    """The request's JSON object; malformed JSON or a non-object body is a 400, never a 500."""
+    """The request's JSON object; malformed JSON or a non-object body is a 400, never a 500, and
+    a non-finite number (``NaN``, ``Infinity``) is a 422 naming its field."""
     raw = await request.body()
     if not raw.strip():
         return {}
     try:
-        body = json.loads(raw)
+        body = request_json(raw)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise ApiProblem(400) from None
     if not isinstance(body, dict):

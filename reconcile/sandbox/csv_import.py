@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import csv
 import io
-import json
+import math
 from typing import Any
 
+from reconcile.sandbox.jsonio import request_json
 from reconcile.sandbox.problems import Invalid
 from reconcile.sandbox.vocabulary import COMMS_FIELDS, CUSTOM_TYPES
 
@@ -109,13 +110,14 @@ def _typed(value: str, kind: str) -> tuple[Any, bool]:
     try:
         if kind == "integer":
             return int(value), True
-        if kind == "float":
-            return float(value), True
+        if kind == "float":  # "nan", "inf" and "1e999" are floats to Python, not to JSON
+            number = float(value)
+            return (number, True) if math.isfinite(number) else (value, False)
         if kind == "boolean":
             return _BOOLEANS[value.lower()], True
         if kind in ("json", "array"):
-            parsed = json.loads(value)
+            parsed = request_json(value)
             return parsed, isinstance(parsed, list) if kind == "array" else True
-    except (ValueError, KeyError):
+    except (ValueError, KeyError, RecursionError, Invalid):
         return value, False
     return value, True

@@ -24,6 +24,9 @@ SORTS = {
     "id": "id",
 }
 _FILTER_KEY = re.compile(r"^filter\[([^\]]+)\]$")
+# A document SQLite cannot read (a NaN written by an older sandbox) holds no tags, rather than
+# failing the whole listing.
+VALID_DOC = "CASE WHEN json_valid(profiles.doc) THEN profiles.doc ELSE '{}' END"
 _KNOWN_PARAMS = {"sort", "search", "page[size]", "page[number]", "page", "per_page", "include"}
 
 
@@ -81,7 +84,7 @@ def _add_filter(query: Query, name: str, values: list[str]) -> None:
         query.params.extend(values)
     else:  # tags.handle: profiles holding any of the tags
         query.where.append(
-            f"EXISTS (SELECT 1 FROM json_each(profiles.doc, '$.tags') WHERE value IN ({marks}))"
+            f"EXISTS (SELECT 1 FROM json_each({VALID_DOC}, '$.tags') WHERE value IN ({marks}))"
         )
         query.params.extend(tag(v) for v in values)
 

@@ -6,12 +6,12 @@ can compose several in one transaction (sync and batch do).
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import uuid
 from typing import Any
 
 from reconcile.sandbox.errorbag import Errors
+from reconcile.sandbox.jsonio import dumps, stored_object
 from reconcile.sandbox.problems import Invalid, NotFound
 from reconcile.sandbox.render import DOC_FIELDS, mobile_parts, profiles_json
 from reconcile.sandbox.rules import message
@@ -102,7 +102,7 @@ def create_profile(conn: sqlite3.Connection, clean: dict[str, Any], errors: Erro
             clean.get("profile_type", "active"),
             stamp,
             stamp,
-            json.dumps(doc),
+            dumps(doc),
         ),
     )
     _write_related(conn, profile_id, clean, stamp)
@@ -114,7 +114,7 @@ def update_profile(
 ) -> None:
     """Partial update: given fields replace (``tags``, ``addresses`` whole), maps merge per key."""
     row = fetch_row(conn, profile_id)
-    doc: dict[str, Any] = json.loads(row["doc"])
+    doc = stored_object(row["doc"])
     birth_date_errors({name: clean.get(name, doc.get(name)) for name in DOC_FIELDS}, errors)
     uniqueness_errors(conn, clean, errors, profile_id)
     if errors:
@@ -140,7 +140,7 @@ def update_profile(
             _name(clean, "last_name", row),
             clean.get("profile_type", row["profile_type"]),
             stamp,
-            json.dumps(doc),
+            dumps(doc),
             profile_id,
         ),
     )
@@ -214,7 +214,7 @@ def upsert_custom(
         " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (profile_id, namespace, handle)"
         " DO UPDATE SET type = excluded.type, value = excluded.value,"
         " updated_at = excluded.updated_at",
-        (profile_id, namespace, handle, item["type"], json.dumps(item["value"]), stamp, stamp),
+        (profile_id, namespace, handle, item["type"], dumps(item["value"]), stamp, stamp),
     )
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
+from reconcile.sandbox.jsonio import stored_json, stored_object
 from reconcile.sandbox.values import phone_details
 from reconcile.sandbox.vocabulary import COMMS_FIELDS, PROFILE_FIELDS
 
@@ -46,7 +46,7 @@ def custom_attribute_json(row: sqlite3.Row) -> dict[str, Any]:
         "namespace": row["namespace"],
         "handle": row["handle"],
         "type": row["type"],
-        "value": json.loads(row["value"]),
+        "value": stored_json(row["value"]),
         "created_at": row["created_at"],
         "updated_at": row["updated_at"],
     }
@@ -78,11 +78,11 @@ def profiles_json(conn: sqlite3.Connection, rows: Sequence[sqlite3.Row]) -> list
 def profile_json(
     row: sqlite3.Row, identities: list[sqlite3.Row], customs: list[sqlite3.Row]
 ) -> dict[str, Any]:
-    doc: dict[str, Any] = json.loads(row["doc"])
+    doc = stored_object(row["doc"])
     primary = next((i["identifier"] for i in identities if i["is_primary"]), None)
     custom: dict[str, dict[str, Any]] = {}
     for item in customs:
-        custom.setdefault(item["namespace"], {})[item["handle"]] = json.loads(item["value"])
+        custom.setdefault(item["namespace"], {})[item["handle"]] = stored_json(item["value"])
     comms = {flag: None for flag in COMMS_FIELDS} | doc.get("comms", {})
     profile: dict[str, Any] = {
         "id": row["id"],

@@ -6,7 +6,6 @@ these routes edit one at a time. Ids are numbers unique within their profile.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from typing import Any
 
@@ -14,6 +13,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from reconcile.sandbox import profiles_db
 from reconcile.sandbox.context import json_body, require_read, require_write, tenant
+from reconcile.sandbox.jsonio import dumps, stored_object
 from reconcile.sandbox.models import AddressInput, body_doc
 from reconcile.sandbox.models_bulk import AddressEnvelope, AddressList
 from reconcile.sandbox.nested import ADDRESS_REQUIRED
@@ -26,15 +26,17 @@ WRITE = [Depends(require_write)]
 
 
 def _load(conn: sqlite3.Connection, profile_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    doc: dict[str, Any] = json.loads(profiles_db.fetch_row(conn, profile_id)["doc"])
-    return doc, list(doc.get("addresses") or [])
+    doc = stored_object(profiles_db.fetch_row(conn, profile_id)["doc"])
+    addresses = doc.get("addresses")
+    items = addresses if isinstance(addresses, list) else []
+    return doc, [item for item in items if isinstance(item, dict)]
 
 
 def _save(conn: sqlite3.Connection, profile_id: str, doc: dict[str, Any], items: list[Any]) -> None:
     doc["addresses"] = items
     conn.execute(
         "UPDATE profiles SET doc = ?, updated_at = ? WHERE id = ?",
-        (json.dumps(doc), now(), profile_id),
+        (dumps(doc), now(), profile_id),
     )
 
 

@@ -30,6 +30,9 @@ from reconcile.sandbox.validation import validate_profile
 from reconcile.sandbox.values import now
 
 router = APIRouter(tags=["attributes"])
+# A stored value SQLite cannot read (a NaN written by an older sandbox) matches nothing, rather
+# than failing the search.
+_VALUE = "CASE WHEN json_valid(c.value) THEN json_extract(c.value, '$') END"
 READ = [Depends(require_read)]
 WRITE = [Depends(require_write)]
 _ATTR = re.compile(
@@ -114,9 +117,7 @@ async def search_custom(request: Request) -> Response:
         params += [cond.get("namespace"), cond.get("handle")]
         if cond.get("values"):
             texts = cond["values"]
-            clause += (
-                f" AND (CAST(json_extract(c.value, '$') AS TEXT) IN ({','.join('?' * len(texts))}))"
-            )
+            clause += f" AND (CAST({_VALUE} AS TEXT) IN ({','.join('?' * len(texts))}))"
             params += texts
         where.append(f"EXISTS ({clause})")
     if not conditions:

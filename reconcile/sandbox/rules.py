@@ -25,6 +25,7 @@ _E164 = "must be a valid phone number in E.164 format, e.g. +61412345678."
 _STR = "may not be greater than 255 characters."
 
 RULES: tuple[Rule, ...] = (
+    Rule("*", "number", "finite", "The * must be a finite number."),
     Rule("email", "string", "required", "The email field is required."),
     Rule("email", "string", "email", "The email must be a valid email address."),
     Rule("email", "string", "max:255", f"The email {_STR}"),

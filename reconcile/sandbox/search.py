@@ -10,7 +10,6 @@ rapidfuzz keeps a query over 100k profiles in milliseconds.
 from __future__ import annotations
 
 import bisect
-import json
 import re
 import sqlite3
 import unicodedata
@@ -22,6 +21,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from reconcile.sandbox.context import Tenant
+from reconcile.sandbox.jsonio import stored_json
 from reconcile.sandbox.listing import Query
 from reconcile.sandbox.pagination import Page
 from reconcile.sandbox.render import mobile_parts
@@ -63,10 +63,10 @@ def build(conn: sqlite3.Connection) -> Index:
     postings: dict[str, set[int]] = defaultdict(set)
     rows = conn.execute(
         "SELECT seq, first_name, last_name, email, mobile_phone,"
-        " json_extract(doc, '$.mobile_parts') FROM profiles"
+        " CASE WHEN json_valid(doc) THEN json_extract(doc, '$.mobile_parts') END FROM profiles"
     )
     for seq, first, last, email, mobile, parts in rows:
-        for token in profile_tokens(first, last, email, mobile, json.loads(parts or "null")):
+        for token in profile_tokens(first, last, email, mobile, stored_json(parts)):
             postings[token].add(seq)
     return Index(sorted(postings), {t: frozenset(s) for t, s in postings.items()})
 

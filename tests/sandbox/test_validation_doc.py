@@ -62,7 +62,9 @@ def test_every_example_is_refused_with_its_documented_message(api: httpx.Client)
     assert len(rules) >= 40
     missing = []
     for number, rule in enumerate(rules):
-        answer = api.post("/profiles", json={"email": f"rule{number}@example.com", **rule.example})
+        body = {"email": f"rule{number}@example.com", **rule.example}
+        text = json.dumps(body)  # not json=: httpx refuses to encode the NaN of the finite rule
+        answer = api.post("/profiles", content=text, headers={"Content-Type": "application/json"})
         assert answer.status_code == 422, (rule, answer.text)
         errors: dict[str, list[str]] = answer.json()["errors"]
         if not any(_expected(rule, key) in found for key, found in errors.items()):
