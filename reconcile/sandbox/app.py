@@ -15,6 +15,7 @@ from reconcile.sandbox import (
     routes_addresses,
     routes_attributes,
     routes_bulk,
+    routes_dates,
     routes_identities,
     routes_profiles,
 )
@@ -45,7 +46,14 @@ def create_app(config: SandboxConfig) -> ASGIApp:
         redoc_url=None,
     )
     api.state.tenant = Tenant(config=config, store=Store(config.db_path))
-    routers = (routes_attributes, routes_profiles, routes_identities, routes_addresses, routes_bulk)
+    routers = (
+        routes_attributes,
+        routes_dates,
+        routes_profiles,
+        routes_identities,
+        routes_addresses,
+        routes_bulk,
+    )
     for module in routers:
         api.include_router(module.router, prefix=PREFIX)
     _install_error_handlers(api)

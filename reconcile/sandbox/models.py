@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from reconcile.sandbox.models_dates import DateAttribute, DateInput
+
 JSON = Any
 _INPUT_MODELS: dict[str, type[BaseModel]] = {}
 
@@ -97,6 +99,9 @@ class ProfileInput(BaseModel):
     comms_attributes: dict[str, JSON] | None = None
     custom_attributes: list[CustomAttributeInput] | None = None
     addresses: list[AddressInput] | None = None
+    dates_attributes: list[DateInput] | None = Field(
+        default=None, description="Dates added, or updated by handle and relationship."
+    )
 
 
 class Identity(BaseModel):
@@ -114,7 +119,7 @@ class Identity(BaseModel):
 class Attributes(BaseModel):
     comms: dict[str, JSON]
     appearance: dict[str, JSON]
-    dates: list[JSON]
+    dates: list[DateAttribute]
 
 
 class Profile(BaseModel):

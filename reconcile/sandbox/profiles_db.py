@@ -10,6 +10,7 @@ import sqlite3
 import uuid
 from typing import Any
 
+from reconcile.sandbox.dates_db import upsert_date
 from reconcile.sandbox.errorbag import Errors
 from reconcile.sandbox.jsonio import dumps, stored_object
 from reconcile.sandbox.problems import Invalid, NotFound
@@ -164,6 +165,8 @@ def _write_related(
         upsert_identity(conn, profile_id, identity, stamp)
     for item in clean.get("custom_attributes") or []:
         upsert_custom(conn, profile_id, item["namespace"], item["handle"], item, stamp)
+    for item in clean.get("dates") or []:
+        upsert_date(conn, profile_id, item, stamp)
 
 
 def upsert_identity(

@@ -52,6 +52,26 @@ def custom_attribute_json(row: sqlite3.Row) -> dict[str, Any]:
     }
 
 
+def date_json(row: sqlite3.Row) -> dict[str, Any]:
+    """A profile date, as ``attributes.dates`` and the dates routes show it."""
+    return {
+        "id": row["id"],
+        "profile_id": row["profile_id"],
+        "type": row["type"],
+        "date": row["date"],
+        "is_recurring": bool(row["is_recurring"]),
+        "recurring_schedule": row["recurring_schedule"],
+        "name": row["name"],
+        "handle": row["handle"],
+        "relationship": row["relationship"],
+        "description": row["description"],
+        "meta": stored_json(row["meta"]),
+        "note": row["note"],
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+    }
+
+
 def _chunks(ids: Sequence[str], size: int = 500) -> Iterable[Sequence[str]]:
     for start in range(0, len(ids), size):
         yield ids[start : start + size]
@@ -68,15 +88,22 @@ def _related(conn: sqlite3.Connection, table: str, ids: Sequence[str]) -> dict[s
 
 
 def profiles_json(conn: sqlite3.Connection, rows: Sequence[sqlite3.Row]) -> list[dict[str, Any]]:
-    """Full profile objects for ``rows`` (two extra queries in all, however many rows)."""
+    """Full profile objects for ``rows`` (three extra queries in all, however many rows)."""
     ids = [row["id"] for row in rows]
     identities = _related(conn, "identities", ids)
     customs = _related(conn, "custom_attributes", ids)
-    return [profile_json(row, identities[row["id"]], customs[row["id"]]) for row in rows]
+    dates = _related(conn, "dates", ids)
+    return [
+        profile_json(row, identities[row["id"]], customs[row["id"]], dates[row["id"]])
+        for row in rows
+    ]
 
 
 def profile_json(
-    row: sqlite3.Row, identities: list[sqlite3.Row], customs: list[sqlite3.Row]
+    row: sqlite3.Row,
+    identities: Sequence[sqlite3.Row],
+    customs: Sequence[sqlite3.Row],
+    dates: Sequence[sqlite3.Row] = (),
 ) -> dict[str, Any]:
     doc = stored_object(row["doc"])
     primary = next((i["identifier"] for i in identities if i["is_primary"]), None)
@@ -111,7 +138,7 @@ def profile_json(
                     "updated_at": doc.get("comms_updated_at"),
                 },
                 "appearance": {},
-                "dates": [],
+                "dates": [date_json(d) for d in dates],
             },
             "custom_attributes": custom,
             "addresses": doc.get("addresses", []),

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reconcile.sandbox.vocabulary import DATE_TEXT_FIELDS
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -140,6 +142,49 @@ RULES: tuple[Rule, ...] = (
         "string",
         "required",
         "The addresses.*.address_line_1 field is required.",
+    ),
+    Rule("dates_attributes", "array", "array", "The dates_attributes must be an array."),
+    Rule(
+        "dates_attributes.*.date",
+        "date",
+        "required",
+        "The dates_attributes.*.date field is required.",
+    ),
+    Rule(
+        "dates_attributes.*.date",
+        "date",
+        "date",
+        "The dates_attributes.*.date is not a valid date.",
+    ),
+    Rule(
+        "dates_attributes.*.is_recurring",
+        "boolean",
+        "boolean",
+        "The dates_attributes.*.is_recurring field must be true or false.",
+    ),
+    Rule(
+        "dates_attributes.*.meta",
+        "object",
+        "object",
+        "The dates_attributes.*.meta must be an object.",
+    ),
+    *(
+        rule
+        for name in DATE_TEXT_FIELDS
+        for rule in (
+            Rule(
+                f"dates_attributes.*.{name}",
+                "string",
+                "string",
+                f"The dates_attributes.*.{name} must be a string.",
+            ),
+            Rule(
+                f"dates_attributes.*.{name}",
+                "string",
+                "max:255",
+                f"The dates_attributes.*.{name} {_STR}",
+            ),
+        )
     ),
 )
 

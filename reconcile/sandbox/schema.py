@@ -84,6 +84,28 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX identities_handle_order ON identities (handle, id);
     """,
+    # 4: profile dates (attributes.dates); one date per handle and relationship on a profile
+    """
+    CREATE TABLE dates (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        profile_id TEXT NOT NULL REFERENCES profiles (id) ON DELETE CASCADE,
+        date TEXT NOT NULL,
+        is_recurring INTEGER NOT NULL DEFAULT 0,
+        meta TEXT,
+        type TEXT,
+        recurring_schedule TEXT,
+        name TEXT,
+        handle TEXT,
+        relationship TEXT,
+        description TEXT,
+        note TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX dates_profile ON dates (profile_id, id);
+    CREATE UNIQUE INDEX dates_key ON dates (profile_id, handle, coalesce(relationship, ''))
+        WHERE handle IS NOT NULL;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from reconcile.sandbox import values
+from reconcile.sandbox.dates import validate_dates
 from reconcile.sandbox.errorbag import Errors
 from reconcile.sandbox.nested import (
     custom_attributes,
@@ -56,6 +57,8 @@ def validate_profile(body: dict[str, Any], *, creating: bool) -> tuple[dict[str,
         clean["custom_attributes"] = custom_attributes(body["custom_attributes"], errors)
     if "addresses" in body:
         clean["addresses"] = validate_addresses(body["addresses"], errors)
+    if "dates_attributes" in body:
+        clean["dates"] = validate_dates(body["dates_attributes"], errors)
     return clean, errors
 
 

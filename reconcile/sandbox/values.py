@@ -12,12 +12,14 @@ wrong rule cannot pass unnoticed by being shared.
 '2023-11-07 05:31:56'
 >>> phone_details("+61404123123")
 (61, '404123123', '0404123123')
+>>> calendar_date("2015-03-14T10:00:00")
+'2015-03-14'
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -77,6 +79,19 @@ def timestamp(value: str) -> str:
     except ValueError:
         raise BadValue(value) from None
     return _stamp(moment)
+
+
+def calendar_date(value: str) -> str:
+    """``YYYY-MM-DD`` of a real date (ISO-8601; a date-time keeps its date): 30 February is not."""
+    text = value.strip()
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(text).date().isoformat()
+    except ValueError:
+        raise BadValue(value) from None
 
 
 def now() -> str:

@@ -36,6 +36,10 @@ PROFILE_FIELDS = (
     "avatar_url", "joined_location_id", "preferred_location_id",
 )  # fmt: skip
 
+# A profile date's text fields (its `date`, `is_recurring` and `meta` are checked on their own).
+DATE_TEXT_FIELDS = ("type", "recurring_schedule", "name", "handle", "relationship", "description",
+                    "note")  # fmt: skip
+
 
 def value_has_type(kind: str, value: Any) -> bool:
     """Whether ``value`` fits custom attribute type ``kind`` (``kind`` must be in CUSTOM_TYPES).

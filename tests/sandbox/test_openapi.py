@@ -24,6 +24,8 @@ ENDPOINTS = {
     "/identities/search": {"get"},
     "/identities/search-profile/{identifier}": {"get"},
     "/profiles/{profile_id}/attributes/comms": {"get", "put"},
+    "/profiles/{profile_id}/attributes/dates": {"get", "put"},
+    "/profiles/{profile_id}/attributes/dates/{date_id}": {"delete"},
     "/profiles/{profile_id}/attributes/custom": {"get"},
     "/profiles/{profile_id}/attributes/custom/{key}": {"get", "put", "delete"},
     "/profiles/attributes/custom": {"get"},
@@ -74,6 +76,7 @@ def test_list_answers_match_their_models(api: httpx.Client) -> None:
         "birth_year": 1990,
         "identities": [{"handle": "h", "identifier": "1"}],
         "custom_attributes": [{"namespace": "n", "handle": "k", "type": "json", "value": {"a": 1}}],
+        "dates_attributes": [{"date": "2015-03-14", "handle": "wedding", "meta": {"a": [1]}}],
         "addresses": [
             {
                 "address_line_1": "1 St",
@@ -102,6 +105,7 @@ FILL = {
     "{job_id}": "missing",
     "{identifier}": "nobody",
     "{address_id}": "1",
+    "{date_id}": "1",
 }
 READ_ONLY_POSTS = ("/profiles/search-id", "/profiles/availability")
 
