@@ -6,8 +6,16 @@ key of the declaration in the tree that matches it (same identity, email or mobi
 ``profile-`` and the first 8 characters of its id. A key that is already taken gets a suffix
 made from a digest of the profile id, so the suffix never depends on the order profiles arrive in.
 
+Names in any script become readable ASCII through ``anyascii`` (this module is its one seam):
+it was chosen over ``unidecode`` (GPL) and ``python-slugify`` (which brings ``text-unidecode``,
+unmaintained since 2019) for its permissive ISC licence, no dependencies and widest coverage
+(``Æ`` → ``Ae``, Hebrew, Thai and emoji too). A syllable of an uncased script (Chinese, Korean)
+becomes a word of its own, so 李雷 reads ``li-lei``, not ``lilei``.
+
 >>> slugify("José.Álvarez+news")
 'jose.alvarez-news'
+>>> slugify("zoë.ødegård"), slugify("李雷"), slugify("Владимир")
+('zoe.odegard', 'li-lei', 'vladimir')
 >>> KeyTemplate.parse("{first_name}-{last_name}").render({"first_name": "Zoë", "last_name": "Li"})
 'zoe-li'
 """
@@ -19,6 +27,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 
+from anyascii import anyascii
 from pydantic import BaseModel, ConfigDict
 
 from reconcile.errors import ConfigError
@@ -31,10 +40,24 @@ _KEY = re.compile(KEY_PATTERN)
 MAX_KEY_LENGTH = 80
 
 
+def transliterate(text: str) -> str:
+    """Readable ASCII for text in any script: ``transliterate("Łukasz Żółć") == "Lukasz Zolc"``."""
+    parts: list[str] = []
+    apart = False
+    for char in unicodedata.normalize("NFC", text):
+        ascii_text = anyascii(char)
+        # anyascii capitalises each syllable of an uncased script (李 → "Li"): a word boundary
+        syllable = char.lower() == char.upper() and ascii_text[:1].isupper()
+        if syllable or apart:
+            parts.append(" ")
+        parts.append(ascii_text)
+        apart = syllable
+    return "".join(parts)
+
+
 def slugify(text: str) -> str:
-    """Lower-case ASCII letters, digits, ``.``, ``_`` and ``-``; accents folded, runs collapsed."""
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9._-]+", "-", folded.lower())
+    """Lower-case ASCII letters, digits, ``.``, ``_`` and ``-``; transliterated, runs collapsed."""
+    slug = re.sub(r"[^a-z0-9._-]+", "-", transliterate(text).lower())
     slug = re.sub(r"-{2,}", "-", slug)
     slug = re.sub(r"^[^a-z0-9]+", "", slug)[:MAX_KEY_LENGTH]
     return slug.rstrip("-._")
