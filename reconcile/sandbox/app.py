@@ -15,6 +15,7 @@ from reconcile.sandbox import (
     routes_addresses,
     routes_attributes,
     routes_bulk,
+    routes_comms,
     routes_dates,
     routes_identities,
     routes_profiles,
@@ -48,6 +49,7 @@ def create_app(config: SandboxConfig) -> ASGIApp:
     api.state.tenant = Tenant(config=config, store=Store(config.db_path))
     routers = (
         routes_attributes,
+        routes_comms,
         routes_dates,
         routes_profiles,
         routes_identities,

@@ -247,8 +247,20 @@ class CustomAttributeList(BaseModel):
     data: list[CustomAttribute]
 
 
+class CommsInput(BaseModel):
+    """Comms preferences to merge: ``<channel>_<kind>`` flags (true, false or null),
+    ``<channel>_verification`` (sent, not_sent, verified), ``terms_accepted_at``,
+    ``terms_accepted_version``. Unknown names are refused."""
+
+    model_config = ConfigDict(extra="allow")
+
+
 class CommsEnvelope(BaseModel):
     data: dict[str, JSON]
+
+
+class CommsList(BaseModel):
+    data: list[dict[str, JSON]]
 
 
 class Message(BaseModel):

@@ -1,4 +1,4 @@
-"""Comms preferences, custom attributes (per profile and the cross-profile search), update-type."""
+"""Custom attributes (per profile and the cross-profile search) and update-type."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from reconcile.sandbox import profiles_db
 from reconcile.sandbox.context import json_body, require_read, require_write, tenant
 from reconcile.sandbox.errorbag import Errors
 from reconcile.sandbox.models import (
-    CommsEnvelope,
     CustomAttributeEnvelope,
     CustomAttributeList,
     CustomValueInput,
@@ -21,10 +20,10 @@ from reconcile.sandbox.models import (
     UpdateTypeInput,
     body_doc,
 )
-from reconcile.sandbox.nested import check_custom_value, validate_comms
+from reconcile.sandbox.nested import check_custom_value
 from reconcile.sandbox.pagination import page_from, paged
 from reconcile.sandbox.problems import Invalid, NotFound
-from reconcile.sandbox.render import custom_attribute_json, profile_json, profiles_json
+from reconcile.sandbox.render import custom_attribute_json, profiles_json
 from reconcile.sandbox.rules import RULES
 from reconcile.sandbox.validation import validate_profile
 from reconcile.sandbox.values import now
@@ -38,35 +37,6 @@ WRITE = [Depends(require_write)]
 _ATTR = re.compile(
     r"^attributes\[(\d+)\]\[(namespace|handle)\]$|^attributes\[(\d+)\]\[value\](\[in\])?$"
 )
-
-
-def _comms(conn: sqlite3.Connection, profile_id: str) -> dict[str, Any]:
-    row = profiles_db.fetch_row(conn, profile_id)
-    comms: dict[str, Any] = profile_json(row, [], [])["attributes"]["comms"]
-    return comms
-
-
-@router.get(
-    "/profiles/{profile_id}/attributes/comms", dependencies=READ, response_model=CommsEnvelope
-)
-async def read_comms(profile_id: str, request: Request) -> dict[str, Any]:
-    with tenant(request).store.read() as conn:
-        return {"data": _comms(conn, profile_id)}
-
-
-@router.put(
-    "/profiles/{profile_id}/attributes/comms", dependencies=WRITE, response_model=CommsEnvelope
-)
-async def update_comms(profile_id: str, request: Request) -> dict[str, Any]:
-    """Merge the given flags into the profile's comms preferences."""
-    profiles_db.ensure_exists(tenant(request).store, profile_id)
-    errors = Errors()
-    flags = validate_comms(await json_body(request), errors, prefix="comms")
-    if errors:
-        raise Invalid({key.removeprefix("comms."): v for key, v in errors.by_field.items()})
-    with tenant(request).store.write() as conn:
-        profiles_db.update_profile(conn, profile_id, {"comms": flags}, Errors())
-        return {"data": _comms(conn, profile_id)}
 
 
 def _split(key: str) -> tuple[str, str]:

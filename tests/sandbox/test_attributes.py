@@ -29,6 +29,29 @@ def test_comms_merge(api: httpx.Client, make_profile: MakeProfile) -> None:
     assert api.put(f"/profiles/{uuid.uuid4()}/attributes/comms", json={}).status_code == 404
 
 
+def test_comms_shortcut_subscribes_as_the_sdk_does(
+    api: httpx.Client, make_profile: MakeProfile
+) -> None:
+    """The SDK's subscribe/unsubscribe PUT /profiles/{id}/comms and read ``data[0]``."""
+    profile = make_profile(attributes={"comms": {"sms_promo": True}})
+    url = f"/profiles/{profile['id']}/comms"
+    subscribed = api.put(url, json={"email_optout": False, "email_promo": True})
+    assert subscribed.status_code == 200, subscribed.text
+    [comms] = subscribed.json()["data"]
+    assert (comms["email_promo"], comms["email_optout"], comms["sms_promo"]) == (True, False, True)
+    assert comms["profile_id"] == profile["id"]
+    [comms] = api.put(url, json={"email_promo": False}).json()["data"]
+    assert comms["email_promo"] is False
+    assert api.get(f"/profiles/{profile['id']}/attributes/comms").json()["data"] == comms
+    bad = api.put(url, json={"email_spam": True, "sms_promo": "yes"})
+    assert bad.status_code == 422
+    assert bad.json()["errors"] == {
+        "email_spam": ["The email spam is not a known comms preference."],
+        "sms_promo": ["The sms promo field must be true or false."],
+    }
+    assert api.put(f"/profiles/{uuid.uuid4()}/comms", json={}).status_code == 404
+
+
 def test_custom_attribute_lifecycle(api: httpx.Client, make_profile: MakeProfile) -> None:
     profile = make_profile()
     base = f"/profiles/{profile['id']}/attributes/custom"

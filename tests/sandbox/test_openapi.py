@@ -24,6 +24,7 @@ ENDPOINTS = {
     "/identities/search": {"get"},
     "/identities/search-profile/{identifier}": {"get"},
     "/profiles/{profile_id}/attributes/comms": {"get", "put"},
+    "/profiles/{profile_id}/comms": {"put"},
     "/profiles/{profile_id}/attributes/dates": {"get", "put"},
     "/profiles/{profile_id}/attributes/dates/{date_id}": {"delete"},
     "/profiles/{profile_id}/attributes/custom": {"get"},
