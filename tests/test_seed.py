@@ -16,7 +16,7 @@ EXAMPLE = REPO / "docs" / "examples" / "seed"
 
 
 def write_seed(project: Project, count: int) -> list[str]:
-    """Put the README's seed template in profiles.d/; the CLI arguments that render ``count``."""
+    """Put the seed example's template in profiles.d/; the CLI arguments that render ``count``."""
     template = EXAMPLE / "customers" / "synthetic.yaml.j2"
     (project.profiles / "seed").mkdir(parents=True, exist_ok=True)
     shutil.copy(template, project.profiles / "seed" / template.name)

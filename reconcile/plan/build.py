@@ -67,7 +67,7 @@ async def build_plan(declared: DeclaredProfiles, client: OmneoClient, options: P
 @contextmanager
 def _collector_paused() -> Iterator[None]:
     """Planning keeps every fetched profile alive to the end, and rescanning them all on each
-    collection cost more than the work itself (see library-costs.md); refcounting still frees
+    collection cost more than the work itself (docs/performance.md); refcounting still frees
     what is dropped."""
     collecting = gc.isenabled()
     gc.disable()

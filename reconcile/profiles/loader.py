@@ -79,7 +79,7 @@ def load_profiles(
     cache = ParseCache(cache_dir)
     reader = YamlReader(limits or Limits())
     # Loading builds many small objects that all survive: the collector would only rescan them
-    # (twice the load time at 100k profiles, see library-costs.md).
+    # (twice the load time at 100k profiles: docs/performance.md).
     collecting = gc.isenabled()
     gc.disable()
     try:

@@ -1,6 +1,6 @@
 """The JSON Schema of a profiles.d/ file, generated from the models so it cannot drift.
 
-Editors use it for completion and inline errors (see the README: "Declaring profiles").
+Editors use it for completion and inline errors (see docs/profiles.md, "Editor completion").
 It describes the *shape*; ``reconcile validate`` still checks what a schema cannot (real dates,
 valid phone numbers and emails, uniqueness across the tree).
 

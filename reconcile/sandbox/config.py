@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-# Well-known development credentials of the sandbox (documented in the README). Never printed.
+# Well-known development credentials of the sandbox (documented in docs/sandbox.md). Never printed.
 DEFAULT_TOKEN = "sandbox-admin-token"
 READ_ONLY_TOKEN = "sandbox-read-token"
 

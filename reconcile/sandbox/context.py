@@ -14,7 +14,7 @@ from reconcile.sandbox.jsonio import request_json
 from reconcile.sandbox.problems import ApiProblem
 from reconcile.sandbox.store import Store
 
-_bearer = HTTPBearer(auto_error=False, description="A sandbox token (see the README).")
+_bearer = HTTPBearer(auto_error=False, description="A sandbox token (see docs/sandbox.md).")
 
 
 @dataclass

@@ -1,10 +1,10 @@
 """Deterministic synthetic profiles for the benchmark: the same ``i`` always gives the same profile.
 
-Omneo-shaped, like the profiles behind ``library-costs.md``: about 20 fields, three identities (the
-owner identity included), tags, comms flags, custom attributes and one address. Each profile is
-written two ways: as a ``profiles.d/`` declaration (:func:`declared`, :func:`write_tree`) and as the
-API body that puts exactly that profile on a tenant (:func:`api_body`), so a seeded tenant is in
-steady state with the tree.
+Omneo-shaped, like the profiles behind the library costs in docs/performance.md: about 20
+fields, three identities (the owner identity included), tags, comms flags, custom attributes and
+one address. Each profile is written two ways: as a ``profiles.d/`` declaration
+(:func:`declared`, :func:`write_tree`) and as the API body that puts exactly that profile on a
+tenant (:func:`api_body`), so a seeded tenant is in steady state with the tree.
 """
 
 from __future__ import annotations

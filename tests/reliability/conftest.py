@@ -1,7 +1,7 @@
 """Fixtures of the reliability suite.
 
 The slow runs write what they measured to ``.reliability/last-run.json`` (git-ignored) and print
-it; the README's "Reliability" section quotes the last full run.
+it; docs/reliability.md quotes the last full run.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The README's curl session for the sandbox runs as written (against a served sandbox)."""
+"""The curl session in docs/sandbox.md runs as written (against a served sandbox)."""
 
 from __future__ import annotations
 
@@ -12,18 +12,17 @@ import pytest
 
 from reconcile.sandbox import ServedSandbox
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "sandbox.md"
 
 
 def session() -> str:
-    text = README.read_text(encoding="utf-8")
-    start = text.index("```sh\n", text.index("## The sandbox"))
-    start = text.index("```sh\n", text.index("An example session", start)) + len("```sh\n")
+    text = PAGE.read_text(encoding="utf-8")
+    start = text.index("```sh\n", text.index("An example session")) + len("```sh\n")
     return text[start : text.index("```\n", start)]
 
 
 @pytest.mark.skipif(not (shutil.which("curl") and shutil.which("bash")), reason="needs curl, bash")
-def test_the_readme_session_runs(served_sandbox: ServedSandbox, tmp_path: Path) -> None:
+def test_the_documented_session_runs(served_sandbox: ServedSandbox, tmp_path: Path) -> None:
     script = session().replace("http://127.0.0.1:8765/api/v3", served_sandbox.url)
     python = tmp_path / "bin"
     python.mkdir()
