@@ -352,3 +352,45 @@ def test_the_reference_states_the_limits_the_code_enforces() -> None:
     assert f"{limits.max_depth} levels (`Limits.max_depth`)" in reference
     assert f"{limits.values_per_byte} values a byte" in reference
     assert f"{MAX_TEMPLATE_ITERATIONS:,} in all" in reference
+
+
+def test_values_yaml_1_1_and_1_2_read_alike_are_kept_and_every_other_is_refused(
+    root: Path,
+) -> None:
+    write(
+        root,
+        "ann.yaml",
+        """
+        birth_day: 10
+        custom_attributes:
+          shop:
+            hex: 0x1F
+            ratio: 1.5
+            sign: "="
+            bare: =
+            since: 2024-01-31
+            code: "0755"
+            answer: "NO"
+        """,
+    )
+    write(
+        root, "bob.yaml", "birth_day: 010\ntags: [on, 'off']\ncustom_attributes: {s: {x: .NaN}}\n"
+    )
+
+    with pytest.raises(ProfileError) as raised:
+        load(root)
+    assert [(p.file, p.line) for p in raised.value.problems] == [
+        ("profiles.d/bob.yaml", 1),
+        ("profiles.d/bob.yaml", 2),
+        ("profiles.d/bob.yaml", 3),
+    ]
+
+    (root / "bob.yaml").unlink()
+    view = load(root).profiles[0].flat_view()
+    assert view["birth_day"] == 10
+    assert view["custom_attributes.shop.hex"] == 31
+    assert view["custom_attributes.shop.ratio"] == 1.5
+    assert view["custom_attributes.shop.bare"] == "="
+    assert view["custom_attributes.shop.since"] == "2024-01-31"
+    assert view["custom_attributes.shop.code"] == "0755"
+    assert view["custom_attributes.shop.answer"] == "NO"

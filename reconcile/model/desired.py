@@ -36,6 +36,7 @@ from reconcile.model.fields import (
     address_view,
     infer_custom_type,
     is_custom_type,
+    is_finite,
     path,
 )
 
@@ -84,6 +85,8 @@ class CustomAttribute(_Strict):
             raise ValueError("a typed value cannot be null; write `handle: null` to remove it")
         if not is_custom_type(self.type, self.value):
             raise ValueError(f"value {self.value!r} is not of type {self.type}")
+        if not is_finite(self.value):
+            raise ValueError("holds Infinity or NaN, which JSON (so Omneo) cannot carry")
         return self
 
 

@@ -11,6 +11,7 @@ A *flat view* maps field paths (``email``, ``identities.shopify``, ``attributes.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 JsonValue = Any  # JSON-compatible value (str, int, float, bool, None, list, dict)
@@ -60,6 +61,21 @@ def is_custom_type(kind: str, value: Any) -> bool:
     """
     expected = _CUSTOM_TYPE_CHECKS[kind]
     return isinstance(value, expected) and (kind == "boolean" or not isinstance(value, bool))
+
+
+def is_finite(value: Any) -> bool:
+    """Whether ``value`` holds no Infinity or NaN at any depth (JSON cannot carry them).
+
+    >>> is_finite({"a": [1.5, 2]}), is_finite([float("inf")])
+    (True, False)
+    """
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(is_finite(item) for item in value.values())
+    if isinstance(value, list):
+        return all(is_finite(item) for item in value)
+    return True
 
 
 # Scalar profile fields a declaration may manage, in Omneo's names and in display order.

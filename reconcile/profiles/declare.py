@@ -136,8 +136,9 @@ def _document(run: _Run, source: SourceFile, raw: bytes) -> _Document | None:
         data, node = run.reader.parse(text)
     except FileProblem as exc:  # unreadable text, or YAML the reader refused
         document = _Document(source, None, None, lines)
-        message = exc.message + _rendered_suffix(document, exc.line)
-        run.problems.append(Problem(source.name, document.line(exc.line), "", "", message))
+        for each in (exc, *exc.also):
+            message = each.message + _rendered_suffix(document, each.line)
+            run.problems.append(Problem(source.name, document.line(each.line), "", "", message))
         return None
     except ProfileError as exc:  # a template that cannot render
         run.problems += exc.problems

@@ -97,12 +97,16 @@ def _walk(root: Path) -> tuple[list[str], list[str]]:
 
 
 class FileProblem(Exception):
-    """A file cannot be read as text at all; ``line`` is 0 when no line applies."""
+    """A file cannot be read as text at all; ``line`` is 0 when no line applies.
 
-    def __init__(self, message: str, line: int = 0) -> None:
+    ``also`` holds further problems of the same file, so that all of them are reported at once.
+    """
+
+    def __init__(self, message: str, line: int = 0, *, also: list[FileProblem] | None = None):
         super().__init__(message)
         self.message = message
         self.line = line
+        self.also = also or []
 
 
 def read_bytes(path: Path, *, max_bytes: int) -> bytes:

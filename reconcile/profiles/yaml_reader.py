@@ -17,6 +17,7 @@ import yaml
 
 from reconcile.profiles.declare import DocumentReader
 from reconcile.profiles.files import MIB, FileProblem
+from reconcile.profiles.scalars import NUMBER_START, ambiguity
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _TAG = "tag:yaml.org,2002:"
@@ -57,9 +58,13 @@ class YamlReader(DocumentReader):
             budget = self.limits.values_per_byte * len(text) + 10_000
             builder = _Builder(loader, max_depth=self.limits.max_depth, max_values=budget)
             data = builder.build(node, 0)
-            if builder.problems:
-                line, message = builder.problems[0]
-                raise YamlProblem(message, line)
+            problems = builder.problems + [
+                (_line(scalar), f"{_path_to(node, scalar)}: {why}")
+                for scalar, why in builder.ambiguous
+            ]
+            if problems:
+                (line, message), *others = sorted(problems)
+                raise YamlProblem(message, line, also=[YamlProblem(m, n) for n, m in others])
             return data, node
         except yaml.MarkedYAMLError as exc:
             raise _syntax_problem(exc) from None
@@ -126,6 +131,7 @@ class _Builder:
         self.sizes: dict[int, int] = {}
         self.active: set[int] = set()
         self.problems: list[tuple[int, str]] = []
+        self.ambiguous: list[tuple[yaml.Node, str]] = []  # values YAML 1.1 and 1.2 differ on
         self.constructors = {
             _TAG + "bool": loader.construct_yaml_bool,
             _TAG + "int": loader.construct_yaml_int,
@@ -137,7 +143,10 @@ class _Builder:
             self.values += 1
             if self.values > self.max_values:
                 self._count(0, node)
-            return node.value
+            text = node.value
+            if text[:1] in NUMBER_START and not node.style and (why := ambiguity(text, text)):
+                self.ambiguous.append((node, why))
+            return text
         ident = id(node)
         if ident in self.built:
             self._count(self.sizes[ident], node)
@@ -154,8 +163,10 @@ class _Builder:
         elif isinstance(node, yaml.SequenceNode):
             self._tag(node, "seq")
             value = [self.build(item, depth + 1) for item in node.value]
-        else:
+        elif isinstance(node, yaml.ScalarNode):
             value = self._scalar(node)
+        else:
+            raise _unsupported(node)
         self.active.discard(ident)
         self.built[ident] = value
         self.sizes[ident] = self.values - before
@@ -202,16 +213,21 @@ class _Builder:
             raise YamlProblem("a merge (<<) needs a mapping or a list of mappings", _line(node))
         return sources
 
-    def _scalar(self, node: yaml.Node) -> Any:
+    def _scalar(self, node: yaml.ScalarNode) -> Any:
         tag = node.tag
         if tag == _TAG + "timestamp":
             return node.value  # the text: normalised where a date-time is expected
         if tag == _TAG + "null":
             return None
+        if tag == _TAG + "value" and not node.style:
+            return node.value  # a plain "=": text to YAML 1.2
         construct = self.constructors.get(tag)
         if construct is None:
             raise _unsupported(node)
-        return construct(node)
+        value = construct(node)
+        if why := ambiguity(node.value, value):
+            self.ambiguous.append((node, why))
+        return value
 
     def _tag(self, node: yaml.Node, kind: str) -> None:
         if node.tag != _TAG + kind:
@@ -221,6 +237,27 @@ class _Builder:
 def _unsupported(node: yaml.Node) -> YamlProblem:
     tag = str(node.tag).replace(_TAG, "!!")
     return YamlProblem(f"the YAML tag {tag} is not supported in profiles", _line(node))
+
+
+def _path_to(root: yaml.Node, target: yaml.Node) -> str:
+    """The field path (``custom_attributes.loyalty.code``) of ``target`` below ``root``.
+
+    Only called for a refused value, so a walk of the tree costs nothing on valid files.
+    """
+    stack: list[tuple[yaml.Node, tuple[str, ...]]] = [(root, ())]
+    seen: set[int] = set()
+    while stack:
+        node, where = stack.pop()
+        if node is target:
+            return ".".join(where) or "value"
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            stack += [(v, (*where, str(k.value))) for k, v in node.value]
+        elif isinstance(node, yaml.SequenceNode):
+            stack += [(v, (*where, str(i))) for i, v in enumerate(node.value)]
+    return "value"
 
 
 def _line(node: Any) -> int:
