@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from reconcile.sandbox import upsert
@@ -23,13 +24,22 @@ _TASKS: set[asyncio.Task[None]] = set()
 ITEMS_PER_STEP = 20  # items per transaction: throughput vs. how long other requests wait
 
 
+@dataclass(frozen=True)
+class Item:
+    """One profile to create or update; ``errors`` found before queuing fail it at once.
+
+    ``line`` is where an import job's row starts in its file (the header's first line is 1).
+    """
+
+    payload: dict[str, Any]
+    errors: dict[str, list[str]] | None = None
+    line: int | None = None
+
+
 def enqueue(
-    conn: sqlite3.Connection,
-    criteria: str,
-    items: list[tuple[dict[str, Any], dict[str, list[str]] | None]],
-    import_job_id: str | None = None,
+    conn: sqlite3.Connection, criteria: str, items: list[Item], import_job_id: str | None = None
 ) -> str:
-    """Store a batch of (payload, pre-found errors) items; items with errors are failed at once."""
+    """Store a batch of items, in order; items with errors are failed at once."""
     batch_id = str(uuid.uuid4())
     stamp = now()
     conn.execute(
@@ -38,13 +48,13 @@ def enqueue(
         (batch_id, import_job_id, criteria, len(items), stamp, stamp),
     )
     conn.executemany(
-        "INSERT INTO batch_items (batch_id, position, external_id, status, error, payload,"
-        " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO batch_items (batch_id, position, line, external_id, status, error, payload,"
+        " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            (batch_id, position, upsert.match_key(payload, criteria),
-             "failed" if errors else "pending", dumps(errors) if errors else None,
-             dumps(payload), stamp, stamp)
-            for position, (payload, errors) in enumerate(items)
+            (batch_id, position, item.line, upsert.match_key(item.payload, criteria),
+             "failed" if item.errors else "pending", dumps(item.errors) if item.errors else None,
+             dumps(item.payload), stamp, stamp)
+            for position, item in enumerate(items)
         ],
     )  # fmt: skip
     return batch_id
@@ -116,7 +126,8 @@ def _finish_batches(conn: sqlite3.Connection) -> None:
     )
 
 
-def batch_json(conn: sqlite3.Connection, batch_id: str) -> dict[str, Any]:
+def batch_json(conn: sqlite3.Connection, batch_id: str, *, lines: bool = False) -> dict[str, Any]:
+    """The batch and its items; with ``lines``, each item also has the ``line`` of its file."""
     batch = conn.execute("SELECT * FROM batches WHERE id = ?", (batch_id,)).fetchone()
     if batch is None:
         raise NotFound("Batch")
@@ -147,6 +158,12 @@ def batch_json(conn: sqlite3.Connection, batch_id: str) -> dict[str, Any]:
                 "created_at": item["created_at"],
                 "updated_at": item["updated_at"],
             }
+            | ({"line": _line(item)} if lines else {})
             for item in items
         ],
     }
+
+
+def _line(item: sqlite3.Row) -> int:
+    # Items queued before the line was stored (schema 4) fall back to the record's number.
+    return int(item["line"]) if item["line"] is not None else int(item["position"]) + 2

@@ -12,8 +12,10 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Iterator
 from typing import Any
 
+from reconcile.sandbox.batch import Item
 from reconcile.sandbox.jsonio import request_json
 from reconcile.sandbox.problems import Invalid
 from reconcile.sandbox.vocabulary import COMMS_FIELDS, CUSTOM_TYPES
@@ -27,8 +29,6 @@ MAX_ROWS = 10_000
 MAX_BYTES = 10 * 1024 * 1024
 TAG_SEPARATOR = "|"
 _BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
-
-Row = tuple[dict[str, Any], dict[str, list[str]] | None]
 
 
 def column_error(name: str) -> str | None:
@@ -46,7 +46,7 @@ def column_error(name: str) -> str | None:
     return f"Unknown column `{name}`."
 
 
-def parse(raw: bytes, criteria: str) -> list[Row]:
+def parse(raw: bytes, criteria: str) -> list[Item]:
     """Profile payloads (with their cell errors) from a CSV file; 422 for a file-level problem."""
     if len(raw) > MAX_BYTES:
         raise Invalid(
@@ -68,13 +68,23 @@ def parse(raw: bytes, criteria: str) -> list[Row]:
         problems.append(f"The header must have a `{needed}` column to match by {criteria}.")
     if problems:
         raise Invalid({"file": problems})
-    rows = [row for row in reader if any(cell.strip() for cell in row)]
+    rows = list(_records(reader))
     if len(rows) > MAX_ROWS:
         raise Invalid({"file": [f"The file may not have more than {MAX_ROWS} rows."]})
-    return [_row(header, cells) for cells in rows]
+    return [_row(header, cells, line) for line, cells in rows]
 
 
-def _row(header: list[str], cells: list[str]) -> Row:
+def _records(reader: Any) -> Iterator[tuple[int, list[str]]]:
+    """Each non-blank record with the line of the file where it starts (the header's first line
+    is 1), so a quoted cell spanning lines or a blank line does not shift the ones after it."""
+    start = reader.line_num + 1
+    for cells in reader:
+        if any(cell.strip() for cell in cells):
+            yield start, cells
+        start = reader.line_num + 1
+
+
+def _row(header: list[str], cells: list[str], line: int) -> Item:
     body: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
     if len(cells) != len(header):
@@ -103,7 +113,7 @@ def _row(header: list[str], cells: list[str]) -> Row:
             )
         else:
             body[name] = value
-    return body, errors or None
+    return Item(body, errors or None, line)
 
 
 def _typed(value: str, kind: str) -> tuple[Any, bool]:

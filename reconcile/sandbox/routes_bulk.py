@@ -124,7 +124,7 @@ async def batch_import(request: Request) -> dict[str, Any]:
     if errors or not isinstance(profiles, list):
         raise Invalid(errors.by_field)
     with sandbox.store.write() as conn:
-        batch_id = batch.enqueue(conn, str(criteria), [(item, None) for item in profiles])
+        batch_id = batch.enqueue(conn, str(criteria), [batch.Item(item) for item in profiles])
     batch.kick(sandbox)
     return {"data": {"message": BATCH_QUEUED, "batch_id": batch_id}}
 
@@ -146,7 +146,7 @@ async def import_job(request: Request, match_criteria: str = "email") -> dict[st
     job_id = str(uuid.uuid4())
     with sandbox.store.write() as conn:
         batch_id = batch.enqueue(conn, match_criteria, rows, import_job_id=job_id)
-        job = _job_json(batch.batch_json(conn, batch_id))
+        job = _job_json(batch.batch_json(conn, batch_id, lines=True))
     batch.kick(sandbox)
     return {"data": {**job, "message": IMPORT_QUEUED}}
 
@@ -159,7 +159,7 @@ async def read_import_job(job_id: str, request: Request) -> dict[str, Any]:
         row = conn.execute("SELECT id FROM batches WHERE import_job_id = ?", (job_id,)).fetchone()
         if row is None:
             raise NotFound("Import job")
-        return {"data": _job_json(batch.batch_json(conn, row["id"]))}
+        return {"data": _job_json(batch.batch_json(conn, row["id"], lines=True))}
 
 
 def _job_json(found: dict[str, Any]) -> dict[str, Any]:
@@ -175,7 +175,7 @@ def _job_json(found: dict[str, Any]) -> dict[str, Any]:
         "created_at": found["created_at"],
         "updated_at": found["updated_at"],
         "rows": [
-            {"row": item["position"] + 2, "status": item["status"],
+            {"row": item["line"], "status": item["status"],
              "profile_id": item["entity_id"], "errors": item["error"]}
             for item in found["items"]
         ],

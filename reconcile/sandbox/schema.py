@@ -106,6 +106,10 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE UNIQUE INDEX dates_key ON dates (profile_id, handle, coalesce(relationship, ''))
         WHERE handle IS NOT NULL;
     """,
+    # 5: the line of the file where an import job's row starts (what it reports as `row`)
+    """
+    ALTER TABLE batch_items ADD COLUMN line INTEGER;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

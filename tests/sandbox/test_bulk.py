@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 MakeProfile = Callable[..., dict[str, Any]]
 
@@ -177,6 +178,31 @@ def test_csv_import_job(api: httpx.Client, make_profile: MakeProfile) -> None:
     assert profile["attributes"]["comms"]["email_promo"] is True
 
 
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_import_rows_are_the_lines_of_the_file(api: httpx.Client, newline: str) -> None:
+    """A quoted cell spanning lines and a blank line do not shift the reported line."""
+    lines = [
+        "email,company",  # line 1
+        'multi@example.com,"Acme',  # line 2: the record starts here ...
+        'Pty Ltd"',  # line 3: ... and ends here
+        "bad-email,Acme",  # line 4
+        "",  # line 5: blank
+        "last@example.com,Acme",  # line 6
+    ]
+    body = newline.join(lines) + newline
+    job = api.post("/import-jobs", content=body.encode(), headers={"Content-Type": "text/csv"})
+    assert job.status_code == 202, job.text
+    done = wait_for(api, f"/import-jobs/{job.json()['data']['id']}")
+    assert [(row["row"], row["status"]) for row in done["rows"]] == [
+        (2, "success"),
+        (4, "failed"),
+        (6, "success"),
+    ]
+    assert list(done["rows"][1]["errors"]) == ["email"]
+    stored = api.get("/profiles", params={"filter[email]": "multi@example.com"}).json()["data"]
+    assert stored[0]["company"] == f"Acme{newline}Pty Ltd"
+
+
 def test_csv_import_refuses_a_bad_file(api: httpx.Client) -> None:
     bad = api.post("/import-jobs", content=b"email,shoe_size\na@x.io,9\n")
     assert bad.status_code == 422 and bad.json()["errors"]["file"] == [
@@ -191,13 +217,13 @@ def test_csv_import_refuses_a_bad_file(api: httpx.Client) -> None:
 
 def test_a_stored_batch_resumes_after_a_restart(tmp_path: Path) -> None:
     from reconcile.sandbox import DEFAULT_TOKEN, SandboxConfig, serve_in_thread
-    from reconcile.sandbox.batch import enqueue
+    from reconcile.sandbox.batch import Item, enqueue
     from reconcile.sandbox.store import Store
 
     config = SandboxConfig(db_path=tmp_path / "resume.db")
     store = Store(config.db_path)
     with store.write() as conn:  # queued by a sandbox that stopped before applying it
-        batch_id = enqueue(conn, "email", [({"email": "later@example.com"}, None)])
+        batch_id = enqueue(conn, "email", [Item({"email": "later@example.com"})])
     store.close()
     headers = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
     with (
