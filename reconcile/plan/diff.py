@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from deepdiff import DeepDiff
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
-from reconcile.model.fields import JsonValue
+from reconcile.model.fields import JsonValue, is_finite
 
 # Lists compared as a whole value: tags are a set (normalised sorted), addresses a small list.
 _WHOLE_VALUE_FIELDS = ("tags",)
@@ -31,6 +31,14 @@ class FieldChange(BaseModel):
     before: JsonValue
     after: JsonValue
     redacted: bool = False
+
+    @field_validator("before", "after")
+    @classmethod
+    def _finite(cls, value: JsonValue) -> JsonValue:
+        # JSON has no Infinity or NaN: a saved plan would hold null where the report showed one.
+        if not is_finite(value):
+            raise ValueError("holds Infinity or NaN, which a plan (JSON) cannot carry")
+        return value
 
     def __repr__(self) -> str:
         return (

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -40,6 +41,7 @@ from reconcile.tenant.responses import (
 )
 
 PAGE_SIZE = 500
+_JSON_BODY = {"Content-Type": "application/json"}
 ProfileFields = Mapping[str, JsonValue]
 
 
@@ -241,9 +243,10 @@ class OmneoClient:
     ) -> Any:
         """Send with pacing and retries; ``replay_safe`` defaults to "not a POST"."""
         replayable = method != "POST" if replay_safe is None else replay_safe
+        content = None if json is None else _encode(json, method, path)
         failures = throttles = 0
         while True:
-            response = await self._send(method, path, params=params, json=json)
+            response = await self._send(method, path, params=params, content=content)
             if isinstance(response, httpx.Response) and response.status_code == 429:
                 throttles += 1
                 self.throttled += 1
@@ -268,10 +271,12 @@ class OmneoClient:
             return None
         if response.status_code >= 400:
             raise _api_error(response, method, path)
-        return None if response.status_code == 204 or not response.content else response.json()
+        if response.status_code == 204 or not response.content:
+            return None
+        return _decode(response, method, path)
 
     async def _send(
-        self, method: str, path: str, *, params: Mapping[str, str] | None, json: Any
+        self, method: str, path: str, *, params: Mapping[str, str] | None, content: bytes | None
     ) -> httpx.Response | TransportError:
         async with self._limit:
             # The token is taken once a slot is free: taken before, tokens pile up in callers
@@ -279,7 +284,10 @@ class OmneoClient:
             await self._bucket.acquire()
             self.calls += 1
             try:
-                return await self._http.request(method, path, params=params, json=json)
+                headers = _JSON_BODY if content is not None else None
+                return await self._http.request(
+                    method, path, params=params, content=content, headers=headers
+                )
             except httpx.HTTPError as exc:
                 return TransportError(type(exc).__name__, method=method, path=path)
 
@@ -327,10 +335,46 @@ def _quote(segment: str) -> str:
     return quote(segment, safe="")
 
 
+def _encode(body: Any, method: str, path: str) -> bytes:
+    """The request body as strict JSON: Infinity and NaN are refused here, not sent."""
+    try:
+        return json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+    except ValueError:
+        message = "the request holds Infinity or NaN, which JSON (so Omneo) cannot carry"
+        raise ApiError(message, method=method, path=path) from None
+
+
+class _NotJson(ValueError):
+    pass
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if number in (math.inf, -math.inf):  # 1e400 is valid JSON, but not a number Python can hold
+        raise _NotJson(text)
+    return number
+
+
+def _constant(text: str) -> Any:
+    raise _NotJson(text)
+
+
+def _decode(response: httpx.Response, method: str, path: str) -> Any:
+    """The answer as strict JSON: a tenant's Infinity or NaN is an error, never a value."""
+    try:
+        return json.loads(response.content, parse_constant=_constant, parse_float=_finite)
+    except _NotJson as exc:
+        message = f"the answer holds {exc}, which is not a JSON number"
+        raise ApiError(message, status=response.status_code, method=method, path=path) from None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        message = "the answer is not JSON"
+        raise ApiError(message, status=response.status_code, method=method, path=path) from None
+
+
 def _api_error(response: httpx.Response, method: str, path: str) -> ApiError:
     try:
-        body = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = _decode(response, method, path)
+    except ApiError:
         body = {}
     body = body if isinstance(body, dict) else {}
     message = str(body.get("message") or response.reason_phrase or "error")
