@@ -7,10 +7,17 @@ from typing import Annotated
 
 import typer
 
-from reconcile.cli.common import _settings, sandbox_app
+from reconcile.cli.common import _reported, _settings, sandbox_app
+from reconcile.errors import ConfigError
+
+# reconcile.sandbox.access.TOKEN_ENV and READ_TOKEN_ENV, spelled here so that starting the CLI does
+# not import the sandbox's web stack.
+TOKEN_ENV = "RECONCILE_SANDBOX_TOKEN"
+READ_TOKEN_ENV = "RECONCILE_SANDBOX_READ_TOKEN"
 
 
 @sandbox_app.command("serve")
+@_reported
 def sandbox_serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -21,12 +28,20 @@ def sandbox_serve(
     error_rate: Annotated[float | None, typer.Option(help="Share answered 503.")] = None,
     throttle_rate: Annotated[float | None, typer.Option(help="Share answered 429.")] = None,
     drop_rate: Annotated[float | None, typer.Option(help="Share of connections dropped.")] = None,
+    token: Annotated[
+        str | None, typer.Option(envvar=TOKEN_ENV, help="Write token to require (not printed).")
+    ] = None,
+    read_token: Annotated[
+        str | None, typer.Option(envvar=READ_TOKEN_ENV, help="Read-only token to accept too.")
+    ] = None,
 ) -> None:
     """Serve the sandbox over HTTP (base URL http://HOST:PORT/api/v3).
 
-    Fault options default to the [sandbox] section of reconcile.toml (all off).
+    Without --token it answers its published tokens and listens on loopback only. Fault options
+    default to the [sandbox] section of reconcile.toml (all off).
     """
-    from reconcile.sandbox import SandboxConfig, serve
+    from reconcile.sandbox import SandboxConfig, SandboxRefused, chosen_tokens, serve
+    from reconcile.sandbox.access import check_exposure, uses_published_token
 
     settings = _settings(ctx)
     given = {
@@ -37,7 +52,15 @@ def sandbox_serve(
         "drop_rate": drop_rate,
     }
     faults = settings.sandbox.model_copy(update={k: v for k, v in given.items() if v is not None})
-    config = SandboxConfig(db_path=db or settings.sandbox_db, **faults.model_dump())
-    config.db_path.parent.mkdir(parents=True, exist_ok=True)
-    typer.echo(f"Serving the Omneo sandbox on http://{host}:{port}/api/v3", err=True)
-    serve(config, host=host, port=port)
+    try:
+        tokens = chosen_tokens(token, read_token)
+        path = db or settings.sandbox_db
+        config = SandboxConfig(db_path=path, tokens=tokens, **faults.model_dump())
+        check_exposure(config, host)
+        config.db_path.parent.mkdir(parents=True, exist_ok=True)
+        tokens_used = "published tokens" if uses_published_token(config) else "chosen token"
+        url = f"http://{host}:{port}/api/v3"
+        typer.echo(f"Serving the Omneo sandbox on {url} with its {tokens_used}", err=True)
+        serve(config, host=host, port=port)
+    except SandboxRefused as refused:
+        raise ConfigError(str(refused)) from None

@@ -9,6 +9,12 @@ See ``docs/sandbox.md`` for its behaviour and the choices made where Omneo's doc
 
 from __future__ import annotations
 
+from reconcile.sandbox.access import (
+    READ_TOKEN_ENV,
+    TOKEN_ENV,
+    SandboxRefused,
+    chosen_tokens,
+)
 from reconcile.sandbox.app import create_app
 from reconcile.sandbox.config import DEFAULT_TOKEN, READ_ONLY_TOKEN, SandboxConfig
 from reconcile.sandbox.faults import ConnectionDropped
@@ -17,9 +23,13 @@ from reconcile.sandbox.server import ServedSandbox, serve, serve_in_thread
 __all__ = [
     "DEFAULT_TOKEN",
     "READ_ONLY_TOKEN",
+    "READ_TOKEN_ENV",
+    "TOKEN_ENV",
     "ConnectionDropped",
     "SandboxConfig",
+    "SandboxRefused",
     "ServedSandbox",
+    "chosen_tokens",
     "create_app",
     "serve",
     "serve_in_thread",

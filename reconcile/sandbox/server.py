@@ -18,6 +18,7 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from reconcile.sandbox.access import check_exposure
 from reconcile.sandbox.app import create_app
 from reconcile.sandbox.config import SandboxConfig
 from reconcile.sandbox.faults import TRANSPORT_KEY
@@ -50,7 +51,12 @@ def _uvicorn_config(config: SandboxConfig, host: str, port: int, log_level: str)
 
 
 def serve(config: SandboxConfig, *, host: str = "127.0.0.1", port: int = 8765) -> None:
-    """Serve the sandbox until interrupted (blocking)."""
+    """Serve the sandbox until interrupted (blocking).
+
+    Raises :class:`~reconcile.sandbox.access.SandboxRefused` for a host beyond loopback while a
+    published token is configured (see :mod:`reconcile.sandbox.access`).
+    """
+    check_exposure(config, host)
     uvicorn.Server(_uvicorn_config(config, host, port, "info")).run()
 
 
