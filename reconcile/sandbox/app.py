@@ -20,6 +20,7 @@ from reconcile.sandbox import (
     routes_identities,
     routes_profiles,
 )
+from reconcile.sandbox.bodylimit import BodyLimit
 from reconcile.sandbox.config import SandboxConfig
 from reconcile.sandbox.context import Tenant
 from reconcile.sandbox.faults import Faults
@@ -61,7 +62,7 @@ def create_app(config: SandboxConfig) -> ASGIApp:
     _install_error_handlers(api)
     _install_openapi(api)
     _build_routes(api)
-    app = Faults(api, config)
+    app = Faults(BodyLimit(api), config)
     app.state = api.state  # type: ignore[attr-defined]
     return app
 

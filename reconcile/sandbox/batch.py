@@ -77,27 +77,45 @@ async def _work(tenant: Tenant) -> None:
 
 
 def _step(tenant: Tenant) -> bool:
-    """Apply the oldest pending items (a few per transaction); False when none is left."""
-    with tenant.store.write() as conn:
+    """Apply the oldest pending items (a few per transaction); False when none is left.
+
+    The items are read and validated first, and the write lock is taken only to match and store
+    them: another sandbox sharing the file may have applied some meanwhile, so only the items
+    still pending are applied.
+    """
+    with tenant.store.read() as conn:
         items = conn.execute(
             "SELECT i.*, b.match_criteria FROM batch_items i JOIN batches b ON b.id = i.batch_id"
             " WHERE i.status = 'pending' ORDER BY i.id LIMIT ?",
             (ITEMS_PER_STEP,),
         ).fetchall()
+    prepared = [(item, stored_object(item["payload"])) for item in items]
+    checked = [(item, body, upsert.prepare(body)) for item, body in prepared]
+    with tenant.store.write() as conn:
         if not items:
             _finish_batches(conn)
             return False
-        for item in items:
-            _apply(conn, item)
+        marks = ",".join("?" * len(items))
+        pending = {
+            row[0]
+            for row in conn.execute(
+                f"SELECT id FROM batch_items WHERE status = 'pending' AND id IN ({marks})",
+                [item["id"] for item in items],
+            )
+        }
+        for item, body, ready in checked:
+            if item["id"] in pending:
+                _apply(conn, item, body, ready)
     return True
 
 
-def _apply(conn: sqlite3.Connection, item: sqlite3.Row) -> None:
+def _apply(
+    conn: sqlite3.Connection, item: sqlite3.Row, body: dict[str, Any], ready: upsert.Prepared
+) -> None:
     conn.execute("SAVEPOINT item")
     try:
-        body = stored_object(item["payload"])
         match = upsert.batch_match(conn, body, item["match_criteria"])
-        entity_id, _ = upsert.upsert(conn, body, match)
+        entity_id, _ = upsert.upsert(conn, ready, match)
         outcome: tuple[Any, ...] = ("success", entity_id, None)
         conn.execute("RELEASE item")
     except (ApiProblem, sqlite3.IntegrityError) as failure:

@@ -17,6 +17,7 @@ from typing import Any
 
 from reconcile.sandbox.batch import Item
 from reconcile.sandbox.jsonio import request_json
+from reconcile.sandbox.limits import MAX_BULK_BODY_BYTES, MAX_IMPORT_ROWS
 from reconcile.sandbox.problems import Invalid
 from reconcile.sandbox.vocabulary import COMMS_FIELDS, CUSTOM_TYPES
 
@@ -25,8 +26,8 @@ SCALAR_COLUMNS = (
     "birth_month", "birth_year", "gender", "company", "occupation", "currency", "joined_at",
     "avatar_url", "joined_location_id", "preferred_location_id", "profile_type",
 )  # fmt: skip
-MAX_ROWS = 10_000
-MAX_BYTES = 10 * 1024 * 1024
+MAX_ROWS = MAX_IMPORT_ROWS
+MAX_BYTES = MAX_BULK_BODY_BYTES  # a larger body is refused (413) before it is read
 TAG_SEPARATOR = "|"
 _BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 

@@ -10,8 +10,10 @@ from typing import Any
 
 from starlette.requests import Request
 
+from reconcile.sandbox.errorbag import Errors
+from reconcile.sandbox.limits import MAX_FILTER_VALUES, MAX_SEARCH, too_long, too_many
 from reconcile.sandbox.pagination import Page
-from reconcile.sandbox.problems import BadQuery
+from reconcile.sandbox.problems import BadQuery, Invalid
 from reconcile.sandbox.values import tag
 
 FILTERS = ("email", "mobile_phone", "first_name", "last_name", "profile_type", "tags.handle")
@@ -42,28 +44,41 @@ def _values(raw: str) -> list[str]:
 
 
 def parse(request: Request) -> Query:
-    """Translate ``filter[...]`` and ``sort`` into SQL; soft-deleted profiles only on request."""
+    """Translate ``filter[...]`` and ``sort`` into SQL; soft-deleted profiles only on request.
+
+    A parameter given twice counts once, with its last value, as PHP reads a query string.
+    """
     query = Query()
     unknown: list[str] = []
-    typed = False
+    filters: dict[str, list[str]] = {}
     for key, raw in request.query_params.multi_items():
         found = _FILTER_KEY.match(key)
         if not found:
             if key not in _KNOWN_PARAMS and not key.startswith("page["):
                 unknown.append(key)
-            continue
-        name = found.group(1)
-        if name not in FILTERS:
-            unknown.append(name)
-            continue
-        typed = typed or name == "profile_type"
-        _add_filter(query, name, _values(raw))
+        elif found.group(1) not in FILTERS:
+            unknown.append(found.group(1))
+        else:
+            filters[found.group(1)] = _values(raw)
     if unknown:
         raise BadQuery("filter", unknown, list(FILTERS))
-    if not typed:
+    _check_sizes(request, filters)
+    for name, values in filters.items():
+        _add_filter(query, name, values)
+    if "profile_type" not in filters:
         query.where.append("profile_type != 'deleted'")
     query.order = _order(request.query_params.get("sort", ""))
     return query
+
+
+def _check_sizes(request: Request, filters: dict[str, list[str]]) -> None:
+    """422 for a search text or a filter list over its limit (see ``limits.py``)."""
+    errors = Errors()
+    too_long(request.query_params.get("search") or "", "search", MAX_SEARCH, errors)
+    for name, values in filters.items():
+        too_many(values, f"filter.{name}", MAX_FILTER_VALUES, errors)
+    if errors:
+        raise Invalid(errors.by_field)
 
 
 def _add_filter(query: Query, name: str, values: list[str]) -> None:
@@ -100,17 +115,17 @@ def _escape_like(text: str) -> str:
 
 
 def _order(raw: str) -> str:
-    terms: list[str] = []
+    terms: dict[str, str] = {}  # a column sorted twice sorts by its first mention
     bad: list[str] = []
     for part in _values(raw):
         name = part.lstrip("-")
         if name not in SORTS:
             bad.append(part)
             continue
-        terms.append(f"{SORTS[name]} {'DESC' if part.startswith('-') else 'ASC'}")
+        terms.setdefault(name, f"{SORTS[name]} {'DESC' if part.startswith('-') else 'ASC'}")
     if bad:
         raise BadQuery("sort", bad, sorted(SORTS))
-    return ", ".join([*terms, "seq ASC"])
+    return ", ".join([*terms.values(), "seq ASC"])
 
 
 def fetch(conn: sqlite3.Connection, query: Query, page: Page) -> tuple[list[sqlite3.Row], int]:

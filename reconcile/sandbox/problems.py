@@ -15,6 +15,7 @@ MESSAGES: dict[int, str] = {
     403: "This action is unauthorized.",
     404: "Not found.",
     405: "Method not allowed.",
+    413: "The request body is too large.",
     422: "The given data was invalid.",
     429: "Too Many Attempts.",
     503: "Service unavailable (simulated fault).",

@@ -13,6 +13,7 @@ from typing import Any
 from reconcile.sandbox.dates_db import upsert_date
 from reconcile.sandbox.errorbag import Errors
 from reconcile.sandbox.jsonio import dumps, stored_object
+from reconcile.sandbox.limits import MAX_CUSTOM_ATTRIBUTES, MAX_IDENTITIES, count_message
 from reconcile.sandbox.problems import Invalid, NotFound
 from reconcile.sandbox.render import DOC_FIELDS, mobile_parts, profiles_json
 from reconcile.sandbox.rules import message
@@ -75,6 +76,25 @@ def uniqueness_errors(
             )
 
 
+def capacity_errors(
+    conn: sqlite3.Connection, profile_id: str, clean: dict[str, Any], errors: Errors
+) -> None:
+    """Identities and custom attributes are upserted, so an update may add to what is held: the
+    profile's total stays within the limits (a list replaced whole was checked by validation)."""
+    parts = (
+        ("identities", "handle", MAX_IDENTITIES, lambda item: (item["handle"],)),
+        ("custom_attributes", "namespace, handle", MAX_CUSTOM_ATTRIBUTES,
+         lambda item: (item["namespace"], item["handle"])),
+    )  # fmt: skip
+    for table, columns, maximum, key in parts:
+        if not clean.get(table):
+            continue
+        rows = conn.execute(f"SELECT {columns} FROM {table} WHERE profile_id = ?", (profile_id,))
+        held = {tuple(row) for row in rows}
+        if len(held | {key(item) for item in clean[table]}) > maximum:
+            errors.add(table, count_message(table, maximum))
+
+
 def create_profile(conn: sqlite3.Connection, clean: dict[str, Any], errors: Errors) -> str:
     """Insert a validated profile; raise 422 with every error (format and uniqueness) at once."""
     birth_date_errors(clean, errors)
@@ -118,6 +138,7 @@ def update_profile(
     doc = stored_object(row["doc"])
     birth_date_errors({name: clean.get(name, doc.get(name)) for name in DOC_FIELDS}, errors)
     uniqueness_errors(conn, clean, errors, profile_id)
+    capacity_errors(conn, profile_id, clean, errors)
     if errors:
         raise Invalid(errors.by_field)
     stamp = now()
@@ -219,6 +240,18 @@ def upsert_custom(
         " updated_at = excluded.updated_at",
         (profile_id, namespace, handle, item["type"], dumps(item["value"]), stamp, stamp),
     )
+
+
+def custom_count(
+    conn: sqlite3.Connection, profile_id: str, adding: tuple[str, str] | None = None
+) -> int:
+    """How many custom attributes the profile holds, counting ``adding`` (namespace, handle)."""
+    held = conn.execute(
+        "SELECT count(*), sum(namespace = ? AND handle = ?) FROM custom_attributes"
+        " WHERE profile_id = ?",
+        (*(adding or ("", "")), profile_id),
+    ).fetchone()
+    return int(held[0]) + (1 if adding and not held[1] else 0)
 
 
 def touch(conn: sqlite3.Connection, profile_id: str) -> None:

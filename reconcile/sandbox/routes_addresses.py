@@ -13,10 +13,12 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from reconcile.sandbox import profiles_db
 from reconcile.sandbox.context import json_body, require_read, require_write, tenant
+from reconcile.sandbox.errorbag import Errors
 from reconcile.sandbox.jsonio import dumps, stored_object
+from reconcile.sandbox.limits import MAX_ADDRESSES, count_message
 from reconcile.sandbox.models import AddressInput, body_doc
 from reconcile.sandbox.models_bulk import AddressEnvelope, AddressList
-from reconcile.sandbox.nested import ADDRESS_REQUIRED
+from reconcile.sandbox.nested import ADDRESS_REQUIRED, address_field_errors
 from reconcile.sandbox.problems import Invalid, NotFound
 from reconcile.sandbox.values import now
 
@@ -47,15 +49,23 @@ def _find(items: list[dict[str, Any]], address_id: int) -> dict[str, Any]:
     raise NotFound("Address")
 
 
+def _shape(body: dict[str, Any]) -> dict[str, Any]:
+    """The body's own fields checked (types, lengths), before the store's lock is taken."""
+    errors = Errors()
+    address_field_errors(body, errors)
+    if errors:
+        raise Invalid(errors.by_field)
+    return {k: v for k, v in body.items() if k != "id"}
+
+
 def _checked(body: dict[str, Any], base: dict[str, Any] | None = None) -> dict[str, Any]:
-    merged = {**(base or {}), **{k: v for k, v in body.items() if k != "id"}}
+    """``body`` (already shaped) over ``base``, with every required field present."""
+    merged = {**(base or {}), **body}
     errors = {
         name: [f"The {name.replace('_', ' ')} field is required."]
         for name in ADDRESS_REQUIRED
         if merged.get(name) in (None, "")
     }
-    if "is_default" in merged and not isinstance(merged["is_default"], bool | None):
-        errors["is_default"] = ["The is default field must be true or false."]
     if errors:
         raise Invalid(errors)
     return merged
@@ -78,9 +88,11 @@ async def list_addresses(profile_id: str, request: Request) -> dict[str, Any]:
              response_model=AddressEnvelope, openapi_extra=body_doc(AddressInput))  # fmt: skip
 async def add_address(profile_id: str, request: Request) -> dict[str, Any]:
     profiles_db.ensure_exists(tenant(request).store, profile_id)
-    address = _checked(await json_body(request))
+    address = _checked(_shape(await json_body(request)))
     with tenant(request).store.write() as conn:
         doc, items = _load(conn, profile_id)
+        if len(items) >= MAX_ADDRESSES:
+            raise Invalid({"addresses": [count_message("addresses", MAX_ADDRESSES)]})
         address["id"] = max((int(item.get("id") or 0) for item in items), default=0) + 1
         items.append(address)
         _only_default(items, address)
@@ -98,7 +110,7 @@ async def read_address(profile_id: str, address_id: int, request: Request) -> di
 @router.put("/profiles/{profile_id}/addresses/{address_id}", dependencies=WRITE,
             response_model=AddressEnvelope, openapi_extra=body_doc(AddressInput))  # fmt: skip
 async def update_address(profile_id: str, address_id: int, request: Request) -> dict[str, Any]:
-    body = await json_body(request)
+    body = _shape(await json_body(request))
     with tenant(request).store.write() as conn:
         doc, items = _load(conn, profile_id)
         current = _find(items, address_id)

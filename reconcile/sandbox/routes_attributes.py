@@ -11,6 +11,17 @@ from fastapi import APIRouter, Depends, Request, Response
 from reconcile.sandbox import profiles_db
 from reconcile.sandbox.context import json_body, require_read, require_write, tenant
 from reconcile.sandbox.errorbag import Errors
+from reconcile.sandbox.limits import (
+    MAX_CUSTOM_ATTRIBUTES,
+    MAX_CUSTOM_VALUE,
+    MAX_FILTER_VALUES,
+    MAX_SEARCH_CONDITIONS,
+    MAX_STRING,
+    count_message,
+    length_message,
+    too_long,
+    too_many,
+)
 from reconcile.sandbox.models import (
     CustomAttributeEnvelope,
     CustomAttributeList,
@@ -20,7 +31,7 @@ from reconcile.sandbox.models import (
     UpdateTypeInput,
     body_doc,
 )
-from reconcile.sandbox.nested import check_custom_value
+from reconcile.sandbox.nested import check_custom_value, custom_value_too_long
 from reconcile.sandbox.pagination import page_from, paged
 from reconcile.sandbox.problems import Invalid, NotFound
 from reconcile.sandbox.render import custom_attribute_json, profiles_json
@@ -72,8 +83,11 @@ async def search_custom(request: Request) -> Response:
             values = raw.split(",") if found.group(4) else [raw]
             conditions.setdefault(int(found.group(3)), {}).setdefault("values", []).extend(values)
     errors = Errors()
+    if too_many(list(conditions), "attributes", MAX_SEARCH_CONDITIONS, errors):
+        raise Invalid(errors.by_field)
     where, params = ["p.profile_type != 'deleted'"], []
     for index, cond in sorted(conditions.items()):
+        too_many(cond.get("values", []), f"attributes.{index}.value", MAX_FILTER_VALUES, errors)
         for name in ("namespace", "handle"):
             if not cond.get(name):
                 errors.add(
@@ -142,17 +156,31 @@ async def put_custom(profile_id: str, key: str, request: Request) -> dict[str, A
     namespace, handle = _split(key)
     profiles_db.ensure_exists(tenant(request).store, profile_id)
     body = await json_body(request)
-    known, matches = check_custom_value(body.get("type"), body.get("value"))
-    if not known or not matches:
-        field, rule = (
-            ("type", RULES_BY_FIELD["type"]) if not known else ("value", RULES_BY_FIELD["value"])
-        )
-        raise Invalid({field: [rule]})
+    _check_custom(namespace, handle, body)
     with tenant(request).store.write() as conn:
         profiles_db.fetch_row(conn, profile_id)
+        if profiles_db.custom_count(conn, profile_id, (namespace, handle)) > MAX_CUSTOM_ATTRIBUTES:
+            limit = count_message("custom_attributes", MAX_CUSTOM_ATTRIBUTES)
+            raise Invalid({"custom_attributes": [limit]})
         profiles_db.upsert_custom(conn, profile_id, namespace, handle, body, now())
         profiles_db.touch(conn, profile_id)
         return {"data": custom_attribute_json(_custom_row(conn, profile_id, key))}
+
+
+def _check_custom(namespace: str, handle: str, body: dict[str, Any]) -> None:
+    """The key's parts and the typed value, checked before the store's lock is taken."""
+    errors = Errors()
+    too_long(namespace, "namespace", MAX_STRING, errors)
+    too_long(handle, "handle", MAX_STRING, errors)
+    known, matches = check_custom_value(body.get("type"), body.get("value"))
+    if not known:
+        errors.add("type", RULES_BY_FIELD["type"])
+    elif not matches:
+        errors.add("value", RULES_BY_FIELD["value"])
+    elif custom_value_too_long(body["value"]):
+        errors.add("value", length_message("value", MAX_CUSTOM_VALUE))
+    if errors:
+        raise Invalid(errors.by_field)
 
 
 RULES_BY_FIELD = {

@@ -95,8 +95,9 @@ async def sync(request: Request) -> Any:
     body = await json_body(request)
     if set(body) <= {"updated_at"}:
         return JSONResponse({"data": {"message": SYNC_QUEUED}}, status_code=202)
+    prepared = upsert.prepare(body)  # validated before the store's lock is taken
     with tenant(request).store.write() as conn:
-        profile_id, created = upsert.upsert(conn, body, upsert.sync_match(conn, body))
+        profile_id, created = upsert.upsert(conn, prepared, upsert.sync_match(conn, prepared))
         profile = profiles_db.get_profile(conn, profile_id, deleted=True)
     return JSONResponse({"data": profile}, status_code=201 if created else 200)
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from reconcile.sandbox import profiles_db
 from reconcile.sandbox.context import Tenant, json_body, require_read, require_write, tenant
 from reconcile.sandbox.errorbag import Errors
+from reconcile.sandbox.limits import MAX_IDENTITIES, count_message
 from reconcile.sandbox.models import (
     IdentityEnvelope,
     IdentityInput,
@@ -81,6 +82,9 @@ async def add_identity(profile_id: str, request: Request) -> dict[str, Any]:
     with tenant(request).store.write() as conn:
         profiles_db.fetch_row(conn, profile_id)
         _check_taken(conn, profile_id, identity)
+        held = conn.execute("SELECT count(*) FROM identities WHERE profile_id = ?", (profile_id,))
+        if held.fetchone()[0] >= MAX_IDENTITIES:
+            raise Invalid({"identities": [count_message("identities", MAX_IDENTITIES)]})
         if conn.execute(
             "SELECT 1 FROM identities WHERE profile_id = ? AND handle = ?",
             (profile_id, identity["handle"]),
@@ -102,6 +106,10 @@ async def _update(
     profile_id: str, request: Request, handle: str | None, ident: int | None
 ) -> dict[str, Any]:
     body = await json_body(request)
+    shape = Errors()  # the body's own fields, checked before the store's lock is taken
+    validate_identity({"handle": "h", "identifier": "i", **body}, shape)
+    if shape:
+        raise Invalid(shape.by_field)
     with tenant(request).store.write() as conn:
         row = _find(conn, profile_id, handle, ident)
         errors = Errors()

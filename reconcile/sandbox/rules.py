@@ -37,8 +37,11 @@ RULES: tuple[Rule, ...] = (
     Rule("last_name", "string", "string", "The last name must be a string."),
     Rule("last_name", "string", "max:255", f"The last name {_STR}"),
     Rule("title", "string", "string", "The title must be a string."),
+    Rule("title", "string", "max:255", f"The title {_STR}"),
     Rule("company", "string", "string", "The company must be a string."),
+    Rule("company", "string", "max:255", f"The company {_STR}"),
     Rule("occupation", "string", "string", "The occupation must be a string."),
+    Rule("occupation", "string", "max:255", f"The occupation {_STR}"),
     Rule("mobile_phone", "string", "e164", f"The mobile phone {_E164}"),
     Rule("mobile_phone", "string", "unique", "The phone number exists"),
     Rule("secondary_phone", "string", "e164", f"The secondary phone {_E164}"),
@@ -68,6 +71,12 @@ RULES: tuple[Rule, ...] = (
     Rule("currency", "string", "ISO 4217", "The currency must be a 3-letter ISO 4217 code."),
     Rule("joined_at", "date-time", "date", "The joined at is not a valid date."),
     Rule("avatar_url", "string", "url", "The avatar url must be a valid URL."),
+    Rule(
+        "avatar_url",
+        "string",
+        "max:2048",
+        "The avatar url may not be greater than 2048 characters.",
+    ),
     Rule("joined_location_id", "integer", "integer", "The joined location id must be an integer."),
     Rule(
         "preferred_location_id",
@@ -77,6 +86,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule("tags", "array", "array", "The tags must be an array."),
     Rule("tags.*", "string", "string", "The tags.* must be a non-empty string."),
+    Rule("tags.*", "string", "max:255", f"The tags.* {_STR}"),
     Rule("identities", "array", "array", "The identities must be an array."),
     Rule("identities.*.handle", "string", "required", "The identities.*.handle field is required."),
     Rule(
@@ -85,6 +95,7 @@ RULES: tuple[Rule, ...] = (
         "distinct",
         "The identities.*.handle field has a duplicate value.",
     ),
+    Rule("identities.*.handle", "string", "max:255", f"The identities.*.handle {_STR}"),
     Rule(
         "identities.*.identifier",
         "string",
@@ -92,6 +103,7 @@ RULES: tuple[Rule, ...] = (
         "The identities.*.identifier field is required.",
     ),
     Rule("identities.*.identifier", "string", "unique", "The identity has already been taken."),
+    Rule("identities.*.identifier", "string", "max:255", f"The identities.*.identifier {_STR}"),
     Rule(
         "identities.*.is_active",
         "boolean",
@@ -125,6 +137,12 @@ RULES: tuple[Rule, ...] = (
         "The custom_attributes.*.namespace field is required.",
     ),
     Rule(
+        "custom_attributes.*.namespace",
+        "string",
+        "max:255",
+        f"The custom_attributes.*.namespace {_STR}",
+    ),
+    Rule(
         "custom_attributes.*.type",
         "string",
         "in:string,integer,float,boolean,json,array",
@@ -136,12 +154,26 @@ RULES: tuple[Rule, ...] = (
         "matches type",
         "The custom_attributes.*.value does not match its type.",
     ),
+    Rule(
+        "custom_attributes.*.value",
+        "mixed",
+        "max:65535",
+        "The custom_attributes.*.value may not be greater than 65535 characters.",
+    ),
     Rule("addresses", "array", "array", "The addresses must be an array."),
     Rule(
         "addresses.*.address_line_1",
         "string",
         "required",
         "The addresses.*.address_line_1 field is required.",
+    ),
+    Rule("addresses.*.*", "string", "string", "The addresses.*.* must be a string."),
+    Rule("addresses.*.*", "string", "max:255", f"The addresses.*.* {_STR}"),
+    Rule(
+        "addresses.*.is_default",
+        "boolean",
+        "boolean",
+        "The addresses.*.is_default field must be true or false.",
     ),
     Rule("dates_attributes", "array", "array", "The dates_attributes must be an array."),
     Rule(

@@ -8,10 +8,13 @@ identifier the item carries for an identity handle.
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 from typing import Any
 
 from reconcile.sandbox import profiles_db
+from reconcile.sandbox.errorbag import Errors
 from reconcile.sandbox.problems import Invalid
+from reconcile.sandbox.rules import message
 from reconcile.sandbox.validation import validate_profile
 
 VISIBLE = "profile_type != 'deleted'"
@@ -35,13 +38,25 @@ def _by_identity(conn: sqlite3.Connection, handle: str, identifier: str) -> str 
     return None if row is None else str(row["id"])
 
 
-def sync_match(conn: sqlite3.Connection, body: dict[str, Any]) -> str | None:
+@dataclass(frozen=True)
+class Prepared:
+    """A body validated as an update, before the store's lock is taken. Validating it as a
+    create adds only one rule, that the email is present, so the choice can wait for the match."""
+
+    clean: dict[str, Any]
+    errors: dict[str, list[str]]
+    has_email: bool
+
+
+def prepare(body: dict[str, Any]) -> Prepared:
+    clean, errors = validate_profile(body, creating=False)
+    return Prepared(clean, errors.by_field, "email" in body)
+
+
+def sync_match(conn: sqlite3.Connection, prepared: Prepared) -> str | None:
     """The visible profile the body matches: by email, else by mobile; 422 if they disagree."""
-    probe, _ = validate_profile(
-        {k: body[k] for k in ("email", "mobile_phone") if k in body}, creating=False
-    )
-    by_email = _by(conn, "email", probe.get("email"))
-    by_mobile = _by(conn, "mobile_phone", probe.get("mobile_phone"))
+    by_email = _by(conn, "email", prepared.clean.get("email"))
+    by_mobile = _by(conn, "mobile_phone", prepared.clean.get("mobile_phone"))
     if by_email and by_mobile and by_email != by_mobile:
         text = (
             f"The email matches profile {by_email} but the mobile phone matches profile "
@@ -72,11 +87,13 @@ def batch_match(conn: sqlite3.Connection, body: dict[str, Any], criteria: str) -
     return _by_identity(conn, criteria, key)
 
 
-def upsert(conn: sqlite3.Connection, body: dict[str, Any], match: str | None) -> tuple[str, bool]:
-    """Update ``match`` with ``body``, or create a profile; returns (id, created)."""
+def upsert(conn: sqlite3.Connection, prepared: Prepared, match: str | None) -> tuple[str, bool]:
+    """Update ``match`` with the prepared body, or create a profile; returns (id, created)."""
+    clean = dict(prepared.clean)
     if match is not None:
-        clean, errors = validate_profile(body, creating=False)
+        errors = Errors({field: list(texts) for field, texts in prepared.errors.items()})
         profiles_db.update_profile(conn, match, clean, errors)
         return match, False
-    clean, errors = validate_profile(body, creating=True)
+    missing = {} if prepared.has_email else {"email": [message("email", "required")]}
+    errors = Errors({**missing, **{field: list(texts) for field, texts in prepared.errors.items()}})
     return profiles_db.create_profile(conn, clean, errors), True

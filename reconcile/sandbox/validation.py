@@ -14,6 +14,7 @@ from typing import Any
 from reconcile.sandbox import values
 from reconcile.sandbox.dates import validate_dates
 from reconcile.sandbox.errorbag import Errors
+from reconcile.sandbox.limits import MAX_STRING, MAX_TAGS, MAX_URL, too_many
 from reconcile.sandbox.nested import (
     custom_attributes,
     validate_addresses,
@@ -85,8 +86,9 @@ def _string(name: str, value: Any, errors: Errors) -> str | None:
     if not isinstance(value, str):
         errors.add(name, message(name, "string"))
         return None
-    if len(value) > 255:
+    if len(value) > MAX_STRING:
         errors.add(name, message(name, "max:255"))
+        return None
     return values.text(value) or None
 
 
@@ -176,7 +178,9 @@ def _misc_scalars(body: dict[str, Any], clean: dict[str, Any], errors: Errors) -
             errors.add("joined_at", message("joined_at", "date"))
     if "avatar_url" in body:
         url = body["avatar_url"]
-        if url is None or (isinstance(url, str) and _URL.match(url)):
+        if isinstance(url, str) and len(url) > MAX_URL:
+            errors.add("avatar_url", message("avatar_url", "max:2048"))
+        elif url is None or (isinstance(url, str) and _URL.match(url)):
             clean["avatar_url"] = url
         else:
             errors.add("avatar_url", message("avatar_url", "url"))
@@ -192,13 +196,17 @@ def _tags(value: Any, errors: Errors) -> list[str]:
     if not isinstance(value, list):
         errors.add("tags", message("tags", "array"))
         return []
-    tags: list[str] = []
+    if too_many(value, "tags", MAX_TAGS, errors):
+        return []
+    tags: dict[str, None] = {}  # insertion-ordered set: de-duplication stays linear
     for index, tag in enumerate(value):
         if not isinstance(tag, str) or not tag.strip():
             errors.add(f"tags.{index}", message("tags.*", "string", index))
-        elif values.tag(tag) not in tags:
-            tags.append(values.tag(tag))
-    return tags
+        elif len(tag) > MAX_STRING:
+            errors.add(f"tags.{index}", message("tags.*", "max:255", index))
+        else:
+            tags[values.tag(tag)] = None
+    return list(tags)
 
 
 def _comms_input(body: dict[str, Any]) -> Any:

@@ -13,6 +13,7 @@ import httpx
 from reconcile.sandbox import READ_ONLY_TOKEN, SandboxConfig, serve_in_thread
 from reconcile.sandbox.config import MAX_BATCH_SIZE
 from reconcile.sandbox.csv_import import MAX_BYTES, MAX_ROWS, SCALAR_COLUMNS, column_error
+from reconcile.sandbox.limits import MAX_BODY_BYTES
 from reconcile.sandbox.problems import MESSAGES
 from reconcile.sandbox.rules import RULES
 from tests.sandbox.markdown import DOCS, fenced, table, unquote
@@ -45,6 +46,7 @@ def _provoke(status: int, api: httpx.Client, url: str) -> httpx.Response:
             403: lambda: reader.post("/profiles", json={"email": "r@example.com"}),
             404: lambda: api.get("/profiles/00000000-0000-4000-8000-000000000000"),
             405: lambda: api.patch("/profiles"),
+            413: lambda: api.post("/profiles", content=b" " * (MAX_BODY_BYTES + 1)),
             422: lambda: api.post("/profiles", json={}),
         }[status]()
 
@@ -54,7 +56,7 @@ def test_error_reference_matches_the_answers(api: httpx.Client, tmp_path: Path) 
     documented = {int(row[0]): json.loads(unquote(row[2])) for row in rows}
     assert set(documented) == set(MESSAGES)
     url = str(api.base_url).rstrip("/")
-    for status in (400, 401, 403, 404, 405, 422):
+    for status in (400, 401, 403, 404, 405, 413, 422):
         answer = _provoke(status, api, url)
         assert (answer.status_code, answer.json()) == (status, documented[status])
     faulty = SandboxConfig(db_path=tmp_path / "f.db", rate_limit_rps=0.5, error_rate=1, seed=1)
