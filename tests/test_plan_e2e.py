@@ -78,7 +78,8 @@ def test_create_then_an_empty_plan_made_from_one_listing(tenant: Tenant) -> None
     again = tenant.cli("plan", "--detailed-exitcode")
     assert again.exit_code == 0, again.output
     assert "No changes" in again.stdout
-    assert "(1 API call)" in again.stdout  # one listing page, not one request per profile
+    # one listing page of the owner handle and one of soft-deleted profiles, not one per profile
+    assert "(2 API calls)" in again.stdout
 
 
 def test_adopt_adds_the_owner_identity_to_a_profile_found_by_email(tenant: Tenant) -> None:
@@ -146,9 +147,21 @@ def test_delete_and_purge_need_their_flags(tenant: Tenant) -> None:
     tenant.project.write("absent.yaml", "state: absent\n")
 
     held = tenant.cli("plan", "--detailed-exitcode")
-    assert held.exit_code == 0, held.output
+    assert held.exit_code == 2, held.output  # withheld changes are drift, never "no changes"
     assert "Not planned: 2 to delete; pass --allow-delete to plan them: absent, gone" in held.stdout
     assert "Not planned: 1 to purge; pass --allow-purge to plan them: erased" in held.stdout
+    assert "No changes" not in held.output
+    assert (
+        "0 unchanged; withheld: 2 to delete (needs --allow-delete), 1 to purge (needs "
+        "--allow-purge)" in held.stdout
+    )
+    _, withheld = _plan(tenant)
+    assert withheld["summary"]["withheld"] == 3
+    assert withheld["withheld"] == [
+        {"action": "delete", "flag": "--allow-delete", "key": "absent", "reason": "absent"},
+        {"action": "purge", "flag": "--allow-purge", "key": "erased", "reason": "purged"},
+        {"action": "delete", "flag": "--allow-delete", "key": "gone", "reason": "undeclared"},
+    ]
 
     result, report = _plan(tenant, "--allow-delete", "--allow-purge")
     assert "- delete absent" in result.stdout and "- delete gone" in result.stdout
@@ -412,6 +425,7 @@ def test_each_declared_value_is_looked_up_once_and_exactly(tenant: Tenant) -> No
             f"identities: {{shopify: 'S{n}'}}\n",
         )
     _, report = _plan(tenant)
-    # one listing of the owner handle, then identity, email and mobile of each new profile
-    assert report["api_calls"] == 1 + 4 * 3
+    # listings of the owner handle and of soft-deleted profiles, then identity, email and mobile
+    # of each new profile
+    assert report["api_calls"] == 2 + 4 * 3
     assert report["summary"]["create"] == 4 and report["unchanged"] == 1

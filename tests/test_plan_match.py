@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from reconcile.plan.selectors import Selectors, shard_of
 from reconcile.plan.value import Plan, safety_reasons
-from tests.golden.scenario import scenario_plan
+from tests.golden.scenario import scenario_plan, scenario_plan_without
 
 
 def _actions(plan: Plan) -> dict[str, str]:
@@ -25,6 +25,8 @@ def test_every_action_and_conflict_kind_of_the_scenario() -> None:
         "ben-swap": "update",
         "sam-old": "delete",
         "erased-customer": "purge",
+        "rosa-gone": "restore",
+        "zoe-smith": "rename",
     }
     assert _conflicts(plan) == {
         ("chris-lee",): "ambiguous",
@@ -124,7 +126,7 @@ def test_only_a_purge_frees_values_a_soft_deleted_profile_keeps_them() -> None:
 
 def test_safety_marks_large_shares_of_managed_profiles_unsafe() -> None:
     assert scenario_plan().unsafe == (
-        "too many updates: 3 of 7 managed profiles (42.9%) is over the 30% threshold",
+        "too many updates: 4 of 8 managed profiles (50.0%) is over the 30% threshold",
     )
     assert scenario_plan(threshold_floor=10).unsafe == ()  # a small tenant is exempt
     assert scenario_plan(threshold=0.5).unsafe == ()
@@ -136,3 +138,52 @@ def test_safety_marks_large_shares_of_managed_profiles_unsafe() -> None:
 
 def test_the_same_inputs_give_the_same_plan_bytes() -> None:
     assert scenario_plan().sealed().dumps() == scenario_plan().sealed().dumps()
+
+
+def test_a_soft_deleted_managed_profile_is_restored_with_its_field_changes() -> None:
+    restore = next(c for c in scenario_plan().changes if c.action == "restore")
+    assert restore.profile_id == "00000000-0000-4000-8000-000000000013"
+    assert [(f.path, f.before, f.after) for f in restore.fields] == [
+        ("first_name", "Rosa", "Rosalind")
+    ]
+
+
+def test_a_rename_rekeys_the_owner_identity_and_is_never_a_delete() -> None:
+    plan = scenario_plan()
+    rename = next(c for c in plan.changes if c.action == "rename")
+    assert [(f.path, f.before, f.after) for f in rename.fields] == [
+        ("identities.reconcile", "zoe", "zoe-smith"),
+        ("last_name", None, "Smith"),
+    ]
+    assert "zoe" not in _actions(plan) and not any(w.key == "zoe" for w in plan.withheld)
+
+
+def test_an_undeclared_soft_deleted_profile_is_left_alone_even_with_allow_delete() -> None:
+    without = scenario_plan_without("rosa-gone")  # the scenario plans with --allow-delete
+    assert "rosa-gone" not in _actions(without)
+    assert not any(w.key == "rosa-gone" for w in without.withheld)
+
+
+def test_a_value_held_by_a_soft_deleted_profile_is_taken_until_it_is_purged() -> None:
+    plan = scenario_plan_without("rosa-gone", extra=[{"key": "rose", "email": "rosa@example.com"}])
+    taken = {c.keys: c.reason for c in plan.conflicts if c.kind == "taken"}
+    assert taken[("rose",)] == (
+        "email r***@example.com belongs to the soft-deleted profile managed as 'rosa-gone', "
+        "which keeps it; if this is that profile under a new key, add previous_keys: [rosa-gone]"
+    )
+
+
+def test_the_taken_conflict_of_a_renamed_file_suggests_previous_keys() -> None:
+    plan = scenario_plan_without("zoe-smith", extra=[{"key": "zoe-s", "email": "zoe@example.com"}])
+    taken = {c.keys: c.reason for c in plan.conflicts if c.kind == "taken"}
+    assert taken[("zoe-s",)].endswith(
+        "if this is that profile under a new key, add previous_keys: [zoe]"
+    )
+
+
+def test_a_rename_onto_a_key_the_tenant_also_manages_is_a_conflict() -> None:
+    plan = scenario_plan(extra=[{"key": "steady-2", "previous_keys": ["steady", "zoe"]}])
+    conflict = next(c for c in plan.conflicts if c.keys == ("steady-2",))
+    assert (conflict.kind, conflict.fields) == ("ambiguous", ("previous_keys",))
+    assert "'steady', 'zoe'" in conflict.reason
+    assert "steady" not in [w.key for w in plan.withheld] and "steady" not in _actions(plan)

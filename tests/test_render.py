@@ -75,12 +75,17 @@ def test_the_json_report_is_versioned_and_counts_every_action() -> None:
     assert report["summary"] == {
         "create": 1,
         "adopt": 1,
+        "restore": 1,
+        "rename": 1,
         "update": 3,
         "delete": 1,
         "purge": 1,
         "conflicts": 3,
         "unchanged": 1,
+        "withheld": 0,
     }
+    actions = {change["action"]: change["key"] for change in report["changes"]}
+    assert actions["restore"] == "rosa-gone" and actions["rename"] == "zoe-smith"
     kinds = sorted(conflict["kind"] for conflict in report["conflicts"])
     assert kinds == ["ambiguous", "contested", "taken"]
 

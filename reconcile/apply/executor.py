@@ -150,6 +150,8 @@ class _Run:
         if change.action == "create" and key not in self.current:
             return (await self.writer.create(target, fields)).id
         observed = self._observed(change)
+        if observed.deleted:  # a restore; a resumed one may be live already
+            observed = await self.writer.restore(observed)
         if key in self.split:  # its free step changed it: read it again
             observed = await self.client.get_profile(observed.id) or observed
         return (await self.writer.converge(observed, target, fields)).id

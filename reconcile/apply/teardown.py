@@ -1,7 +1,9 @@
 """Tear down a test tenant: a plan that deletes (or purges) every profile this project manages.
 
 Managed profiles are those carrying the owner identity, found by one paginated listing of that
-handle; nothing else on the tenant is ever part of the plan. The plan is an ordinary plan: it is
+handle; with ``purge``, the soft-deleted ones too (the tenant keeps them, with their email, mobile
+and identities, until they are purged), found by the listing of deleted profiles. Nothing else on
+the tenant is ever part of the plan. The plan is an ordinary plan: it is
 shown, saved and applied like any other, and applying it refuses a stale plan.
 
 >>> plan = await teardown_plan(client, TeardownOptions(tenant=url))     # doctest: +SKIP
@@ -15,10 +17,10 @@ from pydantic import BaseModel, ConfigDict
 from reconcile.apply.carry import ApplyOptions, ApplyResult, carry_out
 from reconcile.apply.executor import ProgressCallback
 from reconcile.apply.journal import Journal
+from reconcile.model.observed import ObservedProfile
 from reconcile.plan.value import Change, Plan
 from reconcile.profiles.loader import DeclaredProfiles
 from reconcile.tenant.client import OmneoClient
-from reconcile.tenant.responses import OwnedProfile
 
 
 class TeardownOptions(BaseModel):
@@ -33,9 +35,15 @@ class TeardownOptions(BaseModel):
 
 async def teardown_plan(client: OmneoClient, options: TeardownOptions) -> Plan:
     """Delete (or purge) every managed profile; the plan records what each looked like."""
-    owned = await client.list_identities(options.owner_handle)
+    listing = await client.list_identities(options.owner_handle)
+    owned = {o.identifier: o.profile for o in listing if not o.profile.deleted}
+    if options.purge:  # a soft-deleted profile is deleted already, but only a purge frees it
+        for profile in await client.list_deleted_profiles():
+            key = profile.identifier(options.owner_handle)
+            if key is not None:
+                owned.setdefault(key, profile)
     action = "purge" if options.purge else "delete"
-    changes = tuple(_change(action, o) for o in owned)
+    changes = tuple(_change(action, key, profile) for key, profile in sorted(owned.items()))
     plan = Plan(
         tenant=options.tenant,
         owner_handle=options.owner_handle,
@@ -50,13 +58,13 @@ async def teardown_plan(client: OmneoClient, options: TeardownOptions) -> Plan:
     return plan.sealed()
 
 
-def _change(action: str, owned: OwnedProfile) -> Change:
+def _change(action: str, key: str, profile: ObservedProfile) -> Change:
     return Change.model_validate(
         {
             "action": action,
-            "key": owned.identifier,
-            "profile_id": owned.profile.id,
-            "fingerprint": owned.profile.fingerprint(),
+            "key": key,
+            "profile_id": profile.id,
+            "fingerprint": profile.fingerprint(),
         }
     )
 

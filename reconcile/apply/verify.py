@@ -1,9 +1,10 @@
 """Before anything is written: is the reviewed plan still the truth, and may it run?
 
 Re-reads nothing but the profiles the plan touches (for a large plan, through one paginated
-listing of the owner handle). A plan is stale when profiles.d/ changed
-(its digest) or a touched tenant profile changed (its fingerprint); the message names the keys
-that moved. Deletes, purges and unsafe plans need the flags they were planned with.
+listing of the owner handle; soft-deleted ones, which reads by id do not reach, through the
+listing of deleted profiles when the plan restores or purges). A plan is stale when profiles.d/
+changed (its digest) or a touched tenant profile changed (its fingerprint); the message names the
+keys that moved. Deletes, purges and unsafe plans need the flags they were planned with.
 
 >>> observed = await verify_plan(plan, declared, client, allow_delete=True)   # doctest: +SKIP
 """
@@ -45,7 +46,12 @@ async def verify_plan(
         )
     state = journal or JournalState()
     pending = [c for c in plan.changes if c.key not in state.succeeded]
-    known = await _Known.fetch(client, plan.owner_handle, listing=len(pending) > LISTING_FROM)
+    known = await _Known.fetch(
+        client,
+        plan.owner_handle,
+        listing=len(pending) > LISTING_FROM,
+        deleted=any(c.action in ("restore", "purge") for c in pending),
+    )
     current = await asyncio.gather(
         *(_current(known, c, touched=c.key in state.touched) for c in pending)
     )
@@ -85,18 +91,23 @@ class _Known:
         client: OmneoClient,
         owner: str,
         by_key: dict[str, ObservedProfile] | None,
+        deleted: list[ObservedProfile],
     ) -> None:
         self.client = client
         self.owner = owner
         self.by_key = by_key
-        self.by_id = {p.id: p for p in (by_key or {}).values()}
+        self.by_id = {p.id: p for p in (*(by_key or {}).values(), *deleted)}
 
     @classmethod
-    async def fetch(cls, client: OmneoClient, owner: str, *, listing: bool) -> _Known:
+    async def fetch(
+        cls, client: OmneoClient, owner: str, *, listing: bool, deleted: bool
+    ) -> _Known:
+        """``deleted``: also list the soft-deleted profiles (a read by id answers 404 for them)."""
+        gone = await client.list_deleted_profiles() if deleted else []
         if not listing:
-            return cls(client, owner, None)
+            return cls(client, owner, None, gone)
         owned = await client.list_identities(owner)
-        return cls(client, owner, {o.identifier: o.profile for o in owned})
+        return cls(client, owner, {o.identifier: o.profile for o in owned}, gone)
 
     async def owned(self, key: str) -> ObservedProfile | None:
         if self.by_key is not None:

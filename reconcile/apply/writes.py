@@ -8,7 +8,9 @@ differs, so a retried or resumed change converges instead of repeating itself:
 - identities: ``POST``/``PUT``/``DELETE /profiles/{id}/identities[/{handle}]``;
 - comms flags: ``PUT /profiles/{id}/attributes/comms``; custom attributes:
   ``PUT /profiles/{id}/attributes/custom/{namespace}:{handle}`` (``DELETE`` for a null);
-- addresses, position by position: ``PUT``/``POST``/``DELETE /profiles/{id}/addresses[/{id}]``.
+- addresses, position by position: ``PUT``/``POST``/``DELETE /profiles/{id}/addresses[/{id}]``;
+- a restore, before any of these: ``PUT /profiles/{id}/update-type`` back to ``active``; a rename
+  is the owner identity's ``PUT``.
 
 A POST whose answer was lost (connection dropped, 5xx) may have been processed, so it is never
 simply sent again: a create is first looked up by its owner identity, an added identity by
@@ -134,6 +136,11 @@ class Writer:
                 )
         if body:
             await self.client.update_profile(observed.id, body)
+
+    async def restore(self, observed: ObservedProfile) -> ObservedProfile:
+        """Undo a soft delete; the profile as it is now live (its values were kept)."""
+        await self.client.restore_profile(observed.id)
+        return observed.model_copy(update={"profile_type": "active"})
 
     async def delete(self, profile_id: str) -> None:
         # A retry after a lost answer finds the profile gone: that is the outcome we wanted.

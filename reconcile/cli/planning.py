@@ -100,7 +100,8 @@ def plan(
         bool, typer.Option("--no-adopt", help="Report matches of unmanaged profiles as conflicts.")
     ] = False,
     detailed_exitcode: Annotated[
-        bool, typer.Option("--detailed-exitcode", help="Exit 2 when there are changes.")
+        bool,
+        typer.Option("--detailed-exitcode", help="Exit 2 when there are changes (or withheld)."),
     ] = False,
     show_pii: ShowPii = False,
     force: ForceOption = False,
@@ -110,7 +111,8 @@ def plan(
 ) -> None:
     """Compare profiles.d/ with the tenant, show the changes, and save the plan.
 
-    Exit codes: 0 no changes; 2 changes (with --detailed-exitcode); 1 errors or conflicts.
+    Exit codes: 0 no changes; 2 changes, planned or withheld for want of --allow-delete or
+    --allow-purge (with --detailed-exitcode); 1 errors or conflicts.
 
     Example: reconcile plan -o plans/release.json --format markdown --shard 1/4
     """
@@ -139,12 +141,16 @@ def plan(
     typer.echo(_rendered(shown, report_format, show_pii), nl=False)
     if made.has_changes or made.conflicts:
         typer.echo(f"Saved plan to {path}; apply it with: reconcile apply {path}", err=True)
+    elif made.withheld:
+        typer.echo(
+            f"Withheld: {made.withheld_summary()}; plan with those flags to include them", err=True
+        )
     if made.conflicts and not allow_conflicts:
         raise ConflictError(
             f"{len(made.conflicts)} conflicts: resolve them in profiles.d/, "
             "or pass --allow-conflicts to skip those profiles"
         )
-    if detailed_exitcode and made.has_changes:
+    if detailed_exitcode and made.drifted:  # a withheld change is drift too
         raise typer.Exit(2)
 
 

@@ -140,6 +140,9 @@ class DesiredProfile(_Strict):
     key: Key
     state: Literal["present", "absent", "purged"] = "present"
     erasure: Erasure | None = None
+    # Keys this profile was managed under before (a rename, like Terraform's ``moved``): the
+    # tenant profile owned under one of them is renamed to ``key``, never deleted and recreated.
+    previous_keys: tuple[Key, ...] = ()
 
     title: Text = None
     first_name: Text = None
@@ -173,6 +176,21 @@ class DesiredProfile(_Strict):
         state = info.data.get("state")
         if state in ("absent", "purged"):
             raise ValueError(f"a tombstone (state: {state}) holds only key, state and erasure")
+        return value
+
+    @field_validator("previous_keys")
+    @classmethod
+    def _previous_keys(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        key, state = info.data.get("key"), info.data.get("state")
+        if value and state in ("absent", "purged"):
+            raise ValueError(
+                f"a tombstone (state: {state}) cannot rename; give it the key the profile is "
+                "managed under, without previous_keys"
+            )
+        if key in value:
+            raise ValueError(f"lists the profile's own key {key!r}; keep only earlier keys")
+        if len(set(value)) != len(value):
+            raise ValueError("lists a key twice")
         return value
 
     @field_validator("erasure")

@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict
 
 from reconcile.model.fields import COMMS_FIELDS, SCALAR_FIELDS, JsonValue, address_view, path
 
+DELETED_TYPE = "deleted"  # Omneo's profile type for a soft-deleted profile
+
 
 class Identity(BaseModel):
     """An identity as the API returns it."""
@@ -54,12 +56,22 @@ class ObservedProfile(BaseModel):
             fields=_observed_view(data, identities),
         )
 
+    @property
+    def deleted(self) -> bool:
+        """Soft-deleted: hidden from reads, yet it keeps its email, mobile and identities."""
+        return self.profile_type == DELETED_TYPE
+
     def identifier(self, handle: str) -> str | None:
         return next((i.identifier for i in self.identities if i.handle == handle), None)
 
     def fingerprint(self) -> str:
-        """A digest of everything reconcile can manage on this profile: changes when it moves."""
-        payload = json.dumps([self.id, self.fields], sort_keys=True, separators=(",", ":"))
+        """A digest of everything reconcile can manage on this profile: changes when it moves.
+
+        A soft delete or a restore moves it too (the type is left out while the profile is
+        live, so live profiles keep the fingerprints they always had).
+        """
+        state = [self.id, self.fields] if not self.deleted else [self.id, DELETED_TYPE, self.fields]
+        payload = json.dumps(state, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 

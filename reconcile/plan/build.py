@@ -1,6 +1,8 @@
 """Build a plan: fetch what the tenant holds, match it to what is declared, diff each pair.
 
-Managed profiles come from one paginated listing of the owner handle's identities. Declared values
+Managed profiles come from one paginated listing of the owner handle's identities, and the
+soft-deleted ones (which the tenant keeps, with their email, mobile and identities) from one
+listing of ``filter[profile_type]=deleted``; both run at once. Declared values
 the listing does not account for are looked up exactly and concurrently (declared identities, then
 ``filter[email]``, then ``filter[mobile_phone]``), never through the fuzzy ``?search=``: the
 values of profiles not yet managed, and the new email, mobile or identity of managed ones (to find
@@ -30,7 +32,7 @@ from reconcile.model.observed import ObservedProfile
 from reconcile.plan.diff import FieldChange, diff_fields
 from reconcile.plan.match import Pair, TenantIndex, UniqueValue, match_profiles, unique_values
 from reconcile.plan.selectors import Selectors
-from reconcile.plan.value import Change, Plan, Withheld, safety_reasons
+from reconcile.plan.value import Action, Change, Plan, Withheld, safety_reasons
 from reconcile.profiles.loader import DeclaredProfiles
 from reconcile.tenant.client import OmneoClient
 
@@ -81,10 +83,11 @@ def _collector_paused() -> Iterator[None]:
 async def _build_plan(
     declared: DeclaredProfiles, client: OmneoClient, options: PlanOptions
 ) -> Plan:
-    owned = await _owned_profiles(client, options.owner_handle)
+    owned, deleted = await _owned_profiles(client, options.owner_handle)
     _check_targets(options.selectors, [*(p.key for p in declared.profiles), *owned])
     index = TenantIndex(options.owner_handle)
     index.add(owned.values())
+    index.add(deleted)
     selected = [p for p in declared.profiles if options.selectors.selects(p.key)]
     wanted = _wanted(selected, owned, index)
     covered = await _scan_tenant(client, len(wanted), index)
@@ -100,8 +103,9 @@ def assemble_plan(
     *,
     api_calls: int = 0,
 ) -> Plan:
-    """The plan from what was fetched: ``owned`` maps managed keys to profiles, ``index`` holds
-    every tenant profile seen. Pure, so tests can build plans without a tenant."""
+    """The plan from what was fetched: ``owned`` maps managed keys to profiles (live or
+    soft-deleted), ``index`` holds every tenant profile seen. Pure, so tests can build plans
+    without a tenant."""
     with _collector_paused():
         return _assemble_plan(declared, owned, index, options, api_calls=api_calls)
 
@@ -128,7 +132,7 @@ def _assemble_plan(
         unselected=[profile for profile in declared.profiles if not selects(profile.key)],
     )
     paired = [change for pair in matching.pairs if (change := _change(pair, options)) is not None]
-    managed = sum(1 for key in owned if selects(key))
+    managed = sum(1 for key, profile in owned.items() if selects(key) and not profile.deleted)
     plan = Plan(
         tenant=options.tenant,
         owner_handle=options.owner_handle,
@@ -148,7 +152,7 @@ def _assemble_plan(
         unchanged=len(matching.pairs) - len(paired),
         unsafe=safety_reasons(
             managed=managed,
-            updates=sum(1 for change in paired if change.action == "update"),
+            updates=sum(1 for change in paired if change.action in ("update", "rename")),
             deletes=len(removals),
             threshold=options.threshold,
             floor=options.threshold_floor,
@@ -165,13 +169,23 @@ def _check_targets(selectors: Selectors, keys: list[str]) -> None:
             raise ConfigError(f"--target {pattern!r} matches no declared or managed profile key")
 
 
-async def _owned_profiles(client: OmneoClient, owner_handle: str) -> dict[str, ObservedProfile]:
-    listing = await client.list_identities(owner_handle)
-    return {
-        owned.identifier: owned.profile
-        for owned in listing
-        if owned.profile.profile_type != "deleted"
-    }
+async def _owned_profiles(
+    client: OmneoClient, owner_handle: str
+) -> tuple[dict[str, ObservedProfile], list[ObservedProfile]]:
+    """Managed profiles by key, live or soft-deleted (a live one wins a key held by both), and
+    every soft-deleted profile of the tenant (managed or not: they keep their unique values)."""
+    listing, deleted = await asyncio.gather(
+        client.list_identities(owner_handle), client.list_deleted_profiles()
+    )
+    owned: dict[str, ObservedProfile] = {}
+    for profile in deleted:
+        key = profile.identifier(owner_handle)
+        if key is not None:
+            owned[key] = profile
+    for item in listing:
+        if not item.profile.deleted:
+            owned[item.identifier] = item.profile
+    return owned, deleted
 
 
 def _wanted(
@@ -233,14 +247,21 @@ async def _look_up(client: OmneoClient, values: list[UniqueValue], index: Tenant
 def _removals(
     declared: DeclaredProfiles, owned: Mapping[str, ObservedProfile], options: PlanOptions
 ) -> tuple[list[Change], list[Withheld]]:
-    """Deletes and purges within the selection; those not enabled by a flag are withheld."""
+    """Deletes and purges within the selection; those not enabled by a flag are withheld.
+
+    A soft-deleted profile is deleted already: only a ``state: purged`` tombstone changes it.
+    A key that a declaration lists in ``previous_keys`` is being renamed, not removed.
+    """
     declared_by_key = declared.by_key()
+    renamed = {old for p in declared.profiles if not p.is_tombstone for old in p.previous_keys}
     changes: list[Change] = []
     withheld: list[Withheld] = []
     for key, observed in sorted(owned.items()):
         profile = declared_by_key.get(key)
         state = profile.state if profile is not None else "undeclared"
-        if state == "present" or not options.selectors.selects(key):
+        if state == "present" or key in renamed or not options.selectors.selects(key):
+            continue
+        if observed.deleted and state != "purged":
             continue
         action = "purge" if state == "purged" else "delete"
         allowed = options.allow_purge if action == "purge" else options.allow_delete
@@ -268,6 +289,7 @@ def _erasure(profile: DesiredProfile | None) -> tuple[FieldChange, ...]:
 
 
 def _change(pair: Pair, options: PlanOptions) -> Change | None:
+    """The change a pair needs, or ``None``; a restore or a rename is a change by itself."""
     desired = pair.view
     if pair.observed is None:
         fields = [
@@ -279,12 +301,12 @@ def _change(pair: Pair, options: PlanOptions) -> Change | None:
             action="create", key=pair.profile.key, fields=(_owner(pair, options), *fields)
         )
     diffs = diff_fields(desired, pair.observed.fields)
-    if pair.adopt:
+    if pair.adopt or pair.previous_key is not None:
         diffs = [_owner(pair, options), *diffs]
-    elif not diffs:
+    elif not diffs and not pair.restore:
         return None
     return Change(
-        action="adopt" if pair.adopt else "update",
+        action=_action(pair),
         key=pair.profile.key,
         profile_id=pair.observed.id,
         fingerprint=pair.observed.fingerprint(),
@@ -292,6 +314,15 @@ def _change(pair: Pair, options: PlanOptions) -> Change | None:
     )
 
 
+def _action(pair: Pair) -> Action:
+    if pair.restore:  # a restore may rename too: the owner identity's change shows it
+        return "restore"
+    if pair.adopt:
+        return "adopt"
+    return "update" if pair.previous_key is None else "rename"
+
+
 def _owner(pair: Pair, options: PlanOptions) -> FieldChange:
+    """The owner identity a change sets: added (adopt, create) or re-keyed (rename)."""
     name = f"identities.{options.owner_handle}"
-    return FieldChange(field=name, path=name, before=None, after=pair.profile.key)
+    return FieldChange(field=name, path=name, before=pair.previous_key, after=pair.profile.key)

@@ -1,10 +1,13 @@
 """Pair declared profiles with tenant profiles, and find the conflicts; pure, no I/O.
 
-Order of matching: the owner identity (a managed profile); then, for a profile not yet managed,
-every tenant profile holding one of its declared identities, its email or its mobile. One such
-profile is an adopt, none is a create, several are a conflict. A declared unique value (email,
-mobile, identity) that another tenant profile holds and keeps after the plan is a conflict too;
-one that the plan frees (two managed profiles swapping emails, a purge) is not: apply orders it.
+Order of matching: the owner identity (a managed profile, live or soft-deleted: a soft-deleted
+one is restored); then the owner identity under one of the declaration's ``previous_keys`` (a
+rename); then, for a profile not yet managed, every live tenant profile holding one of its declared
+identities, its email or its mobile. One such profile is an adopt, none is a create, several are a
+conflict. A declared unique value (email, mobile, identity) that another tenant profile holds and
+keeps after the plan is a conflict too, soft-deleted holders included (they keep their values
+until purged); one that the plan frees (two managed profiles swapping emails, a purge) is not:
+apply orders it.
 
 >>> index = TenantIndex("reconcile")
 >>> matching = match_profiles([jane], owned={}, index=index, adopt=True)  # doctest: +SKIP
@@ -55,9 +58,8 @@ class TenantIndex:
     holders: dict[UniqueValue, set[str]] = field(default_factory=lambda: defaultdict(set))
 
     def add(self, profiles: Iterable[ObservedProfile]) -> None:
+        """Soft-deleted profiles are added too: they still hold their unique values."""
         for profile in profiles:
-            if profile.profile_type == "deleted":
-                continue
             self.profiles[profile.id] = profile
             for value in unique_values(profile.fields):
                 self.holders[value].add(profile.id)
@@ -76,6 +78,11 @@ class Pair:
     profile: DesiredProfile
     observed: ObservedProfile | None
     adopt: bool = False
+    previous_key: str | None = None  # a rename: the key the profile is managed under now
+
+    @property
+    def restore(self) -> bool:
+        return self.observed is not None and self.observed.deleted
 
     @cached_property
     def view(self) -> dict[str, JsonValue]:
@@ -109,19 +116,26 @@ def match_profiles(
 ) -> Matching:
     """Pair every present declared profile, or report why it cannot be paired.
 
-    ``owned`` maps managed keys to their profiles; ``removed`` holds the ids the plan purges (they
-    free their values; a soft-deleted profile keeps them). ``unselected`` are the declared
-    profiles outside the plan's selection: one of them claiming the same tenant profile is a
-    conflict in every shard alike.
+    ``owned`` maps managed keys to their profiles (live or soft-deleted); ``removed`` holds the
+    ids the plan purges (they free their values; a soft-deleted profile keeps them).
+    ``unselected`` are the declared profiles outside the plan's selection: one of them claiming
+    the same tenant profile is a conflict in every shard alike.
     """
     pairs: list[Pair] = []
     conflicts: list[Conflict] = []
     claims: dict[str, list[tuple[DesiredProfile, list[str]]]] = defaultdict(list)
+    declared, unselected = list(declared), list(unselected)
     for profile in declared:
         if profile.is_tombstone:
             continue
-        if profile.key in owned:
-            pairs.append(Pair(profile, owned[profile.key]))
+        managed = managed_under(profile, owned)
+        if len(managed) > 1:
+            conflicts.append(_moved_twice(profile, managed))
+            continue
+        if managed:
+            ((key, observed),) = managed.items()
+            previous = key if key != profile.key else None
+            pairs.append(Pair(profile, observed, previous_key=previous))
             continue
         found = _candidates(profile, index)
         if len(found) > 1:
@@ -139,7 +153,28 @@ def match_profiles(
             conflicts.append(_no_adopt(profile_id, *claimants[0]))
         else:
             pairs.append(Pair(claimants[0][0], index.profiles[profile_id], adopt=True))
-    return _without_taken(Matching(pairs, conflicts), index, removed)
+    present = frozenset(p.key for p in (*declared, *unselected) if not p.is_tombstone)
+    return _without_taken(Matching(pairs, conflicts), index, removed, present)
+
+
+def managed_under(
+    profile: DesiredProfile, owned: Mapping[str, ObservedProfile]
+) -> dict[str, ObservedProfile]:
+    """The managed profiles a declaration claims: under its key, or under a previous key."""
+    keys = (profile.key, *profile.previous_keys)
+    return {key: owned[key] for key in keys if key in owned}
+
+
+def _moved_twice(profile: DesiredProfile, managed: Mapping[str, ObservedProfile]) -> Conflict:
+    keys = ", ".join(repr(key) for key in managed)
+    return Conflict(
+        kind="ambiguous",
+        keys=(profile.key,),
+        fields=("previous_keys",),
+        profile_ids=tuple(sorted(p.id for p in managed.values())),
+        reason=f"the tenant manages a profile under each of {keys}; a rename needs the new key "
+        "free: delete one of them, or remove its key from previous_keys",
+    )
 
 
 def _add_unselected_claims(
@@ -168,12 +203,16 @@ def _candidates(profile: DesiredProfile, index: TenantIndex) -> dict[str, list[s
     found: dict[str, list[str]] = {}
     for name, value in unique_values(profile.flat_view()):
         for profile_id in sorted(index.holders.get((name, value), ())):
-            if index.owner_key(profile_id) is None:
+            holder = index.profiles[profile_id]
+            # A soft-deleted profile cannot be adopted (it is hidden); it keeps the value: taken.
+            if index.owner_key(profile_id) is None and not holder.deleted:
                 found.setdefault(profile_id, []).append(name)
     return found
 
 
-def _without_taken(matching: Matching, index: TenantIndex, removed: frozenset[str]) -> Matching:
+def _without_taken(
+    matching: Matching, index: TenantIndex, removed: frozenset[str], present: frozenset[str]
+) -> Matching:
     """Drop pairs whose declared values stay with another profile; repeat, as a skip can cascade."""
     conflicts = list(matching.conflicts)
     skipped = {key for conflict in conflicts for key in conflict.keys}
@@ -182,7 +221,7 @@ def _without_taken(matching: Matching, index: TenantIndex, removed: frozenset[st
         after = _After(
             index, removed, {p.observed.id: p.declared_unique for p in active if p.observed}
         )
-        taken = [c for pair in active if (c := _taken(pair, index, after)) is not None]
+        taken = [c for pair in active if (c := _taken(pair, index, after, present)) is not None]
         if not taken:
             return Matching(active, conflicts)
         conflicts += taken
@@ -207,7 +246,9 @@ class _After:
         return profile.fields.get(name) if profile is not None else None
 
 
-def _taken(pair: Pair, index: TenantIndex, after: _After) -> Conflict | None:
+def _taken(
+    pair: Pair, index: TenantIndex, after: _After, present: frozenset[str]
+) -> Conflict | None:
     own_id = pair.observed.id if pair.observed is not None else None
     for name, value in pair.unique:
         if pair.observed is not None and pair.observed.fields.get(name) == value:
@@ -218,17 +259,30 @@ def _taken(pair: Pair, index: TenantIndex, after: _After) -> Conflict | None:
             if profile_id != own_id and after.value(profile_id, name) == value
         )
         if keepers:
-            holder = index.owner_key(keepers[0])
-            whose = f"the profile managed as {holder!r}" if holder else "an unmanaged profile"
             return Conflict(
                 kind="taken",
                 keys=(pair.profile.key,),
                 fields=(name,),
                 profile_ids=tuple(keepers),
                 values={name: value},
-                reason=f"{name} {_masked(name, value)} belongs to {whose}, which keeps it",
+                reason=f"{name} {_masked(name, value)} belongs to "
+                + _keeper(pair, index.profiles[keepers[0]], index.owner_handle, present),
             )
     return None
+
+
+def _keeper(pair: Pair, keeper: ObservedProfile, owner_handle: str, present: frozenset[str]) -> str:
+    """Who keeps a taken value, and the way out when there is one."""
+    holder = keeper.identifier(owner_handle)
+    state = "soft-deleted " if keeper.deleted else ""
+    if holder is None:
+        until = ", which keeps it until it is purged in Omneo" if keeper.deleted else ""
+        return f"an unmanaged {state}profile{until or ', which keeps it'}"
+    whose = f"the {state}profile managed as {holder!r}, which keeps it"
+    if pair.observed is None and holder not in present:
+        # The holder's key is gone from profiles.d/: most likely this is it, under a new key.
+        return f"{whose}; if this is that profile under a new key, add previous_keys: [{holder}]"
+    return whose
 
 
 def _ambiguous(profile: DesiredProfile, found: Mapping[str, list[str]]) -> Conflict:

@@ -26,10 +26,22 @@ from reconcile.plan.diff import FieldChange
 from reconcile.plan.selectors import Selectors
 
 FORMAT_VERSION = 1
-Action = Literal["create", "adopt", "update", "delete", "purge"]
-ACTIONS: tuple[Action, ...] = ("delete", "purge", "update", "adopt", "create")
+Action = Literal["create", "adopt", "restore", "rename", "update", "delete", "purge"]
+ACTIONS: tuple[Action, ...] = ("delete", "purge", "restore", "rename", "update", "adopt", "create")
 # Order for people: what appears, then what changes, then what goes.
-REPORT_ACTIONS: tuple[Action, ...] = ("create", "adopt", "update", "delete", "purge")
+REPORT_ACTIONS: tuple[Action, ...] = (
+    "create",
+    "adopt",
+    "restore",
+    "rename",
+    "update",
+    "delete",
+    "purge",
+)
+# Restores and renames are rare: the summary names them only when there are some.
+OCCASIONAL_ACTIONS: tuple[Action, ...] = ("restore", "rename")
+# The flag that lets each withheld action into a plan.
+WITHHELD_FLAGS = {"delete": "--allow-delete", "purge": "--allow-purge"}
 ConflictKind = Literal["ambiguous", "contested", "taken", "no-adopt"]
 
 
@@ -117,10 +129,34 @@ class Plan(BaseModel):
     def of(self, action: Action) -> tuple[Change, ...]:
         return tuple(change for change in self.changes if change.action == action)
 
+    @property
+    def drifted(self) -> bool:
+        """The tenant differs from profiles.d/: changes planned, or withheld for want of a flag."""
+        return bool(self.changes or self.withheld)
+
     def summary(self) -> str:
-        parts = [f"{self.count(a)} to {a}" for a in REPORT_ACTIONS]
-        return ", ".join(
+        """One line: the count of each action, conflicts, unchanged, then what is withheld.
+
+        >>> Plan(tenant="t", owner_handle="r", phone_region=None, inputs_digest="").summary()
+        '0 to create, 0 to adopt, 0 to update, 0 to delete, 0 to purge, 0 conflicts, 0 unchanged'
+        """
+        parts = [
+            f"{self.count(a)} to {a}"
+            for a in REPORT_ACTIONS
+            if a not in OCCASIONAL_ACTIONS or self.count(a)
+        ]
+        line = ", ".join(
             [*parts, f"{len(self.conflicts)} conflicts", f"{self.unchanged} unchanged"]
+        )
+        withheld = self.withheld_summary()
+        return f"{line}; withheld: {withheld}" if withheld else line
+
+    def withheld_summary(self) -> str:
+        """What is withheld and the flag that allows it: '1 to purge (needs --allow-purge)'."""
+        return ", ".join(
+            f"{count} to {action} (needs {flag})"
+            for action, flag in WITHHELD_FLAGS.items()
+            if (count := sum(1 for w in self.withheld if w.action == action))
         )
 
     def ordered(self) -> Plan:

@@ -18,7 +18,7 @@ from typing import Any
 
 DEFAULTS_NAMES = ("_defaults.yaml", "_defaults.yml")
 # Per-profile fields a folder cannot set for everyone below it.
-NOT_DEFAULTABLE = ("key", "state", "erasure", "profiles")
+NOT_DEFAULTABLE = ("key", "previous_keys", "state", "erasure", "profiles")
 
 
 def merge_defaults(chain: Sequence[dict[str, Any]], profile: dict[str, Any]) -> dict[str, Any]:

@@ -27,17 +27,34 @@ from jinja2 import (
 from reconcile.model.fields import JsonValue
 from reconcile.model.mask import is_pii, mask_value
 from reconcile.plan.diff import FieldChange
-from reconcile.plan.value import FORMAT_VERSION, REPORT_ACTIONS, Change, Conflict, Plan
+from reconcile.plan.value import (
+    FORMAT_VERSION,
+    REPORT_ACTIONS,
+    WITHHELD_FLAGS,
+    Change,
+    Conflict,
+    Plan,
+)
 
 Format = Literal["text", "markdown", "json", "html"]
 FORMATS: tuple[str, ...] = get_args(Format)
 # GitHub refuses comments over 65,536 characters; stay well under so a CI job can add a header.
 MARKDOWN_LIMIT = 60_000
 _TEMPLATES = {"text": "plan.txt.j2", "markdown": "plan.md.j2", "html": "plan.html.j2"}
-_SYMBOLS = {"create": "+", "adopt": "&", "update": "~", "delete": "-", "purge": "!"}
+_SYMBOLS = {
+    "create": "+",
+    "adopt": "&",
+    "restore": "^",
+    "rename": ">",
+    "update": "~",
+    "delete": "-",
+    "purge": "!",
+}
 _ANSI = {
     "create": "32",
     "adopt": "36",
+    "restore": "32",
+    "rename": "34",
     "update": "33",
     "delete": "31",
     "purge": "35",
@@ -47,7 +64,7 @@ _ANSI = {
     "dim": "2",
 }
 # When a Markdown comment must be cut, the changes a reviewer most needs to see go in first.
-_PRIORITY = ("purge", "delete", "update", "adopt", "create")
+_PRIORITY = ("purge", "delete", "rename", "restore", "update", "adopt", "create")
 
 _environment = Environment(
     loader=PackageLoader("reconcile.report", "templates"),
@@ -102,6 +119,9 @@ def json_report(plan: Plan, *, show_pii: bool = False) -> str:
     body: dict[str, Any] = plan.model_dump(mode="json")
     body["changes"] = [_json_change(change, show_pii) for change in plan.changes]
     body["conflicts"] = [_json_conflict(conflict, show_pii) for conflict in plan.conflicts]
+    body["withheld"] = [
+        {**w.model_dump(mode="json"), "flag": WITHHELD_FLAGS[w.action]} for w in plan.withheld
+    ]
     body["summary"] = _counts(plan)
     body["pii"] = "shown" if show_pii else "masked"
     body["format_version"] = FORMAT_VERSION
@@ -131,7 +151,12 @@ def _json_conflict(conflict: Conflict, show_pii: bool) -> dict[str, Any]:
 
 def _counts(plan: Plan) -> dict[str, int]:
     counts: dict[str, int] = {action: plan.count(action) for action in REPORT_ACTIONS}
-    return {**counts, "conflicts": len(plan.conflicts), "unchanged": plan.unchanged}
+    return {
+        **counts,
+        "conflicts": len(plan.conflicts),
+        "unchanged": plan.unchanged,
+        "withheld": len(plan.withheld),
+    }
 
 
 def _context(plan: Plan, *, show_pii: bool, color: bool) -> dict[str, Any]:
@@ -147,9 +172,16 @@ def _context(plan: Plan, *, show_pii: bool, color: bool) -> dict[str, Any]:
             for name, value in sorted(conflict.values.items())
         )
 
+    def heading(change: Change) -> str:
+        """The change's key; a rename shows where it comes from (``zoe → zoe-smith``)."""
+        owner = f"identities.{plan.owner_handle}"
+        moved = next((f.before for f in change.fields if f.field == owner and f.before), None)
+        return f"{moved} → {change.key}" if moved else change.key
+
     return {
         "plan": plan,
         "actions": REPORT_ACTIONS,
+        "heading": heading,
         "symbol": _SYMBOLS,
         "paint": paint,
         "rows": rows,
@@ -165,7 +197,7 @@ def _context(plan: Plan, *, show_pii: bool, color: bool) -> dict[str, Any]:
 def _withheld(plan: Plan) -> list[dict[str, Any]]:
     """Deletes and purges left out for want of a flag, grouped by the flag that enables them."""
     groups = []
-    for action, flag in (("delete", "--allow-delete"), ("purge", "--allow-purge")):
+    for action, flag in WITHHELD_FLAGS.items():
         keys = [w.key for w in plan.withheld if w.action == action]
         if keys:
             groups.append({"action": action, "flag": flag, "keys": keys})

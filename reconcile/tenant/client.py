@@ -29,7 +29,7 @@ import httpx
 
 from reconcile.errors import ApiError, TransportError
 from reconcile.model.fields import JsonValue
-from reconcile.model.observed import ObservedProfile
+from reconcile.model.observed import DELETED_TYPE, ObservedProfile
 from reconcile.settings import Target
 from reconcile.tenant.ratelimit import RetryPolicy, TokenBucket, parse_retry_after
 from reconcile.tenant.responses import (
@@ -161,6 +161,16 @@ class OmneoClient:
 
     async def delete_profile(self, profile_id: str) -> None:
         await self._request("DELETE", f"profiles/{profile_id}")
+
+    async def restore_profile(self, profile_id: str) -> None:
+        """Undo a soft delete: ``PUT /profiles/{id}/update-type`` back to ``active``.
+
+        Omneo documents no restore endpoint; the update-type endpoint is the documented write of
+        ``profile_type``, and the only one that reaches a soft-deleted profile (docs/sandbox.md).
+        """
+        await self._request(
+            "PUT", f"profiles/{profile_id}/update-type", json={"profile_type": "active"}
+        )
 
     async def purge_profile(self, profile_id: str) -> None:
         # Purging twice is harmless (the second answers 404), so a lost answer may be replayed.
@@ -310,6 +320,16 @@ class OmneoClient:
         page = profile_page([ObservedProfile.from_api(item) for item in body["data"]], body, number)
         shown = all(isinstance(item.get("identities"), list) for item in body["data"])
         return page.model_copy(update={"with_identities": shown})
+
+    async def list_deleted_profiles(self) -> list[ObservedProfile]:
+        """Every soft-deleted profile (``filter[profile_type]=deleted``, the documented way to
+        list them): page 1, then the rest concurrently. Usually one call: few are deleted."""
+        filters = {"filter[profile_type]": DELETED_TYPE}
+        first = await self.list_profiles_page(filters, number=1)
+        rest = await asyncio.gather(
+            *(self.list_profiles_page(filters, number=n) for n in range(2, first.last_page + 1))
+        )
+        return [p for page in (first, *rest) for p in page.profiles if p.deleted]
 
     async def list_handle_profiles_page(
         self, handle: str, *, number: int, size: int = PAGE_SIZE

@@ -70,6 +70,10 @@ TENANT_PROFILES = [
     _tenant_profile(10, "ann-swap", first_name="Ann", email="ann@example.com"),
     _tenant_profile(11, "ben-swap", first_name="Ben", email="ben@example.com"),
     _tenant_profile(12, "steady", first_name="Stella", email="stella@example.com"),
+    _tenant_profile(
+        13, "rosa-gone", first_name="Rosa", email="rosa@example.com", profile_type="deleted"
+    ),
+    _tenant_profile(14, "zoe", first_name="Zoe", email="zoe@example.com"),
 ]
 
 DECLARED = [
@@ -113,6 +117,8 @@ DECLARED = [
     {"key": "ann-swap", "email": "ben@example.com"},
     {"key": "ben-swap", "email": "ann@example.com"},
     {"key": "steady", "first_name": "Stella"},
+    {"key": "rosa-gone", "first_name": "Rosalind"},
+    {"key": "zoe-smith", "previous_keys": ["zoe"], "last_name": "Smith"},
 ]
 
 # Every personal value in the scenario: none may appear in a report with default masking.
@@ -123,21 +129,34 @@ PII = [
     "tom@example.com", "Christopher", "chris@example.com", "kim@example.com", "+61412000009",
     "Ann", "ann@example.com", "Ben", "ben@example.com", "Stella", "stella@example.com",
     "Alex", "Nguyen", "alex.nguyen@example.com", "+61412345678", "412 345 678", "0412345678",
+    "Rosa", "Rosalind", "rosa@example.com", "Zoe", "Smith", "zoe@example.com",
 ]  # fmt: skip
 
 
-def declared_profiles(extra: list[dict[str, Any]] | None = None) -> DeclaredProfiles:
+def declared_profiles(
+    extra: list[dict[str, Any]] | None = None, leave_out: str = ""
+) -> DeclaredProfiles:
     profiles = sorted(
         (
             DesiredProfile.model_validate(d, context={"phone_region": "AU"})
             for d in [*DECLARED, *(extra or [])]
+            if d["key"] != leave_out
         ),
         key=lambda profile: profile.key,
     )
     return DeclaredProfiles(profiles=tuple(profiles), locations={}, digest="d" * 64)
 
 
-def scenario_plan(extra: list[dict[str, Any]] | None = None, **overrides: Any) -> Plan:
+def scenario_plan_without(
+    key: str, extra: list[dict[str, Any]] | None = None, **overrides: Any
+) -> Plan:
+    """The scenario's plan with the declaration of ``key`` left out of profiles.d/."""
+    return scenario_plan(extra, leave_out=key, **overrides)
+
+
+def scenario_plan(
+    extra: list[dict[str, Any]] | None = None, *, leave_out: str = "", **overrides: Any
+) -> Plan:
     """The scenario's plan (unsealed: the tenant's values are still there, as `plan` has them)."""
     observed = [ObservedProfile.from_api(data) for data in TENANT_PROFILES]
     owned = {key: p for p in observed if (key := p.identifier(OWNER)) is not None}
@@ -153,4 +172,4 @@ def scenario_plan(extra: list[dict[str, Any]] | None = None, **overrides: Any) -
         "threshold_floor": 5,
     }
     options = PlanOptions.model_validate({**settings, **overrides})
-    return assemble_plan(declared_profiles(extra), owned, index, options, api_calls=7)
+    return assemble_plan(declared_profiles(extra, leave_out), owned, index, options, api_calls=7)
