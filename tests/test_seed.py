@@ -48,10 +48,9 @@ def test_seeded_profiles_have_realistic_variety(project: Project) -> None:
     assert project.cli("apply", "--auto-approve", *args).exit_code == 0
     held = list(tenant_profiles(project).values())
     assert len(held) == 70
-    assert (
-        sum(1 for p in held if re.search(r"[^\x00-\x7f]", f"{p['first_name']}{p['last_name']}"))
-        >= 20
-    )
+    assert len({(p["first_name"], p["last_name"]) for p in held}) > 60  # not a short list
+    assert sum(1 for p in held if re.search(r"[^\x00-\x7f]", f"{p['first_name']}{p['last_name']}"))
+    assert all(p["email"].endswith("@example.com") for p in held)
     regions = {
         phonenumbers.region_code_for_number(phonenumbers.parse(p["mobile_phone"])) for p in held
     }
@@ -62,6 +61,9 @@ def test_seeded_profiles_have_realistic_variety(project: Project) -> None:
     assert sum(1 for p in held if p.get("identities.shopify")) == 24  # every third
     assert sum(1 for p in held if p["birth_year"]) == 56  # every fifth has no year
     assert len({(p["birth_day"], p["birth_month"]) for p in held}) > 40
+    addressed = [p for p in held if p.get("addresses")]
+    assert len(addressed) == 18  # every fourth
+    assert {a["iso"] for p in addressed for a in p["addresses"]} == regions
 
 
 def test_the_same_variables_declare_the_same_profiles(project: Project) -> None:

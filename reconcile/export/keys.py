@@ -6,11 +6,7 @@ key of the declaration in the tree that matches it (same identity, email or mobi
 ``profile-`` and the first 8 characters of its id. A key that is already taken gets a suffix
 made from a digest of the profile id, so the suffix never depends on the order profiles arrive in.
 
-Names in any script become readable ASCII through ``anyascii`` (this module is its one seam):
-it was chosen over ``unidecode`` (GPL) and ``python-slugify`` (which brings ``text-unidecode``,
-unmaintained since 2019) for its permissive ISC licence, no dependencies and widest coverage
-(``Æ`` → ``Ae``, Hebrew, Thai and emoji too). A syllable of an uncased script (Chinese, Korean)
-becomes a word of its own, so 李雷 reads ``li-lei``, not ``lilei``.
+Names in any script become readable ASCII (:func:`reconcile.model.ascii.transliterate`).
 
 >>> slugify("José.Álvarez+news")
 'jose.alvarez-news'
@@ -24,13 +20,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from collections.abc import Mapping
 
-from anyascii import anyascii
 from pydantic import BaseModel, ConfigDict
 
 from reconcile.errors import ConfigError
+from reconcile.model.ascii import transliterate
 from reconcile.model.fields import KEY_PATTERN
 from reconcile.model.observed import ObservedProfile
 
@@ -38,21 +33,6 @@ _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _FIELDS = ("email_local", "first_name", "last_name", "id", "id8")
 _KEY = re.compile(KEY_PATTERN)
 MAX_KEY_LENGTH = 80
-
-
-def transliterate(text: str) -> str:
-    """Readable ASCII for text in any script: ``transliterate("Łukasz Żółć") == "Lukasz Zolc"``."""
-    parts: list[str] = []
-    apart = False
-    for char in unicodedata.normalize("NFC", text):
-        ascii_text = anyascii(char)
-        # anyascii capitalises each syllable of an uncased script (李 → "Li"): a word boundary
-        syllable = char.lower() == char.upper() and ascii_text[:1].isupper()
-        if syllable or apart:
-            parts.append(" ")
-        parts.append(ascii_text)
-        apart = syllable
-    return "".join(parts)
 
 
 def slugify(text: str) -> str:

@@ -134,3 +134,29 @@ def e164_details(e164: str) -> tuple[int, str, str]:
         str(parsed.national_number),
         re.sub(r"[^\d]", "", formatted),
     )
+
+
+def mobile_numbers(region: str) -> tuple[str, int] | None:
+    """How to spell valid mobiles of ``region``: an E.164 prefix and how many digits follow it.
+
+    The prefix is the region's example mobile without its last digits (at most 6, leaving 3 of
+    the national number), so every completion stays in the example's mobile range.
+
+    >>> mobile_numbers("AU")
+    ('+61412', 6)
+    >>> mobile_numbers("XX") is None
+    True
+    """
+    example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
+    if example is None:
+        return None
+    national = phonenumbers.national_significant_number(example)
+    width = min(6, len(national) - 3)
+    return f"+{example.country_code}{national[:-width]}", width
+
+
+def is_mobile(e164: str) -> bool:
+    """Whether ``e164`` is a valid number that may be a mobile in its country."""
+    parsed = phonenumbers.parse(e164, None)
+    kinds = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+    return phonenumbers.is_valid_number(parsed) and phonenumbers.number_type(parsed) in kinds

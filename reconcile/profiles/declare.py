@@ -18,6 +18,7 @@ from reconcile.errors import Problem, ProfileError
 from reconcile.model.desired import DesiredProfile
 from reconcile.profiles.cache import ParseCache, cache_key
 from reconcile.profiles.defaults import NOT_DEFAULTABLE, chain_for, merge_defaults
+from reconcile.profiles.fake import fake_data_version
 from reconcile.profiles.files import FileProblem, SourceFile, Tree, decode_text, read_bytes
 from reconcile.profiles.messages import describe
 from reconcile.profiles.templates import render_profile_template_lines
@@ -99,7 +100,8 @@ def validate_tree(
 ) -> LoadedTree:
     """Every valid profile of ``tree`` and a digest of its inputs; else a ``ProfileError``."""
     run = _Run(reader, cache, phone_region, variables, version)
-    variables_text = json.dumps(variables, sort_keys=True, default=str)
+    # A template's output also depends on the fake-data generator (its version is in the key).
+    variables_text = json.dumps(variables, sort_keys=True, default=str) + fake_data_version()
     header = [version, phone_region or "", variables_text if tree.has_templates else ""]
     run.digest.update(cache_key(*header).encode())
     for source in tree.defaults:
@@ -130,7 +132,11 @@ def _document(run: _Run, source: SourceFile, raw: bytes) -> _Document | None:
         text = decode_text(raw)
         if source.is_template:
             rendered = render_profile_template_lines(
-                text, run.variables, source.name, max_output=run.reader.max_file_bytes
+                text,
+                run.variables,
+                source.name,
+                max_output=run.reader.max_file_bytes,
+                seed_name=source.relative,
             )
             text, lines = rendered.text, rendered.template_lines
         data, node = run.reader.parse(text)

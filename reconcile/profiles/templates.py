@@ -1,7 +1,9 @@
 """Render profile templates (``*.yaml.j2``) in a hardened Jinja sandbox, keeping template lines.
 
 The environment refuses what could escape or exhaust the machine: attribute access outside the
-sandbox, huge widths and repeat counts, too many loop iterations, too much output.
+sandbox, huge widths and repeat counts, too many loop iterations, too much output. Templates get
+``fake`` (:class:`reconcile.profiles.fake.FakeData`) for realistic, deterministic people; of the
+records it returns, only their own fields can be read.
 
 >>> render_profile_template("key: {{ name }}", {"name": "jane"}, "a.yaml.j2")
 'key: jane'
@@ -24,6 +26,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 from reconcile.errors import Problem, ProfileError
+from reconcile.profiles.fake import TEMPLATE_ATTRIBUTES, FakeData
 
 MAX_TEMPLATE_OUTPUT = 64 * 1024 * 1024
 
@@ -73,6 +76,14 @@ class _BoundedSandbox(SandboxedEnvironment):
     """Jinja2's sandbox, also refusing operations that would build huge values in one step."""
 
     intercepted_binops = frozenset(["*", "**", "%"])
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        if isinstance(obj, FakeData):
+            return attr == "person"
+        allowed = TEMPLATE_ATTRIBUTES.get(type(obj))
+        if allowed is not None:  # a fake record: its own fields, nothing inherited
+            return attr in allowed
+        return bool(super().is_safe_attribute(obj, attr, value))
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "**" and isinstance(right, int) and abs(right) > 256:
@@ -153,8 +164,13 @@ def render_profile_template_lines(
     source_name: str,
     *,
     max_output: int = MAX_TEMPLATE_OUTPUT,
+    seed_name: str | None = None,
 ) -> RenderedTemplate:
-    """Like :func:`render_profile_template`, also mapping each output line to a template line."""
+    """Like :func:`render_profile_template`, also mapping each output line to a template line.
+
+    ``seed_name`` (the template's path below profiles.d/, by default ``source_name``) seeds
+    ``fake``: the same name and arguments give the same people on every machine.
+    """
     try:
         code = _profile_templates.compile(text, name=source_name, filename=source_name)
     except TemplateSyntaxError as exc:
@@ -166,7 +182,11 @@ def render_profile_template_lines(
     lines = _LineTracker(template, text)
     pieces: list[str] = []
     size = 0
-    stream = template.generate({**variables, "range": _RangeBudget(MAX_TEMPLATE_ITERATIONS)})
+    builtins = {
+        "range": _RangeBudget(MAX_TEMPLATE_ITERATIONS),
+        "fake": FakeData(seed_name or source_name),
+    }
+    stream = template.generate({**variables, **builtins})
     try:
         for chunk in stream:
             lines.feed(chunk, stream)

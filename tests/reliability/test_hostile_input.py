@@ -243,6 +243,20 @@ HOSTILE_TEMPLATES = {
     "huge range": "{% for i in range(10**9) %}{% endfor %}",
     "huge string": "{{ 'x' * 10**10 }}",
     "huge power": "{{ 2 ** 100000000 }}",
+    # The fake-data object and what it returns lead nowhere but to their own plain fields.
+    "fake's globals": "{{ fake.person.__globals__['os'].environ }}",
+    "fake's function": "{{ fake.person.__func__.__globals__ }}",
+    "fake's bound self": "{{ fake.person.__self__._template }}",
+    "fake's class": "{{ fake.__class__.__init__.__globals__ }}",
+    "fake's private state": "{{ fake._template }}",
+    "fake by attr filter": "{{ fake|attr('__init__') }}",
+    "fake by format": "{{ '{0.person.__globals__}'.format(fake) }}",
+    "a person's class": "{{ fake.person(1).__class__.__init__.__globals__ }}",
+    "a person's pickling": "{{ fake.person(1).__reduce_ex__(2) }}",
+    "a person by format": "{{ '{0.__class__.__init__.__globals__}'.format(fake.person(1)) }}",
+    "a person's field internals": "{{ fake.person(1).address.__dataclass_fields__ }}",
+    "a person's unknown field": "{{ fake.person(1).faker }}",
+    "a real mail domain": "{{ fake.person(1, domain='gmail.com').email }}",
 }
 
 
