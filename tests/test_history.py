@@ -128,6 +128,10 @@ def test_tombstones_on_a_soft_deleted_profile_absent_is_kept_purged_purges(
     assert "1 applied, 0 failed" in applied(project, env, "--allow-purge")
     assert api(served_sandbox, "GET", f"profiles/{cat}").status_code == 404
     assert deleted_ids(served_sandbox) == {ben}
+    journals = sorted(project.plans.glob("*.journal.jsonl"))
+    lines = [json.loads(line) for path in journals for line in path.read_text().splitlines()]
+    purged = [(e["status"], e["erasure"]) for e in lines if e.get("action") == "purge"]
+    assert purged == [("started", "GDPR-7"), ("ok", "GDPR-7")]  # the audit trail
     assert_empty_plan(project, env, "--allow-purge")
 
 
@@ -169,3 +173,50 @@ def test_seed_1000_tear_down_then_seed_1600_restores_and_converges(
     check = project.cli("plan", "--detailed-exitcode", "--var", "count=1600", *TENANT, env=env)
     assert check.exit_code == 0, check.output
     assert "No changes" in check.stdout and "1600 unchanged" in check.stdout
+
+
+# -- renames -------------------------------------------------------------------------------------
+
+
+def test_a_renamed_file_without_previous_keys_is_told_how_to_rename(
+    project: Project, served_sandbox: ServedSandbox
+) -> None:
+    env = point_at(served_sandbox, project.root)
+    declare_three(project)
+    applied(project, env)
+    project.remove("ben.yaml")
+    project.write("ben-smith.yaml", "first_name: Ben\nemail: ben1@example.com\n")
+
+    planned = project.cli("plan", *TENANT, env=env)
+    assert planned.exit_code == 1
+    assert (
+        "email b***@example.com belongs to the profile managed as 'ben', which keeps it; if this "
+        "is that profile under a new key, add previous_keys: [ben]"
+    ) in planned.stdout
+
+
+def test_a_renamed_file_with_previous_keys_is_one_rename_then_nothing(
+    project: Project, served_sandbox: ServedSandbox
+) -> None:
+    env = point_at(served_sandbox, project.root)
+    declare_three(project)
+    applied(project, env)
+    profile_id = managed_id(served_sandbox, "ben")
+    project.remove("ben.yaml")
+    project.write(
+        "ben-smith.yaml", "first_name: Ben\nemail: ben1@example.com\nprevious_keys: [ben]\n"
+    )
+
+    planned = project.cli("plan", "--detailed-exitcode", *TENANT, env=env)
+    assert planned.exit_code == 2, planned.output
+    assert f"> rename ben → ben-smith ({profile_id})" in planned.stdout
+    assert "identities.reconcile: ben → ben-smith" in planned.stdout
+    report = plan_json(project, env, "--allow-delete")
+    assert [(c["action"], c["key"]) for c in report["changes"]] == [("rename", "ben-smith")]
+    assert report["withheld"] == [] and report["conflicts"] == []
+
+    assert "1 applied, 0 failed" in applied(project, env)
+    assert managed_id(served_sandbox, "ben-smith") == profile_id
+    old = api(served_sandbox, "GET", "profiles/ben", params={"identity[handle]": "reconcile"})
+    assert old.status_code == 404
+    assert_empty_plan(project, env, "--allow-delete")

@@ -180,6 +180,7 @@ class _Run:
                     profile_id=change.profile_id,
                     status="started",
                     attempt=self.state.attempt(change.key),
+                    erasure=change.erasure_reference,
                 )
             )
             await self.journal.sync()
@@ -198,7 +199,8 @@ class _Run:
         self.outcomes.append(outcome)
         self.finished_keys.add(change.key)
         if self.journal is not None:
-            self.journal.record(ChangeEntry(**outcome.model_dump()))
+            entry = ChangeEntry(**outcome.model_dump(), erasure=change.erasure_reference)
+            self.journal.record(entry)
         self.progress.note(change.action, ok=error is None)
         if self.on_progress is not None:
             self.on_progress(self.progress)

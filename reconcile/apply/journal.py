@@ -46,7 +46,8 @@ class RunEntry(BaseModel):
 
 
 class ChangeEntry(BaseModel):
-    """One event of one change. ``error`` holds the API's message (already free of PII)."""
+    """One event of one change. ``error`` holds the API's message (already free of PII);
+    ``erasure`` the reference of the erasure request a purge carries out (the audit trail)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -57,6 +58,7 @@ class ChangeEntry(BaseModel):
     status: Status
     error: str | None = None
     attempt: int = 1
+    erasure: str | None = None
     at: str = Field(default_factory=_now)
 
 

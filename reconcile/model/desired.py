@@ -142,7 +142,9 @@ class DesiredProfile(_Strict):
     erasure: Erasure | None = None
     # Keys this profile was managed under before (a rename, like Terraform's ``moved``): the
     # tenant profile owned under one of them is renamed to ``key``, never deleted and recreated.
-    previous_keys: tuple[Key, ...] = ()
+    previous_keys: tuple[Key, ...] = Field(
+        default=(), description="Keys this profile was managed under before (a rename)."
+    )
 
     title: Text = None
     first_name: Text = None

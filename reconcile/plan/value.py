@@ -59,6 +59,12 @@ class Change(BaseModel):
     def sort_key(self) -> tuple[int, str]:
         return ACTIONS.index(self.action), self.key
 
+    @property
+    def erasure_reference(self) -> str | None:
+        """The erasure request a purge carries out (``state: purged``), for the audit trail."""
+        found = next((f.after for f in self.fields if f.path == "erasure.reference"), None)
+        return None if found is None else str(found)
+
 
 class Conflict(BaseModel):
     """Declared profiles that cannot be matched safely; never resolved by guessing.

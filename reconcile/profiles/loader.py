@@ -109,7 +109,7 @@ def load_profiles(
     )
 
 
-LOADER_VERSION = "lang-1"
+LOADER_VERSION = "lang-2"  # lang-2: lines of previous_keys and tags items
 
 
 def ignored_files(root: Path) -> tuple[str, ...]:

@@ -2,7 +2,8 @@
 
 Omneo holds each email, mobile number and (handle, identifier) pair on at most one profile, so two
 declarations claiming the same one could never both be applied; a key declared alive and as a
-tombstone is a contradiction. Each is reported at the second claim, naming the first.
+tombstone is a contradiction; a previous key (a rename) that is also a current key, or that two
+declarations list, is ambiguous. Each is reported at the second claim, naming the first.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ def check_unique(
             by_key[item.profile.key] = item
         else:
             problems.append(_duplicate_key(first, item))
+    problems += _previous_keys(by_key)
     claims: dict[tuple[str, str], LoadedProfile] = {}
     for item in by_key.values():
         if owner_handle and owner_handle in (item.profile.identities or {}):
@@ -60,6 +62,33 @@ def check_unique(
                     Problem(item.file, item.line_of(path), item.profile.key, path, message)
                 )
     return list(by_key.values()), problems
+
+
+def _previous_keys(by_key: dict[str, LoadedProfile]) -> list[Problem]:
+    """A previous key names one earlier profile: never a current key, never claimed twice."""
+    problems: list[Problem] = []
+    claimed: dict[str, tuple[LoadedProfile, str]] = {}
+    for item in by_key.values():
+        for index, old in enumerate(item.profile.previous_keys):
+            path = f"previous_keys.{index}"
+            current = by_key.get(old)
+            first = claimed.setdefault(old, (item, path))
+            if current is not None:
+                where = f"{current.file}:{current.line_of('key')}"
+                message = (
+                    f"{old!r} is the key of a profile declared at {where}; a key is either "
+                    "current or previous: remove it here, or rename that profile"
+                )
+            elif first[0] is not item:
+                where = f"{first[0].file}:{first[0].line_of(first[1])}"
+                message = (
+                    f"{old!r} is also a previous key of {first[0].profile.key!r} at {where}; "
+                    "one managed profile can become only one declared profile"
+                )
+            else:
+                continue
+            problems.append(Problem(item.file, item.line_of(path), item.profile.key, path, message))
+    return problems
 
 
 def _rule(path: str) -> str:

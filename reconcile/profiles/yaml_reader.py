@@ -24,6 +24,8 @@ _TAG = "tag:yaml.org,2002:"
 _MERGE = _TAG + "merge"
 _STR = _TAG + "str"
 _CROSS_CHECKED = frozenset(("key", "state", "email", "mobile_phone"))
+# Lists whose items checks across the tree name (``previous_keys.0``, ``tags.2``).
+_LISTS_CHECKED = frozenset(("previous_keys", "tags"))
 
 
 @dataclass(frozen=True)
@@ -286,7 +288,8 @@ def _line_at(node: Any, loc: tuple[str | int, ...]) -> tuple[bool, int]:
 
 
 def _field_lines(node: Any) -> dict[str, int]:
-    """Lines of the fields that checks across the tree name (key, email, mobile, identities)."""
+    """Lines of the fields that checks across the tree name (key, email, mobile, identities,
+    previous keys and tags)."""
     lines: dict[str, int] = {}
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
@@ -296,4 +299,8 @@ def _field_lines(node: Any) -> dict[str, int]:
             if name == "identities" and isinstance(value_node, yaml.MappingNode):
                 for handle_node, _ in value_node.value:
                     lines[f"identities.{handle_node.value}"] = handle_node.start_mark.line + 1
+            if name in _LISTS_CHECKED and isinstance(value_node, yaml.SequenceNode):
+                lines[name] = key_node.start_mark.line + 1
+                for index, item in enumerate(value_node.value):
+                    lines[f"{name}.{index}"] = item.start_mark.line + 1
     return lines
