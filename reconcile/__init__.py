@@ -13,24 +13,31 @@ The CLI is a thin layer over these names; the same pipeline runs from Python::
         options = reconcile.PlanOptions(tenant=target.url, owner_handle=settings.owner_handle)
         async with reconcile.OmneoClient.open(target) as client:
             plan = await reconcile.build_plan(declared, client, options)
-            print(reconcile.render(plan, "text"))
-            journal = reconcile.Journal(Path("plans/api.journal.jsonl"))
-            result = await reconcile.carry_out(
-                plan, declared, client, journal, reconcile.ApplyOptions()
-            )
-            print(result.summary())
+        print(reconcile.render(plan, "text"))
+        journal = reconcile.Journal(Path("plans/api.journal.jsonl"))
+        result = await reconcile.apply_reviewed(
+            plan, declared, target, journal, reconcile.ApplyOptions()
+        )
+        print(result.summary())
 
     asyncio.run(main())
+
+``apply_reviewed`` is the one way to apply a plan: it refuses a plan made for another tenant,
+enforces a production tenant's guards (``ApplyOptions.force`` and ``reason`` pass them), holds
+the tenant's apply lock while it works, and journals every outcome, exactly as ``reconcile apply``
+does.
 """
 
-from reconcile.apply.carry import ApplyOptions, carry_out
+from reconcile.apply.carry import ApplyOptions
 from reconcile.apply.journal import Journal
 from reconcile.apply.outcomes import ApplyResult
+from reconcile.apply.session import apply_reviewed
 from reconcile.errors import (
     ApiError,
     ApplyError,
     ConfigError,
     ConflictError,
+    LockError,
     PlanError,
     ProfileError,
     ReconcileError,
@@ -60,6 +67,7 @@ __all__ = [
     "DeclaredProfiles",
     "DesiredProfile",
     "Journal",
+    "LockError",
     "ObservedProfile",
     "OmneoClient",
     "Plan",
@@ -71,8 +79,8 @@ __all__ = [
     "StalePlanError",
     "Target",
     "UnsafePlanError",
+    "apply_reviewed",
     "build_plan",
-    "carry_out",
     "load_profiles",
     "load_settings",
     "render",

@@ -20,10 +20,11 @@ def test_the_documented_library_example_plans_applies_and_converges(tmp_path: Pa
         options = reconcile.PlanOptions(tenant=target.url, owner_handle=settings.owner_handle)
         async with reconcile.OmneoClient.open(target) as client:
             first = await reconcile.build_plan(declared, client, options)
-            journal = reconcile.Journal(tmp_path / "plans" / "api.journal.jsonl")
-            result = await reconcile.carry_out(
-                first, declared, client, journal, reconcile.ApplyOptions()
-            )
+        journal = reconcile.Journal(tmp_path / "plans" / "api.journal.jsonl")
+        result = await reconcile.apply_reviewed(
+            first, declared, target, journal, reconcile.ApplyOptions()
+        )
+        async with reconcile.OmneoClient.open(target) as client:
             second = await reconcile.build_plan(declared, client, options)
         return first, result, second
 

@@ -1,9 +1,11 @@
 """Carry out a reviewed plan: verify it, journal beside it, write it (one by one, or in bulk).
 
-``carry_out`` is what ``reconcile apply PLAN_FILE`` runs. It refuses a plan that is stale or
-needs a flag (``verify.py``), refuses to run a plan twice unless resuming, and then writes the
-changes through the per-profile engine (``executor.py``) or, for seeding, through the batch
-endpoint (``bulk.py``). Every outcome lands in ``plans/NAME.journal.jsonl``.
+``carry_out`` is the engine under :func:`reconcile.apply.session.apply_reviewed`, which checks
+the tenant, the production guards and the tenant's lock first: call that one. ``carry_out``
+refuses a plan that is stale or needs a flag (``verify.py``), refuses to run a plan twice unless
+resuming, and then writes the changes through the per-profile engine (``executor.py``) or, for
+seeding, through the batch endpoint (``bulk.py``). Every outcome lands in
+``plans/NAME.journal.jsonl``.
 
 >>> journal = Journal.beside(plan_file)                                     # doctest: +SKIP
 >>> result = await carry_out(plan, declared, client, journal, ApplyOptions())  # doctest: +SKIP
@@ -36,13 +38,19 @@ __all__ = [
 
 
 class ApplyOptions(BaseModel):
-    """How to apply: the flags of ``reconcile apply``."""
+    """How to apply: the flags of ``reconcile apply``.
+
+    ``force`` applies a plan marked unsafe and, with a ``reason``, passes a production tenant's
+    guards; ``lock_timeout`` is how long to wait for another apply's lock on the tenant.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     allow_delete: bool = False
     allow_purge: bool = False
     force: bool = False
+    reason: str | None = None
+    lock_timeout: float = Field(default=0.0, ge=0)
     resume: bool = False
     fail_fast: bool = False
     bulk: bool = False

@@ -90,6 +90,11 @@ class Journal:
     def beside(cls, plan_file: Path) -> Journal:
         return cls(plan_file.with_name(f"{plan_file.stem}.journal.jsonl"))
 
+    @property
+    def plan_file(self) -> Path:
+        """The plan this journal is beside (``plans/NAME.journal.jsonl`` → ``plans/NAME.json``)."""
+        return self.path.with_name(self.path.name.removesuffix(".journal.jsonl") + ".json")
+
     def read(self, plan_checksum: str) -> JournalState:
         """The state left by earlier runs of the plan with ``plan_checksum``."""
         runs = 0

@@ -7,20 +7,24 @@ the tenant is ever part of the plan. The plan is an ordinary plan: it is
 shown, saved and applied like any other, and applying it refuses a stale plan.
 
 >>> plan = await teardown_plan(client, TeardownOptions(tenant=url))     # doctest: +SKIP
->>> result = await apply_teardown(plan, client, Journal.beside(path))  # doctest: +SKIP
+>>> result = await apply_teardown(plan, target, Journal.beside(path))  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from reconcile.apply.carry import ApplyOptions, ApplyResult, carry_out
+from reconcile.apply.carry import ApplyOptions, ApplyResult
 from reconcile.apply.executor import ProgressCallback
+from reconcile.apply.guards import Override, check_teardown
 from reconcile.apply.journal import Journal
+from reconcile.apply.session import Notice, apply_reviewed
 from reconcile.model.observed import ObservedProfile
 from reconcile.plan.value import Change, Plan
 from reconcile.profiles.loader import DeclaredProfiles
+from reconcile.settings import Target
 from reconcile.tenant.client import OmneoClient
+from reconcile.tenant.lock import Holder
 
 
 class TeardownOptions(BaseModel):
@@ -71,16 +75,32 @@ def _change(action: str, key: str, profile: ObservedProfile) -> Change:
 
 async def apply_teardown(
     plan: Plan,
-    client: OmneoClient,
+    target: Target,
     journal: Journal,
     *,
-    concurrency: int = 8,
+    override: Override | None = None,
     on_progress: ProgressCallback | None = None,
+    on_notice: Notice | None = None,
 ) -> ApplyResult:
     """Carry out a teardown plan just shown and confirmed, journalling beside the saved plan.
 
-    It needs no ``profiles.d/``: a teardown changes nothing that the files declare.
+    A production tenant refuses it unless ``override`` gives ``force`` and a reason; then it runs
+    through :func:`~reconcile.apply.session.apply_reviewed` (tenant check, lock, journal). It
+    needs no ``profiles.d/``: a teardown changes nothing that the files declare.
     """
+    note = check_teardown(target, override=override or Override())
+    if note and on_notice is not None:
+        on_notice(note)
     declared = DeclaredProfiles(profiles=(), locations={}, digest=plan.inputs_digest)
-    options = ApplyOptions(allow_delete=True, allow_purge=True, concurrency=concurrency)
-    return await carry_out(plan, declared, client, journal, options, on_progress=on_progress)
+    options = ApplyOptions(allow_delete=True, allow_purge=True, concurrency=target.concurrency)
+    holder = Holder.here(f"teardown ({journal.path.name})")
+    return await apply_reviewed(
+        plan,
+        declared,
+        target,
+        journal,
+        options,
+        holder=holder,
+        on_progress=on_progress,
+        on_notice=on_notice,
+    )

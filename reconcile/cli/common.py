@@ -1,9 +1,14 @@
-"""What every command shares: the app, common options, error reporting, settings."""
+"""What every command shares: the app, common options, settings, prompts, progress and reports.
+
+This is the one module the command modules import from each other; each of its names is public.
+"""
 
 from __future__ import annotations
 
 import functools
 import sys
+import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,7 +16,11 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from reconcile.errors import ConfigError, ReconcileError
+from reconcile.apply.outcomes import ApplyResult
+from reconcile.apply.progress import Progress
+from reconcile.errors import ApplyError, ConfigError, ReconcileError
+from reconcile.plan.build import PlanOptions, build_plan
+from reconcile.plan.value import Plan
 from reconcile.profiles.loader import DeclaredProfiles, load_profiles, read_variables
 from reconcile.report.render import FORMATS, Format
 from reconcile.settings import Settings, Target, load_settings
@@ -28,39 +37,37 @@ lock_app = typer.Typer(help="Inspect or break the tenant's apply lock.", no_args
 app.add_typer(lock_app, name="lock")
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 TenantOption = Annotated[
     str | None, typer.Option("--tenant", "-t", help="Tenant from reconcile.toml (default: local).")
 ]
-
-
 ShowPii = Annotated[bool, typer.Option("--show-pii", help="Reveal personal data (local use only).")]
-
-
 AllowDelete = Annotated[bool, typer.Option("--allow-delete", help="Plan or apply deletes.")]
-
-
 AllowPurge = Annotated[bool, typer.Option("--allow-purge", help="Plan or apply GDPR purges.")]
-
-
 VarOption = Annotated[
     list[str] | None,
     typer.Option("--var", help="Template variable NAME=VALUE for *.yaml.j2 (repeatable)."),
 ]
-
-
 VarsFile = Annotated[
     Path | None, typer.Option("--vars", help="YAML or JSON file of template variables.")
 ]
-
-
 FormatOption = Annotated[
     str, typer.Option("--format", "-f", help="Report format: text, markdown, json or html.")
 ]
+AutoApprove = Annotated[
+    bool, typer.Option("--auto-approve", help="Apply without asking (for scripts).")
+]
+ForceOption = Annotated[
+    bool, typer.Option("--force", help="Pass a production-tenant guard (needs --reason).")
+]
+ReasonOption = Annotated[
+    str | None, typer.Option("--reason", help="Why a production guard is overridden.")
+]
 
 
-def _reported(command: F) -> F:
+def reported(command: F) -> F:
     """Turn a ReconcileError into a one-line message on stderr and exit code 1."""
 
     @functools.wraps(command)
@@ -75,7 +82,7 @@ def _reported(command: F) -> F:
 
 
 @app.callback()
-@_reported
+@reported
 def main(
     ctx: typer.Context,
     chdir: Annotated[
@@ -85,13 +92,20 @@ def main(
     ctx.obj = load_settings(chdir)
 
 
-def _settings(ctx: typer.Context) -> Settings:
+def settings_of(ctx: typer.Context) -> Settings:
     settings = ctx.obj
     assert isinstance(settings, Settings)
     return settings
 
 
-def _declared(settings: Settings, variables: dict[str, object] | None = None) -> DeclaredProfiles:
+def notice(message: str) -> None:
+    """Tell the person running the command (stderr, so reports on stdout stay clean)."""
+    typer.echo(message, err=True)
+
+
+def declared_profiles(
+    settings: Settings, variables: dict[str, object] | None = None
+) -> DeclaredProfiles:
     return load_profiles(
         settings.path(settings.profiles_dir),
         phone_region=settings.phone_region,
@@ -101,7 +115,7 @@ def _declared(settings: Settings, variables: dict[str, object] | None = None) ->
     )
 
 
-def _variables(pairs: list[str] | None, vars_file: Path | None) -> dict[str, object]:
+def template_variables(pairs: list[str] | None, vars_file: Path | None) -> dict[str, object]:
     """``--vars FILE`` first, then each ``--var NAME=VALUE`` (values are text) over it."""
     variables = read_variables(vars_file) if vars_file is not None else {}
     for pair in pairs or []:
@@ -114,7 +128,7 @@ def _variables(pairs: list[str] | None, vars_file: Path | None) -> dict[str, obj
     return variables
 
 
-def _format(fmt: str) -> Format:
+def report_format(fmt: str) -> Format:
     if fmt not in FORMATS:
         raise typer.BadParameter(
             f"unknown format {fmt!r}; use {', '.join(FORMATS)}", param_hint="--format"
@@ -122,11 +136,18 @@ def _format(fmt: str) -> Format:
     return fmt  # type: ignore[return-value]
 
 
-def _default_plan_name(target: Target) -> str:
-    return f"{target.name}-{datetime.now(UTC):%Y%m%d-%H%M%S}.json"
+def new_plan_file(settings: Settings, target: Target, prefix: str = "") -> Path:
+    """``plans/<prefix><tenant>-<UTC time>.json``, with a counter if a plan has the name."""
+    name = f"{prefix}{target.name}-{datetime.now(UTC):%Y%m%d-%H%M%S}.json"
+    path = candidate = settings.path(settings.plans_dir) / name
+    n = 1
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+    return candidate
 
 
-def _confirm(auto_approve: bool) -> None:
+def confirm(auto_approve: bool) -> None:
     if auto_approve:
         return
     if not sys.stdin.isatty():
@@ -137,22 +158,93 @@ def _confirm(auto_approve: bool) -> None:
         raise ReconcileError("apply cancelled; nothing was changed")
 
 
-T = TypeVar("T")
-
-
-async def _with_client(target: Target, call: Callable[[OmneoClient], Awaitable[T]]) -> T:
+async def with_client(target: Target, call: Callable[[OmneoClient], Awaitable[T]]) -> T:
     async with OmneoClient.open(target) as client:
         return await call(client)
 
 
-ForceOption = Annotated[
-    bool, typer.Option("--force", help="Pass a production-tenant guard (needs --reason).")
-]
+async def make_plan(
+    settings: Settings, target: Target, declared: DeclaredProfiles, **options: object
+) -> Plan:
+    """Plan ``declared`` against ``target`` with the project's settings; ``options`` override."""
+    plan_options = PlanOptions.model_validate(
+        {
+            "tenant": target.url,
+            "owner_handle": settings.owner_handle,
+            "phone_region": settings.phone_region,
+            "threshold": settings.delete_threshold,
+            "threshold_floor": settings.threshold_floor,
+            **options,
+        }
+    )
+    async with OmneoClient.open(target) as client:
+        return await build_plan(declared, client, plan_options)
 
 
-ReasonOption = Annotated[
-    str | None, typer.Option("--reason", help="Why a production guard is overridden.")
-]
+class ProgressView:
+    """The one progress renderer: a bar redrawn in place on a terminal, else a line every 5 s."""
+
+    def __init__(self, label: str, tty: bool | None = None) -> None:
+        self.label = label
+        self.tty = sys.stderr.isatty() if tty is None else tty
+        self.shown = 0.0
+        self.drawn = False
+        self.started = time.monotonic()
+
+    def __call__(self, progress: Progress) -> None:
+        now = time.monotonic()
+        last = progress.finished >= progress.total
+        if not last and now - self.shown < (0.1 if self.tty else 5.0):
+            return
+        self.shown = now
+        line = progress_line(progress)
+        if self.tty:
+            width = 24
+            filled = width * progress.finished // max(1, progress.total)
+            bar = "#" * filled + "-" * (width - filled)
+            typer.echo(f"\r[{bar}] {line}\x1b[K", nl=False, err=True)
+            self.drawn = True
+        else:
+            notice(f"{self.label}: {line}")
+
+    def counted(self, done: int, total: int) -> None:
+        """For work counted as done-of-total (export): the same view."""
+        self(Progress(total=total, done=Counter({"done": done}), started=self.started))
+
+    def close(self) -> None:
+        if self.drawn:
+            notice("")
+
+
+def progress_line(progress: Progress) -> str:
+    counts = ", ".join(f"{action} {n}" for action, n in sorted(progress.done.items()))
+    eta = progress.eta
+    left = f", ETA {int(eta) // 60}:{int(eta) % 60:02d}" if eta is not None and eta >= 1 else ""
+    return (
+        f"{progress.finished}/{progress.total} ({counts or 'none done'}; "
+        f"{progress.failed} failed), {progress.rate:.1f}/s{left}"
+    )
+
+
+def report_apply(result: ApplyResult, journal_path: Path, plan_file: Path) -> None:
+    """What was applied and what failed; raises :class:`ApplyError` unless all of it was."""
+    shown = result.succeeded if len(result.succeeded) <= 20 else ()
+    for success in shown:
+        notice(f"ok: {success.action} {success.key}")
+    for failure in result.failed:
+        notice(f"failed: {failure.action} {failure.key}: {failure.error}")
+    notice(f"Apply complete: {result.summary()}")
+    if result.throttled or result.retries:
+        notice(
+            f"{result.api_calls} API calls, {result.throttled} throttled (429), "
+            f"{result.retries} retried"
+        )
+    notice(f"Journal: {journal_path}")
+    if not result.complete:
+        notice(f"Finish it with: reconcile apply --resume {plan_file}")
+        raise ApplyError(
+            f"{len(result.failed)} changes failed, {len(result.not_attempted)} not attempted"
+        )
 
 
 def run() -> None:

@@ -21,27 +21,27 @@ from reconcile.cli.common import (
     TenantOption,
     VarOption,
     VarsFile,
-    _declared,
-    _default_plan_name,
-    _format,
-    _reported,
-    _settings,
-    _variables,
     app,
+    declared_profiles,
+    make_plan,
+    new_plan_file,
+    notice,
+    report_format,
+    reported,
+    settings_of,
+    template_variables,
 )
 from reconcile.errors import ConflictError
-from reconcile.plan.build import PlanOptions, build_plan
 from reconcile.plan.selectors import Selectors, parse_shard
 from reconcile.plan.value import Plan
 from reconcile.profiles.loader import ignored_files
 from reconcile.profiles.schema import profile_file_schema_json
 from reconcile.report.render import Format, render
-from reconcile.settings import Settings, Target, resolve_target
-from reconcile.tenant.client import OmneoClient
+from reconcile.settings import Target, resolve_target
 
 
 @app.command()
-@_reported
+@reported
 def validate(
     ctx: typer.Context,
     var: VarOption = None,
@@ -54,11 +54,11 @@ def validate(
 
     Example: reconcile validate --var count=1000
     """
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     if verbose:
         for name in ignored_files(settings.path(settings.profiles_dir)):
             typer.echo(f"ignored: {name} (not .yaml, .yml, .yaml.j2 or .yml.j2)", err=True)
-    declared = _declared(settings, _variables(var, vars_file))
+    declared = declared_profiles(settings, template_variables(var, vars_file))
     if verbose:
         typer.echo(f"{declared.files} files read, {declared.cached} from the cache", err=True)
     typer.echo(f"{len(declared.profiles)} profiles valid", err=True)
@@ -74,7 +74,7 @@ def schema() -> None:
 
 
 @app.command()
-@_reported
+@reported
 def plan(
     ctx: typer.Context,
     tenant: TenantOption = None,
@@ -116,35 +116,24 @@ def plan(
 
     Example: reconcile plan -o plans/release.json --format markdown --shard 1/4
     """
-    settings = _settings(ctx)
-    report_format = _format(fmt)
-    selectors = _selectors(target, exclude, shard)
+    settings = settings_of(ctx)
+    chosen_format = report_format(fmt)
     resolved = resolve_target(settings, tenant, os.environ)
+    declared = declared_profiles(settings, template_variables(var, vars_file))
     made = asyncio.run(
-        _make_plan(
+        make_plan(
             settings,
             resolved,
-            allow_delete,
-            allow_purge,
-            selectors=selectors,
+            declared,
+            allow_delete=allow_delete,
+            allow_purge=allow_purge,
+            selectors=_selectors(target, exclude, shard),
             adopt=not no_adopt,
             allow_conflicts=allow_conflicts,
-            variables=_variables(var, vars_file),
         )
     )
     _guard_creates(resolved, made, force, reason)
-    path = out or settings.path(settings.plans_dir) / _default_plan_name(resolved)
-    sealed = made.sealed()
-    sealed.save(path)
-    # Masked reports come from the saved form, so `plan` and `show` print the same bytes.
-    shown = made.model_copy(update={"checksum": sealed.checksum}) if show_pii else sealed
-    typer.echo(_rendered(shown, report_format, show_pii), nl=False)
-    if made.has_changes or made.conflicts:
-        typer.echo(f"Saved plan to {path}; apply it with: reconcile apply {path}", err=True)
-    elif made.withheld:
-        typer.echo(
-            f"Withheld: {made.withheld_summary()}; plan with those flags to include them", err=True
-        )
+    _save_and_show(made, out or new_plan_file(settings, resolved), chosen_format, show_pii)
     if made.conflicts and not allow_conflicts:
         raise ConflictError(
             f"{len(made.conflicts)} conflicts: resolve them in profiles.d/, "
@@ -154,8 +143,20 @@ def plan(
         raise typer.Exit(2)
 
 
+def _save_and_show(made: Plan, path: Path, chosen_format: Format, show_pii: bool) -> None:
+    sealed = made.sealed()
+    sealed.save(path)
+    # Masked reports come from the saved form, so `plan` and `show` print the same bytes.
+    shown = made.model_copy(update={"checksum": sealed.checksum}) if show_pii else sealed
+    typer.echo(_rendered(shown, chosen_format, show_pii), nl=False)
+    if made.has_changes or made.conflicts:
+        notice(f"Saved plan to {path}; apply it with: reconcile apply {path}")
+    elif made.withheld:
+        notice(f"Withheld: {made.withheld_summary()}; plan with those flags to include them")
+
+
 @app.command()
-@_reported
+@reported
 def show(
     plan_file: Annotated[Path, typer.Argument(help="A saved plan.")],
     fmt: FormatOption = "text",
@@ -165,7 +166,7 @@ def show(
 
     Example: reconcile show plans/release.json --format html > plan.html
     """
-    typer.echo(_rendered(Plan.load(plan_file), _format(fmt), show_pii), nl=False)
+    typer.echo(_rendered(Plan.load(plan_file), report_format(fmt), show_pii), nl=False)
 
 
 def _rendered(made: Plan, fmt: Format, show_pii: bool) -> str:
@@ -182,37 +183,9 @@ def _selectors(target: list[str] | None, exclude: list[str] | None, shard: str |
     return Selectors(target=tuple(target or ()), exclude=tuple(exclude or ()), shard=shard)
 
 
-async def _make_plan(
-    settings: Settings,
-    target: Target,
-    allow_delete: bool,
-    allow_purge: bool,
-    *,
-    selectors: Selectors | None = None,
-    adopt: bool = True,
-    allow_conflicts: bool = False,
-    variables: dict[str, object] | None = None,
-) -> Plan:
-    declared = _declared(settings, variables)
-    options = PlanOptions(
-        tenant=target.url,
-        owner_handle=settings.owner_handle,
-        phone_region=settings.phone_region,
-        allow_delete=allow_delete,
-        allow_purge=allow_purge,
-        allow_conflicts=allow_conflicts,
-        adopt=adopt,
-        selectors=selectors or Selectors(),
-        threshold=settings.delete_threshold,
-        threshold_floor=settings.threshold_floor,
-    )
-    async with OmneoClient.open(target) as client:
-        return await build_plan(declared, client, options)
-
-
 def _guard_creates(target: Target, made: Plan, force: bool, reason: str | None) -> None:
     """A production tenant refuses a plan creating more than its max_creates (bulk seeding)."""
     override = Override(force=force, reason=reason)
     note = check_creates(target, creates=made.count("create"), override=override)
     if note:
-        typer.echo(note, err=True)
+        notice(note)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from reconcile.cli.common import _reported, _settings, sandbox_app
+from reconcile.cli.common import reported, sandbox_app, settings_of
 from reconcile.errors import ConfigError
 
 # reconcile.sandbox.access.TOKEN_ENV and READ_TOKEN_ENV, spelled here so that starting the CLI does
@@ -17,7 +17,7 @@ READ_TOKEN_ENV = "RECONCILE_SANDBOX_READ_TOKEN"
 
 
 @sandbox_app.command("serve")
-@_reported
+@reported
 def sandbox_serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -43,7 +43,7 @@ def sandbox_serve(
     from reconcile.sandbox import SandboxConfig, SandboxRefused, chosen_tokens, serve
     from reconcile.sandbox.access import check_exposure, uses_published_token
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     given = {
         "latency_ms": latency_ms,
         "rate_limit_rps": rate_limit,

@@ -4,60 +4,58 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from reconcile.apply.carry import ApplyResult
 from reconcile.apply.guards import Override, check_teardown
 from reconcile.apply.journal import Journal
-from reconcile.apply.progress import Progress
 from reconcile.apply.teardown import TeardownOptions, apply_teardown, teardown_plan
-from reconcile.cli.applying import _ProgressView, _report, _unused
 from reconcile.cli.common import (
+    AutoApprove,
     ForceOption,
+    ProgressView,
     ReasonOption,
     ShowPii,
     TenantOption,
     VarOption,
     VarsFile,
-    _confirm,
-    _declared,
-    _default_plan_name,
-    _reported,
-    _settings,
-    _variables,
-    _with_client,
     app,
+    confirm,
+    declared_profiles,
     lock_app,
+    new_plan_file,
+    notice,
+    report_apply,
+    reported,
+    settings_of,
+    template_variables,
+    with_client,
 )
 from reconcile.errors import ReconcileError
 from reconcile.export.exporter import ExportOptions, ExportResult, Selection, export_profiles
 from reconcile.plan.value import Plan
 from reconcile.report.render import render
 from reconcile.settings import Settings, Target, resolve_target
-from reconcile.tenant.client import OmneoClient
-from reconcile.tenant.lock import Holder, TenantLock, break_lock, read_lock
+from reconcile.tenant.lock import break_lock, read_lock
 
 
 @lock_app.command("status")
-@_reported
+@reported
 def lock_status(ctx: typer.Context, tenant: TenantOption = None) -> None:
     """Show who holds the tenant's apply lock, if anyone.
 
     Example: reconcile lock status --tenant staging
     """
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     target = resolve_target(settings, tenant, os.environ)
-    current = asyncio.run(_with_client(target, lambda c: read_lock(c, settings.owner_handle)))
+    current = asyncio.run(with_client(target, lambda c: read_lock(c, settings.owner_handle)))
     typer.echo(f"locked: {current.describe()}" if current else "not locked")
 
 
 @lock_app.command("break")
-@_reported
+@reported
 def lock_break(
     ctx: typer.Context,
     reason: Annotated[
@@ -69,11 +67,11 @@ def lock_break(
 
     Example: reconcile lock break --reason "CI runner killed" --tenant staging
     """
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     target = resolve_target(settings, tenant, os.environ)
     if not reason.strip():
         raise typer.BadParameter("say why the lock is stale", param_hint="--reason")
-    broken = asyncio.run(_with_client(target, lambda c: break_lock(c, settings.owner_handle)))
+    broken = asyncio.run(with_client(target, lambda c: break_lock(c, settings.owner_handle)))
     if broken is None:
         typer.echo("not locked: nothing to break", err=True)
         return
@@ -81,7 +79,7 @@ def lock_break(
 
 
 @app.command("export")
-@_reported
+@reported
 def export_command(
     ctx: typer.Context,
     tenant: TenantOption = None,
@@ -115,35 +113,58 @@ def export_command(
 
     Example: reconcile export --tag vip --split tag && reconcile plan
     """
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     target = resolve_target(settings, tenant, os.environ)
+    selection = Selection(
+        filters=tuple(_pair(f) for f in filters or []),
+        tags=tuple(tags or []),
+        identity_handle=identity_handle,
+        search=search,
+    )
+    options = _export_options(
+        settings,
+        target,
+        out,
+        selection,
+        split=split,
+        key_template=_key_template(key_template, key_identity),
+        page_size=page_size,
+        variables=template_variables(var, vars_file),
+    )
+    view = ProgressView("export")
+    try:
+        result = asyncio.run(
+            with_client(target, lambda c: export_profiles(c, options, on_progress=view.counted))
+        )
+    finally:
+        view.close()
+    _report_export(result, options.out)
+
+
+def _export_options(
+    settings: Settings, target: Target, out: Path | None, selection: Selection, **rest: Any
+) -> ExportOptions:
+    if rest["split"] not in ("profile", "tag", "letter", "none"):
+        split = rest["split"]
+        raise typer.BadParameter(f"unknown --split {split!r}; use profile, tag, letter or none")
     profiles_dir = settings.path(settings.profiles_dir)
     folder = out or profiles_dir
     inside = folder.resolve().is_relative_to(profiles_dir.resolve())
-    if key_identity and key_template:
-        raise typer.BadParameter("give --key-template or --key-identity, not both")
-    if split not in ("profile", "tag", "letter", "none"):
-        raise typer.BadParameter(f"unknown --split {split!r}; use profile, tag, letter or none")
-    options = ExportOptions(
+    return ExportOptions(
         out=folder,
         scan_root=profiles_dir if inside else folder,
         tenant=target.name,
         owner_handle=settings.owner_handle,
         phone_region=settings.phone_region,
-        selection=Selection(
-            filters=tuple(_pair(f) for f in filters or []),
-            tags=tuple(tags or []),
-            identity_handle=identity_handle,
-            search=search,
-        ),
-        split=split,
-        key_template=f"{{identity:{key_identity}}}" if key_identity else key_template,
-        page_size=page_size,
-        variables=_variables(var, vars_file),
+        selection=selection,
+        **rest,
     )
-    with _Progress("Exporting") as progress:
-        result = asyncio.run(_export(target, options, progress.update))
-    _report_export(result, folder)
+
+
+def _key_template(key_template: str | None, key_identity: str | None) -> str | None:
+    if key_identity and key_template:
+        raise typer.BadParameter("give --key-template or --key-identity, not both")
+    return f"{{identity:{key_identity}}}" if key_identity else key_template
 
 
 def _pair(text: str) -> tuple[str, str]:
@@ -151,36 +172,6 @@ def _pair(text: str) -> tuple[str, str]:
     if not sep:
         raise typer.BadParameter(f"--filter {text!r}: use FIELD=VALUE")
     return name.strip(), value.strip()
-
-
-class _Progress:
-    """A progress bar on stderr, sized once the first page says how many profiles there are."""
-
-    def __init__(self, label: str) -> None:
-        self._label = label
-        self._bar: Any = None
-        self._done = 0
-
-    def __enter__(self) -> _Progress:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(*exc)
-
-    def update(self, done: int, total: int) -> None:
-        if self._bar is None:
-            self._bar = typer.progressbar(length=total, label=self._label, file=sys.stderr)
-            self._bar.__enter__()
-        self._bar.update(done - self._done)
-        self._done = done
-
-
-async def _export(
-    target: Target, options: ExportOptions, on_progress: Callable[[int, int], None]
-) -> ExportResult:
-    async with OmneoClient.open(target) as client:
-        return await export_profiles(client, options, on_progress=on_progress)
 
 
 def _report_export(result: ExportResult, folder: Path) -> None:
@@ -202,7 +193,7 @@ def _report_export(result: ExportResult, folder: Path) -> None:
 
 
 @app.command()
-@_reported
+@reported
 def teardown(
     ctx: typer.Context,
     tenant: TenantOption = None,
@@ -210,9 +201,7 @@ def teardown(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Save the plan here; apply it later.")
     ] = None,
-    auto_approve: Annotated[
-        bool, typer.Option("--auto-approve", help="Apply without asking (for scripts).")
-    ] = False,
+    auto_approve: AutoApprove = False,
     force: ForceOption = False,
     reason: ReasonOption = None,
     show_pii: ShowPii = False,
@@ -223,36 +212,46 @@ def teardown(
 
     Unmanaged profiles are never touched. Example: reconcile teardown -o plans/teardown.json
     """
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     target = resolve_target(settings, tenant, os.environ)
-    note = check_teardown(target, override=Override(force=force, reason=reason))
-    if note:
-        typer.echo(note, err=True)
-    digest = _tree_digest(settings, _variables(var, vars_file), required=out is not None)
+    override = Override(force=force, reason=reason)
+    note = check_teardown(target, override=override)  # refused before anything is read
+    digest = _tree_digest(settings, template_variables(var, vars_file), required=out is not None)
     made = asyncio.run(_teardown_plan(settings, target, purge=purge, inputs_digest=digest))
     typer.echo(render(made, "text", show_pii=show_pii), nl=False)
     if not made.has_changes:
         return
     if out is not None:
-        made.save(out)
-        flags = ["--allow-purge" if purge else "--allow-delete"]
-        flags += [f"--var {pair}" for pair in var or []]
-        flags += [f"--vars {vars_file}"] if vars_file else []
-        command = f"reconcile apply {out} {' '.join(flags)}"
-        typer.echo(f"Saved plan to {out}; apply it with: {command}", err=True)
+        _save_teardown(made, out, [note, _apply_command(out, purge, var, vars_file)])
         return
-    _confirm(auto_approve)
-    plan_file = _unused(
-        settings.path(settings.plans_dir) / f"teardown-{_default_plan_name(target)}"
-    )
+    confirm(auto_approve)
+    plan_file = new_plan_file(settings, target, prefix="teardown-")
     made.save(plan_file)
     journal = Journal.beside(plan_file)
-    view = _ProgressView(sys.stderr.isatty())
+    view = ProgressView("apply")
     try:
-        result = asyncio.run(_teardown_apply(target, made, journal, view))
+        run = apply_teardown(
+            made, target, journal, override=override, on_progress=view, on_notice=notice
+        )
+        result = asyncio.run(run)
     finally:
         view.close()
-    _report(result, journal, plan_file)
+    report_apply(result, journal.path, plan_file)
+
+
+def _apply_command(out: Path, purge: bool, var: list[str] | None, vars_file: Path | None) -> str:
+    flags = ["--allow-purge" if purge else "--allow-delete"]
+    flags += [f"--var {pair}" for pair in var or []]
+    flags += [f"--vars {vars_file}"] if vars_file else []
+    return f"reconcile apply {out} {' '.join(flags)}"
+
+
+def _save_teardown(made: Plan, out: Path, notes: list[str | None]) -> None:
+    made.save(out)
+    note, command = notes
+    if note:
+        notice(note)
+    notice(f"Saved plan to {out}; apply it with: {command}")
 
 
 async def _teardown_plan(
@@ -265,26 +264,14 @@ async def _teardown_plan(
         purge=purge,
         inputs_digest=inputs_digest,
     )
-    async with OmneoClient.open(target) as client:
-        return await teardown_plan(client, options)
+    return await with_client(target, lambda client: teardown_plan(client, options))
 
 
 def _tree_digest(settings: Settings, variables: dict[str, object], *, required: bool) -> str:
     """The digest ``apply PLAN`` checks; a saved plan needs a profiles.d/ that loads."""
     try:
-        return _declared(settings, variables).digest
+        return declared_profiles(settings, variables).digest
     except ReconcileError:
         if required:
             raise
         return ""
-
-
-async def _teardown_apply(
-    target: Target, made: Plan, journal: Journal, view: Callable[[Progress], None]
-) -> ApplyResult:
-    async with OmneoClient.open(target) as client:
-        holder = Holder.here(f"teardown ({journal.path.name})")
-        async with TenantLock(client, made.owner_handle, holder=holder).held():
-            return await apply_teardown(
-                made, client, journal, concurrency=target.concurrency, on_progress=view
-            )

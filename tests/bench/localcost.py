@@ -52,7 +52,7 @@ def main() -> None:
     settings = load_settings(args.dir)
     owned = asyncio.run(fetch_owned(settings, args.tenant))
     started = time.process_time()
-    declared = cli._declared(settings)
+    declared = cli.declared_profiles(settings)
     loaded = time.process_time()
     changed = compare(declared, owned, settings)
     compared = time.process_time()
