@@ -25,6 +25,7 @@ from reconcile.apply.outcomes import ApplyResult, Outcome
 from reconcile.apply.progress import Progress
 from reconcile.apply.writes import PROFILE_BODY_FIELDS, TargetProfile, Writer
 from reconcile.errors import ApiError
+from reconcile.model.fields import date_input
 from reconcile.model.observed import ObservedProfile
 from reconcile.plan.build import PlanOptions, build_plan
 from reconcile.plan.value import Change, Plan
@@ -125,6 +126,13 @@ def batch_item(target: TargetProfile) -> dict[str, object]:
         item["custom_attributes"] = custom
     if "addresses" in view:
         item["addresses"] = view["addresses"]
+    dates = [
+        date_input(k.removeprefix("dates."), v)
+        for k, v in sorted(view.items())
+        if k.startswith("dates.") and isinstance(v, dict)
+    ]
+    if dates:
+        item["dates_attributes"] = dates
     return item
 
 

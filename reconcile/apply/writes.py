@@ -30,7 +30,7 @@ from typing import TypeVar
 from reconcile.apply.ordering import UniqueValue, temporary_email
 from reconcile.errors import ApiError, TransportError
 from reconcile.model.desired import DesiredProfile
-from reconcile.model.fields import ADDRESS_FIELDS, SCALAR_FIELDS, JsonValue
+from reconcile.model.fields import ADDRESS_FIELDS, SCALAR_FIELDS, JsonValue, date_input
 from reconcile.model.observed import ObservedProfile
 from reconcile.tenant.client import OmneoClient
 
@@ -98,6 +98,11 @@ class Writer:
         if not differ:
             return observed
         body = {f: view[f] for f in differ if f in PROFILE_BODY_FIELDS}
+        dates = await self._clear_dates(
+            observed, view, [f for f in differ if f.startswith("dates.")]
+        )
+        if dates:
+            body["dates_attributes"] = dates
         current = observed
         if body:
             current = await self.client.update_profile(observed.id, body)
@@ -169,6 +174,30 @@ class Writer:
             await self._post(add, landed)
         else:
             await self.client.update_identity(observed.id, handle, str(identifier))
+
+    async def _clear_dates(
+        self, observed: ObservedProfile, view: Mapping[str, JsonValue], names: list[str]
+    ) -> list[JsonValue]:
+        """Delete the dates that go or change relationship; the inputs that add or update the
+        rest (a date is updated in place only under the same handle and relationship)."""
+        inputs: list[JsonValue] = []
+        for name in names:
+            handle, wanted, seen = (
+                name.removeprefix("dates."),
+                view[name],
+                observed.fields.get(name),
+            )
+            date_id = observed.date_id(handle)
+            moved = (
+                isinstance(wanted, dict)
+                and isinstance(seen, dict)
+                and (wanted.get("relationship") != seen.get("relationship"))
+            )
+            if date_id is not None and (wanted is None or moved):
+                await self._ignore_missing(self.client.delete_date(observed.id, date_id))
+            if isinstance(wanted, dict):
+                inputs.append(date_input(handle, wanted))
+        return inputs
 
     async def _set_addresses(self, profile_id: str, wanted: list[dict[str, JsonValue]]) -> None:
         """Make the address list equal ``wanted``, position by position, through the address

@@ -51,6 +51,13 @@ def declaration_of(
         out["custom_attributes"] = custom
     if fields.get("addresses"):
         out["addresses"] = list(fields["addresses"])
+    dates = {
+        name.removeprefix("dates."): value
+        for name, value in sorted(fields.items())
+        if name.startswith("dates.") and isinstance(value, dict)
+    }
+    if dates:
+        out["dates"] = dates  # the view's shape is the declaration's: date, recurring, ...
     return out
 
 
@@ -127,6 +134,8 @@ def _override(declaration: dict[str, Any], path: str, observed: ObservedProfile)
     elif path.startswith("attributes.comms."):
         comms = declaration.setdefault("attributes", {}).setdefault("comms", {})
         comms[path.removeprefix("attributes.comms.")] = value
+    elif path.startswith("dates."):  # null: the tenant holds no such date
+        declaration.setdefault("dates", {})[path.removeprefix("dates.")] = value
     else:
         return False  # an identity or custom attribute cannot be declared absent
     return True
@@ -134,7 +143,7 @@ def _override(declaration: dict[str, Any], path: str, observed: ObservedProfile)
 
 def _error_path(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc]
-    if parts[0] == "identities" and len(parts) > 1:
+    if parts[0] in ("identities", "dates") and len(parts) > 1:
         return ".".join(parts[:2])
     if parts[0] == "custom_attributes" and len(parts) > 2:
         return ".".join(parts[:3])
@@ -162,7 +171,7 @@ def _prune(declaration: dict[str, Any]) -> None:
     for namespace, handles in list(declaration.get("custom_attributes", {}).items()):
         if not handles:
             del declaration["custom_attributes"][namespace]
-    for name in ("identities", "custom_attributes"):
+    for name in ("identities", "custom_attributes", "dates"):
         if name in declaration and not declaration[name]:
             del declaration[name]
     if "attributes" in declaration and not declaration["attributes"].get("comms"):

@@ -26,8 +26,8 @@ def flat_paths(declaration: Mapping[str, Any]) -> set[str]:
     """The flat-view paths an export declaration manages."""
     paths: set[str] = set()
     for name, value in declaration.items():
-        if name == "identities":
-            paths |= {f"identities.{handle}" for handle in value}
+        if name in ("identities", "dates"):
+            paths |= {f"{name}.{handle}" for handle in value}
         elif name == "attributes":
             paths |= {f"attributes.comms.{flag}" for flag in value.get("comms", {})}
         elif name == "custom_attributes":
@@ -68,7 +68,7 @@ def _set(entry: MutableMapping[str, Any], path: str, declaration: Mapping[str, A
     head, _, rest = path.partition(".")
     if not rest:
         yaml_writer.set_value(entry, head, declaration[head])
-    elif head == "identities":
+    elif head in ("identities", "dates"):
         yaml_writer.set_value(yaml_writer.child_mapping(entry, head), rest, declaration[head][rest])
     elif head == "attributes":
         flag = rest.removeprefix("comms.")
@@ -89,9 +89,10 @@ def _clear(entry: MutableMapping[str, Any], path: str) -> bool:
         comms = yaml_writer.child_mapping(yaml_writer.child_mapping(entry, head), "comms")
         yaml_writer.set_value(comms, rest.removeprefix("comms."), None)
         return True
-    # An identity or custom attribute cannot be null: remove it, if this entry declares it.
+    # An identity or custom attribute cannot be null: remove it, if this entry declares it;
+    # and a date the tenant no longer holds goes from the file too, rather than stay as null.
     parent: Any = entry.get(head)
-    parts = [rest] if head == "identities" else rest.split(".", 1)
+    parts = [rest] if head in ("identities", "dates") else rest.split(".", 1)
     chain = [parent]
     for part in parts[:-1]:
         parent = parent.get(part) if isinstance(parent, MutableMapping) else None
@@ -99,6 +100,8 @@ def _clear(entry: MutableMapping[str, Any], path: str) -> bool:
     if not isinstance(parent, MutableMapping) or parts[-1] not in parent:
         return False  # declared by a folder default, not by this entry
     del parent[parts[-1]]
-    if head != "identities" and not parent and isinstance(chain[0], MutableMapping):
+    if head == "dates" and not parent:
+        del entry[head]
+    elif head == "custom_attributes" and not parent and isinstance(chain[0], MutableMapping):
         del chain[0][parts[0]]
     return True

@@ -6,6 +6,8 @@ Its :meth:`DesiredProfile.flat_view` gives them as normalised flat paths for mat
 >>> p = DesiredProfile.model_validate({"key": "jane", "email": " Jane@Example.com "})
 >>> p.flat_view()
 {'email': 'jane@example.com'}
+>>> ProfileDate.model_validate({"date": "2015-3-14", "recurring": "yearly"}).view()
+{'date': '2015-03-14', 'recurring': 'yearly'}
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from reconcile.model.fields import (
     COMMS_FLAGS,
     COMMS_OTHER,
     COMMS_VERIFICATIONS,
+    DATE_HANDLE_PATTERN,
+    DATE_TEXT_FIELDS,
     IDENTIFYING_FIELDS,
     KEY_PATTERN,
     SCALAR_FIELDS,
@@ -43,6 +47,7 @@ from reconcile.model.fields import (
 Key = Annotated[str, Field(pattern=KEY_PATTERN, max_length=200)]
 Text = Annotated[str, Field(max_length=255)] | None
 IdentityHandle = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]+$", max_length=100)]
+DateHandle = Annotated[str, Field(pattern=DATE_HANDLE_PATTERN, max_length=255)]
 
 
 def _region(info: ValidationInfo) -> str | None:
@@ -104,6 +109,44 @@ class Address(_Strict):
     is_default: bool | None = None
     notes: str | None = None
     external_id: str | None = None
+
+
+class ProfileDate(_Strict):
+    """An important date, named by its handle and declared whole (a field left out is cleared).
+    recurring: a schedule such as yearly, or true; false or absent for a one-off date."""
+
+    date: Annotated[str, Field(pattern=r"^\d{4}-\d{1,2}-\d{1,2}$", description="YYYY-MM-DD")]
+    recurring: Annotated[str, Field(min_length=1, max_length=255)] | bool | None = None
+    relationship: Text = None
+    name: Text = None
+    type: Text = None
+    description: Text = None
+    note: Text = None
+    meta: dict[str, JsonValue] | None = None
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _calendar_date(cls, value: Any) -> Any:
+        return normalize.normalize_calendar_date(value)
+
+    @field_validator("recurring", mode="before")
+    @classmethod
+    def _schedule(cls, value: Any) -> Any:
+        if value is None or isinstance(value, bool | str):
+            return value
+        raise ValueError("must be a schedule such as yearly, or true or false")
+
+    def view(self) -> dict[str, JsonValue]:
+        """The date as plans compare it (:func:`reconcile.model.fields.date_view`'s shape)."""
+        view: dict[str, JsonValue] = {"date": self.date}
+        if self.recurring not in (None, False):
+            view["recurring"] = self.recurring
+        for name in DATE_TEXT_FIELDS:
+            if getattr(self, name) is not None:
+                view[name] = getattr(self, name)
+        if self.meta:
+            view["meta"] = self.meta
+        return view
 
 
 def _comms_fields() -> dict[str, Any]:
@@ -170,6 +213,8 @@ class DesiredProfile(_Strict):
     # A null attribute is removed from the tenant (DELETE .../attributes/custom/{ns}:{handle}).
     custom_attributes: dict[str, dict[str, CustomAttribute | None]] | None = None
     addresses: list[Address] | None = None
+    # Keyed by handle; a null date is removed from the tenant. Undeclared handles are left alone.
+    dates: dict[DateHandle, ProfileDate | None] | None = None
 
     @field_validator(*IDENTIFYING_FIELDS)
     @classmethod
@@ -275,6 +320,8 @@ class DesiredProfile(_Strict):
                 view[path("custom_attributes", namespace, handle)] = value
         if "addresses" in declared:
             view["addresses"] = [address_view(a.model_dump()) for a in self.addresses or []]
+        for handle, profile_date in sorted((self.dates or {}).items()):
+            view[path("dates", handle)] = profile_date.view() if profile_date else None
         return view
 
     def custom_type(self, namespace: str, handle: str) -> str:

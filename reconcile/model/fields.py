@@ -113,11 +113,13 @@ ADDRESS_FIELDS = (
     "notes",
     "external_id",
 )
-# Fields whose values identify a person: masked in every report and log unless --show-pii.
+# A profile date's text fields (attributes.dates); ``date`` and the recurrence are apart.
+DATE_TEXT_FIELDS = ("relationship", "name", "type", "description", "note")
+DATE_HANDLE_PATTERN = r"^[A-Za-z0-9_:-]+$"  # no dot: a handle is one part of a flat path
 
 # Fields a tombstone may not carry: everything but key, state and erasure.
 IDENTIFYING_FIELDS = (*SCALAR_FIELDS, "tags", "identities", "attributes", "custom_attributes",
-                      "addresses")  # fmt: skip
+                      "addresses", "dates")  # fmt: skip
 
 
 def infer_custom_type(value: Any) -> str:
@@ -149,3 +151,41 @@ _PATHS: dict[tuple[str, ...], str] = {}
 
 def address_view(address: dict[str, Any]) -> dict[str, JsonValue]:
     return {name: address.get(name) for name in ADDRESS_FIELDS if address.get(name) is not None}
+
+
+def date_view(item: dict[str, Any]) -> dict[str, JsonValue]:
+    """A profile date as plans compare it: ``recurring`` is the schedule (or ``True``) of a
+    recurring date and absent for a one-off; unset fields and an empty ``meta`` are left out.
+
+    >>> date_view({"date": "2015-03-14", "is_recurring": True, "recurring_schedule": "yearly",
+    ...            "relationship": "partner", "name": None, "meta": {}})
+    {'date': '2015-03-14', 'recurring': 'yearly', 'relationship': 'partner'}
+    """
+    view: dict[str, JsonValue] = {"date": item.get("date")}
+    if item.get("is_recurring"):
+        view["recurring"] = item.get("recurring_schedule") or True
+    for name in DATE_TEXT_FIELDS:
+        if item.get(name) is not None:
+            view[name] = item[name]
+    if item.get("meta"):
+        view["meta"] = item["meta"]
+    return view
+
+
+def date_input(handle: str, view: dict[str, JsonValue]) -> dict[str, JsonValue]:
+    """The API input (``dates_attributes`` item) that makes a date equal ``view``: every field
+    given, unset ones as null, so a write leaves nothing of an earlier value behind.
+
+    >>> date_input("wedding", {"date": "2015-03-14", "recurring": "yearly"})["recurring_schedule"]
+    'yearly'
+    """
+    recurring = view.get("recurring")
+    body: dict[str, JsonValue] = {
+        "handle": handle,
+        "date": view.get("date"),
+        "is_recurring": bool(recurring),
+        "recurring_schedule": recurring if isinstance(recurring, str) else None,
+    }
+    body.update({name: view.get(name) for name in DATE_TEXT_FIELDS})
+    body["meta"] = view.get("meta")
+    return body

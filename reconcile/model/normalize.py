@@ -102,6 +102,24 @@ def normalize_timestamp(value: str | date | datetime) -> str:
         raise InvalidValue("is not a date-time (use YYYY-MM-DD HH:MM:SS)") from None
 
 
+def normalize_calendar_date(value: object) -> str:
+    """A calendar date as Omneo shows a profile date: ``YYYY-MM-DD``.
+
+    >>> normalize_calendar_date("2015-3-14"), normalize_calendar_date(date(2015, 3, 14))
+    ('2015-03-14', '2015-03-14')
+    """
+    if isinstance(value, datetime):
+        raise InvalidValue("is a date-time; a profile date is a day (YYYY-MM-DD)")
+    if isinstance(value, date):
+        return value.isoformat()
+    if not isinstance(value, str):
+        raise InvalidValue("is not a date (use YYYY-MM-DD)")
+    try:
+        return datetime.strptime(value.strip(), "%Y-%m-%d").date().isoformat()
+    except ValueError:
+        raise InvalidValue("is not a real date (use YYYY-MM-DD)") from None
+
+
 def _timestamp(moment: datetime) -> str:
     # isoformat pads the year to four digits; strftime("%Y") does not on glibc (year 999 → "999"),
     # which would make a normalised timestamp unreadable the second time round.

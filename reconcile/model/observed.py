@@ -13,7 +13,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from reconcile.model.fields import COMMS_FIELDS, SCALAR_FIELDS, JsonValue, address_view, path
+from reconcile.model.fields import (
+    COMMS_FIELDS,
+    SCALAR_FIELDS,
+    JsonValue,
+    address_view,
+    date_view,
+    path,
+)
 
 DELETED_TYPE = "deleted"  # Omneo's profile type for a soft-deleted profile
 
@@ -40,6 +47,8 @@ class ObservedProfile(BaseModel):
     profile_type: str = "active"
     identities: tuple[Identity, ...] = ()
     fields: dict[str, JsonValue]
+    # (handle, id) of each date the view shows: writes address a date by its id.
+    date_ids: tuple[tuple[str, int], ...] = ()
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> ObservedProfile:
@@ -49,11 +58,16 @@ class ObservedProfile(BaseModel):
                 key=lambda identity: identity.id,
             )
         )
+        dates = _dates_by_handle(data)
+        fields = _observed_view(data, identities)
+        for handle, item in dates.items():
+            fields[path("dates", handle)] = date_view(item)
         return cls(
             id=str(data["id"]),
             profile_type=str(data.get("profile_type") or "active"),
             identities=identities,
-            fields=_observed_view(data, identities),
+            fields=fields,
+            date_ids=tuple((handle, int(item["id"])) for handle, item in dates.items()),
         )
 
     @property
@@ -63,6 +77,10 @@ class ObservedProfile(BaseModel):
 
     def identifier(self, handle: str) -> str | None:
         return next((i.identifier for i in self.identities if i.handle == handle), None)
+
+    def date_id(self, handle: str) -> int | None:
+        """The id of the date with ``handle`` that the view shows (the oldest of that handle)."""
+        return next((date_id for name, date_id in self.date_ids if name == handle), None)
 
     def fingerprint(self) -> str:
         """A digest of everything reconcile can manage on this profile: changes when it moves.
@@ -91,6 +109,18 @@ def _observed_view(data: dict[str, Any], identities: tuple[Identity, ...]) -> di
             view[path("custom_attributes", namespace, handle)] = value
     view["addresses"] = [address_view(a) for a in data.get("addresses") or []]
     return view
+
+
+def _dates_by_handle(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    # A date without a handle cannot be declared, so it is not in the view (and left alone);
+    # of two dates with one handle (other relationships), the oldest is the one managed.
+    dates = (data.get("attributes") or {}).get("dates") or []
+    found: dict[str, dict[str, Any]] = {}
+    for item in sorted(dates, key=lambda d: int(d.get("id") or 0)):
+        handle = item.get("handle")
+        if isinstance(handle, str) and handle and handle not in found:
+            found[handle] = item
+    return dict(sorted(found.items()))
 
 
 def _coerce_int_text(name: str, value: Any) -> Any:

@@ -17,6 +17,7 @@ _PATTERNS = {
     "currency": "must be a three-letter ISO 4217 code in capitals, e.g. AUD",
     "avatar_url": "must be an http:// or https:// URL",
     "identities": "an identity handle may hold only letters, digits and _ . : -",
+    "dates": "a date's handle may hold only letters, digits and _ : - (no dots)",
 }
 _TYPES = {
     "string_type": 'must be text; quote it (e.g. "0123") so YAML keeps it exactly',

@@ -217,6 +217,11 @@ class OmneoClient:
         path = f"profiles/{profile_id}/attributes/custom/{_quote(namespace)}:{_quote(handle)}"
         await self._request("DELETE", path)
 
+    async def delete_date(self, profile_id: str, date_id: int) -> None:
+        """``DELETE /profiles/{id}/attributes/dates/{dateId}`` (dates are added and updated
+        inline, with ``dates_attributes`` in ``PUT /profiles/{id}``)."""
+        await self._request("DELETE", f"profiles/{profile_id}/attributes/dates/{int(date_id)}")
+
     # -- batches ---------------------------------------------------------------------------
 
     async def submit_batch(
