@@ -51,12 +51,15 @@ def test_teardown_plan_is_saved_reviewed_and_applied_later(project: Project) -> 
 
     saved = project.cli("teardown", "-o", str(plan_file))
     assert saved.exit_code == 0, saved.output
-    assert f"reconcile apply {plan_file} --allow-delete" in saved.stderr
+    assert f"reconcile apply {plan_file} --allow-delete --force" in saved.stderr
     assert len(tenant_profiles(project)) == 13  # saving a plan changes nothing
 
     refused = project.cli("apply", str(plan_file))
     assert refused.exit_code == 1 and "--allow-delete" in refused.stderr
-    applied = project.cli("apply", str(plan_file), "--allow-delete")
+    unforced = project.cli("apply", str(plan_file), "--allow-delete")
+    assert unforced.exit_code == 1
+    assert "removes 8 profiles that profiles.d/ declares present" in unforced.stderr
+    applied = project.cli("apply", str(plan_file), "--allow-delete", "--force")
     assert applied.exit_code == 0, applied.output
     assert set(tenant_profiles(project)) == unmanaged
 
@@ -68,8 +71,8 @@ def test_teardown_purge_needs_its_own_flag_to_apply(project: Project) -> None:
     assert saved.exit_code == 0, saved.output
     assert "8 to purge" in saved.stdout
 
-    assert project.cli("apply", str(plan_file), "--allow-delete").exit_code == 1
-    applied = project.cli("apply", str(plan_file), "--allow-purge")
+    assert project.cli("apply", str(plan_file), "--allow-delete", "--force").exit_code == 1
+    applied = project.cli("apply", str(plan_file), "--allow-purge", "--force")
     assert applied.exit_code == 0, applied.output
     assert set(tenant_profiles(project)) == unmanaged
 

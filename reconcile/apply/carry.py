@@ -21,6 +21,7 @@ from reconcile.apply.bulk import bulk_apply
 from reconcile.apply.executor import ProgressCallback, apply_plan
 from reconcile.apply.journal import Journal
 from reconcile.apply.outcomes import ApplyResult, Outcome
+from reconcile.apply.trust import ProjectPolicy
 from reconcile.apply.verify import verify_plan
 from reconcile.errors import PlanError
 from reconcile.plan.value import Plan
@@ -55,6 +56,8 @@ class ApplyOptions(BaseModel):
     fail_fast: bool = False
     bulk: bool = False
     concurrency: int = Field(default=8, ge=1)
+    # The project's owner handle and thresholds; None trusts the plan's own (see trust.py).
+    policy: ProjectPolicy | None = None
 
 
 async def carry_out(
@@ -81,6 +84,7 @@ async def carry_out(
         allow_purge=options.allow_purge,
         force=options.force,
         journal=state,
+        policy=options.policy,
     )
     journal.start(plan.checksum, "bulk" if options.bulk else "resume" if state.runs else "apply")
     try:

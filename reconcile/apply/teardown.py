@@ -92,7 +92,10 @@ async def apply_teardown(
     if note and on_notice is not None:
         on_notice(note)
     declared = DeclaredProfiles(profiles=(), locations={}, digest=plan.inputs_digest)
-    options = ApplyOptions(allow_delete=True, allow_purge=True, concurrency=target.concurrency)
+    # Removing every managed profile is unsafe by design (trust.py); the person just confirmed it.
+    options = ApplyOptions(
+        allow_delete=True, allow_purge=True, force=True, concurrency=target.concurrency
+    )
     holder = Holder.here(f"teardown ({journal.path.name})")
     return await apply_reviewed(
         plan,

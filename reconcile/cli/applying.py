@@ -12,6 +12,7 @@ import typer
 from reconcile.apply.carry import ApplyOptions
 from reconcile.apply.journal import Journal
 from reconcile.apply.session import apply_reviewed, preflight
+from reconcile.apply.trust import ProjectPolicy
 from reconcile.cli.common import (
     AllowDelete,
     AllowPurge,
@@ -91,6 +92,7 @@ def apply(
         bulk=bulk,
         concurrency=target.concurrency,
         lock_timeout=lock_timeout,
+        policy=ProjectPolicy.of(settings),
     )
     if plan_file is not None:
         preflight(Plan.load(plan_file), target, options)  # refused before profiles.d/ is read

@@ -6,6 +6,7 @@ This is the one module the command modules import from each other; each of its n
 from __future__ import annotations
 
 import functools
+import shlex
 import sys
 import time
 from collections import Counter
@@ -145,6 +146,14 @@ def new_plan_file(settings: Settings, target: Target, prefix: str = "") -> Path:
         n += 1
         candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
     return candidate
+
+
+def apply_command(plan_file: Path, *flags: str, tenant: str | None = None) -> str:
+    """The ``reconcile apply`` command for ``plan_file``, quoted for a shell (a path may hold
+    spaces) and naming the tenant the plan was made for."""
+    words = ["reconcile", "apply", str(plan_file), *flags]
+    words += ["--tenant", tenant] if tenant else []
+    return shlex.join(words)
 
 
 def confirm(auto_approve: bool) -> None:

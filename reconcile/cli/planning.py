@@ -22,6 +22,7 @@ from reconcile.cli.common import (
     VarOption,
     VarsFile,
     app,
+    apply_command,
     declared_profiles,
     make_plan,
     new_plan_file,
@@ -133,7 +134,8 @@ def plan(
         )
     )
     _guard_creates(resolved, made, force, reason)
-    _save_and_show(made, out or new_plan_file(settings, resolved), chosen_format, show_pii)
+    path = out or new_plan_file(settings, resolved)
+    _save_and_show(made, path, chosen_format, show_pii, apply_command(path, tenant=tenant))
     if made.conflicts and not allow_conflicts:
         raise ConflictError(
             f"{len(made.conflicts)} conflicts: resolve them in profiles.d/, "
@@ -143,14 +145,16 @@ def plan(
         raise typer.Exit(2)
 
 
-def _save_and_show(made: Plan, path: Path, chosen_format: Format, show_pii: bool) -> None:
+def _save_and_show(
+    made: Plan, path: Path, chosen_format: Format, show_pii: bool, command: str
+) -> None:
     sealed = made.sealed()
     sealed.save(path)
     # Masked reports come from the saved form, so `plan` and `show` print the same bytes.
     shown = made.model_copy(update={"checksum": sealed.checksum}) if show_pii else sealed
     typer.echo(_rendered(shown, chosen_format, show_pii), nl=False)
     if made.has_changes or made.conflicts:
-        notice(f"Saved plan to {path}; apply it with: reconcile apply {path}")
+        notice(f"Saved plan to {path}; apply it with: {command}")
     elif made.withheld:
         notice(f"Withheld: {made.withheld_summary()}; plan with those flags to include them")
 

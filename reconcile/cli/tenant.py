@@ -22,6 +22,7 @@ from reconcile.cli.common import (
     VarOption,
     VarsFile,
     app,
+    apply_command,
     confirm,
     declared_profiles,
     lock_app,
@@ -222,7 +223,8 @@ def teardown(
     if not made.has_changes:
         return
     if out is not None:
-        _save_teardown(made, out, [note, _apply_command(out, purge, var, vars_file)])
+        command = _teardown_apply_command(out, purge, var, vars_file, tenant)
+        _save_teardown(made, out, [note, command])
         return
     confirm(auto_approve)
     plan_file = new_plan_file(settings, target, prefix="teardown-")
@@ -239,11 +241,14 @@ def teardown(
     report_apply(result, journal.path, plan_file)
 
 
-def _apply_command(out: Path, purge: bool, var: list[str] | None, vars_file: Path | None) -> str:
-    flags = ["--allow-purge" if purge else "--allow-delete"]
-    flags += [f"--var {pair}" for pair in var or []]
-    flags += [f"--vars {vars_file}"] if vars_file else []
-    return f"reconcile apply {out} {' '.join(flags)}"
+def _teardown_apply_command(
+    out: Path, purge: bool, var: list[str] | None, vars_file: Path | None, tenant: str | None
+) -> str:
+    # --force: removing every managed profile is unsafe by design (apply/trust.py)
+    flags = ["--allow-purge" if purge else "--allow-delete", "--force"]
+    flags += [word for pair in var or [] for word in ("--var", pair)]
+    flags += ["--vars", str(vars_file)] if vars_file else []
+    return apply_command(out, *flags, tenant=tenant)
 
 
 def _save_teardown(made: Plan, out: Path, notes: list[str | None]) -> None:

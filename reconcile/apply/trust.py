@@ -1,0 +1,191 @@
+"""What apply checks because a plan file is input: it may be wrong, or written by someone else.
+
+A checksum only proves that a plan was not edited by accident; anyone can recompute it. So apply
+takes from a plan only what it can check, and checks it against the project and the tenant:
+
+- the plan must be this project's: its owner handle is the project's (``ProjectPolicy``);
+- it must agree with itself: every change is inside its selection, needs no flag the plan was
+  made without, writes only fields that profiles.d/ declares, and fits what profiles.d/ says of
+  its key (a create, adopt or update needs a declared profile; a delete or purge of a key that
+  profiles.d/ still declares is unsafe, as a teardown is);
+- its safety is recomputed from its changes, with the project's threshold and the tenant's count
+  of managed profiles, never read from its ``unsafe`` list;
+- each profile it touches must be what the change says, on the tenant (:func:`ownership_problem`):
+  a profile that is updated, deleted or purged carries this project's owner identity for that
+  key (renamed or restored: for the key or one of its ``previous_keys``); an adopted profile
+  carries none and holds one of the declared email, mobile or identities.
+
+>>> check_shape(plan, declared, ProjectPolicy(owner_handle="reconcile"))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from reconcile.errors import PlanError
+from reconcile.model.desired import DesiredProfile
+from reconcile.model.observed import ObservedProfile
+from reconcile.plan.match import unique_values
+from reconcile.plan.value import Change, Plan, safety_reasons
+from reconcile.profiles.loader import DeclaredProfiles
+from reconcile.settings import Settings
+
+# Actions on a profile this project already manages: it must carry the owner identity of the key
+# (a restore or a rename: of the key or, re-keyed, of one of its previous keys).
+OWNED_ACTIONS = frozenset({"update", "delete", "purge"})
+_RENAMING = {"restore": True, "rename": False}  # whether the profile may still hold the key
+# Actions the safety threshold counts as updates, as the planner does.
+UPDATE_ACTIONS = ("update", "rename")
+# Actions that write declared values: the key must be declared (and not as a tombstone).
+DECLARED_ACTIONS = frozenset({"create", "adopt", "update", "restore", "rename"})
+_REMOVALS = {"delete": "absent", "purge": "purged"}
+
+
+class ProjectPolicy(BaseModel):
+    """What the project (not the plan file) says: whose profiles these are, and how many
+    changes at once are safe."""
+
+    model_config = ConfigDict(frozen=True)
+
+    owner_handle: str
+    threshold: float = 0.30
+    threshold_floor: int = 10
+
+    @classmethod
+    def of(cls, settings: Settings) -> ProjectPolicy:
+        return cls(
+            owner_handle=settings.owner_handle,
+            threshold=settings.delete_threshold,
+            threshold_floor=settings.threshold_floor,
+        )
+
+    @classmethod
+    def trusting(cls, plan: Plan) -> ProjectPolicy:
+        """The plan's own values, for a library caller that has no project settings."""
+        return cls(
+            owner_handle=plan.owner_handle,
+            threshold=plan.threshold,
+            threshold_floor=plan.threshold_floor,
+        )
+
+
+def check_shape(plan: Plan, declared: DeclaredProfiles, policy: ProjectPolicy) -> None:
+    """Refuse a plan of another project, or one whose changes contradict it or profiles.d/."""
+    if plan.owner_handle != policy.owner_handle:
+        raise PlanError(
+            f"the plan is from another project: it manages profiles under the handle "
+            f"{plan.owner_handle!r}, this project under {policy.owner_handle!r}"
+        )
+    desired = declared.by_key()
+    seen: set[str] = set()
+    problems: list[str] = []
+    for change in plan.changes:
+        problem = _contradiction(plan, change, desired.get(change.key), seen)
+        if problem:
+            problems.append(f"{change.action} {change.key}: {problem}")
+        seen.update((change.key, f"#{change.profile_id}"))
+    if problems:
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        raise PlanError(
+            f"the plan contradicts itself or profiles.d/, so it was edited or is not this "
+            f"project's: {'; '.join(problems[:3])}{more}; run `reconcile plan` again"
+        )
+
+
+def _contradiction(
+    plan: Plan, change: Change, profile: DesiredProfile | None, seen: set[str]
+) -> str | None:
+    action = str(change.action)
+    if change.key in seen or (change.profile_id and f"#{change.profile_id}" in seen):
+        return "a second change of the same key or profile"
+    if not plan.selectors.selects(change.key):
+        return f"outside the plan's selection ({plan.selectors.describe()})"
+    if (action == "create") != (change.profile_id is None):
+        return "a create names no profile id; every other change names one"
+    if action == "adopt" and not plan.adopt:
+        return "an adoption in a plan made with --no-adopt"
+    if action == "delete" and not plan.allow_delete:
+        return "a delete in a plan made without --allow-delete"
+    if action == "purge" and not plan.allow_purge:
+        return "a purge in a plan made without --allow-purge"
+    if action in DECLARED_ACTIONS:
+        if profile is None or profile.is_tombstone:
+            return "profiles.d/ declares no such profile"
+        allowed = {*profile.flat_view(), f"identities.{plan.owner_handle}"}
+        extra = sorted({f.field for f in change.fields} - allowed)
+        if extra:
+            return f"writes fields profiles.d/ does not declare ({', '.join(extra)})"
+    return None
+
+
+def recomputed_unsafe(
+    plan: Plan, declared: DeclaredProfiles, policy: ProjectPolicy, *, managed: int
+) -> tuple[str, ...]:
+    """Why the plan is unsafe, from its changes alone: the share of the ``managed`` profiles it
+    updates or deletes, and removals of profiles that profiles.d/ still declares present."""
+    removals = plan.count("delete") + plan.count("purge")
+    reasons = safety_reasons(
+        managed=managed,
+        updates=sum(plan.count(action) for action in UPDATE_ACTIONS),
+        deletes=removals,
+        threshold=policy.threshold,
+        floor=policy.threshold_floor,
+    )
+    desired = declared.by_key()
+    declared_alive = sorted(
+        change.key
+        for change in plan.changes
+        if change.action in _REMOVALS
+        and (profile := desired.get(change.key)) is not None
+        and profile.state != _REMOVALS[change.action]
+    )
+    if declared_alive:
+        reasons += (
+            f"removes {len(declared_alive)} profiles that profiles.d/ declares present "
+            f"({', '.join(declared_alive[:5])}{', ...' if len(declared_alive) > 5 else ''})",
+        )
+    return reasons
+
+
+def count_matters(plan: Plan, policy: ProjectPolicy) -> bool:
+    """Whether the number of managed profiles can decide the plan's safety; if not, apply need
+    not count them. A plan cannot update or delete more profiles than are managed."""
+    updates = sum(plan.count(action) for action in UPDATE_ACTIONS)
+    removals = plan.count("delete") + plan.count("purge")
+    smallest = max(policy.threshold_floor, updates, removals, 1)
+    return max(updates, removals) / smallest > policy.threshold
+
+
+def ownership_problem(
+    change: Change, observed: ObservedProfile, profile: DesiredProfile | None, owner: str
+) -> str | None:
+    """Why ``observed`` (the tenant profile ``change`` names) is not one this change may touch."""
+    holder = observed.identifier(owner)
+    action = str(change.action)
+    if action in OWNED_ACTIONS and holder != change.key:
+        held = f"carries {owner}={holder}" if holder else f"carries no {owner} identity"
+        return f"profile {observed.id} {held}, not {owner}={change.key}: not this project's"
+    if action in _RENAMING:
+        keys = (*((change.key,) if _RENAMING[action] else ()), *_previous_keys(profile))
+        if holder is None or holder not in keys:
+            held = f"carries {owner}={holder}" if holder else f"carries no {owner} identity"
+            return f"profile {observed.id} {held}, not {owner}={' or '.join(keys)}"
+    if action == "adopt":
+        if holder not in (None, change.key):
+            return f"profile {observed.id} is managed as {holder!r}, not free to adopt"
+        if profile is None or not _holds_a_declared_value(observed, profile):
+            return (
+                f"profile {observed.id} holds none of the email, mobile or identities that "
+                f"profiles.d/ declares for {change.key}"
+            )
+    return None
+
+
+def _previous_keys(profile: DesiredProfile | None) -> tuple[str, ...]:
+    return profile.previous_keys if profile is not None else ()
+
+
+def _holds_a_declared_value(observed: ObservedProfile, profile: DesiredProfile) -> bool:
+    return any(
+        observed.fields.get(name) == value for name, value in unique_values(profile.flat_view())
+    )

@@ -1,0 +1,34 @@
+"""Rough edges a careless user meets: each is one clear line, never a traceback, never wrong."""
+
+from __future__ import annotations
+
+import shlex
+
+from tests.conftest import Project
+
+
+def test_the_apply_hint_is_quoted_for_the_shell_and_keeps_the_tenant(project: Project) -> None:
+    project.write("ann.yaml", "email: ann@example.com\n")
+    plan_file = project.root / "my plans" / "first plan.json"
+
+    made = project.cli("plan", "-o", str(plan_file), "--tenant", "local")
+
+    assert made.exit_code == 0, made.output
+    hint = made.stderr.split("apply it with: ", 1)[1].strip()
+    words = shlex.split(hint)
+    assert words == ["reconcile", "apply", str(plan_file), "--tenant", "local"]
+    applied = project.cli(*words[1:])
+    assert applied.exit_code == 0, applied.output
+
+
+def test_the_teardown_hint_is_a_command_that_works_as_printed(project: Project) -> None:
+    project.write("ann.yaml", "email: ann@example.com\n")
+    assert project.cli("apply", "--auto-approve").exit_code == 0
+    plan_file = project.root / "my plans" / "tear down.json"
+
+    saved = project.cli("teardown", "-o", str(plan_file), "--tenant", "local")
+
+    assert saved.exit_code == 0, saved.output
+    words = shlex.split(saved.stderr.split("apply it with: ", 1)[1].strip())
+    assert words[:3] == ["reconcile", "apply", str(plan_file)]
+    assert project.cli(*words[1:]).exit_code == 0
