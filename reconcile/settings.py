@@ -75,6 +75,8 @@ class Settings(BaseModel):
     phone_region: str | None = Field(default="AU", pattern=r"^[A-Z]{2}$")
     delete_threshold: float = Field(default=0.30, ge=0, le=1)
     threshold_floor: int = Field(default=10, ge=0)
+    # The variable holding the key that signs saved plans (docs/plans.md); unset: unsigned.
+    plan_key_env: str = Field(default="RECONCILE_PLAN_KEY", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     tenants: dict[str, TenantConfig] = Field(default_factory=dict)
     sandbox: SandboxFaults = SandboxFaults()
 
@@ -84,6 +86,11 @@ class Settings(BaseModel):
     @property
     def sandbox_db(self) -> Path:
         return self.path(self.state_dir) / "sandbox.db"
+
+    def plan_key(self, env: Mapping[str, str]) -> bytes | None:
+        """The key that signs and checks saved plans, from ``plan_key_env``; None when unset."""
+        value = env.get(self.plan_key_env, "")
+        return value.encode() if value else None
 
 
 class Target(BaseModel):

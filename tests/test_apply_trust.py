@@ -192,3 +192,33 @@ def test_safety_is_recomputed_from_the_changes_not_read_from_the_plan(project: P
 
 def _field(name: str) -> dict[str, Any]:
     return {"field": name, "path": name, "before": None, "after": "x", "redacted": False}
+
+
+def test_with_a_plan_key_only_plans_signed_with_it_are_applied(
+    world: tuple[Project, Any],
+) -> None:
+    project, victor = world
+    key = {"RECONCILE_PLAN_KEY": "s3cret-shared-by-plan-and-apply"}
+    project.write("ann.yaml", "first_name: Annie\nemail: ann@example.com\n")
+    unsigned = plan_to(project, "unsigned")
+    signed = project.plans / "signed.json"
+    assert project.cli("plan", "-o", str(signed), env=key).exit_code == 0
+    assert json.loads(signed.read_text())["signature"].startswith("hmac-sha256:")
+    other = project.plans / "other.json"
+    assert project.cli("plan", "-o", str(other), env={"RECONCILE_PLAN_KEY": "guess"}).exit_code == 0
+    edited = project.plans / "edited.json"
+    edited.write_text(signed.read_text())
+    tamper(edited, lambda d: d["changes"][0]["fields"].pop())
+
+    refusals = {
+        unsigned: "the plan is not signed, and a plan key is set",
+        other: "the plan's signature does not match the plan key",
+        edited: "the plan's signature does not match the plan key",
+    }
+    for plan_file, message in refusals.items():
+        refused = project.cli("apply", str(plan_file), env=key)
+        assert refused.exit_code == 1
+        assert message in refused.stderr and "s3cret" not in refused.output
+    applied = project.cli("apply", str(signed), env=key)
+    assert applied.exit_code == 0, applied.output
+    assert_untouched(project, victor)

@@ -32,3 +32,17 @@ def test_the_teardown_hint_is_a_command_that_works_as_printed(project: Project) 
     words = shlex.split(saved.stderr.split("apply it with: ", 1)[1].strip())
     assert words[:3] == ["reconcile", "apply", str(plan_file)]
     assert project.cli(*words[1:]).exit_code == 0
+
+
+def test_apply_of_a_folder_says_to_give_a_plan_file(project: Project) -> None:
+    project.plans.mkdir()
+
+    for args in (("apply", str(project.plans)), ("show", str(project.plans))):
+        result = project.cli(*args)
+
+        assert result.exit_code == 1
+        assert "Traceback" not in result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        assert result.stderr.strip() == (
+            f"error: {project.plans} is a folder: give a plan file, e.g. {project.plans}/NAME.json"
+        )

@@ -26,7 +26,7 @@ from reconcile.errors import PlanError
 from reconcile.model.desired import DesiredProfile
 from reconcile.model.observed import ObservedProfile
 from reconcile.plan.match import unique_values
-from reconcile.plan.value import Change, Plan, safety_reasons
+from reconcile.plan.value import Action, Change, Plan, safety_reasons
 from reconcile.profiles.loader import DeclaredProfiles
 from reconcile.settings import Settings
 
@@ -35,7 +35,7 @@ from reconcile.settings import Settings
 OWNED_ACTIONS = frozenset({"update", "delete", "purge"})
 _RENAMING = {"restore": True, "rename": False}  # whether the profile may still hold the key
 # Actions the safety threshold counts as updates, as the planner does.
-UPDATE_ACTIONS = ("update", "rename")
+UPDATE_ACTIONS: tuple[Action, ...] = ("update", "rename")
 # Actions that write declared values: the key must be declared (and not as a tombstone).
 DECLARED_ACTIONS = frozenset({"create", "adopt", "update", "restore", "rename"})
 _REMOVALS = {"delete": "absent", "purge": "purged"}

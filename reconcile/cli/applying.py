@@ -94,8 +94,9 @@ def apply(
         lock_timeout=lock_timeout,
         policy=ProjectPolicy.of(settings),
     )
+    key = settings.plan_key(os.environ)
     if plan_file is not None:
-        preflight(Plan.load(plan_file), target, options)  # refused before profiles.d/ is read
+        preflight(Plan.load(plan_file, key=key), target, options)  # before profiles.d/ is read
     elif resume:
         raise PlanError("--resume needs the plan file: reconcile apply --resume plans/NAME.json")
     declared = declared_profiles(settings, template_variables(var, vars_file))
@@ -103,7 +104,7 @@ def apply(
         plan_file = _plan_now(settings, target, declared, options, show_pii, auto_approve)
         if plan_file is None:
             return
-    _carry(plan_file, declared, target, options)
+    _carry(plan_file, declared, target, options, key)
 
 
 def _limited(target: Target, concurrency: int | None, rps: float | None) -> Target:
@@ -137,13 +138,17 @@ def _plan_now(
     preflight(made, target, options)  # a refusal comes before the question, not after
     confirm(auto_approve)
     plan_file = new_plan_file(settings, target)
-    made.save(plan_file)
+    made.save(plan_file, key=settings.plan_key(os.environ))
     notice(f"Saved plan to {plan_file}")
     return plan_file
 
 
 def _carry(
-    plan_file: Path, declared: DeclaredProfiles, target: Target, options: ApplyOptions
+    plan_file: Path,
+    declared: DeclaredProfiles,
+    target: Target,
+    options: ApplyOptions,
+    key: bytes | None,
 ) -> None:
     journal = Journal.beside(plan_file)
     view = ProgressView("apply")
@@ -151,7 +156,7 @@ def _carry(
     try:
         result = asyncio.run(
             apply_reviewed(
-                Plan.load(plan_file),
+                Plan.load(plan_file, key=key),
                 declared,
                 target,
                 journal,

@@ -135,7 +135,9 @@ def plan(
     )
     _guard_creates(resolved, made, force, reason)
     path = out or new_plan_file(settings, resolved)
-    _save_and_show(made, path, chosen_format, show_pii, apply_command(path, tenant=tenant))
+    command = apply_command(path, tenant=tenant)
+    key = settings.plan_key(os.environ)
+    _save_and_show(made, path, chosen_format, show_pii, command, key)
     if made.conflicts and not allow_conflicts:
         raise ConflictError(
             f"{len(made.conflicts)} conflicts: resolve them in profiles.d/, "
@@ -146,10 +148,10 @@ def plan(
 
 
 def _save_and_show(
-    made: Plan, path: Path, chosen_format: Format, show_pii: bool, command: str
+    made: Plan, path: Path, chosen_format: Format, show_pii: bool, command: str, key: bytes | None
 ) -> None:
-    sealed = made.sealed()
-    sealed.save(path)
+    sealed = made.sealed(key)
+    sealed.save(path, key=key)
     # Masked reports come from the saved form, so `plan` and `show` print the same bytes.
     shown = made.model_copy(update={"checksum": sealed.checksum}) if show_pii else sealed
     typer.echo(_rendered(shown, chosen_format, show_pii), nl=False)

@@ -224,11 +224,11 @@ def teardown(
         return
     if out is not None:
         command = _teardown_apply_command(out, purge, var, vars_file, tenant)
-        _save_teardown(made, out, [note, command])
+        _save_teardown(made, out, [note, command], settings.plan_key(os.environ))
         return
     confirm(auto_approve)
     plan_file = new_plan_file(settings, target, prefix="teardown-")
-    made.save(plan_file)
+    made.save(plan_file, key=settings.plan_key(os.environ))
     journal = Journal.beside(plan_file)
     view = ProgressView("apply")
     try:
@@ -251,8 +251,8 @@ def _teardown_apply_command(
     return apply_command(out, *flags, tenant=tenant)
 
 
-def _save_teardown(made: Plan, out: Path, notes: list[str | None]) -> None:
-    made.save(out)
+def _save_teardown(made: Plan, out: Path, notes: list[str | None], key: bytes | None) -> None:
+    made.save(out, key=key)
     note, command = notes
     if note:
         notice(note)

@@ -24,6 +24,7 @@ from reconcile.model.fields import JsonValue
 from reconcile.model.mask import is_pii, mask_value
 from reconcile.plan.diff import FieldChange
 from reconcile.plan.selectors import Selectors
+from reconcile.plan.signing import sign, signature_problem
 
 FORMAT_VERSION = 1
 Action = Literal["create", "adopt", "restore", "rename", "update", "delete", "purge"]
@@ -124,6 +125,7 @@ class Plan(BaseModel):
     unsafe: tuple[str, ...] = ()
     api_calls: int = 0
     checksum: str = ""
+    signature: str = Field(default="", description="HMAC of the checksum, with a plan key set")
 
     def count(self, action: Action) -> int:
         return sum(1 for change in self.changes if change.action == action)
@@ -175,32 +177,45 @@ class Plan(BaseModel):
         )
 
     def computed_checksum(self) -> str:
-        body = self.model_dump(mode="json", exclude={"checksum"})
+        """SHA-256 of the canonical content: catches accidental edits; anyone can recompute it."""
+        body = self.model_dump(mode="json", exclude={"checksum", "signature"})
         canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
-    def sealed(self) -> Plan:
-        """Sorted, PII-redacted and checksummed: the form that is saved and applied."""
+    def sealed(self, key: bytes | None = None) -> Plan:
+        """Sorted, PII-redacted and checksummed (and signed, with ``key``): the form that is
+        saved and applied."""
         ordered = self.ordered()
         changes = tuple(_redacted(c) for c in ordered.changes)
-        plan = ordered.model_copy(update={"changes": changes, "checksum": ""})
-        return plan.model_copy(update={"checksum": plan.computed_checksum()})
+        plan = ordered.model_copy(update={"changes": changes, "checksum": "", "signature": ""})
+        checksum = plan.computed_checksum()
+        signature = sign(checksum, key) if key else ""
+        return plan.model_copy(update={"checksum": checksum, "signature": signature})
 
     def dumps(self) -> str:
+        exclude = None if self.signature else {"signature"}  # unsigned plans keep their bytes
         return json.dumps(
-            self.model_dump(mode="json"), indent=2, sort_keys=True, ensure_ascii=False
+            self.model_dump(mode="json", exclude=exclude),
+            indent=2,
+            sort_keys=True,
+            ensure_ascii=False,
         )
 
-    def save(self, path: Path) -> None:
+    def save(self, path: Path, *, key: bytes | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.sealed().dumps() + "\n", encoding="utf-8")
+        path.write_text(self.sealed(key).dumps() + "\n", encoding="utf-8")
 
     @classmethod
-    def load(cls, path: Path) -> Plan:
+    def load(cls, path: Path, *, key: bytes | None = None) -> Plan:
+        """The plan saved at ``path``; with ``key``, only if a holder of that key signed it."""
+        if path.is_dir():
+            raise PlanError(f"{path} is a folder: give a plan file, e.g. {path / 'NAME.json'}")
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise PlanError(f"{path}: no such plan file") from None
+        except OSError as exc:
+            raise PlanError(f"{path}: cannot be read ({exc.strerror or exc})") from None
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise PlanError(f"{path}: not a plan file ({exc})") from None
         if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
@@ -212,6 +227,8 @@ class Plan(BaseModel):
             raise PlanError(f"{path}: malformed plan ({exc.error_count()} errors)") from None
         if plan.checksum != plan.computed_checksum():
             raise PlanError(f"{path}: checksum mismatch: the plan was edited after it was made")
+        if key and (problem := signature_problem(plan.checksum, plan.signature, key)):
+            raise PlanError(f"{path}: {problem}")
         return plan
 
 

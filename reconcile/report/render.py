@@ -116,7 +116,9 @@ def field_row(change: FieldChange, *, show_pii: bool) -> dict[str, str]:
 
 def json_report(plan: Plan, *, show_pii: bool = False) -> str:
     """The plan as a JSON document (docs/plans.md: "The JSON format"); PII masked by default."""
-    body: dict[str, Any] = plan.model_dump(mode="json")
+    body: dict[str, Any] = plan.model_dump(
+        mode="json", exclude=None if plan.signature else {"signature"}
+    )
     body["changes"] = [_json_change(change, show_pii) for change in plan.changes]
     body["conflicts"] = [_json_conflict(conflict, show_pii) for conflict in plan.conflicts]
     body["withheld"] = [
