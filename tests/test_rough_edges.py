@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+from pathlib import Path
 
 from tests.conftest import Project
 
@@ -46,3 +47,19 @@ def test_apply_of_a_folder_says_to_give_a_plan_file(project: Project) -> None:
         assert result.stderr.strip() == (
             f"error: {project.plans} is a folder: give a plan file, e.g. {project.plans}/NAME.json"
         )
+
+
+def test_a_plan_from_another_project_is_refused_as_such(project: Project, tmp_path: Path) -> None:
+    other = Project(tmp_path / "other")
+    other.profiles.mkdir(parents=True)
+    other.write("zed.yaml", "email: zed@example.com\n")
+    made = other.cli("plan", "-o", str(other.plans / "zed.json"))
+    assert made.exit_code == 0, made.output
+    project.write("ann.yaml", "email: ann@example.com\n")
+
+    applied = project.cli("apply", str(other.plans / "zed.json"))
+
+    assert applied.exit_code == 1
+    assert "the plan is from another project" in applied.stderr
+    assert "none of the keys it writes (zed) is declared here" in applied.stderr
+    assert "profiles.d/ changed" not in applied.stderr

@@ -15,14 +15,15 @@ takes from a plan only what it can check, and checks it against the project and 
   key (renamed or restored: for the key or one of its ``previous_keys``); an adopted profile
   carries none and holds one of the declared email, mobile or identities.
 
->>> check_shape(plan, declared, ProjectPolicy(owner_handle="reconcile"))  # doctest: +SKIP
+>>> check_project(plan, declared, ProjectPolicy(owner_handle="reconcile"))  # doctest: +SKIP
+>>> check_shape(plan, declared)                                             # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from reconcile.errors import PlanError
+from reconcile.errors import PlanError, StalePlanError
 from reconcile.model.desired import DesiredProfile
 from reconcile.model.observed import ObservedProfile
 from reconcile.plan.match import unique_values
@@ -69,13 +70,32 @@ class ProjectPolicy(BaseModel):
         )
 
 
-def check_shape(plan: Plan, declared: DeclaredProfiles, policy: ProjectPolicy) -> None:
-    """Refuse a plan of another project, or one whose changes contradict it or profiles.d/."""
+def check_project(plan: Plan, declared: DeclaredProfiles, policy: ProjectPolicy) -> None:
+    """Refuse a plan made for another project, or for another state of profiles.d/, saying which.
+
+    Another project is told by its owner handle or, when both use the same handle, by a plan none
+    of whose declared keys this profiles.d/ declares.
+    """
     if plan.owner_handle != policy.owner_handle:
         raise PlanError(
             f"the plan is from another project: it manages profiles under the handle "
             f"{plan.owner_handle!r}, this project under {policy.owner_handle!r}"
         )
+    if plan.inputs_digest == declared.digest:
+        return
+    desired = declared.by_key()
+    keys = sorted({c.key for c in plan.changes if c.action in DECLARED_ACTIONS})
+    if keys and not any(key in desired for key in keys):
+        shown = ", ".join(keys[:3]) + (", ..." if len(keys) > 3 else "")
+        raise StalePlanError(
+            f"the plan is from another project (or a profiles.d/ since replaced): none of the "
+            f"keys it writes ({shown}) is declared here; plan this project with `reconcile plan`"
+        )
+    raise StalePlanError("profiles.d/ changed since the plan was made; run `reconcile plan` again")
+
+
+def check_shape(plan: Plan, declared: DeclaredProfiles) -> None:
+    """Refuse a plan whose changes contradict it or profiles.d/ (which it was made from)."""
     desired = declared.by_key()
     seen: set[str] = set()
     problems: list[str] = []

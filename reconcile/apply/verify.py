@@ -19,6 +19,7 @@ import asyncio
 from reconcile.apply.journal import JournalState
 from reconcile.apply.trust import (
     ProjectPolicy,
+    check_project,
     check_shape,
     count_matters,
     ownership_problem,
@@ -55,12 +56,9 @@ async def verify_plan(
     values are trusted, so a library caller applying plans it did not make should pass one.
     """
     policy = policy or ProjectPolicy.trusting(plan)
-    check_shape(plan, declared, policy)
+    check_project(plan, declared, policy)
+    check_shape(plan, declared)
     _check_flags(plan, allow_delete=allow_delete, allow_purge=allow_purge, force=force)
-    if plan.inputs_digest != declared.digest:
-        raise StalePlanError(
-            "profiles.d/ changed since the plan was made; run `reconcile plan` again"
-        )
     state = journal or JournalState()
     pending = [c for c in plan.changes if c.key not in state.succeeded]
     counting = count_matters(plan, policy)
