@@ -1,4 +1,5 @@
-"""Render profile templates (``*.yaml.j2``) in a hardened Jinja sandbox, keeping template lines.
+"""Render profile templates (``*.yaml.j2``) in a hardened Jinja sandbox, keeping template lines
+(each output line's template line, see :mod:`reconcile.profiles.template_lines`).
 
 The environment refuses what could escape or exhaust the machine: attribute access outside the
 sandbox, huge widths and repeat counts, too many loop iterations, too much output. Templates get
@@ -19,7 +20,6 @@ from typing import Any, NamedTuple
 
 from jinja2 import (
     StrictUndefined,
-    Template,
     TemplateSyntaxError,
 )
 from jinja2.exceptions import SecurityError
@@ -27,6 +27,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from reconcile.errors import Problem, ProfileError
 from reconcile.profiles.fake import TEMPLATE_ATTRIBUTES, FakeData
+from reconcile.profiles.template_lines import LineMarks, last_line, strip_marks, unmarked, unmarking
 
 MAX_TEMPLATE_OUTPUT = 64 * 1024 * 1024
 
@@ -104,8 +105,12 @@ class _BoundedSandbox(SandboxedEnvironment):
         *args: Any,
         **kwargs: Any,
     ) -> Any:
-        if isinstance(getattr(__obj, "__self__", None), str):  # str.center, str.ljust, ...
-            _refuse_huge((__obj.__self__, *args, *kwargs.values()))
+        owner = getattr(__obj, "__self__", None)
+        if isinstance(owner, str):  # str.center, str.strip, ...: on the text without line marks
+            plain = unmarked(owner)
+            __obj = getattr(plain, __obj.__name__) if plain is not owner else __obj
+            args, kwargs = unmarked(args), {k: unmarked(v) for k, v in kwargs.items()}
+            _refuse_huge((plain, *args, *kwargs.values()))
         return super().call(__context, __obj, *args, **kwargs)
 
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
@@ -138,9 +143,12 @@ def _template_environment() -> SandboxedEnvironment:
         trim_blocks=True,
         lstrip_blocks=True,
         autoescape=False,
+        extensions=[LineMarks],
     )
     for name in _SIZED_FILTERS:
         environment.filters[name] = _bounded_filter(environment.filters[name])
+    for name, function in environment.filters.items():
+        environment.filters[name] = unmarking(function)
     environment.filters.pop("random", None)
     environment.globals.pop("lipsum", None)
     return environment
@@ -179,7 +187,6 @@ def render_profile_template_lines(
     template = _profile_templates.template_class.from_code(
         _profile_templates, code, _profile_templates.make_globals(None)
     )
-    lines = _LineTracker(template, text)
     pieces: list[str] = []
     size = 0
     builtins = {
@@ -189,86 +196,18 @@ def render_profile_template_lines(
     stream = template.generate({**variables, **builtins})
     try:
         for chunk in stream:
-            lines.feed(chunk, stream)
             pieces.append(chunk)
             size += len(chunk)
             if size > max_output:
                 limit = f"{max_output / (1024 * 1024):g} MiB"
                 message = f"renders more than {limit} of YAML; split it into several templates"
-                raise _template_problem(source_name, lines.current, message)
+                raise _template_problem(source_name, last_line(pieces), message)
     except ProfileError:
         raise
     except Exception as exc:  # anything a template can raise is the template author's mistake
-        line = _template_error_line(exc, source_name) or lines.current
+        line = _template_error_line(exc, source_name) or last_line(pieces)
         raise _template_problem(source_name, line, f"template error: {_describe(exc)}") from None
-    return RenderedTemplate("".join(pieces), tuple(lines.table))
-
-
-class _LineTracker:
-    """Which template line produced each output line, read off the render generator's frames."""
-
-    def __init__(self, template: Template, source: str) -> None:
-        self.template = template
-        self.source = source
-        self.starts = [0, *(i + 1 for i, c in enumerate(source) if c == "\n")]
-        self.table: list[int] = []
-        self.current = 1
-        self.at_line_start = True
-        self._literals: dict[tuple[int, str], int] = {}  # (yield site, text) → template line
-        self._reported: dict[int, int] = {}  # yield site (compiled line) → template line
-        self._expressions: set[int] = set()  # yield sites that write values, not template text
-
-    def feed(self, chunk: str, stream: Any) -> None:
-        python_line = _innermost_line(stream)
-        start, literal = self._locate(python_line, chunk)
-        line = start
-        segments = chunk.split("\n")
-        last = len(segments) - 1
-        for index, segment in enumerate(segments):
-            if self.at_line_start and (segment or index < last):
-                self.table.append(line)  # this output line starts here, at this template line
-                self.at_line_start = False
-            if index < last:
-                self.at_line_start = True
-                line += 1 if literal else 0
-        self.current = line
-
-    def _locate(self, python_line: int, chunk: str) -> tuple[int, bool]:
-        known = self._literals.get((python_line, chunk))
-        if known is not None:
-            return known, True
-        reported = self._reported.get(python_line)
-        if reported is None:
-            reported = self.template.get_corresponding_lineno(python_line) if python_line else 0
-            self._reported[python_line] = reported
-        if not reported:
-            return self.current, False
-        if python_line in self._expressions:
-            return reported, False
-        line, literal = self._find_literal(reported, chunk)
-        if literal:
-            self._literals[(python_line, chunk)] = line
-        else:
-            self._expressions.add(python_line)
-        return line, literal
-
-    def _find_literal(self, reported: int, chunk: str) -> tuple[int, bool]:
-        # Literal text is reported at the line its token starts, which after a trimmed block
-        # tag is the tag's line: look for the text itself on that line or the next.
-        offset = self.source.find(chunk, self.starts[min(reported, len(self.starts)) - 1])
-        if offset >= 0:
-            line = self.source.count("\n", 0, offset) + 1
-            if line - reported in (0, 1):
-                return line, True
-        return reported, False
-
-
-def _innermost_line(stream: Any) -> int:
-    frame_owner = stream
-    while getattr(frame_owner, "gi_yieldfrom", None) is not None:
-        frame_owner = frame_owner.gi_yieldfrom
-    frame = getattr(frame_owner, "gi_frame", None)
-    return frame.f_lineno if frame is not None else 0
+    return RenderedTemplate(*strip_marks("".join(pieces)))
 
 
 def _template_error_line(exc: BaseException, source_name: str) -> int:
