@@ -1,19 +1,37 @@
-"""The one exception tree of reconcile.
+"""The one exception tree of reconcile, and how each error is drawn for a person.
 
-Every error a user can cause or meet derives from :class:`ReconcileError`; the CLI turns it into a
-one-line message on stderr and exit code 1, in one place (``cli.run``). The library never prints.
+Every error a user can cause or meet derives from :class:`ReconcileError`. The CLI catches it in
+one place (the top-level command group in ``cli/common.py``, which every command runs through) and
+draws it as ``error: <message>`` on stderr, exiting with the class's ``exit_code`` (1 for all of
+them; 2 is kept for "changes present"). Every message is one line that says what to do, except
+:class:`ProfileError`, which lists one problem a line. The library never prints.
 
-    ReconcileError
-    ├── ConfigError          bad reconcile.toml, unknown tenant, missing token variable
-    ├── ProfileError         profiles.d/ is invalid; carries every Problem found, with file and line
-    ├── ApiError             the tenant answered with an error, or could not be reached
-    │   └── TransportError   no answer at all (connection refused, reset, timeout)
-    ├── PlanError            a saved plan cannot be read or does not fit this project
-    │   ├── StalePlanError   the tenant or profiles.d/ changed since the plan was made
-    │   └── UnsafePlanError  the plan exceeds a safety threshold or needs a flag it was not given
-    ├── ConflictError        matching found conflicts and --allow-conflicts was not given
-    ├── LockError            another apply holds the tenant's lock (or ours was broken)
-    └── ApplyError           some changes failed; the journal says which succeeded
+    ReconcileError                 exit 1
+    ├── ConfigError                bad reconcile.toml, unknown tenant, missing token variable
+    │   └── SandboxError           the embedded sandbox cannot start as asked (port in use,
+    │                              database of a newer version, published token beyond loopback)
+    ├── ProfileError               profiles.d/ is invalid; carries every Problem, with file and line
+    ├── FileProblem                one file of profiles.d/ cannot be read (loader-internal: becomes
+    │   └── YamlProblem            a Problem of the ProfileError); YamlProblem: not acceptable YAML
+    ├── InvalidValue               a value Omneo would reject (also a ValueError, for pydantic)
+    ├── FakeDataError              a template called ``fake`` wrongly (also a ValueError)
+    ├── ApiError                   the tenant answered with an error, or could not be reached
+    │   └── TransportError         no answer at all (connection refused, reset, timeout)
+    ├── PlanError                  a saved plan cannot be read or does not fit this project
+    │   ├── StalePlanError         the tenant or profiles.d/ changed since the plan was made
+    │   ├── UnsafePlanError        over a safety threshold, or needs a flag it was not given
+    │   └── OrderingError          the changes cannot be ordered (two take the same unique value)
+    ├── ConflictError              matching found conflicts and --allow-conflicts was not given
+    ├── LockError                  another apply holds the tenant's lock (or ours was broken)
+    ├── ApplyError                 some changes failed; the journal says which succeeded
+    └── YamlWriteError             export cannot edit a file of the tree safely
+
+Foreign libraries' exceptions are translated where the library is used (phonenumbers and
+email-validator in ``model/normalize.py``, httpx in ``tenant/client.py``, PyYAML in
+``profiles/yaml_reader.py``, ruamel.yaml in ``export/yaml_writer.py``). The sandbox imitates Omneo
+and imports nothing of the tool, so its own exceptions (``SchemaTooNew``, ``SandboxRefused``) are
+translated to :class:`SandboxError` where the tool reaches it (``tenant/client.py``,
+``cli/sandbox.py``).
 """
 
 from __future__ import annotations
@@ -24,9 +42,15 @@ from dataclasses import dataclass
 class ReconcileError(Exception):
     """Root of every error reconcile raises on purpose."""
 
+    exit_code = 1
+
 
 class ConfigError(ReconcileError):
     """The configuration (reconcile.toml, flags, environment) is wrong."""
+
+
+class SandboxError(ConfigError):
+    """The embedded sandbox cannot start as asked; the message says what to change."""
 
 
 @dataclass(frozen=True, order=True)
@@ -56,6 +80,35 @@ class ProfileError(ReconcileError):
     def __str__(self) -> str:
         lines = [str(problem) for problem in self.problems]
         return "\n".join([*lines, f"{len(lines)} problem{'s' if len(lines) != 1 else ''} found"])
+
+
+class FileProblem(ReconcileError):
+    """A file cannot be read as text at all; ``line`` is 0 when no line applies.
+
+    ``also`` holds further problems of the same file, so that all of them are reported at once.
+    The loader turns each into a :class:`Problem` of one :class:`ProfileError`.
+    """
+
+    def __init__(self, message: str, line: int = 0, *, also: list[FileProblem] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.also = also or []
+
+
+class YamlProblem(FileProblem):
+    """The text is not acceptable YAML; ``line`` is 1-based (0 when unknown)."""
+
+
+class InvalidValue(ReconcileError, ValueError):
+    """A value Omneo would reject; the message says what is wrong in user terms.
+
+    Also a ``ValueError``, so that a pydantic validator raising it becomes a validation error.
+    """
+
+
+class FakeDataError(ReconcileError, ValueError):
+    """A call a template got wrong; the message says what to pass instead."""
 
 
 class ApiError(ReconcileError):
@@ -102,6 +155,10 @@ class UnsafePlanError(PlanError):
     """The plan needs ``--force`` or a flag (``--allow-delete``, ``--allow-purge``) to run."""
 
 
+class OrderingError(PlanError):
+    """The plan's changes cannot be ordered (two changes take the same unique value)."""
+
+
 class ConflictError(ReconcileError):
     """The plan has conflicts; resolve them or pass ``--allow-conflicts`` to skip those profiles."""
 
@@ -112,3 +169,7 @@ class LockError(ReconcileError):
 
 class ApplyError(ReconcileError):
     """Some changes failed during apply; the others were applied and are in the journal."""
+
+
+class YamlWriteError(ReconcileError):
+    """A file to update is not YAML that can be edited safely; the message says why."""

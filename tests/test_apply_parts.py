@@ -16,14 +16,13 @@ from reconcile.apply.journal import ChangeEntry, Journal
 from reconcile.apply.ordering import (
     TEMPORARY_EMAIL_DOMAIN,
     Claims,
-    OrderingError,
     schedule,
     temporary_email,
 )
 from reconcile.apply.scheduler import run_steps
 from reconcile.apply.verify import LISTING_FROM
 from reconcile.apply.writes import TargetProfile, Writer
-from reconcile.errors import PlanError
+from reconcile.errors import OrderingError, PlanError
 from reconcile.model.desired import DesiredProfile
 from reconcile.model.normalize import normalize_email
 from reconcile.sandbox import DEFAULT_TOKEN, SandboxConfig, create_app

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from reconcile.errors import YamlWriteError
 from reconcile.export import yaml_writer
 from reconcile.profiles.loader import load_profiles
 
@@ -90,5 +91,5 @@ def test_an_update_keeps_the_files_indentation_comments_and_quoting(tmp_path: Pa
 def test_a_file_that_is_not_yaml_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "broken.yaml"
     path.write_text("profiles: [\n")
-    with pytest.raises(yaml_writer.YamlWriteError, match=r"broken\.yaml: cannot be edited as YAML"):
+    with pytest.raises(YamlWriteError, match=r"broken\.yaml: cannot be edited as YAML"):
         yaml_writer.load_document(path)

@@ -22,7 +22,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from reconcile.errors import PlanError
+from reconcile.errors import OrderingError
 from reconcile.model.fields import JsonValue
 from reconcile.model.mask import mask_value
 from reconcile.model.observed import ObservedProfile
@@ -32,10 +32,6 @@ UniqueValue = tuple[
 ]  # (flat-view field, value): ("email", "a@x.io"), ("identities.pos", "7")
 UNIQUE_FIELDS = ("email", "mobile_phone")
 TEMPORARY_EMAIL_DOMAIN = "reconcile.example"  # RFC 2606: can never reach a real mailbox
-
-
-class OrderingError(PlanError):
-    """The plan's changes cannot be ordered (two changes take the same unique value)."""
 
 
 def is_unique_field(name: str) -> bool:

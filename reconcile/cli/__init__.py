@@ -1,8 +1,10 @@
 """The ``reconcile`` command line: parse options, call the library, print, exit.
 
-Only this package prints or exits; every ``ReconcileError`` becomes one message on stderr and
-exit code 1 in ``common._reported``. One module per group of commands; each command is a few
-lines over the library (``reconcile.planner``, ``reconcile.apply``, ``reconcile.export``...).
+Only this package prints or exits. Every ``ReconcileError`` is caught once, by the top-level
+command group (``common.ReportingGroup``) that ``run()`` and every command go through, and drawn as
+one line on stderr with the error's exit code (see ``reconcile.errors``). One module per group of
+commands (``planning``, ``applying``, ``tenant``, ``sandbox``); they share helpers only through
+``common``, and each command is a few lines over the library.
 """
 
 from reconcile.cli import applying, planning, sandbox, tenant

@@ -30,7 +30,6 @@ from reconcile.cli.common import (
     new_plan_file,
     notice,
     report_apply,
-    reported,
     settings_of,
     template_variables,
 )
@@ -43,7 +42,6 @@ from reconcile.tenant.lock import Holder
 
 
 @app.command()
-@reported
 def apply(
     ctx: typer.Context,
     plan_file: Annotated[Path | None, typer.Argument(help="A saved, reviewed plan.")] = None,

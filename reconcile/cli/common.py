@@ -5,7 +5,6 @@ This is the one module the command modules import from each other; each of its n
 
 from __future__ import annotations
 
-import functools
 import shlex
 import sys
 import time
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from typer.core import TyperGroup
 
 from reconcile.apply.outcomes import ApplyResult
 from reconcile.apply.progress import Progress
@@ -27,7 +27,22 @@ from reconcile.report.render import FORMATS, Format
 from reconcile.settings import Settings, Target, load_settings
 from reconcile.tenant.client import OmneoClient
 
+
+class ReportingGroup(TyperGroup):
+    """The top-level command group, which every command runs through (``run()``, and the tests'
+    runner too): the one place where a :class:`ReconcileError` becomes ``error: <message>`` on
+    stderr and the error's exit code, without a traceback."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer's own (vendored) click Context
+        try:
+            return super().invoke(ctx)
+        except ReconcileError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(exc.exit_code) from None
+
+
 app = typer.Typer(
+    cls=ReportingGroup,
     help="GitOps for Omneo customer profiles: declare them in profiles.d/, plan, apply.",
     no_args_is_help=True,
     add_completion=False,
@@ -37,7 +52,6 @@ app.add_typer(sandbox_app, name="sandbox")
 lock_app = typer.Typer(help="Inspect or break the tenant's apply lock.", no_args_is_help=True)
 app.add_typer(lock_app, name="lock")
 
-F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 
 
@@ -68,22 +82,7 @@ ReasonOption = Annotated[
 ]
 
 
-def reported(command: F) -> F:
-    """Turn a ReconcileError into a one-line message on stderr and exit code 1."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except ReconcileError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(1) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
 @app.callback()
-@reported
 def main(
     ctx: typer.Context,
     chdir: Annotated[
@@ -257,5 +256,5 @@ def report_apply(result: ApplyResult, journal_path: Path, plan_file: Path) -> No
 
 
 def run() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: errors are drawn by :class:`ReportingGroup`."""
     app()

@@ -28,7 +28,6 @@ from reconcile.cli.common import (
     new_plan_file,
     notice,
     report_format,
-    reported,
     settings_of,
     template_variables,
 )
@@ -42,7 +41,6 @@ from reconcile.settings import Target, resolve_target
 
 
 @app.command()
-@reported
 def validate(
     ctx: typer.Context,
     var: VarOption = None,
@@ -75,7 +73,6 @@ def schema() -> None:
 
 
 @app.command()
-@reported
 def plan(
     ctx: typer.Context,
     tenant: TenantOption = None,
@@ -162,7 +159,6 @@ def _save_and_show(
 
 
 @app.command()
-@reported
 def show(
     plan_file: Annotated[Path, typer.Argument(help="A saved plan.")],
     fmt: FormatOption = "text",

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from reconcile.cli.common import reported, sandbox_app, settings_of
-from reconcile.errors import ConfigError
+from reconcile.cli.common import notice, sandbox_app, settings_of
+from reconcile.errors import SandboxError
+from reconcile.settings import Settings
+
+if TYPE_CHECKING:
+    from reconcile.sandbox import SandboxConfig
 
 # reconcile.sandbox.access.TOKEN_ENV and READ_TOKEN_ENV, spelled here so that starting the CLI does
 # not import the sandbox's web stack.
@@ -17,7 +21,6 @@ READ_TOKEN_ENV = "RECONCILE_SANDBOX_READ_TOKEN"
 
 
 @sandbox_app.command("serve")
-@reported
 def sandbox_serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -40,27 +43,43 @@ def sandbox_serve(
     Without --token it answers its published tokens and listens on loopback only. Fault options
     default to the [sandbox] section of reconcile.toml (all off).
     """
-    from reconcile.sandbox import SandboxConfig, SandboxRefused, chosen_tokens, serve
-    from reconcile.sandbox.access import check_exposure, uses_published_token
+    from reconcile.sandbox import SandboxRefused, serve
+    from reconcile.sandbox.access import uses_published_token
+    from reconcile.sandbox.schema import SchemaTooNew
 
-    settings = settings_of(ctx)
-    given = {
+    faults = {
         "latency_ms": latency_ms,
         "rate_limit_rps": rate_limit,
         "error_rate": error_rate,
         "throttle_rate": throttle_rate,
         "drop_rate": drop_rate,
     }
-    faults = settings.sandbox.model_copy(update={k: v for k, v in given.items() if v is not None})
+    settings = settings_of(ctx)
+    path = db or settings.sandbox_db
     try:
-        tokens = chosen_tokens(token, read_token)
-        path = db or settings.sandbox_db
-        config = SandboxConfig(db_path=path, tokens=tokens, **faults.model_dump())
-        check_exposure(config, host)
-        config.db_path.parent.mkdir(parents=True, exist_ok=True)
-        tokens_used = "published tokens" if uses_published_token(config) else "chosen token"
+        config = _config(settings, path, token, read_token, faults)
+        used = "published tokens" if uses_published_token(config) else "chosen token"
         url = f"http://{host}:{port}/api/v3"
-        typer.echo(f"Serving the Omneo sandbox on {url} with its {tokens_used}", err=True)
-        serve(config, host=host, port=port)
-    except SandboxRefused as refused:
-        raise ConfigError(str(refused)) from None
+        serving = f"Serving the Omneo sandbox on {url} with its {used}"
+        serve(config, host=host, port=port, on_listening=lambda: notice(serving))
+    except SandboxRefused as refused:  # the sandbox's own errors, translated at this seam
+        raise SandboxError(str(refused)) from None
+    except SchemaTooNew as too_new:
+        raise SandboxError(f"{path}: {too_new}; upgrade reconcile, or pass --db FILE") from None
+
+
+def _config(
+    settings: Settings,
+    path: Path,
+    token: str | None,
+    read_token: str | None,
+    faults: dict[str, float | None],
+) -> SandboxConfig:
+    from reconcile.sandbox import SandboxConfig, chosen_tokens
+
+    given = {name: value for name, value in faults.items() if value is not None}
+    chosen = settings.sandbox.model_copy(update=given)
+    config = SandboxConfig(
+        db_path=path, tokens=chosen_tokens(token, read_token), **chosen.model_dump()
+    )
+    return config

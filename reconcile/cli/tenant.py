@@ -29,7 +29,6 @@ from reconcile.cli.common import (
     new_plan_file,
     notice,
     report_apply,
-    reported,
     settings_of,
     template_variables,
     with_client,
@@ -43,7 +42,6 @@ from reconcile.tenant.lock import break_lock, read_lock
 
 
 @lock_app.command("status")
-@reported
 def lock_status(ctx: typer.Context, tenant: TenantOption = None) -> None:
     """Show who holds the tenant's apply lock, if anyone.
 
@@ -56,7 +54,6 @@ def lock_status(ctx: typer.Context, tenant: TenantOption = None) -> None:
 
 
 @lock_app.command("break")
-@reported
 def lock_break(
     ctx: typer.Context,
     reason: Annotated[
@@ -80,7 +77,6 @@ def lock_break(
 
 
 @app.command("export")
-@reported
 def export_command(
     ctx: typer.Context,
     tenant: TenantOption = None,
@@ -194,7 +190,6 @@ def _report_export(result: ExportResult, folder: Path) -> None:
 
 
 @app.command()
-@reported
 def teardown(
     ctx: typer.Context,
     tenant: TenantOption = None,

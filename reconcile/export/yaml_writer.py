@@ -32,16 +32,12 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 from ruamel.yaml.util import load_yaml_guess_indent
 
-from reconcile.errors import ReconcileError
+from reconcile.errors import YamlWriteError
 
 # A plain (unquoted) scalar that every YAML reader reads back as this very string.
 _PLAIN_SAFE = re.compile(r"[^\W\d_][\w .@'/+-]*")
 _YAML11_WORDS = {"yes", "no", "true", "false", "on", "off", "null", "y", "n", "~"}
 _FIRST_KEYS = ("key", "state")  # written first; every other key is sorted
-
-
-class YamlWriteError(ReconcileError):
-    """A file to update is not YAML that can be edited safely; the message says why."""
 
 
 @dataclass

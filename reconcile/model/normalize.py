@@ -1,7 +1,9 @@
 """Normalise values the way Omneo stores them, so a diff never shows a change Omneo would not keep.
 
-The one seam for ``phonenumbers`` and ``email-validator``; the loader and the sandbox both call it,
-so what a declaration means and what the tenant stores cannot drift apart.
+The one seam for ``phonenumbers`` and ``email-validator``: the loader, the planner and export call
+it, and a value either library refuses comes out as :class:`~reconcile.errors.InvalidValue` (a
+message in user terms), never as the library's own exception. (The sandbox has its own reading of
+values, written from docs/validation-rules.md.)
 
 >>> normalize_email("  Jane.Doe@Example.COM ")
 'jane.doe@example.com'
@@ -20,13 +22,11 @@ from datetime import date, datetime
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from reconcile.errors import InvalidValue
+
 _TAG_SPACES = re.compile(r"\s+")
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
-
-
-class InvalidValue(ValueError):
-    """A value Omneo would reject; the message says what is wrong in user terms."""
 
 
 def normalize_email(value: str) -> str:
@@ -62,15 +62,23 @@ def require_e164(value: str) -> str:
     return normalize_phone(value, region=None)
 
 
+def _parse_e164(e164: str) -> phonenumbers.PhoneNumber:
+    """phonenumbers' reading of ``e164``; its exception becomes ours here, at the seam."""
+    try:
+        return phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        raise InvalidValue("is not a phone number in E.164 format, e.g. +61412345678") from None
+
+
 def phone_parts(e164: str) -> tuple[int, str]:
     """Country calling code and national number of an E.164 phone (Omneo's read-only fields)."""
-    parsed = phonenumbers.parse(e164, None)
+    parsed = _parse_e164(e164)
     return int(parsed.country_code or 0), str(parsed.national_number)
 
 
 def national_with_prefix(e164: str) -> str:
     """The national format with its trunk prefix and no spaces, e.g. ``0404123123``."""
-    parsed = phonenumbers.parse(e164, None)
+    parsed = _parse_e164(e164)
     formatted = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
     return re.sub(r"[^\d]", "", formatted)
 
@@ -145,7 +153,7 @@ def e164_details(e164: str) -> tuple[int, str, str]:
     >>> e164_details("+61404123123")
     (61, '404123123', '0404123123')
     """
-    parsed = phonenumbers.parse(e164, None)
+    parsed = _parse_e164(e164)
     formatted = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
     return (
         int(parsed.country_code or 0),
@@ -175,6 +183,6 @@ def mobile_numbers(region: str) -> tuple[str, int] | None:
 
 def is_mobile(e164: str) -> bool:
     """Whether ``e164`` is a valid number that may be a mobile in its country."""
-    parsed = phonenumbers.parse(e164, None)
+    parsed = _parse_e164(e164)
     kinds = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
     return phonenumbers.is_valid_number(parsed) and phonenumbers.number_type(parsed) in kinds

@@ -14,12 +14,12 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
-from reconcile.errors import Problem, ProfileError
+from reconcile.errors import FileProblem, Problem, ProfileError
 from reconcile.model.desired import DesiredProfile
 from reconcile.profiles.cache import ParseCache, cache_key
 from reconcile.profiles.defaults import NOT_DEFAULTABLE, chain_for, merge_defaults
 from reconcile.profiles.fake import fake_data_version
-from reconcile.profiles.files import FileProblem, SourceFile, Tree, decode_text, read_bytes
+from reconcile.profiles.files import SourceFile, Tree, decode_text, read_bytes
 from reconcile.profiles.messages import describe
 from reconcile.profiles.templates import render_profile_template_lines
 from reconcile.profiles.uniqueness import LoadedProfile, check_unique

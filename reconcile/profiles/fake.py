@@ -28,6 +28,7 @@ from functools import cache, lru_cache
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
+from reconcile.errors import FakeDataError
 from reconcile.model.ascii import transliterate
 from reconcile.model.normalize import is_mobile, mobile_numbers
 
@@ -85,10 +86,6 @@ TEMPLATE_ATTRIBUTES: dict[type, frozenset[str]] = {
     FakeAddress: frozenset(FakeAddress.__dataclass_fields__),
     FakePerson: frozenset(FakePerson.__dataclass_fields__),
 }
-
-
-class FakeDataError(ValueError):
-    """A call a template got wrong; the message says what to pass instead."""
 
 
 class FakeData:

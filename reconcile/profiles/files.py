@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from reconcile.errors import Problem, ProfileError
+from reconcile.errors import FileProblem, Problem, ProfileError
 from reconcile.profiles.defaults import DEFAULTS_NAMES
 
 PROFILE_SUFFIXES = (".yaml", ".yml")
@@ -94,19 +94,6 @@ def _walk(root: Path) -> tuple[list[str], list[str]]:
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         found.extend(below + name for name in files)
     return sorted(found), sorted(hidden)
-
-
-class FileProblem(Exception):
-    """A file cannot be read as text at all; ``line`` is 0 when no line applies.
-
-    ``also`` holds further problems of the same file, so that all of them are reported at once.
-    """
-
-    def __init__(self, message: str, line: int = 0, *, also: list[FileProblem] | None = None):
-        super().__init__(message)
-        self.message = message
-        self.line = line
-        self.also = also or []
 
 
 def read_bytes(path: Path, *, max_bytes: int) -> bytes:

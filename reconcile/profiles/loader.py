@@ -18,14 +18,13 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from reconcile.errors import ConfigError
+from reconcile.errors import ConfigError, FileProblem
 from reconcile.model.desired import DesiredProfile
 from reconcile.profiles.cache import ParseCache
 from reconcile.profiles.declare import validate_tree
 from reconcile.profiles.files import (
     MIB,
     PROFILE_SUFFIXES,
-    FileProblem,
     decode_text,
     discover,
     read_bytes,

@@ -15,8 +15,9 @@ from typing import Any
 
 import yaml
 
+from reconcile.errors import YamlProblem
 from reconcile.profiles.declare import DocumentReader
-from reconcile.profiles.files import MIB, FileProblem
+from reconcile.profiles.files import MIB
 from reconcile.profiles.scalars import NUMBER_START, ambiguity
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -35,10 +36,6 @@ class Limits:
     max_file_bytes: int = 64 * MIB
     max_depth: int = 32
     values_per_byte: int = 10  # an alias may not expand a document beyond this many values a byte
-
-
-class YamlProblem(FileProblem):
-    """The text is not acceptable YAML; ``line`` is 1-based (0 when unknown)."""
 
 
 class YamlReader(DocumentReader):

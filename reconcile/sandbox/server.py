@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +18,7 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from reconcile.sandbox.access import check_exposure
+from reconcile.sandbox.access import SandboxRefused, check_exposure
 from reconcile.sandbox.app import create_app
 from reconcile.sandbox.config import SandboxConfig
 from reconcile.sandbox.faults import TRANSPORT_KEY
@@ -50,14 +50,42 @@ def _uvicorn_config(config: SandboxConfig, host: str, port: int, log_level: str)
     )
 
 
-def serve(config: SandboxConfig, *, host: str = "127.0.0.1", port: int = 8765) -> None:
+def serve(
+    config: SandboxConfig,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    on_listening: Callable[[], None] | None = None,
+) -> None:
     """Serve the sandbox until interrupted (blocking).
 
     Raises :class:`~reconcile.sandbox.access.SandboxRefused` for a host beyond loopback while a
-    published token is configured (see :mod:`reconcile.sandbox.access`).
+    published token is configured (see :mod:`reconcile.sandbox.access`), or when the port cannot
+    be listened on (in use, say), and :class:`~reconcile.sandbox.schema.SchemaTooNew` for a
+    database written by a newer sandbox.
     """
     check_exposure(config, host)
-    uvicorn.Server(_uvicorn_config(config, host, port, "info")).run()
+    server = uvicorn.Server(_uvicorn_config(config, host, port, "info"))
+    listener = _listening(host, port)
+    if on_listening is not None:
+        on_listening()
+    server.run(sockets=[listener])
+
+
+def _listening(host: str, port: int) -> socket.socket:
+    """Bind the port here, so that one in use is one clear refusal rather than uvicorn's log."""
+    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((host, port))
+    except OSError as exc:
+        listener.close()
+        raise SandboxRefused(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}; "
+            "is another sandbox running there? Choose another --port"
+        ) from None
+    listener.set_inheritable(True)
+    return listener
 
 
 @dataclass(frozen=True)

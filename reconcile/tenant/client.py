@@ -27,7 +27,7 @@ from urllib.parse import quote
 
 import httpx
 
-from reconcile.errors import ApiError, TransportError
+from reconcile.errors import ApiError, SandboxError, TransportError
 from reconcile.model.fields import JsonValue
 from reconcile.model.observed import DELETED_TYPE, ObservedProfile
 from reconcile.settings import Target
@@ -64,10 +64,15 @@ def _transport_for(target: Target) -> httpx.AsyncBaseTransport | None:
     if target.sandbox_db is None:
         return None
     from reconcile.sandbox import SandboxConfig, create_app
+    from reconcile.sandbox.schema import SchemaTooNew
 
     target.sandbox_db.parent.mkdir(parents=True, exist_ok=True)
     faults = target.sandbox_faults.model_dump()
-    return _SandboxTransport(create_app(SandboxConfig(db_path=target.sandbox_db, **faults)))
+    try:
+        app = create_app(SandboxConfig(db_path=target.sandbox_db, **faults))
+    except SchemaTooNew as exc:  # the sandbox's own error, translated where the tool reaches it
+        raise SandboxError(f"{target.sandbox_db}: {exc}; upgrade reconcile, or move it") from None
+    return _SandboxTransport(app)
 
 
 class OmneoClient:
@@ -369,28 +374,20 @@ def _encode(body: Any, method: str, path: str) -> bytes:
         raise ApiError(message, method=method, path=path) from None
 
 
-class _NotJson(ValueError):
-    pass
-
-
-def _finite(text: str) -> float:
-    number = float(text)
-    if number in (math.inf, -math.inf):  # 1e400 is valid JSON, but not a number Python can hold
-        raise _NotJson(text)
-    return number
-
-
-def _constant(text: str) -> Any:
-    raise _NotJson(text)
-
-
 def _decode(response: httpx.Response, method: str, path: str) -> Any:
     """The answer as strict JSON: a tenant's Infinity or NaN is an error, never a value."""
+
+    def refuse(text: str) -> Any:
+        message = f"the answer holds {text}, which is not a JSON number"
+        raise ApiError(message, status=response.status_code, method=method, path=path)
+
+    def finite(text: str) -> float:
+        number = float(text)
+        # 1e400 is valid JSON, but not a number Python can hold
+        return refuse(text) if number in (math.inf, -math.inf) else number
+
     try:
-        return json.loads(response.content, parse_constant=_constant, parse_float=_finite)
-    except _NotJson as exc:
-        message = f"the answer holds {exc}, which is not a JSON number"
-        raise ApiError(message, status=response.status_code, method=method, path=path) from None
+        return json.loads(response.content, parse_constant=refuse, parse_float=finite)
     except (json.JSONDecodeError, UnicodeDecodeError):
         message = "the answer is not JSON"
         raise ApiError(message, status=response.status_code, method=method, path=path) from None
