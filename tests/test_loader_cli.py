@@ -192,3 +192,23 @@ def test_declaring_the_owner_identity_is_an_error(project: Project) -> None:
         "profiles.d/ann.yaml:3: ann: identities.reconcile: the handle 'reconcile' is "
         "reconcile's owner identity"
     ) in result.stderr
+
+
+def test_validate_warns_when_one_tag_is_spelt_two_ways(project: Project) -> None:
+    project.write("ann.yaml", "first_name: Ann\ntags: [VIP, mobile app]\n")
+    project.write("bob.yaml", "first_name: Bob\ntags:\n  - newsletter\n  - vip\n")
+    project.write("cat.yaml", "first_name: Cat\ntags: [mobile-app, VIP]\n")
+    project.write("dan.yaml", "first_name: Dan\ntags: [vip, newsletter]\n")
+
+    result = project.cli("validate")
+
+    assert result.exit_code == 0, result.output  # a warning, not an error
+    assert result.stderr.splitlines() == [
+        "warning: profiles.d/bob.yaml:4: bob: tags.1: 'vip' is also spelt 'VIP' "
+        "(profiles.d/ann.yaml:2); Omneo keeps case, so these are two tags: pick one spelling",
+        "warning: profiles.d/cat.yaml:2: cat: tags.0: 'mobile-app' is also spelt 'mobile app' "
+        "(profiles.d/ann.yaml:2); Omneo turns spaces into hyphens, so these are one tag: pick "
+        "one spelling",
+        "4 profiles valid",
+    ]
+    assert project.cli("validate").stderr == result.stderr  # the same from the parse cache

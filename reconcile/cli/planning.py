@@ -60,6 +60,8 @@ def validate(
     declared = declared_profiles(settings, template_variables(var, vars_file))
     if verbose:
         typer.echo(f"{declared.files} files read, {declared.cached} from the cache", err=True)
+    for warning in declared.warnings:
+        typer.echo(f"warning: {warning}", err=True)
     typer.echo(f"{len(declared.profiles)} profiles valid", err=True)
 
 

@@ -71,6 +71,7 @@ def _entry(item: LoadedProfile) -> dict[str, Any]:
         "file": item.file,
         "line": item.line,
         "lines": item.lines,
+        "tags": list(item.tags),
     }
 
 
@@ -80,4 +81,5 @@ def _revive(entry: dict[str, Any], phone_region: str | None) -> LoadedProfile:
         entry["data"], context={"phone_region": phone_region, "trusted": True}
     )
     lines = {str(k): int(v) for k, v in entry["lines"].items()}
-    return LoadedProfile(profile, str(entry["file"]), int(entry["line"]), lines)
+    tags = tuple(str(tag) for tag in entry["tags"])
+    return LoadedProfile(profile, str(entry["file"]), int(entry["line"]), lines, tags)

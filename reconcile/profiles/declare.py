@@ -21,6 +21,7 @@ from reconcile.profiles.defaults import NOT_DEFAULTABLE, chain_for, merge_defaul
 from reconcile.profiles.fake import fake_data_version
 from reconcile.profiles.files import SourceFile, Tree, decode_text, read_bytes
 from reconcile.profiles.messages import describe
+from reconcile.profiles.spellings import spelt_two_ways, tag_uses
 from reconcile.profiles.templates import render_profile_template_lines
 from reconcile.profiles.uniqueness import LoadedProfile, check_unique
 
@@ -48,6 +49,7 @@ class DocumentReader(Protocol):
 class LoadedTree:
     profiles: list[LoadedProfile]
     digest: str
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -113,7 +115,7 @@ def validate_tree(
     problems = sorted(set(run.problems + clashes))
     if problems:
         raise ProfileError(problems)
-    return LoadedTree(unique, run.digest.hexdigest())
+    return LoadedTree(unique, run.digest.hexdigest(), spelt_two_ways(tag_uses(unique)))
 
 
 def _raw(run: _Run, source: SourceFile) -> bytes | None:
@@ -289,7 +291,8 @@ def _profile(
             run.problems.append(_problem(run, document, chain, node, key, error, from_file_name))
         return None
     lines = {k: document.line(v) for k, v in run.reader.field_lines(node).items()}
-    return LoadedProfile(profile, name, line, lines)
+    written = merged.get("tags") if isinstance(merged.get("tags"), list) else []
+    return LoadedProfile(profile, name, line, lines, tuple(str(tag) for tag in written))
 
 
 def _problem(

@@ -56,6 +56,7 @@ class DeclaredProfiles(BaseModel):
     ignored: tuple[str, ...] = ()
     files: int = 0
     cached: int = 0
+    warnings: tuple[str, ...] = ()  # not errors: one tag spelt two ways
 
     def by_key(self) -> dict[str, DesiredProfile]:
         return {profile.key: profile for profile in self.profiles}
@@ -105,10 +106,11 @@ def load_profiles(
         ignored=tree.ignored,
         files=len(tree.profiles) + len(tree.defaults),
         cached=cache.hits,
+        warnings=tuple(loaded.warnings),
     )
 
 
-LOADER_VERSION = "lang-2"  # lang-2: lines of previous_keys and tags items
+LOADER_VERSION = "lang-3"  # lang-3: tags as written, for the spelling warnings
 
 
 def ignored_files(root: Path) -> tuple[str, ...]:

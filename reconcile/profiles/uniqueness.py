@@ -16,12 +16,14 @@ from reconcile.model.desired import DesiredProfile
 
 @dataclass(frozen=True, slots=True)
 class LoadedProfile:
-    """A validated profile, where it was declared, and the lines of the fields checked here."""
+    """A validated profile, where it was declared, the lines of the fields checked here, and its
+    tags as written (before normalising, for the spelling warnings)."""
 
     profile: DesiredProfile
     file: str
     line: int
     lines: dict[str, int] = field(default_factory=dict)
+    tags: tuple[str, ...] = ()
 
     def line_of(self, path: str) -> int:
         return self.lines.get(path, self.line)
