@@ -11,6 +11,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -82,12 +83,27 @@ ReasonOption = Annotated[
 ]
 
 
+DISTRIBUTION = "omneo-reconcile"  # the name on PyPI; the command and the package are "reconcile"
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        typer.echo(f"reconcile {metadata.version(DISTRIBUTION)} ({DISTRIBUTION})")
+        raise typer.Exit()
+
+
 @app.callback()
 def main(
     ctx: typer.Context,
     chdir: Annotated[
         Path, typer.Option("--chdir", "-C", help="Run as if started in this directory.")
     ] = Path("."),
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     ctx.obj = load_settings(chdir)
 
