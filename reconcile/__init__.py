@@ -46,7 +46,8 @@ from reconcile.errors import (
 )
 from reconcile.model.desired import DesiredProfile
 from reconcile.model.observed import ObservedProfile
-from reconcile.plan.build import PlanOptions, build_plan
+from reconcile.plan.build import build_plan
+from reconcile.plan.options import PlanOptions
 from reconcile.plan.value import Change, Conflict, Plan
 from reconcile.profiles.loader import DeclaredProfiles, load_profiles
 from reconcile.report.render import render

@@ -99,7 +99,9 @@ def test_a_production_tenant_refuses_bulk_mode(library: Library) -> None:
 
 
 def test_a_plan_made_for_another_tenant_is_refused(library: Library) -> None:
-    plan = library.plan().model_copy(update={"tenant": "https://api.other.example/api/v3"})
+    planned = library.plan()
+    elsewhere = planned.options.model_copy(update={"tenant": "https://api.other.example/api/v3"})
+    plan = planned.model_copy(update={"options": elsewhere})
 
     with pytest.raises(reconcile.PlanError, match=r"made for https://api\.other\.example/api/v3"):
         library.apply(plan)

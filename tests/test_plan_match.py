@@ -86,7 +86,7 @@ def test_diffs_cover_only_declared_fields_per_key() -> None:
 def test_a_selection_only_deletes_within_itself() -> None:
     outside = scenario_plan(selectors=Selectors(target=("jane-*", "alex-*")))
     assert _actions(outside) == {"jane-doe": "update", "alex-nguyen": "create"}
-    assert outside.selectors.target == ("jane-*", "alex-*")
+    assert outside.options.selectors.target == ("jane-*", "alex-*")
     inside = scenario_plan(selectors=Selectors(target=("sam-*",)))
     assert _actions(inside) == {"sam-old": "delete"}
 

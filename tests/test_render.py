@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from reconcile.plan.diff import FieldChange
+from reconcile.plan.options import PlanOptions
 from reconcile.plan.value import Change, Plan
 from reconcile.report.render import FORMATS, MARKDOWN_LIMIT, render
 from tests.golden.scenario import PII, scenario_plan
@@ -118,9 +119,7 @@ def test_a_5000_profile_plan_fits_one_pull_request_comment() -> None:
         for n in range(5000)
     ]
     plan = Plan(
-        tenant="https://api.acme.getomneo.com/api/v3",
-        owner_handle="reconcile",
-        phone_region="AU",
+        options=PlanOptions(tenant="https://api.acme.getomneo.com/api/v3", phone_region="AU"),
         inputs_digest="d" * 64,
         changes=tuple(changes),
         managed=5000,
@@ -142,9 +141,7 @@ def _one_update(field: str, value: str) -> Plan:
         fields=(FieldChange(field=field, path=field, before=None, after=value),),
     )
     return Plan(
-        tenant="t",
-        owner_handle="reconcile",
-        phone_region=None,
+        options=PlanOptions(tenant="t", phone_region=None),
         inputs_digest="d",
         changes=(change,),
     )
@@ -164,9 +161,7 @@ def test_a_cut_comment_keeps_deletes_before_creates() -> None:
         for n in range(5)
     ]
     plan = Plan(
-        tenant="t",
-        owner_handle="reconcile",
-        phone_region=None,
+        options=PlanOptions(tenant="t", phone_region=None),
         inputs_digest="d",
         changes=(*creates, *deletes),
     ).sealed()

@@ -27,7 +27,7 @@ from reconcile.apply.writes import PROFILE_BODY_FIELDS, TargetProfile, Writer
 from reconcile.errors import ApiError
 from reconcile.model.fields import date_input
 from reconcile.model.observed import ObservedProfile
-from reconcile.plan.build import PlanOptions, build_plan
+from reconcile.plan.build import build_plan
 from reconcile.plan.value import Change, Plan
 from reconcile.profiles.loader import DeclaredProfiles
 from reconcile.tenant.client import OmneoClient
@@ -71,16 +71,18 @@ async def bulk_apply(
         return first
     seeded = [c for c in pending if c.action in SEEDED]
     desired = declared.by_key()
-    targets = {c.key: TargetProfile.of(desired[c.key], plan.owner_handle) for c in seeded}
+    targets = {c.key: TargetProfile.of(desired[c.key], plan.options.owner_handle) for c in seeded}
     if journal is not None and seeded:
         journal.record(*(_entry(c, "started", None, state) for c in seeded))
         await journal.sync()
-    adopted = await _own_adoptions(seeded, targets, observed, client, plan.owner_handle, state)
+    adopted = await _own_adoptions(
+        seeded, targets, observed, client, plan.options.owner_handle, state
+    )
     not_owned = [o for o in adopted if o.status == "failed"]
     if journal is not None and not_owned:
         journal.record(*(ChangeEntry(**o.model_dump()) for o in not_owned))
     batched = [c for c in seeded if c.key not in {o.key for o in not_owned}]
-    batch_ids, errors = await _send_batches(batched, targets, client, plan.owner_handle)
+    batch_ids, errors = await _send_batches(batched, targets, client, plan.options.owner_handle)
     errors.update(await _wait(client, batch_ids, wait_timeout))
     landed = await _verify(plan, declared, client, batched, errors, state)
     if journal is not None and landed:
@@ -231,18 +233,14 @@ async def _verify(
     errors: dict[str, str],
     state: JournalState,
 ) -> list[Outcome]:
-    """Plan again: a batched profile that the new plan still changes did not land as declared."""
-    options = PlanOptions(
-        tenant=plan.tenant,
-        owner_handle=plan.owner_handle,
-        phone_region=plan.phone_region,
-        allow_delete=plan.allow_delete,
-        allow_purge=plan.allow_purge,
-    )
-    again = await build_plan(declared, client, options)
+    """Plan again, exactly the plan's selection with its flags: a batched profile that the new
+    plan still changes did not land as declared."""
+    again = await build_plan(declared, client, plan.options)
     still = {c.key: c for c in again.changes}
     conflicted = {k for c in again.conflicts for k in c.keys}
-    owned = {o.identifier: o.profile.id for o in await client.list_identities(plan.owner_handle)}
+    owned = {
+        o.identifier: o.profile.id for o in await client.list_identities(plan.options.owner_handle)
+    }
     outcomes = []
     for change in batched:
         profile_id = owned.get(change.key)

@@ -72,7 +72,7 @@ class _Run:
     ) -> None:
         self.plan = plan
         self.client = client
-        self.writer = Writer(client, owner=plan.owner_handle)
+        self.writer = Writer(client, owner=plan.options.owner_handle)
         self.current = dict(observed)
         self.journal = journal
         self.state = state
@@ -80,7 +80,7 @@ class _Run:
         self.changes = {c.key: c for c in plan.changes if c.key not in state.succeeded}
         desired = declared.by_key()
         self.targets = {
-            key: TargetProfile.of(desired[key], plan.owner_handle)
+            key: TargetProfile.of(desired[key], plan.options.owner_handle)
             for key in self.changes
             if key in desired
         }

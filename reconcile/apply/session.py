@@ -47,8 +47,8 @@ def preflight(plan: Plan, target: Target, options: ApplyOptions) -> list[str]:
     Raises :class:`~reconcile.errors.PlanError` for a plan of another tenant and
     :class:`~reconcile.errors.UnsafePlanError` when a production guard refuses.
     """
-    if plan.tenant != target.url:
-        raise PlanError(f"the plan was made for {plan.tenant}, not {target.url}")
+    if plan.options.tenant != target.url:
+        raise PlanError(f"the plan was made for {plan.options.tenant}, not {target.url}")
     override = Override(force=options.force, reason=options.reason)
     notes = [check_creates(target, creates=plan.count("create"), override=override)]
     if options.bulk:
@@ -101,7 +101,7 @@ async def locked(
 ) -> ApplyResult:
     """Carry out ``plan`` through an open client while holding the tenant's apply lock."""
     who = holder or Holder.here(str(journal.plan_file))
-    lock = TenantLock(client, plan.owner_handle, holder=who, timeout=options.lock_timeout)
+    lock = TenantLock(client, plan.options.owner_handle, holder=who, timeout=options.lock_timeout)
     async with lock.held():
         if lock.taken_over is not None:
             on_notice(f"Took over a stale apply lock ({lock.taken_over.describe()})")

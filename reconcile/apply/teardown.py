@@ -20,6 +20,7 @@ from reconcile.apply.guards import Override, check_teardown
 from reconcile.apply.journal import Journal
 from reconcile.apply.session import Notice, apply_reviewed
 from reconcile.model.observed import ObservedProfile
+from reconcile.plan.options import PlanOptions
 from reconcile.plan.value import Change, Plan
 from reconcile.profiles.loader import DeclaredProfiles
 from reconcile.settings import Target
@@ -48,13 +49,16 @@ async def teardown_plan(client: OmneoClient, options: TeardownOptions) -> Plan:
                 owned.setdefault(key, profile)
     action = "purge" if options.purge else "delete"
     changes = tuple(_change(action, key, profile) for key, profile in sorted(owned.items()))
-    plan = Plan(
+    chosen = PlanOptions(
         tenant=options.tenant,
         owner_handle=options.owner_handle,
         phone_region=options.phone_region,
-        inputs_digest=options.inputs_digest,
         allow_delete=not options.purge,
         allow_purge=options.purge,
+    )
+    plan = Plan(
+        options=chosen,
+        inputs_digest=options.inputs_digest,
         changes=changes,
         managed=len(owned),
         api_calls=client.calls,

@@ -64,9 +64,9 @@ class ProjectPolicy(BaseModel):
     def trusting(cls, plan: Plan) -> ProjectPolicy:
         """The plan's own values, for a library caller that has no project settings."""
         return cls(
-            owner_handle=plan.owner_handle,
-            threshold=plan.threshold,
-            threshold_floor=plan.threshold_floor,
+            owner_handle=plan.options.owner_handle,
+            threshold=plan.options.threshold,
+            threshold_floor=plan.options.threshold_floor,
         )
 
 
@@ -76,10 +76,10 @@ def check_project(plan: Plan, declared: DeclaredProfiles, policy: ProjectPolicy)
     Another project is told by its owner handle or, when both use the same handle, by a plan none
     of whose declared keys this profiles.d/ declares.
     """
-    if plan.owner_handle != policy.owner_handle:
+    if plan.options.owner_handle != policy.owner_handle:
         raise PlanError(
             f"the plan is from another project: it manages profiles under the handle "
-            f"{plan.owner_handle!r}, this project under {policy.owner_handle!r}"
+            f"{plan.options.owner_handle!r}, this project under {policy.owner_handle!r}"
         )
     if plan.inputs_digest == declared.digest:
         return
@@ -118,20 +118,20 @@ def _contradiction(
     action = str(change.action)
     if change.key in seen or (change.profile_id and f"#{change.profile_id}" in seen):
         return "a second change of the same key or profile"
-    if not plan.selectors.selects(change.key):
-        return f"outside the plan's selection ({plan.selectors.describe()})"
+    if not plan.options.selectors.selects(change.key):
+        return f"outside the plan's selection ({plan.options.selectors.describe()})"
     if (action == "create") != (change.profile_id is None):
         return "a create names no profile id; every other change names one"
-    if action == "adopt" and not plan.adopt:
+    if action == "adopt" and not plan.options.adopt:
         return "an adoption in a plan made with --no-adopt"
-    if action == "delete" and not plan.allow_delete:
+    if action == "delete" and not plan.options.allow_delete:
         return "a delete in a plan made without --allow-delete"
-    if action == "purge" and not plan.allow_purge:
+    if action == "purge" and not plan.options.allow_purge:
         return "a purge in a plan made without --allow-purge"
     if action in DECLARED_ACTIONS:
         if profile is None or profile.is_tombstone:
             return "profiles.d/ declares no such profile"
-        allowed = {*profile.flat_view(), f"identities.{plan.owner_handle}"}
+        allowed = {*profile.flat_view(), f"identities.{plan.options.owner_handle}"}
         extra = sorted({f.field for f in change.fields} - allowed)
         if extra:
             return f"writes fields profiles.d/ does not declare ({', '.join(extra)})"

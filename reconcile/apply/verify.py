@@ -112,7 +112,7 @@ def _check_owned(
 
 
 def _check_flags(plan: Plan, *, allow_delete: bool, allow_purge: bool, force: bool) -> None:
-    if plan.conflicts and not plan.allow_conflicts:
+    if plan.conflicts and not plan.options.allow_conflicts:
         raise ConflictError(
             f"the plan has {len(plan.conflicts)} conflicts: resolve them and plan again, or plan "
             "with --allow-conflicts to apply the rest"
@@ -158,7 +158,7 @@ class _Known:
         listed = (self.by_key or {}).items()
         keys = {key for key, profile in listed if not profile.deleted}
         keys |= {c.key for c in plan.changes if c.key in state.succeeded and c.action in _GONE}
-        return sum(1 for key in keys if plan.selectors.selects(key))
+        return sum(1 for key in keys if plan.options.selectors.selects(key))
 
     async def owned(self, key: str) -> ObservedProfile | None:
         if self.by_key is not None:

@@ -24,37 +24,20 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from fnmatch import fnmatchcase
 
-from pydantic import BaseModel, ConfigDict
-
 from reconcile.errors import ConfigError
 from reconcile.model.desired import DesiredProfile
 from reconcile.model.observed import ObservedProfile
 from reconcile.plan.diff import FieldChange, diff_fields
 from reconcile.plan.match import Pair, TenantIndex, UniqueValue, match_profiles, unique_values
-from reconcile.plan.selectors import Selectors
+from reconcile.plan.options import PlanOptions, Selectors
 from reconcile.plan.value import Action, Change, Plan, Withheld, safety_reasons
 from reconcile.profiles.loader import DeclaredProfiles
 from reconcile.tenant.client import OmneoClient
 
+__all__ = ["PlanOptions", "assemble_plan", "build_plan"]
+
 # Below this many exact lookups, making them costs less than deciding whether to list the tenant.
 SCAN_MIN_LOOKUPS = 50
-
-
-class PlanOptions(BaseModel):
-    """What to plan and how; recorded in the plan so apply and reviewers see the same flags."""
-
-    model_config = ConfigDict(frozen=True)
-
-    tenant: str
-    owner_handle: str = "reconcile"
-    phone_region: str | None = None
-    allow_delete: bool = False
-    allow_purge: bool = False
-    allow_conflicts: bool = False
-    adopt: bool = True
-    selectors: Selectors = Selectors()
-    threshold: float = 0.30
-    threshold_floor: int = 10
 
 
 async def build_plan(declared: DeclaredProfiles, client: OmneoClient, options: PlanOptions) -> Plan:
@@ -134,17 +117,8 @@ def _assemble_plan(
     paired = [change for pair in matching.pairs if (change := _change(pair, options)) is not None]
     managed = sum(1 for key, profile in owned.items() if selects(key) and not profile.deleted)
     plan = Plan(
-        tenant=options.tenant,
-        owner_handle=options.owner_handle,
-        phone_region=options.phone_region,
+        options=options,
         inputs_digest=declared.digest,
-        selectors=options.selectors,
-        allow_delete=options.allow_delete,
-        allow_purge=options.allow_purge,
-        allow_conflicts=options.allow_conflicts,
-        adopt=options.adopt,
-        threshold=options.threshold,
-        threshold_floor=options.threshold_floor,
         changes=(*paired, *removals),
         conflicts=tuple(matching.conflicts),
         withheld=tuple(withheld),

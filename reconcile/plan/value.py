@@ -15,15 +15,23 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+    model_validator,
+)
 
 from reconcile.errors import PlanError
 from reconcile.model.fields import JsonValue
 from reconcile.model.mask import is_pii, mask_value
 from reconcile.plan.diff import FieldChange
-from reconcile.plan.selectors import Selectors
+from reconcile.plan.options import PlanOptions
 from reconcile.plan.signing import sign, signature_problem
 
 FORMAT_VERSION = 1
@@ -106,17 +114,8 @@ class Plan(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     format_version: int = FORMAT_VERSION
-    tenant: str
-    owner_handle: str
-    phone_region: str | None
+    options: PlanOptions
     inputs_digest: str
-    selectors: Selectors = Selectors()
-    allow_delete: bool = False
-    allow_purge: bool = False
-    allow_conflicts: bool = False
-    adopt: bool = True
-    threshold: float = 0.30
-    threshold_floor: int = 10
     changes: tuple[Change, ...] = ()
     conflicts: tuple[Conflict, ...] = ()
     withheld: tuple[Withheld, ...] = Field(default=(), description="deletes and purges not enabled")
@@ -126,6 +125,22 @@ class Plan(BaseModel):
     api_calls: int = 0
     checksum: str = ""
     signature: str = Field(default="", description="HMAC of the checksum, with a plan key set")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _gather_options(cls, data: Any) -> Any:
+        """A saved plan (format 1) writes its options at the top level, beside the changes."""
+        if isinstance(data, dict) and "options" not in data:
+            names = PlanOptions.model_fields
+            options = {name: data[name] for name in names if name in data}
+            data = {k: v for k, v in data.items() if k not in names} | {"options": options}
+        return data
+
+    @model_serializer(mode="wrap")
+    def _flat(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        body: dict[str, Any] = handler(self)
+        options = body.pop("options", {})
+        return {**options, **body}
 
     def count(self, action: Action) -> int:
         return sum(1 for change in self.changes if change.action == action)
@@ -145,7 +160,7 @@ class Plan(BaseModel):
     def summary(self) -> str:
         """One line: the count of each action, conflicts, unchanged, then what is withheld.
 
-        >>> Plan(tenant="t", owner_handle="r", phone_region=None, inputs_digest="").summary()
+        >>> Plan(options=PlanOptions(tenant="t"), inputs_digest="").summary()
         '0 to create, 0 to adopt, 0 to update, 0 to delete, 0 to purge, 0 conflicts, 0 unchanged'
         """
         parts = [

@@ -176,7 +176,7 @@ def _context(plan: Plan, *, show_pii: bool, color: bool) -> dict[str, Any]:
 
     def heading(change: Change) -> str:
         """The change's key; a rename shows where it comes from (``zoe → zoe-smith``)."""
-        owner = f"identities.{plan.owner_handle}"
+        owner = f"identities.{plan.options.owner_handle}"
         moved = next((f.before for f in change.fields if f.field == owner and f.before), None)
         return f"{moved} → {change.key}" if moved else change.key
 
@@ -191,7 +191,7 @@ def _context(plan: Plan, *, show_pii: bool, color: bool) -> dict[str, Any]:
         "md": _md_code,
         "counts": _counts(plan),
         "withheld": _withheld(plan),
-        "selection": plan.selectors.describe(),
+        "selection": plan.options.selectors.describe(),
         "show_pii": show_pii,
     }
 
