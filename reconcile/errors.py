@@ -19,6 +19,7 @@ them; 2 is kept for "changes present"). Every message is one line that says what
     │   └── TransportError         no answer at all (connection refused, reset, timeout)
     ├── PlanError                  a saved plan cannot be read or does not fit this project
     │   ├── StalePlanError         the tenant or profiles.d/ changed since the plan was made
+    │   │   └── ProfileMovedError  one profile changed just before its write (fails that change)
     │   ├── UnsafePlanError        over a safety threshold, or needs a flag it was not given
     │   └── OrderingError          the changes cannot be ordered (two take the same unique value)
     ├── ConflictError              matching found conflicts and --allow-conflicts was not given
@@ -149,6 +150,11 @@ class PlanError(ReconcileError):
 
 class StalePlanError(PlanError):
     """The plan no longer describes the world: re-run ``reconcile plan``."""
+
+
+class ProfileMovedError(StalePlanError):
+    """A profile changed on the tenant between the plan and its write: it is left as it is now,
+    and apply reports it as that profile's failure, never overwriting the edit."""
 
 
 class UnsafePlanError(PlanError):

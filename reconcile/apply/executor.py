@@ -19,13 +19,14 @@ from reconcile.apply.outcomes import ApplyResult, Outcome
 from reconcile.apply.progress import Progress
 from reconcile.apply.scheduler import run_steps
 from reconcile.apply.writes import TargetProfile, Writer
-from reconcile.errors import ApiError
+from reconcile.errors import ApiError, ProfileMovedError
 from reconcile.model.observed import ObservedProfile
 from reconcile.plan.value import Change, Plan
 from reconcile.profiles.loader import DeclaredProfiles
 from reconcile.tenant.client import OmneoClient
 
 ProgressCallback = Callable[[Progress], None]
+_REMOVALS = ("delete", "purge")
 
 
 async def apply_plan(
@@ -107,13 +108,17 @@ class _Run:
 
     async def execute(self, step: Step) -> bool:
         change = self.changes[step.key]
-        await self._start(change)
         try:
+            # Read again before the change's first write, and before it is journalled as
+            # started: a profile that moved is untouched, so a resume finds the plan stale.
+            first = change.key not in self.started
+            confirmed = await self._confirmed(change) if first and self._exists(change) else None
+            await self._start(change)
             if step.phase == "free":
-                await self.writer.park(self._observed(change), step.parks)
+                await self.writer.park(confirmed or self._observed(change), step.parks)
                 return True
-            profile_id = await self._write(change)
-        except ApiError as exc:
+            profile_id = await self._write(change, confirmed)
+        except (ApiError, ProfileMovedError) as exc:
             self._finish(change, change.profile_id, str(exc))
             await self._sync()
             return False
@@ -137,24 +142,50 @@ class _Run:
             f"not attempted: waits for {', '.join(others)}, which did not succeed",
         )
 
-    async def _write(self, change: Change) -> str | None:
+    def _exists(self, change: Change) -> bool:
+        """Whether the change writes to a profile the tenant holds (everything but a create)."""
+        return change.key in self.current
+
+    async def _write(self, change: Change, confirmed: ObservedProfile | None) -> str | None:
         key = change.key
-        if change.action == "delete":
-            await self.writer.delete(change.profile_id or "")
-            return change.profile_id
-        if change.action == "purge":
-            await self.writer.purge(change.profile_id or "")
-            return change.profile_id
-        target = self.targets[key]
-        fields = field_names(change)
         if change.action == "create" and key not in self.current:
-            return (await self.writer.create(target, fields)).id
-        observed = self._observed(change)
-        if observed.deleted:  # a restore; a resumed one may be live already
-            observed = await self.writer.restore(observed)
-        if key in self.split:  # its free step changed it: read it again
+            return (await self.writer.create(self.targets[key], field_names(change))).id
+        if change.action in _REMOVALS and key not in self.current:
+            # resumed, and gone already (its answer was lost): what the removal wanted
+            await self._remove(change, change.profile_id or "")
+            return change.profile_id
+        observed = confirmed or self._observed(change)
+        if confirmed is None:  # its free step confirmed it, then changed it: read it again
             observed = await self.client.get_profile(observed.id) or observed
-        return (await self.writer.converge(observed, target, fields)).id
+        if change.action in _REMOVALS:
+            await self._remove(change, observed.id)
+            return observed.id
+        if observed.deleted:  # a restore; a resumed one may be live already
+            observed = await self._confirmed(change, await self.writer.restore(observed))
+        return (await self.writer.converge(observed, self.targets[key], field_names(change))).id
+
+    async def _confirmed(
+        self, change: Change, baseline: ObservedProfile | None = None
+    ) -> ObservedProfile:
+        """The profile read again just before its change's first write, if it is still as the
+        plan saw it (verify checked it then, and its owner identity); else a per-profile failure.
+
+        A soft-deleted profile cannot be read by id: a restore is confirmed once it is live.
+        """
+        baseline = baseline or self._observed(change)
+        fresh = await self.client.get_profile(baseline.id)
+        if fresh is None and (baseline.deleted or change.action in _REMOVALS):
+            return baseline  # soft-deleted, now or before: a removal still has its work to do
+        if fresh is None or fresh.fingerprint() != baseline.fingerprint():
+            now = "gone from" if fresh is None else "changed on"
+            raise ProfileMovedError(f"{now} the tenant since the plan; re-plan")
+        return fresh
+
+    async def _remove(self, change: Change, profile_id: str) -> None:
+        if change.action == "purge":
+            await self.writer.purge(profile_id)
+        else:
+            await self.writer.delete(profile_id)
 
     def _observed(self, change: Change) -> ObservedProfile:
         observed = self.current.get(change.key)
