@@ -16,7 +16,7 @@ from reconcile.sandbox.csv_import import MAX_BYTES, MAX_ROWS, SCALAR_COLUMNS, co
 from reconcile.sandbox.limits import MAX_BODY_BYTES
 from reconcile.sandbox.problems import MESSAGES
 from reconcile.sandbox.rules import RULES
-from tests.sandbox.markdown import DOCS, fenced, table, unquote
+from tests.markdown import DOCS, fenced, table, unquote
 
 MakeProfile = Callable[..., dict[str, Any]]
 

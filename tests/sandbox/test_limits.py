@@ -22,7 +22,7 @@ from reconcile.sandbox.limits import (
     MAX_SEARCH_CONDITIONS,
     MAX_TAGS,
 )
-from tests.sandbox.markdown import DOCS, table, unquote
+from tests.markdown import DOCS, table, unquote
 
 MakeProfile = Callable[..., dict[str, Any]]
 ADDRESS = {"address_line_1": "1 Main St", "city": "Sydney", "state": "NSW", "postcode": "2000",

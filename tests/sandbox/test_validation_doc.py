@@ -6,39 +6,20 @@ Nothing here comes from the sandbox's code, so a rule the code gets wrong fails 
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from tests.sandbox.markdown import DOCS, fenced, table, unquote
-
-PAGE = DOCS / "validation-rules.md"
-
-
-@dataclass(frozen=True)
-class DocumentedRule:
-    field: str
-    rule: str
-    message: str
-    example: dict[str, Any]
-
-
-def _expand(text: str) -> str:
-    """A letter, the multiplication sign and a count in an example: that many letters."""
-    return re.sub("(\\w)\u00d7(\\d+)", lambda m: m.group(1) * int(m.group(2)), text)
-
-
-def documented_rules() -> list[DocumentedRule]:
-    return [
-        DocumentedRule(
-            unquote(row[0]), unquote(row[2]), row[3], json.loads(_expand(unquote(row[4])))
-        )
-        for row in table(PAGE, "Field")
-    ]
+from tests.validation_doc import (
+    DocumentedRule,
+    comms_rows,
+    documented_rules,
+    listed_values,
+    normalisation_cases,
+    taken_profile,
+)
 
 
 def _pattern(field: str) -> re.Pattern[str]:
@@ -56,8 +37,7 @@ def _expected(rule: DocumentedRule, key: str) -> str | None:
 
 
 def test_every_example_is_refused_with_its_documented_message(api: httpx.Client) -> None:
-    [fixture] = [json.loads(block) for block in fenced(PAGE, "json") if "taken" in block]
-    assert api.post("/profiles", json=fixture).status_code == 201
+    assert api.post("/profiles", json=taken_profile()).status_code == 201
     rules = documented_rules()
     assert len(rules) >= 40
     missing = []
@@ -77,7 +57,7 @@ def test_every_listed_value_of_an_in_rule_is_accepted(api: httpx.Client) -> None
     for rule in documented_rules():
         if not rule.rule.startswith("in:") or "." in rule.field:
             continue  # nested ones (comms verification, custom types) have their own cases
-        for number, value in enumerate(rule.rule.removeprefix("in:").split(",")):
+        for number, value in enumerate(listed_values(rule)):
             body = {"email": f"{rule.field}{number}@example.com", rule.field: value}
             answer = api.post("/profiles", json=body)
             assert answer.status_code == 201, (body, answer.text)
@@ -86,22 +66,8 @@ def test_every_listed_value_of_an_in_rule_is_accepted(api: httpx.Client) -> None
     assert set(tried) == {"gender", "profile_type"}
 
 
-def _brace_names(cell: str) -> list[str]:
-    """``{a,b}_{c,d}`` → a_c, a_d, b_c, b_d; plain backticked names as they are."""
-    names: list[str] = []
-    for spelled in re.findall(r"`([^`]+)`", cell):
-        parts = [p.split(",") for p in re.split(r"[{}]", spelled)]
-        names += ["".join(combo) for combo in itertools.product(*parts)]
-    return names
-
-
-def _values(cell: str) -> list[Any]:
-    values = [json.loads(v) for v in re.findall(r"`([^`]+)`", cell)]
-    return values + (["2024-05-01 10:00:00"] if cell.startswith("text") else [])
-
-
 def test_exactly_the_documented_comms_names_are_accepted(api: httpx.Client) -> None:
-    rows = [(_brace_names(names), _values(values)) for names, values in table(PAGE, "Names")]
+    rows = comms_rows()
     documented = {name for names, _ in rows for name in names}
     assert len(documented) == 5 * 11 + 4 + 2
     profile = api.post("/profiles", json={"email": "comms@example.com"}).json()["data"]
@@ -131,7 +97,7 @@ def _holds(found: Any, expected: Any) -> bool:
 
 
 def test_every_normalisation_case_is_stored_as_documented(api: httpx.Client) -> None:
-    cases = [(json.loads(unquote(a)), json.loads(unquote(b))) for a, b in table(PAGE, "Sent")]
+    cases = normalisation_cases()
     assert len(cases) >= 15
     wrong = []
     for number, (sent, expected) in enumerate(cases):

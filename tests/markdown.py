@@ -1,11 +1,11 @@
-"""Read the tables and code blocks of the docs that the sandbox is tested against."""
+"""Read the tables and code blocks of the docs that the sandbox and the tool are tested against."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
 def table(path: Path, first_header: str) -> list[list[str]]:
