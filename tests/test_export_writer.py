@@ -54,8 +54,9 @@ def test_a_string_is_read_back_as_the_same_string(tmp_path: Path, value: str) ->
     if not value.strip():
         return  # an empty identifier is invalid anyway; the company check below needs text
     loaded = load_profiles(profiles, phone_region="AU").by_key()["p"]
-    assert loaded.identities == {"crm": value}
-    assert loaded.company == value.strip()  # names are trimmed by the model, as Omneo does
+    # identifiers and names are trimmed by the model, as Omneo stores them
+    assert loaded.identities == {"crm": value.strip()}
+    assert loaded.company == value.strip()
 
 
 def test_an_update_keeps_the_files_indentation_comments_and_quoting(tmp_path: Path) -> None:

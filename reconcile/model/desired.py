@@ -12,14 +12,17 @@ Its :meth:`DesiredProfile.flat_view` gives them as normalised flat paths for mat
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     ValidationInfo,
     create_model,
     field_validator,
@@ -35,6 +38,9 @@ from reconcile.model.fields import (
     DATE_TEXT_FIELDS,
     IDENTIFYING_FIELDS,
     KEY_PATTERN,
+    MAX_CUSTOM_VALUE,
+    MAX_TEXT,
+    MAX_URL,
     SCALAR_FIELDS,
     JsonValue,
     address_view,
@@ -45,9 +51,22 @@ from reconcile.model.fields import (
 )
 
 Key = Annotated[str, Field(pattern=KEY_PATTERN, max_length=200)]
-Text = Annotated[str, Field(max_length=255)] | None
+ShortText = Annotated[str, Field(max_length=MAX_TEXT)]
+Text = ShortText | None
 IdentityHandle = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]+$", max_length=100)]
 DateHandle = Annotated[str, Field(pattern=DATE_HANDLE_PATTERN, max_length=255)]
+
+
+def _trimmed(value: str) -> str:
+    # Omneo stores identifiers and tags trimmed, and refuses blank ones.
+    trimmed = value.strip()
+    if not trimmed:
+        raise ValueError("must not be empty")
+    return trimmed
+
+
+Identifier = Annotated[str, Field(max_length=MAX_TEXT), AfterValidator(_trimmed)]
+Tag = Annotated[str, Field(max_length=MAX_TEXT), AfterValidator(_trimmed)]
 
 
 def _region(info: ValidationInfo) -> str | None:
@@ -92,23 +111,29 @@ class CustomAttribute(_Strict):
             raise ValueError(f"value {self.value!r} is not of type {self.type}")
         if not is_finite(self.value):
             raise ValueError("holds Infinity or NaN, which JSON (so Omneo) cannot carry")
+        # Omneo's limit counts a text value's characters, any other value's JSON text.
+        length = len(self.value if isinstance(self.value, str) else json.dumps(self.value))
+        if length > MAX_CUSTOM_VALUE:
+            raise ValueError(
+                f"is {length:,} characters long; Omneo keeps at most {MAX_CUSTOM_VALUE:,}"
+            )
         return self
 
 
 class Address(_Strict):
-    address_line_1: str
-    address_line_2: str | None = None
-    address_line_3: str | None = None
-    company: str | None = None
-    city: str
-    state: str
-    postcode: str
-    country: str
-    iso: str | None = None
-    iso_state: str | None = None
-    is_default: bool | None = None
-    notes: str | None = None
-    external_id: str | None = None
+    address_line_1: ShortText
+    address_line_2: Text = None
+    address_line_3: Text = None
+    company: Text = None
+    city: ShortText
+    state: ShortText
+    postcode: ShortText
+    country: ShortText
+    iso: Text = None
+    iso_state: Text = None
+    is_default: StrictBool | None = None  # not "yes" or 1: Omneo refuses them
+    notes: Text = None
+    external_id: Text = None
 
 
 class ProfileDate(_Strict):
@@ -150,7 +175,7 @@ class ProfileDate(_Strict):
 
 
 def _comms_fields() -> dict[str, Any]:
-    fields: dict[str, Any] = {name: (bool | None, None) for name in COMMS_FLAGS}
+    fields: dict[str, Any] = {name: (StrictBool | None, None) for name in COMMS_FLAGS}
     verification = Literal["sent", "not_sent", "verified"] | None
     fields.update({name: (verification, None) for name in COMMS_VERIFICATIONS})
     fields.update({name: (str | None, None) for name in COMMS_OTHER})
@@ -204,14 +229,16 @@ class DesiredProfile(_Strict):
     occupation: Text = None
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
     joined_at: str | None = None
-    avatar_url: str | None = Field(default=None, pattern=r"^https?://[^\s/$.?#][^\s]*$")
+    avatar_url: str | None = Field(
+        default=None, max_length=MAX_URL, pattern=r"^https?://[^\s/$.?#][^\s]*$"
+    )
     joined_location_id: int | None = None
     preferred_location_id: int | None = None
-    tags: list[Annotated[str, Field(min_length=1, max_length=255)]] | None = None
-    identities: dict[IdentityHandle, Annotated[str, Field(min_length=1)]] | None = None
+    tags: list[Tag] | None = None
+    identities: dict[IdentityHandle, Identifier] | None = None
     attributes: Attributes | None = None
     # A null attribute is removed from the tenant (DELETE .../attributes/custom/{ns}:{handle}).
-    custom_attributes: dict[str, dict[str, CustomAttribute | None]] | None = None
+    custom_attributes: dict[ShortText, dict[str, CustomAttribute | None]] | None = None
     addresses: list[Address] | None = None
     # Keyed by handle; a null date is removed from the tenant. Undeclared handles are left alone.
     dates: dict[DateHandle, ProfileDate | None] | None = None
@@ -250,9 +277,11 @@ class DesiredProfile(_Strict):
     @field_validator("email")
     @classmethod
     def _email(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is None or _trusted(info):
-            return value
-        return normalize.normalize_email(value)
+        if value is None:  # Omneo requires an email on every write that names it
+            raise ValueError(
+                "cannot be cleared: Omneo requires an email; remove the line to keep it"
+            )
+        return value if _trusted(info) else normalize.normalize_email(value)
 
     @field_validator("mobile_phone", "secondary_phone")
     @classmethod
@@ -261,10 +290,20 @@ class DesiredProfile(_Strict):
             return value
         return normalize.normalize_phone(value, region=_region(info))
 
-    @field_validator("first_name", "last_name", "title", "company", "occupation")
+    @field_validator("first_name", "last_name")
     @classmethod
-    def _trim(cls, value: str | None) -> str | None:
-        return None if value is None else normalize.normalize_name(value)
+    def _name(cls, value: str | None) -> str:
+        return normalize.normalize_person_name(value)
+
+    @field_validator("title", "company", "occupation")
+    @classmethod
+    def _text(cls, value: str | None) -> str | None:
+        return normalize.normalize_optional_text(value)
+
+    @field_validator("gender", mode="before")
+    @classmethod
+    def _gender(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value  # Omneo takes MALE as male
 
     @field_validator("birth_day")
     @classmethod

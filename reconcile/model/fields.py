@@ -17,6 +17,10 @@ from typing import Any
 JsonValue = Any  # JSON-compatible value (str, int, float, bool, None, list, dict)
 
 KEY_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
+# Omneo's longest values (docs/validation-rules.md): text fields, avatar_url, a custom value.
+MAX_TEXT = 255
+MAX_URL = 2048
+MAX_CUSTOM_VALUE = 65_535
 GENDERS = ("male", "female", "withheld", "other")
 PROFILE_TYPES = ("active", "deleted", "dependant", "incomplete", "pending", "system", "temporary")
 COMMS_CHANNELS = ("email", "sms", "push", "phone", "post")

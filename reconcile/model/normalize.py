@@ -3,7 +3,7 @@
 The one seam for ``phonenumbers`` and ``email-validator``: the loader, the planner and export call
 it, and a value either library refuses comes out as :class:`~reconcile.errors.InvalidValue` (a
 message in user terms), never as the library's own exception. (The sandbox has its own reading of
-values, written from docs/validation-rules.md.)
+values, written from docs/validation-rules.md; each side is tested against that page on its own.)
 
 >>> normalize_email("  Jane.Doe@Example.COM ")
 'jane.doe@example.com'
@@ -88,8 +88,29 @@ def normalize_tag(value: str) -> str:
     return _TAG_SPACES.sub("-", value.strip())
 
 
+UNKNOWN_NAME = "Unknown"
+
+
 def normalize_name(value: str) -> str:
     return value.strip()
+
+
+def normalize_person_name(value: str | None) -> str:
+    """A first or last name: trimmed; Omneo stores a missing or empty one as ``Unknown``.
+
+    >>> normalize_person_name("  Jane "), normalize_person_name(None), normalize_person_name(" ")
+    ('Jane', 'Unknown', 'Unknown')
+    """
+    return normalize_name(value or "") or UNKNOWN_NAME
+
+
+def normalize_optional_text(value: str | None) -> str | None:
+    """A title, company or occupation: trimmed; Omneo stores an empty one as null.
+
+    >>> normalize_optional_text(" Dr "), normalize_optional_text("  ")
+    ('Dr', None)
+    """
+    return normalize_name(value or "") or None
 
 
 def normalize_timestamp(value: str | date | datetime) -> str:

@@ -1,0 +1,341 @@
+"""The tool's offline checks held to ``docs/validation-rules.md`` on their own.
+
+Every example, listed value, comms name and normalisation case comes from the page (through
+``tests/validation_doc.py``, which the sandbox's test reads too) and is written into a
+``profiles.d/`` file for :func:`load_profiles`, the way a user's declaration reaches the tool. The
+sandbox's code is never consulted, so a rule the tool gets wrong fails against the page.
+
+A declaration is not an API body: identities are a mapping (handle → identifier), custom
+attributes a nested one (namespace → handle → value), and some fields are reconcile's own. Each
+rule of the page is therefore either in :data:`CHECKED` (the tool refuses its example offline) or in
+:data:`NOT_CHECKED` with the reason; a rule the page gains fails until someone files it here.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from reconcile.errors import Problem, ProfileError
+from reconcile.model.fields import COMMS_FIELDS
+from reconcile.profiles.loader import DeclaredProfiles, load_profiles
+from tests.validation_doc import (
+    DocumentedRule,
+    comms_rows,
+    documented_rules,
+    listed_values,
+    normalisation_cases,
+    taken_profile,
+)
+
+# The tool's checks, by rule of the page: the loader refuses the rule's example at the rule's
+# field. "tree": a uniqueness rule, which the tool checks across the declarations (the tenant's
+# other profiles are the plan's business), so the example is declared beside the page's taken
+# profile. "yaml": a key written twice in a YAML mapping, refused by the reader at its line.
+CHECKED: dict[tuple[str, str], str] = {
+    ("*", "finite"): "",
+    ("email", "required"): "",
+    ("email", "email"): "",
+    ("email", "max:255"): "",
+    ("email", "unique"): "tree",
+    ("first_name", "string"): "",
+    ("first_name", "max:255"): "",
+    ("last_name", "string"): "",
+    ("last_name", "max:255"): "",
+    ("title", "string"): "",
+    ("title", "max:255"): "",
+    ("company", "string"): "",
+    ("company", "max:255"): "",
+    ("occupation", "string"): "",
+    ("occupation", "max:255"): "",
+    ("mobile_phone", "e164"): "",
+    ("mobile_phone", "unique"): "tree",
+    ("secondary_phone", "e164"): "",
+    ("birth_day", "between:1,31"): "",
+    ("birth_day", "real date"): "",
+    ("birth_month", "between:1,12"): "",
+    ("birth_year", "digits:4"): "",
+    ("gender", "in:male,female,withheld,other"): "",
+    ("currency", "ISO 4217"): "",
+    ("joined_at", "date"): "",
+    ("avatar_url", "url"): "",
+    ("avatar_url", "max:2048"): "",
+    ("joined_location_id", "integer"): "",
+    ("preferred_location_id", "integer"): "",
+    ("tags", "array"): "",
+    ("tags.*", "string"): "",
+    ("tags.*", "max:255"): "",
+    ("identities.*.handle", "distinct"): "yaml",
+    ("identities.*.handle", "max:255"): "",
+    ("identities.*.identifier", "required"): "",
+    ("identities.*.identifier", "unique"): "tree",
+    ("identities.*.identifier", "max:255"): "",
+    ("attributes.comms", "object"): "",
+    ("attributes.comms.*", "known"): "",
+    ("attributes.comms.*", "boolean"): "",
+    ("attributes.comms.*_verification", "in:sent,not_sent,verified"): "",
+    ("custom_attributes.*.namespace", "max:255"): "",
+    ("custom_attributes.*.type", "in:string,integer,float,boolean,json,array"): "",
+    ("custom_attributes.*.value", "matches type"): "",
+    ("custom_attributes.*.value", "max:65535"): "",
+    ("addresses", "array"): "",
+    ("addresses.*.address_line_1", "required"): "",
+    ("addresses.*.*", "string"): "",
+    ("addresses.*.*", "max:255"): "",
+    ("addresses.*.is_default", "boolean"): "",
+}
+
+_NOT_DECLARABLE = "not a field of a declaration"
+_DATES = "reconcile does not manage profile dates (dates_attributes is not a declarable field)"
+# Rules the tool does not check offline, and why. Shape rules of the wire's lists do not apply
+# where a declaration writes a mapping: reconcile builds the list it sends.
+NOT_CHECKED: dict[tuple[str, str], str] = {
+    ("profile_type", "in:active,deleted,dependant,incomplete,pending,system,temporary"): (
+        f"{_NOT_DECLARABLE}: reconcile sets the type itself (update-type, to restore a profile)"
+    ),
+    ("identities", "array"): "a declaration writes identities as a mapping, handle → identifier",
+    ("identities.*.handle", "required"): "a handle is a mapping key in a declaration: never absent",
+    ("identities.*.is_active", "boolean"): f"{_NOT_DECLARABLE}: reconcile sends none (active)",
+    ("custom_attributes", "array"): (
+        "a declaration writes custom attributes as a mapping, namespace → handle → value: the "
+        "example's shape is the declaration's own"
+    ),
+    ("custom_attributes.*.namespace", "required"): "a namespace is a mapping key: never absent",
+    **{
+        (f"dates_attributes{part}", rule): _DATES
+        for part, rules in {
+            "": ["array"],
+            ".*.date": ["required", "date"],
+            ".*.is_recurring": ["boolean"],
+            ".*.meta": ["object"],
+            **{
+                f".*.{name}": ["string", "max:255"]
+                for name in (
+                    "type",
+                    "recurring_schedule",
+                    "name",
+                    "handle",
+                    "relationship",
+                    "description",
+                    "note",
+                )
+            },
+        }.items()
+        for rule in rules
+    },
+}
+
+# A value of each custom attribute type, for the type rule's listed values.
+CUSTOM_SAMPLES: dict[str, Any] = {
+    "string": "v",
+    "integer": 1,
+    "float": 1.5,
+    "boolean": True,
+    "json": {"a": 1},
+    "array": [1],
+}
+
+# Normalisation cases the tool deliberately reads otherwise, by the body sent, and why.
+DIFFERENT: dict[str, str] = {
+    '{"identities": [{"handle": "pos", "identifier": 1001}]}': (
+        "a declared identifier must be text: YAML would drop the zeros of 00123, so the loader "
+        "refuses a number there rather than guess (docs/profiles.md)"
+    ),
+}
+# Fields of a normalisation case the tool does not declare.
+UNDECLARED = {"dates_attributes": _DATES}
+
+
+class Pairs(list[tuple[Any, Any]]):
+    """A mapping written key by key, so that a YAML file can repeat a key (``distinct``)."""
+
+
+def _yaml(value: Any) -> str:
+    """A flow-style YAML value; JSON's text where YAML reads it the same."""
+    if isinstance(value, dict | Pairs):
+        items = value.items() if isinstance(value, dict) else value
+        return "{" + ", ".join(f"{_yaml(k)}: {_yaml(v)}" for k, v in items) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_yaml(item) for item in value) + "]"
+    if isinstance(value, float) and math.isnan(value):
+        return ".nan"
+    if isinstance(value, float) and math.isinf(value):
+        return ".inf" if value > 0 else "-.inf"
+    return json.dumps(value)
+
+
+def declaration(body: dict[str, Any]) -> dict[str, Any]:
+    """A declaration's fields for a fragment of an API body: the wire's lists become mappings."""
+    fields: dict[str, Any] = {}
+    for name, value in body.items():
+        if name == "identities" and isinstance(value, list):
+            fields[name] = Pairs((item["handle"], item.get("identifier")) for item in value)
+        elif name == "custom_attributes" and isinstance(value, list):
+            nested: dict[str, dict[str, Any]] = {}
+            for item in value:
+                typed = {"type": item["type"], "value": item["value"]}
+                nested.setdefault(item["namespace"], {})[item["handle"]] = typed
+            fields[name] = nested
+        else:
+            fields[name] = value
+    return fields
+
+
+def load(root: Path, *declarations: dict[str, Any]) -> DeclaredProfiles:
+    """Write each declaration to its own file under ``root`` and load the tree as a user's.
+
+    No phone region: the loader's strictest reading, E.164 only, as the API's (with a region,
+    national numbers are read in it: docs/profiles.md).
+    """
+    for number, fields in enumerate(declarations):
+        lines = [f"{name}: {_yaml(value)}" for name, value in fields.items()]
+        path = root / f"p{number}.yaml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return load_profiles(root, phone_region=None)
+
+
+def problems(root: Path, *declarations: dict[str, Any]) -> list[Problem]:
+    try:
+        load(root, *declarations)
+    except ProfileError as exc:
+        return exc.problems
+    return []
+
+
+def _with_email(number: int, body: dict[str, Any]) -> dict[str, Any]:
+    # As the page says of its examples: a valid email is added when the example has none.
+    return {"key": f"p{number}", "email": f"rule{number}@example.com", **declaration(body)}
+
+
+def _is_about(problem: Problem, rule: DocumentedRule, how: str) -> bool:
+    """Whether the problem is reported at the rule's field (any field for ``*``)."""
+    if how == "yaml":
+        return "appears twice" in problem.message
+    prefix = rule.field.split(".*")[0].split("*")[0]
+    return problem.field == prefix or problem.field.startswith(f"{prefix}.") or not prefix
+
+
+def test_every_rule_of_the_page_is_decided() -> None:
+    documented = {(rule.field, rule.rule) for rule in documented_rules()}
+    assert len(documented) >= 40
+    assert not set(CHECKED) & set(NOT_CHECKED)
+    assert documented - set(CHECKED) - set(NOT_CHECKED) == set(), "new rules: file each above"
+    assert (set(CHECKED) | set(NOT_CHECKED)) - documented == set(), "rules the page dropped"
+
+
+def test_every_checked_example_is_refused_at_its_field(tmp_path: Path) -> None:
+    taken = {"key": "taken", **declaration(taken_profile())}
+    wrong = []
+    for number, rule in enumerate(documented_rules()):
+        how = CHECKED.get((rule.field, rule.rule))
+        if how is None:
+            continue
+        others = [taken] if how == "tree" else []
+        found = problems(tmp_path / f"rule{number}", _with_email(number, rule.example), *others)
+        if not any(_is_about(problem, rule, how) for problem in found):
+            wrong.append((rule.field, rule.rule, [str(problem) for problem in found]))
+    assert wrong == [], "\n".join(map(str, wrong))
+
+
+def _accepted_bodies(rule: DocumentedRule) -> list[dict[str, Any]]:
+    values = listed_values(rule)
+    if "." not in rule.field:
+        return [{rule.field: value} for value in values]
+    if rule.field == "attributes.comms.*_verification":
+        return [{"attributes": {"comms": {"email_verification": value}}} for value in values]
+    if rule.field == "custom_attributes.*.type":
+        assert set(values) == set(CUSTOM_SAMPLES)
+        return [
+            {"custom_attributes": [{"namespace": "n", "handle": "h", "type": t, "value": v}]}
+            for t, v in CUSTOM_SAMPLES.items()
+        ]
+    raise AssertionError(f"decide how the tool takes the values of {rule.field} {rule.rule}")
+
+
+def test_every_listed_value_of_a_checked_in_rule_is_accepted(tmp_path: Path) -> None:
+    bodies = [
+        body
+        for rule in documented_rules()
+        if rule.rule.startswith("in:") and (rule.field, rule.rule) in CHECKED
+        for body in _accepted_bodies(rule)
+    ]
+    assert len(bodies) >= 4 + 3 + 6
+    declarations = [_with_email(number, body) for number, body in enumerate(bodies)]
+    declared = load(tmp_path, *declarations)
+    assert len(declared.profiles) == len(bodies)
+
+
+def test_the_taken_profile_is_a_valid_declaration(tmp_path: Path) -> None:
+    [profile] = load(tmp_path, {"key": "taken", **declaration(taken_profile())}).profiles
+    assert profile.flat_view() == {
+        "email": "taken@example.com",
+        "mobile_phone": "+61412000000",
+        "identities.pos": "taken",
+    }
+
+
+def test_the_comms_names_are_the_tools_vocabulary_and_take_their_values(tmp_path: Path) -> None:
+    rows = comms_rows()
+    documented = [name for names, _ in rows for name in names]
+    assert sorted(documented) == sorted(COMMS_FIELDS)
+    rounds = max(len(values) for _, values in rows)
+    comms = [
+        {name: values[round_ % len(values)] for names, values in rows for name in names}
+        for round_ in range(rounds)
+    ]
+    declared = load(
+        tmp_path, *({"key": f"p{n}", "attributes": {"comms": c}} for n, c in enumerate(comms))
+    )
+    for profile, sent in zip(declared.profiles, comms, strict=True):
+        view = profile.flat_view()
+        assert {name: view[f"attributes.comms.{name}"] for name in sent} == sent
+
+
+def _flat(expected: dict[str, Any], sent: dict[str, Any]) -> dict[str, Any]:
+    """The stored fields the case sent, as the tool's flat view names them.
+
+    Fields the case did not send are Omneo's read-only ones (``full_name``, the phone's parts,
+    ``birth_date``, an identity's ``is_active``) or ones left alone: a declaration manages only
+    what it names, so they are not compared. Tags are a set to the tool (both sides sorted).
+    """
+    view: dict[str, Any] = {}
+    for name, value in expected.items():
+        if name not in sent:
+            continue
+        if name == "identities":
+            view.update({f"identities.{i['handle']}": i["identifier"] for i in value})
+        elif name == "tags":
+            view[name] = sorted(value)
+        else:
+            view[name] = value
+    return view
+
+
+def test_every_normalisation_case_gives_the_documented_value(tmp_path: Path) -> None:
+    cases = normalisation_cases()
+    assert len(cases) >= 15
+    wrong, compared = [], 0
+    for number, (sent, expected) in enumerate(cases):
+        fields = {name: value for name, value in sent.items() if name not in UNDECLARED}
+        if not fields:
+            continue
+        body = _with_email(number, fields)
+        root = tmp_path / f"case{number}"
+        if json.dumps(sent) in DIFFERENT:
+            assert problems(root, body), DIFFERENT[json.dumps(sent)]
+            continue
+        compared += 1
+        refused = problems(root, body)
+        if refused:
+            wrong.append((sent, [str(problem) for problem in refused]))
+            continue
+        [profile] = load(root, body).profiles
+        view, wanted = profile.flat_view(), _flat(expected, fields)
+        found = {name: view.get(name) for name in wanted}
+        if found != wanted:
+            wrong.append((sent, found))
+    assert wrong == [], "\n".join(map(str, wrong))
+    assert compared >= len(cases) - len(DIFFERENT) - len(UNDECLARED)
