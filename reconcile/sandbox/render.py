@@ -1,4 +1,4 @@
-"""Turn stored rows into the JSON shapes of Omneo's API (profile §2.2, identity §2.3)."""
+"""Turn stored rows into the JSON shapes of Omneo's API: its profile and identity objects."""
 
 from __future__ import annotations
 

@@ -38,7 +38,7 @@ def test_dates_given_inline_show_in_the_profile(
         (None, "2020-06-01", False),
     ]
     for found in dates:
-        DateAttribute.model_validate(found)  # every field of the reference's shape
+        DateAttribute.model_validate(found)  # every field of the SDK's dates type
         assert found["profile_id"] == profile["id"] and isinstance(found["id"], int)
     assert api.get(f"/profiles/{profile['id']}").json()["data"]["attributes"]["dates"] == dates
 
