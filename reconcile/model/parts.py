@@ -1,0 +1,179 @@
+"""The parts of a declaration: text types, custom attributes, addresses, dates, comms.
+
+Each is validated where :class:`~reconcile.model.desired.DesiredProfile` holds it, and each holds
+Omneo's rules for its values (``docs/validation-rules.md``), so a file fails at ``validate``, not
+at apply.
+
+>>> ProfileDate.model_validate({"date": "2015-3-14", "recurring": "yearly"}).view()
+{'date': '2015-03-14', 'recurring': 'yearly'}
+>>> CustomAttribute.model_validate(3).type
+'integer'
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    create_model,
+    field_validator,
+    model_validator,
+)
+
+from reconcile.model import normalize
+from reconcile.model.fields import (
+    COMMS_FLAGS,
+    COMMS_OTHER,
+    COMMS_VERIFICATIONS,
+    DATE_TEXT_FIELDS,
+    MAX_CUSTOM_VALUE,
+    MAX_TEXT,
+    JsonValue,
+    infer_custom_type,
+    is_custom_type,
+    is_finite,
+)
+
+ShortText = Annotated[str, Field(max_length=MAX_TEXT)]
+Text = ShortText | None
+
+
+def _trimmed(value: str) -> str:
+    # Omneo stores identifiers and tags trimmed, and refuses blank ones.
+    trimmed = value.strip()
+    if not trimmed:
+        raise ValueError("must not be empty")
+    return trimmed
+
+
+Identifier = Annotated[str, Field(max_length=MAX_TEXT), AfterValidator(_trimmed)]
+Tag = Annotated[str, Field(max_length=MAX_TEXT), AfterValidator(_trimmed)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+
+class Erasure(Strict):
+    """Why a profile is purged: a reference to the erasure request (no PII needed)."""
+
+    reference: str = Field(min_length=1)
+
+
+class CustomAttribute(Strict):
+    """A typed custom attribute value. A bare YAML value is accepted and its type inferred."""
+
+    type: Literal["string", "integer", "float", "boolean", "json", "array"]
+    value: JsonValue
+
+    @model_validator(mode="before")
+    @classmethod
+    def _infer_type(cls, data: Any) -> Any:
+        if isinstance(data, dict) and set(data) <= {"type", "value"} and "type" in data:
+            return data
+        return {"type": infer_custom_type(data), "value": data}
+
+    @model_validator(mode="after")
+    def _value_matches_type(self) -> CustomAttribute:
+        if self.value is None:
+            raise ValueError("a typed value cannot be null; write `handle: null` to remove it")
+        if not is_custom_type(self.type, self.value):
+            raise ValueError(f"value {self.value!r} is not of type {self.type}")
+        if not is_finite(self.value):
+            raise ValueError("holds Infinity or NaN, which JSON (so Omneo) cannot carry")
+        # Omneo's limit counts a text value's characters, any other value's JSON text.
+        length = len(self.value if isinstance(self.value, str) else json.dumps(self.value))
+        if length > MAX_CUSTOM_VALUE:
+            raise ValueError(
+                f"is {length:,} characters long; Omneo keeps at most {MAX_CUSTOM_VALUE:,}"
+            )
+        return self
+
+
+class Address(Strict):
+    address_line_1: ShortText
+    address_line_2: Text = None
+    address_line_3: Text = None
+    company: Text = None
+    city: ShortText
+    state: ShortText
+    postcode: ShortText
+    country: ShortText
+    iso: Text = None
+    iso_state: Text = None
+    is_default: StrictBool | None = None  # not "yes" or 1: Omneo refuses them
+    notes: Text = None
+    external_id: Text = None
+
+
+class ProfileDate(Strict):
+    """An important date, named by its handle and declared whole (a field left out is cleared).
+    recurring: a schedule such as yearly, or true; false or absent for a one-off date."""
+
+    date: Annotated[str, Field(pattern=r"^\d{4}-\d{1,2}-\d{1,2}$", description="YYYY-MM-DD")]
+    recurring: Annotated[str, Field(min_length=1, max_length=255)] | bool | None = None
+    relationship: Text = None
+    name: Text = None
+    type: Text = None
+    description: Text = None
+    note: Text = None
+    meta: dict[str, JsonValue] | None = None
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _calendar_date(cls, value: Any) -> Any:
+        return normalize.normalize_calendar_date(value)
+
+    @field_validator("recurring", mode="before")
+    @classmethod
+    def _schedule(cls, value: Any) -> Any:
+        if value is None or isinstance(value, bool | str):
+            return value
+        raise ValueError("must be a schedule such as yearly, or true or false")
+
+    def view(self) -> dict[str, JsonValue]:
+        """The date as plans compare it (:func:`reconcile.model.fields.date_view`'s shape)."""
+        view: dict[str, JsonValue] = {"date": self.date}
+        if self.recurring not in (None, False):
+            view["recurring"] = self.recurring
+        for name in DATE_TEXT_FIELDS:
+            if getattr(self, name) is not None:
+                view[name] = getattr(self, name)
+        if self.meta:
+            view["meta"] = self.meta
+        return view
+
+
+def _comms_fields() -> dict[str, Any]:
+    fields: dict[str, Any] = {name: (StrictBool | None, None) for name in COMMS_FLAGS}
+    verification = Literal["sent", "not_sent", "verified"] | None
+    fields.update({name: (verification, None) for name in COMMS_VERIFICATIONS})
+    fields.update({name: (str | None, None) for name in COMMS_OTHER})
+    return fields
+
+
+# One field per flag (built from the tables above) so that a misspelt or mistyped flag is reported
+# at its own path, and the JSON schema lists every flag for editor completion.
+Comms = create_model("Comms", __base__=Strict, **_comms_fields())
+
+
+class Attributes(Strict):
+    comms: Comms = Field(default_factory=Comms)
+
+    @field_validator("comms", mode="before")
+    @classmethod
+    def _terms_timestamp(cls, value: Any) -> Any:
+        # YAML reads an unquoted date as a date; Omneo stores the text.
+        if isinstance(value, dict) and isinstance(value.get("terms_accepted_at"), date):
+            return {
+                **value,
+                "terms_accepted_at": normalize.normalize_timestamp(value["terms_accepted_at"]),
+            }
+        return value
