@@ -31,12 +31,11 @@ from reconcile.model.parts import (
     Attributes,
     CustomAttribute,
     Erasure,
-    Identifier,
     ProfileDate,
     ShortText,
     Strict,
-    Tag,
     Text,
+    TrimmedText,
 )
 
 Key = Annotated[str, Field(pattern=KEY_PATTERN, max_length=200)]
@@ -87,8 +86,8 @@ class DesiredProfile(Strict):
     )
     joined_location_id: int | None = None
     preferred_location_id: int | None = None
-    tags: list[Tag] | None = None
-    identities: dict[IdentityHandle, Identifier] | None = None
+    tags: list[TrimmedText] | None = None
+    identities: dict[IdentityHandle, TrimmedText] | None = None
     attributes: Attributes | None = None
     # A null attribute is removed from the tenant (DELETE .../attributes/custom/{ns}:{handle}).
     custom_attributes: dict[ShortText, dict[str, CustomAttribute | None]] | None = None

@@ -46,15 +46,15 @@ Text = ShortText | None
 
 
 def _trimmed(value: str) -> str:
-    # Omneo stores identifiers and tags trimmed, and refuses blank ones.
+    # Omneo stores these trimmed, and refuses blank ones.
     trimmed = value.strip()
     if not trimmed:
         raise ValueError("must not be empty")
     return trimmed
 
 
-Identifier = Annotated[str, Field(max_length=MAX_TEXT), AfterValidator(_trimmed)]
-Tag = Annotated[str, Field(max_length=MAX_TEXT), AfterValidator(_trimmed)]
+# Trimmed, not blank, at most 255 characters: an identifier, a tag, a date's schedule.
+TrimmedText = Annotated[str, Field(max_length=MAX_TEXT), AfterValidator(_trimmed)]
 
 
 class Strict(BaseModel):
@@ -118,7 +118,7 @@ class ProfileDate(Strict):
     recurring: a schedule such as yearly, or true; false or absent for a one-off date."""
 
     date: Annotated[str, Field(pattern=r"^\d{4}-\d{1,2}-\d{1,2}$", description="YYYY-MM-DD")]
-    recurring: Annotated[str, Field(min_length=1, max_length=255)] | bool | None = None
+    recurring: Annotated[str, Field(min_length=1, max_length=MAX_TEXT)] | bool | None = None
     relationship: Text = None
     name: Text = None
     type: Text = None
@@ -131,12 +131,22 @@ class ProfileDate(Strict):
     def _calendar_date(cls, value: Any) -> Any:
         return normalize.normalize_calendar_date(value)
 
+    @field_validator(*DATE_TEXT_FIELDS)
+    @classmethod
+    def _text(cls, value: str | None) -> str | None:
+        return normalize.normalize_optional_text(value)  # as Omneo stores it: "" is null
+
     @field_validator("recurring", mode="before")
     @classmethod
     def _schedule(cls, value: Any) -> Any:
-        if value is None or isinstance(value, bool | str):
+        # Checked here, not by the union, whose errors would name its branches.
+        if value is None or isinstance(value, bool):
             return value
-        raise ValueError("must be a schedule such as yearly, or true or false")
+        if not isinstance(value, str):
+            raise ValueError("must be a schedule such as yearly, or true or false")
+        if len(value) > MAX_TEXT:
+            raise ValueError(f"must be at most {MAX_TEXT} characters")
+        return _trimmed(value)
 
     def view(self) -> dict[str, JsonValue]:
         """The date as plans compare it (:func:`reconcile.model.fields.date_view`'s shape)."""

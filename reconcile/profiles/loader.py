@@ -110,7 +110,9 @@ def load_profiles(
     )
 
 
-LOADER_VERSION = "lang-3"  # lang-3: tags as written, for the spelling warnings
+# lang-3: tags as written, for the spelling warnings; lang-4: values as Omneo stores them (names,
+# identifiers, tags and date texts trimmed, Unknown names, lower-case gender)
+LOADER_VERSION = "lang-4"
 
 
 def ignored_files(root: Path) -> tuple[str, ...]:
