@@ -265,7 +265,7 @@ def test_addresses_are_added_changed_and_removed_through_the_address_endpoints(
     created = project.cli("apply", "--auto-approve")
     assert created.exit_code == 0, created.output
     jane = tenant_call(project, "find_by_identity", "reconcile", "jane")
-    assert [a["city"] for a in tenant_call(project, "list_addresses", jane.id)] == [
+    assert [a.fields["city"] for a in tenant_call(project, "list_addresses", jane.id)] == [
         "Sydney",
         "Perth",
     ]
@@ -276,7 +276,8 @@ def test_addresses_are_added_changed_and_removed_through_the_address_endpoints(
 
     assert applied.exit_code == 0, applied.output
     [address] = tenant_call(project, "list_addresses", jane.id)
-    assert (address["address_line_1"], address["address_line_2"]) == ("2 Main St", "Unit 4")
+    fields = address.fields
+    assert (fields["address_line_1"], fields["address_line_2"]) == ("2 Main St", "Unit 4")
     assert_converged(project)
 
 

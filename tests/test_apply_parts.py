@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from reconcile.apply.bodies import TargetProfile
 from reconcile.apply.bulk import CHUNK_SIZE
 from reconcile.apply.journal import ChangeEntry, Journal
 from reconcile.apply.ordering import (
@@ -21,7 +22,7 @@ from reconcile.apply.ordering import (
 )
 from reconcile.apply.scheduler import run_steps
 from reconcile.apply.verify import LISTING_FROM
-from reconcile.apply.writes import TargetProfile, Writer
+from reconcile.apply.writes import Writer
 from reconcile.errors import OrderingError, PlanError
 from reconcile.model.desired import DesiredProfile
 from reconcile.model.normalize import normalize_email

@@ -19,13 +19,13 @@ import asyncio
 import time
 from collections.abc import Sequence
 
+from reconcile.apply.bodies import TargetProfile, batch_item
 from reconcile.apply.executor import ProgressCallback, apply_plan
 from reconcile.apply.journal import ChangeEntry, Journal, JournalState
 from reconcile.apply.outcomes import ApplyResult, Outcome
 from reconcile.apply.progress import Progress
-from reconcile.apply.writes import PROFILE_BODY_FIELDS, TargetProfile, Writer
+from reconcile.apply.writes import Writer
 from reconcile.errors import ApiError
-from reconcile.model.fields import date_input
 from reconcile.model.observed import ObservedProfile
 from reconcile.plan.build import build_plan
 from reconcile.plan.value import Change, Plan
@@ -33,7 +33,6 @@ from reconcile.profiles.loader import DeclaredProfiles
 from reconcile.tenant.client import OmneoClient
 
 CHUNK_SIZE = 500
-FINISHED = ("completed", "complete", "finished", "failed", "processed")
 SEEDED = ("create", "adopt")
 
 
@@ -102,42 +101,6 @@ async def bulk_apply(
     )
 
 
-def batch_item(target: TargetProfile) -> dict[str, object]:
-    """One profile as the batch endpoint takes it (its documented input spelling)."""
-    view = target.view
-    item: dict[str, object] = {k: v for k, v in view.items() if k in PROFILE_BODY_FIELDS}
-    item["identities"] = [
-        {"handle": name.removeprefix("identities."), "identifier": value}
-        for name, value in sorted(view.items())
-        if name.startswith("identities.") and value is not None
-    ]
-    comms = {
-        k.removeprefix("attributes.comms."): v
-        for k, v in view.items()
-        if k.startswith("attributes.comms.")
-    }
-    if comms:
-        item["comms_attributes"] = comms
-    custom = [
-        {"namespace": ns, "handle": handle, "type": target.custom_types[k], "value": v}
-        for k, v in sorted(view.items())
-        if k.startswith("custom_attributes.")
-        for ns, handle in [k.removeprefix("custom_attributes.").split(".", 1)]
-    ]
-    if custom:
-        item["custom_attributes"] = custom
-    if "addresses" in view:
-        item["addresses"] = view["addresses"]
-    dates = [
-        date_input(k.removeprefix("dates."), v)
-        for k, v in sorted(view.items())
-        if k.startswith("dates.") and isinstance(v, dict)
-    ]
-    if dates:
-        item["dates_attributes"] = dates
-    return item
-
-
 async def _own_adoptions(
     seeded: Sequence[Change],
     targets: dict[str, TargetProfile],
@@ -195,34 +158,12 @@ async def _wait(client: OmneoClient, batch_ids: list[str], timeout: float) -> di
         delay = 0.05
         while True:
             batch = await client.get_batch(batch_id)
-            total = int(batch.get("total_count") or 0)
-            processed = int(batch.get("processed_count") or 0)
-            done = str(batch.get("status", "")).lower() in FINISHED or (
-                total and processed >= total
-            )
-            if done or time.monotonic() >= deadline:
+            if batch.finished or time.monotonic() >= deadline:
                 break
             await asyncio.sleep(delay)
             delay = min(2.0, delay * 2)
-        errors.update(_item_errors(batch))
+        errors.update({key: f"the batch refused it: {why}" for key, why in batch.failed().items()})
     return errors
-
-
-def _item_errors(batch: dict[str, object]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    items = batch.get("items")
-    for item in items if isinstance(items, list) else []:
-        if not isinstance(item, dict) or item.get("status") != "failed":
-            continue
-        error = item.get("error")
-        if isinstance(error, dict):
-            text = "; ".join(
-                f"{field}: {' '.join(map(str, msgs))}" for field, msgs in error.items()
-            )
-        else:
-            text = str(error)
-        found[str(item.get("external_id"))] = f"the batch refused it: {text}"
-    return found
 
 
 async def _verify(

@@ -13,12 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
+from reconcile.apply.bodies import TargetProfile
 from reconcile.apply.journal import ChangeEntry, Journal, JournalState
 from reconcile.apply.ordering import Step, claims_for, schedule
 from reconcile.apply.outcomes import ApplyResult, Outcome
 from reconcile.apply.progress import Progress
 from reconcile.apply.scheduler import run_steps
-from reconcile.apply.writes import TargetProfile, Writer
+from reconcile.apply.writes import Writer
 from reconcile.errors import ApiError, ProfileMovedError
 from reconcile.model.observed import ObservedProfile
 from reconcile.plan.value import Change, Plan

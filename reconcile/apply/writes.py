@@ -24,38 +24,23 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import TypeVar
 
+from reconcile.apply.bodies import (
+    TargetProfile,
+    address_body,
+    comms,
+    create_body,
+    custom_attribute,
+    profile_fields,
+)
 from reconcile.apply.ordering import UniqueValue, temporary_email
 from reconcile.errors import ApiError, TransportError
-from reconcile.model.desired import DesiredProfile
-from reconcile.model.fields import ADDRESS_FIELDS, SCALAR_FIELDS, JsonValue, date_input
+from reconcile.model.fields import ADDRESS_FIELDS, JsonValue, date_input
 from reconcile.model.observed import ObservedProfile
 from reconcile.tenant.client import OmneoClient
 
-PROFILE_BODY_FIELDS = (*SCALAR_FIELDS, "tags")
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class TargetProfile:
-    """What a change writes: the declared flat view plus the owner identity, and attribute types."""
-
-    key: str
-    view: Mapping[str, JsonValue]
-    custom_types: Mapping[str, str]
-
-    @classmethod
-    def of(cls, profile: DesiredProfile, owner: str) -> TargetProfile:
-        view = {**profile.flat_view(), f"identities.{owner}": profile.key}
-        types = {
-            f"custom_attributes.{namespace}.{handle}": attribute.type
-            for namespace, handles in (profile.custom_attributes or {}).items()
-            for handle, attribute in handles.items()
-            if attribute is not None
-        }
-        return cls(key=profile.key, view=view, custom_types=types)
 
 
 def outcome_unknown(exc: ApiError) -> bool:
@@ -74,13 +59,7 @@ class Writer:
 
     async def create(self, target: TargetProfile, fields: Iterable[str]) -> ObservedProfile:
         """Create the profile (owner identity included), then write what the POST cannot carry."""
-        view = target.view
-        body: dict[str, JsonValue] = {k: v for k, v in view.items() if k in PROFILE_BODY_FIELDS}
-        body["identities"] = [
-            {"handle": name.removeprefix("identities."), "identifier": value}
-            for name, value in sorted(view.items())
-            if name.startswith("identities.") and value is not None
-        ]
+        body = create_body(target)
 
         async def lost_answer() -> ObservedProfile | None:
             return await self.client.find_by_identity(self.owner, target.key)
@@ -97,7 +76,7 @@ class Writer:
         differ = [f for f in wanted if observed.fields.get(f) != view[f]]
         if not differ:
             return observed
-        body = {f: view[f] for f in differ if f in PROFILE_BODY_FIELDS}
+        body = profile_fields(view, differ)
         dates = await self._clear_dates(
             observed, view, [f for f in differ if f.startswith("dates.")]
         )
@@ -108,15 +87,11 @@ class Writer:
             current = await self.client.update_profile(observed.id, body)
         for name in (f for f in differ if f.startswith("identities.")):
             await self._set_identity(observed, name.removeprefix("identities."), view[name])
-        comms = {
-            f.removeprefix("attributes.comms."): view[f]
-            for f in differ
-            if f.startswith("attributes.comms.")
-        }
-        if comms:
-            await self.client.update_comms(observed.id, comms)
+        flags = comms(view, differ)
+        if flags:
+            await self.client.update_comms(observed.id, flags)
         for name in (f for f in differ if f.startswith("custom_attributes.")):
-            namespace, handle = name.removeprefix("custom_attributes.").split(".", 1)
+            namespace, handle = custom_attribute(name)
             if view[name] is None:
                 await self.client.delete_custom_attribute(observed.id, namespace, handle)
                 continue
@@ -204,11 +179,10 @@ class Writer:
         endpoints: change those that differ, add the missing, delete the extra."""
         current = await self.client.list_addresses(profile_id)
         for position, address in enumerate(wanted):
-            body = {name: address.get(name) for name in ADDRESS_FIELDS}
+            body = address_body(address)
             if position < len(current):
-                if _address(current[position]) != _address(address):
-                    address_id = str(current[position]["id"])
-                    await self.client.update_address(profile_id, address_id, body)
+                if current[position].fields != _address(address):
+                    await self.client.update_address(profile_id, current[position].id, body)
                 continue
 
             async def add(body: dict[str, JsonValue] = body) -> bool:
@@ -217,11 +191,11 @@ class Writer:
 
             async def landed(position: int = position, address: JsonValue = address) -> bool | None:
                 now = await self.client.list_addresses(profile_id)
-                return True if len(now) > position and _address(now[position]) == address else None
+                return True if len(now) > position and now[position].fields == address else None
 
             await self._post(add, landed)
         for extra in current[len(wanted) :]:
-            await self._ignore_missing(self.client.delete_address(profile_id, str(extra["id"])))
+            await self._ignore_missing(self.client.delete_address(profile_id, extra.id))
 
     async def _post(
         self,

@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+from pydantic import ValidationError
 
 from reconcile.errors import ApiError, SandboxError, TransportError
 from reconcile.model.fields import JsonValue
@@ -33,9 +34,11 @@ from reconcile.model.observed import DELETED_TYPE, ObservedProfile
 from reconcile.settings import Target
 from reconcile.tenant.ratelimit import RetryPolicy, TokenBucket, parse_retry_after
 from reconcile.tenant.responses import (
+    BatchStatus,
     CustomAttributeItem,
     OwnedProfile,
     ProfilePage,
+    StoredAddress,
     owned_profile,
     profile_page,
 )
@@ -192,10 +195,10 @@ class OmneoClient:
     async def delete_identity(self, profile_id: str, handle: str) -> None:
         await self._request("DELETE", f"profiles/{profile_id}/identities/{_quote(handle)}")
 
-    async def list_addresses(self, profile_id: str) -> list[dict[str, Any]]:
+    async def list_addresses(self, profile_id: str) -> list[StoredAddress]:
         """``GET /profiles/{id}/addresses``: the profile's addresses, each with its ``id``."""
         body = await self._request("GET", f"profiles/{profile_id}/addresses")
-        return [item for item in body["data"] if isinstance(item, dict)]
+        return [StoredAddress.of(item) for item in body["data"] if isinstance(item, dict)]
 
     async def add_address(self, profile_id: str, address: ProfileFields) -> None:
         await self._request("POST", f"profiles/{profile_id}/addresses", json=dict(address))
@@ -243,11 +246,15 @@ class OmneoClient:
         batch_id = data.get("batch_id") if isinstance(data, dict) else None
         return None if batch_id is None else str(batch_id)
 
-    async def get_batch(self, batch_id: str) -> dict[str, Any]:
-        """``GET /batches/{id}``: status and counts of a queued batch."""
+    async def get_batch(self, batch_id: str) -> BatchStatus:
+        """``GET /batches/{id}``: status and counts of a queued batch, and its failed items."""
         body = await self._request("GET", f"batches/{_quote(batch_id)}")
         data = body.get("data") if isinstance(body, dict) else None
-        return data if isinstance(data, dict) else {}
+        try:
+            return BatchStatus.model_validate(data if isinstance(data, dict) else {})
+        except ValidationError:
+            message = "the batch status is not in the documented shape"
+            raise ApiError(message, method="GET", path=f"batches/{batch_id}") from None
 
     # -- the one place that talks HTTP -----------------------------------------------------
 

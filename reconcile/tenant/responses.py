@@ -11,8 +11,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from reconcile.model.fields import JsonValue
+from reconcile.model.fields import ADDRESS_FIELDS, JsonValue
 from reconcile.model.observed import Identity, ObservedProfile
+
+BATCH_FINISHED = ("completed", "complete", "finished", "failed", "processed")
 
 
 class OwnedProfile(Identity):
@@ -46,6 +48,73 @@ class CustomAttributeItem(BaseModel):
     handle: str
     type: str
     value: JsonValue = None
+
+
+class StoredAddress(BaseModel):
+    """An address as ``GET /profiles/{id}/addresses`` holds it: its id and its managed fields.
+
+    >>> StoredAddress.of({"id": 7, "city": "Sydney", "created_at": "2026-01-01"}).fields
+    {'city': 'Sydney'}
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    fields: dict[str, JsonValue]
+
+    @classmethod
+    def of(cls, item: dict[str, Any]) -> StoredAddress:
+        values = {name: item[name] for name in ADDRESS_FIELDS if item.get(name) is not None}
+        return cls(id=str(item["id"]), fields=values)
+
+
+class BatchItem(BaseModel):
+    """One profile of a batch: ``external_id`` is its owner identifier; ``error`` when failed."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    external_id: str | None = None
+    status: str = ""
+    error: JsonValue = None
+
+    def describe_error(self) -> str:
+        """The batch's reason, as one line: ``field: message; field: message``."""
+        if not isinstance(self.error, dict):
+            return str(self.error)
+        lines = []
+        for name, messages in self.error.items():
+            said = messages if isinstance(messages, list) else [messages]
+            lines.append(f"{name}: {' '.join(map(str, said))}")
+        return "; ".join(lines)
+
+
+class BatchStatus(BaseModel):
+    """``GET /batches/{id}``: how far a queued batch has got, and its failed items.
+
+    >>> BatchStatus.model_validate({"status": "processing", "total_count": 2,
+    ...                             "processed_count": 2}).finished
+    True
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    status: str = ""
+    total_count: int = 0
+    processed_count: int = 0
+    items: tuple[BatchItem, ...] = ()
+
+    @property
+    def finished(self) -> bool:
+        done = self.status.lower() in BATCH_FINISHED
+        return done or (self.total_count > 0 and self.processed_count >= self.total_count)
+
+    def failed(self) -> dict[str, str]:
+        """The failed items' reasons, by external id."""
+        return {
+            str(item.external_id): item.describe_error()
+            for item in self.items
+            if item.status == "failed"
+        }
 
 
 def profile_page(profiles: list[ObservedProfile], body: dict[str, Any], number: int) -> ProfilePage:
