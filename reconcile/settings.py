@@ -75,6 +75,8 @@ class Settings(BaseModel):
     phone_region: str | None = Field(default="AU", pattern=r"^[A-Z]{2}$")
     delete_threshold: float = Field(default=0.30, ge=0, le=1)
     threshold_floor: int = Field(default=10, ge=0)
+    # Read symbolic links in profiles.d/ that lead out of it (refused by default: docs/profiles.md)
+    follow_symlinks_outside: bool = False
     # The variable holding the key that signs saved plans (docs/plans.md); unset: unsigned.
     plan_key_env: str = Field(default="RECONCILE_PLAN_KEY", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     tenants: dict[str, TenantConfig] = Field(default_factory=dict)

@@ -394,3 +394,35 @@ def test_values_yaml_1_1_and_1_2_read_alike_are_kept_and_every_other_is_refused(
     assert view["custom_attributes.shop.since"] == "2024-01-31"
     assert view["custom_attributes.shop.code"] == "0755"
     assert view["custom_attributes.shop.answer"] == "NO"
+
+
+def test_symbolic_links_are_read_inside_the_tree_and_errors_otherwise(
+    root: Path, tmp_path: Path
+) -> None:
+    write(root, "real/ann.yaml", "first_name: Ann\n")
+    outside = write(tmp_path, "elsewhere/bob.yaml", "first_name: Bob\n")
+    (root / "ann-link.yaml").symlink_to("real/ann.yaml")  # inside: read (as its own key)
+    (root / "bob.yaml").symlink_to(outside)
+    (root / "gone.yaml").symlink_to("real/nobody.yaml")
+    (root / "loop.yaml").symlink_to("loop.yaml")
+    (root / "folder.yaml").symlink_to("real")
+    (root / "notes.txt").symlink_to("nowhere.txt")  # not read: skipped, with why
+
+    with pytest.raises(ProfileError) as raised:
+        load(root)
+
+    messages = {p.file: p.message for p in raised.value.problems}
+    assert messages == {
+        "profiles.d/bob.yaml": f"is a symbolic link to {outside.resolve()}, outside profiles.d/: "
+        "copy the file in, or set follow_symlinks_outside = true in reconcile.toml",
+        "profiles.d/gone.yaml": "is a symbolic link to real/nobody.yaml, which does not exist: "
+        "fix or remove it",
+        "profiles.d/loop.yaml": "is a symbolic link loop (-> loop.yaml): point it at a file",
+        "profiles.d/folder.yaml": "is a symbolic link to a folder (real), which is not followed: "
+        "move the folder into profiles.d/, or link its files one by one",
+    }
+    for name in ("gone", "loop", "folder"):
+        (root / f"{name}.yaml").unlink()
+    declared = load(root, links_outside=True)
+    assert [p.key for p in declared.profiles] == ["ann", "ann-link", "bob"]
+    assert declared.ignored == ("profiles.d/notes.txt",)

@@ -212,3 +212,48 @@ def test_validate_warns_when_one_tag_is_spelt_two_ways(project: Project) -> None
         "4 profiles valid",
     ]
     assert project.cli("validate").stderr == result.stderr  # the same from the parse cache
+
+
+def test_a_dangling_link_stops_the_plan_instead_of_deleting_its_profile(project: Project) -> None:
+    project.write(".store/ann.yaml", "first_name: Ann\nemail: ann@example.com\n")
+    (project.profiles / "ann.yaml").symlink_to(".store/ann.yaml")  # inside the tree: read
+    outside = project.root / "outside" / "bob.yaml"
+    outside.parent.mkdir()
+    outside.write_text("first_name: Bob\nemail: bob@example.com\n")
+    (project.profiles / "bob.yaml").symlink_to(outside)
+    settings = project.root / "reconcile.toml"
+    settings.write_text("follow_symlinks_outside = true\n")
+    applied = project.cli("apply", "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    settings.unlink()
+    (project.profiles / ".store" / "ann.yaml").unlink()
+
+    planned = project.cli("plan", "--allow-delete")
+
+    assert planned.exit_code == 1
+    assert planned.stderr.splitlines()[:2] == [
+        "error: profiles.d/ann.yaml: is a symbolic link to .store/ann.yaml, which does not "
+        "exist: fix or remove it",
+        f"profiles.d/bob.yaml: is a symbolic link to {outside}, outside profiles.d/: copy the "
+        "file in, or set follow_symlinks_outside = true in reconcile.toml",
+    ]
+    assert "delete" not in planned.stdout
+
+
+def test_validate_verbose_says_why_each_file_is_skipped(project: Project) -> None:
+    project.write("ann.yaml", "first_name: Ann\n")
+    project.write("notes.txt", "not read\n")
+    project.write(".secret.yaml", "first_name: Hidden\n")
+    project.write(".git/config", "x\n")
+    (project.profiles / "readme.md").symlink_to("nowhere.md")
+
+    result = project.cli("validate", "--verbose")
+
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[:4] == [
+        "ignored: profiles.d/.git/ (a hidden folder: nothing in it is read)",
+        "ignored: profiles.d/.secret.yaml (a hidden file)",
+        "ignored: profiles.d/notes.txt (not .yaml, .yml, .yaml.j2 or .yml.j2)",
+        "ignored: profiles.d/readme.md (is a symbolic link to nowhere.md, which does not exist: "
+        "fix or remove it)",
+    ]

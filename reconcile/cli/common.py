@@ -128,6 +128,7 @@ def declared_profiles(
         variables=variables,
         cache_dir=settings.path(settings.state_dir) / "cache",
         owner_handle=settings.owner_handle,
+        links_outside=settings.follow_symlinks_outside,
     )
 
 

@@ -34,7 +34,7 @@ from reconcile.cli.common import (
 from reconcile.errors import ConflictError
 from reconcile.plan.selectors import Selectors, parse_shard
 from reconcile.plan.value import Plan
-from reconcile.profiles.loader import ignored_files
+from reconcile.profiles.loader import skipped_files
 from reconcile.profiles.schema import profile_file_schema_json
 from reconcile.report.render import Format, render
 from reconcile.settings import Target, resolve_target
@@ -55,8 +55,9 @@ def validate(
     """
     settings = settings_of(ctx)
     if verbose:
-        for name in ignored_files(settings.path(settings.profiles_dir)):
-            typer.echo(f"ignored: {name} (not .yaml, .yml, .yaml.j2 or .yml.j2)", err=True)
+        root = settings.path(settings.profiles_dir)
+        for name, why in skipped_files(root, links_outside=settings.follow_symlinks_outside):
+            typer.echo(f"ignored: {name} ({why})", err=True)
     declared = declared_profiles(settings, template_variables(var, vars_file))
     if verbose:
         typer.echo(f"{declared.files} files read, {declared.cached} from the cache", err=True)

@@ -102,6 +102,7 @@ def validate_tree(
 ) -> LoadedTree:
     """Every valid profile of ``tree`` and a digest of its inputs; else a ``ProfileError``."""
     run = _Run(reader, cache, phone_region, variables, version)
+    run.problems += tree.problems  # symbolic links that lead nowhere, loop or leave the tree
     # A template's output also depends on the fake-data generator (its version is in the key).
     variables_text = json.dumps(variables, sort_keys=True, default=str) + fake_data_version()
     header = [version, phone_region or "", variables_text if tree.has_templates else ""]

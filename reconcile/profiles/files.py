@@ -2,8 +2,10 @@
 
 ``.yaml``/``.yml`` files are profiles, ``.yaml.j2``/``.yml.j2`` files are Jinja2 templates of
 profiles, ``_defaults.yaml`` holds folder defaults; everything else (and anything hidden) is
-ignored and listed, so ``reconcile validate --verbose`` can say so. Files are read in the order of
-their path, so every run sees the same tree the same way.
+skipped and listed with why, so ``reconcile validate --verbose`` can say so. A symbolic link is
+explicit: read when it leads to a file inside the tree, an error at its path when it dangles,
+loops, leads to a folder or out of the tree (see :func:`discover`). Files are read in the order
+of their path, so every run sees the same tree the same way.
 
 >>> tree = discover(Path("profiles.d"))      # doctest: +SKIP
 >>> [f.name for f in tree.profiles]          # doctest: +SKIP
@@ -12,7 +14,9 @@ their path, so every run sees the same tree the same way.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,52 +52,132 @@ class SourceFile:
 
 @dataclass(frozen=True)
 class Tree:
+    """What ``profiles.d/`` holds: the files to read, the files skipped with why, and the
+    entries that are errors (symbolic links that lead nowhere, loop, or leave the tree)."""
+
     profiles: tuple[SourceFile, ...]
     defaults: tuple[SourceFile, ...]
-    ignored: tuple[str, ...]
+    skipped: tuple[tuple[str, str], ...]  # (name, why it is not read)
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def ignored(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.skipped)
 
     @property
     def has_templates(self) -> bool:
         return any(f.is_template for f in self.profiles)
 
 
-def discover(root: Path) -> Tree:
-    """Every file under ``root``, sorted by path and sorted into profiles, defaults and ignored."""
+NOT_YAML = "not .yaml, .yml, .yaml.j2 or .yml.j2"
+HIDDEN_FOLDER = "a hidden folder: nothing in it is read"
+HIDDEN_FILE = "a hidden file"
+NOT_REGULAR = "not a regular file (a FIFO, socket or device)"
+
+
+def discover(root: Path, *, links_outside: bool = False) -> Tree:
+    """Every file under ``root``, sorted by path and sorted into profiles, defaults and skipped.
+
+    A symbolic link is read as the file it leads to, if that is a regular file inside ``root``
+    (or anywhere, with ``links_outside``). A link that is dangling, loops, leads to a folder, or
+    leaves ``root`` is an error at its path when its name would be read, and skipped with that
+    reason otherwise; folders are never followed through a link.
+    """
     if not root.is_dir():
         raise ProfileError([Problem(str(root), 0, "", "", "no such directory")])
     profiles: list[SourceFile] = []
     defaults: list[SourceFile] = []
-    ignored: list[str] = []
-    paths, hidden = _walk(root)
     prefix = (root if root.name not in ("", "..") else root.resolve()).name
-    ignored.extend(f"{prefix}/{folder}/" for folder in hidden)
-    for relative in paths:  # plain strings: pathlib costs too much per file at 100k files
+    walk = _Walk(root, links_outside)
+    walk.run()
+    skipped = [(f"{prefix}/{relative}", why) for relative, why in walk.skipped]
+    problems = [Problem(f"{prefix}/{relative}", 0, "", "", why) for relative, why in walk.broken]
+    for relative in walk.files:  # plain strings: pathlib costs too much per file at 100k files
         source = SourceFile(path=root / relative, name=f"{prefix}/{relative}", relative=relative)
         base_name = relative.rsplit("/", 1)[-1]
-        if any(part.startswith(".") for part in relative.split("/")):
-            ignored.append(source.name)
+        if base_name.startswith("."):
+            skipped.append((source.name, HIDDEN_FILE))
         elif base_name in DEFAULTS_NAMES:
             defaults.append(source)
-        elif base_name.endswith(PROFILE_SUFFIXES + TEMPLATE_SUFFIXES) and source.path.is_file():
+        elif _read(base_name):
             profiles.append(source)
         else:
-            ignored.append(source.name)
-    return Tree(tuple(profiles), tuple(defaults), tuple(ignored))
+            skipped.append((source.name, NOT_YAML))
+    return Tree(tuple(profiles), tuple(defaults), tuple(sorted(skipped)), tuple(problems))
 
 
-def _walk(root: Path) -> tuple[list[str], list[str]]:
-    """Paths of the files below ``root`` (relative, ``/``-separated) and the hidden folders
-    skipped (``.git/`` and the like)."""
-    found: list[str] = []
-    hidden: list[str] = []
-    top = str(root)
-    for folder, dirs, files in os.walk(top):  # symlinked folders are not followed: no loops
-        below = os.path.relpath(folder, top).replace(os.sep, "/")
-        below = "" if below == "." else below + "/"
-        hidden += [below + d for d in dirs if d.startswith(".")]
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found.extend(below + name for name in files)
-    return sorted(found), sorted(hidden)
+def _read(base_name: str) -> bool:
+    return base_name.endswith(PROFILE_SUFFIXES + TEMPLATE_SUFFIXES)
+
+
+class _Walk:
+    """One pass over the tree with ``os.scandir``: a file's type comes with its directory entry,
+    so only symbolic links cost a system call more."""
+
+    def __init__(self, root: Path, links_outside: bool) -> None:
+        self.top = str(root)
+        self.real_top = os.path.realpath(root)
+        self.links_outside = links_outside
+        self.files: list[str] = []
+        self.skipped: list[tuple[str, str]] = []
+        self.broken: list[tuple[str, str]] = []
+
+    def run(self) -> None:
+        folders = [""]
+        while folders:
+            below = folders.pop()
+            with os.scandir(os.path.join(self.top, below) if below else self.top) as entries:
+                for entry in entries:
+                    relative = below + entry.name
+                    if entry.is_symlink():
+                        self._link(relative, entry.path, entry.name)
+                    elif entry.is_dir(follow_symlinks=False):
+                        if entry.name.startswith("."):
+                            self.skipped.append((relative + "/", HIDDEN_FOLDER))
+                        else:
+                            folders.append(relative + "/")
+                    elif entry.is_file(follow_symlinks=False):
+                        self.files.append(relative)
+                    elif not entry.name.startswith("."):
+                        self.skipped.append((relative, NOT_REGULAR))
+        self.files.sort()
+        self.broken.sort()
+
+    def _link(self, relative: str, path: str, name: str) -> None:
+        if name.startswith("."):
+            self.skipped.append((relative, "a hidden symbolic link"))
+            return
+        why = self._link_problem(path)
+        if why is None:
+            self.files.append(relative)
+        elif _read(name) or name in DEFAULTS_NAMES:
+            self.broken.append((relative, why))
+        else:
+            self.skipped.append((relative, why))
+
+    def _link_problem(self, path: str) -> str | None:
+        """Why the link at ``path`` cannot be read as a file of the tree; None if it can."""
+        target = os.readlink(path)
+        try:
+            status = os.stat(path)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                return f"is a symbolic link loop (-> {target}): point it at a file"
+            return f"is a symbolic link to {target}, which does not exist: fix or remove it"
+        real = os.path.realpath(path)
+        if stat.S_ISDIR(status.st_mode):
+            return (
+                f"is a symbolic link to a folder ({target}), which is not followed: move the "
+                "folder into profiles.d/, or link its files one by one"
+            )
+        if not stat.S_ISREG(status.st_mode):
+            return f"is a symbolic link to {target}, which is {NOT_REGULAR}"
+        if not self.links_outside and os.path.commonpath([real, self.real_top]) != self.real_top:
+            return (
+                f"is a symbolic link to {real}, outside profiles.d/: copy the file in, or set "
+                "follow_symlinks_outside = true in reconcile.toml"
+            )
+        return None
 
 
 def read_bytes(path: Path, *, max_bytes: int) -> bytes:

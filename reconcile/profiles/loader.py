@@ -70,12 +70,14 @@ def load_profiles(
     cache_dir: Path | None = None,
     limits: Limits | None = None,
     owner_handle: str | None = None,
+    links_outside: bool = False,
 ) -> DeclaredProfiles:
     """Read, validate and normalise every profile under ``root``.
 
     ``owner_handle``, when given, may not be declared as an identity (reconcile sets it).
+    ``links_outside`` reads symbolic links that lead out of ``root`` (refused by default).
     """
-    tree = discover(root)
+    tree = discover(root, links_outside=links_outside)
     cache = ParseCache(cache_dir)
     reader = YamlReader(limits or Limits())
     # Loading builds many small objects that all survive: the collector would only rescan them
@@ -118,6 +120,11 @@ LOADER_VERSION = "lang-4"
 def ignored_files(root: Path) -> tuple[str, ...]:
     """The files under ``root`` that are not read (neither profiles, templates nor defaults)."""
     return discover(root).ignored
+
+
+def skipped_files(root: Path, *, links_outside: bool = False) -> tuple[tuple[str, str], ...]:
+    """Each file under ``root`` that is not read, with why: ``(name, reason)``."""
+    return discover(root, links_outside=links_outside).skipped
 
 
 def read_variables(path: Path) -> dict[str, object]:
