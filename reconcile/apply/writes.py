@@ -98,7 +98,9 @@ class Writer:
             kind = target.custom_types.get(name, "string")
             await self.client.put_custom_attribute(observed.id, namespace, handle, kind, view[name])
         if "addresses" in differ:
-            await self._set_addresses(observed.id, view["addresses"] or [])
+            addresses = view["addresses"]
+            listed = addresses if isinstance(addresses, list) else []
+            await self._set_addresses(observed.id, [a for a in listed if isinstance(a, dict)])
         return current
 
     async def park(self, observed: ObservedProfile, values: Iterable[UniqueValue]) -> None:

@@ -33,8 +33,9 @@ def declaration_of(
     out: dict[str, JsonValue] = {
         name: fields[name] for name in SCALAR_FIELDS if fields.get(name) not in (None, "")
     }
-    if fields.get("tags"):
-        out["tags"] = list(fields["tags"])
+    tags = fields.get("tags")
+    if isinstance(tags, list) and tags:
+        out["tags"] = list(tags)
     identities = {
         name.removeprefix("identities."): value
         for name, value in fields.items()
@@ -45,13 +46,15 @@ def declaration_of(
     comms = {f: fields.get(f"attributes.comms.{f}") for f in COMMS_FIELDS}
     comms = {flag: value for flag, value in comms.items() if value is not None}
     if comms:
-        out["attributes"] = {"comms": comms}
+        attributes: dict[str, JsonValue] = {"comms": comms}
+        out["attributes"] = attributes
     custom = _custom_attributes(fields, types)
     if custom:
         out["custom_attributes"] = custom
-    if fields.get("addresses"):
-        out["addresses"] = list(fields["addresses"])
-    dates = {
+    addresses = fields.get("addresses")
+    if isinstance(addresses, list) and addresses:
+        out["addresses"] = list(addresses)
+    dates: dict[str, JsonValue] = {
         name.removeprefix("dates."): value
         for name, value in sorted(fields.items())
         if name.startswith("dates.") and isinstance(value, dict)
@@ -61,9 +64,8 @@ def declaration_of(
     return out
 
 
-def _custom_attributes(
-    fields: dict[str, JsonValue], types: dict[str, str]
-) -> dict[str, dict[str, JsonValue]]:
+def _custom_attributes(fields: dict[str, JsonValue], types: dict[str, str]) -> dict[str, JsonValue]:
+    """``{namespace: {handle: value}}``; a value YAML would misread is ``{type, value}``."""
     custom: dict[str, dict[str, JsonValue]] = {}
     for name, value in sorted(fields.items()):
         if not name.startswith("custom_attributes.") or value is None:
@@ -75,7 +77,7 @@ def _custom_attributes(
         custom.setdefault(namespace, {})[handle] = (
             {"type": kind, "value": value} if explicit else value
         )
-    return custom
+    return {namespace: handles for namespace, handles in custom.items()}
 
 
 def check_declaration(
@@ -130,7 +132,7 @@ def _override(declaration: dict[str, Any], path: str, observed: ObservedProfile)
     if path in SCALAR_FIELDS:
         declaration[path] = value
     elif path in ("tags", "addresses"):
-        declaration[path] = list(value or [])
+        declaration[path] = list(value) if isinstance(value, list) else []
     elif path.startswith("attributes.comms."):
         comms = declaration.setdefault("attributes", {}).setdefault("comms", {})
         comms[path.removeprefix("attributes.comms.")] = value

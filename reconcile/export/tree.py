@@ -150,8 +150,10 @@ class TreeWriter:
 
     def _group(self, record: ExportRecord) -> str:
         if self._split == "tag":
-            tags = record.declaration.get("tags") or []
-            return slugify(str(sorted(tags)[0])) or "untagged" if tags else "untagged"
+            tags = record.declaration.get("tags")
+            if not isinstance(tags, list) or not tags:
+                return "untagged"
+            return slugify(sorted(str(tag) for tag in tags)[0]) or "untagged"
         if self._split == "letter":
             return record.key[0]
         return "profiles" if self._split == "none" else record.key

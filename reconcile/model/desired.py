@@ -197,7 +197,7 @@ class DesiredProfile(Strict):
         declared = self.model_fields_set
         view: dict[str, JsonValue] = {n: getattr(self, n) for n in SCALAR_FIELDS if n in declared}
         if "tags" in declared:
-            view["tags"] = self.tags
+            view["tags"] = None if self.tags is None else [*self.tags]
         for handle, identifier in sorted((self.identities or {}).items()):
             view[path("identities", handle)] = identifier
         if self.attributes is not None:

@@ -97,7 +97,7 @@ def _observed_view(data: dict[str, Any], identities: tuple[Identity, ...]) -> di
     view: dict[str, JsonValue] = {
         name: _coerce_int_text(name, data.get(name)) for name in SCALAR_FIELDS
     }
-    view["tags"] = sorted(str(tag) for tag in data.get("tags") or [])
+    view["tags"] = [str(tag) for tag in sorted(data.get("tags") or [], key=str)]
     for identity in reversed(identities):  # the oldest identity of a handle wins
         view[path("identities", identity.handle)] = identity.identifier
     comms = (data.get("attributes") or {}).get("comms") or {}

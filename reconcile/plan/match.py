@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from operator import itemgetter
 
 from reconcile.model.desired import DesiredProfile
 from reconcile.model.fields import JsonValue
@@ -42,8 +43,9 @@ def is_unique_field(name: str) -> bool:
 def unique_values(view: Mapping[str, JsonValue]) -> list[UniqueValue]:
     """The set unique values of a flat view, identities first, then email, then mobile."""
     # Runs for every declared and every fetched profile: no per-field function calls.
-    values = sorted(
-        (f, v) for f, v in view.items() if v is not None and f.startswith("identities.")
+    values: list[UniqueValue] = sorted(
+        ((f, v) for f, v in view.items() if v is not None and f.startswith("identities.")),
+        key=itemgetter(0),  # a view has each field once
     )
     values += [(f, view[f]) for f in _UNIQUE_SCALARS if view.get(f) is not None]
     return values

@@ -35,6 +35,7 @@ from datetime import UTC, datetime, timedelta
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from reconcile.errors import ApiError, LockError
+from reconcile.model.fields import JsonValue
 from reconcile.tenant.client import OmneoClient
 
 LOCK_HANDLE = "reconcile-lock"
@@ -249,7 +250,7 @@ class TenantLock:
                 return
 
     async def _create(self) -> None:
-        payload = {
+        payload: dict[str, JsonValue] = {
             "first_name": "reconcile",
             "last_name": "apply lock",
             "email": _lock_email(self.owner),
