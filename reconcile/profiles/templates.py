@@ -158,7 +158,7 @@ _profile_templates = _template_environment()
 
 
 def render_profile_template(text: str, variables: Mapping[str, object], source_name: str) -> str:
-    """Render a profile template; errors are a ``ProfileError`` at the template's line.
+    r"""Render a profile template; errors are a ``ProfileError`` at the template's line.
 
     >>> render_profile_template("key: c{{ n }}\n", {"n": "7"}, "t.yaml.j2")
     'key: c7\n'
