@@ -7,14 +7,34 @@ Request bodies are read and validated by :mod:`validation` (Omneo's messages, ev
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from reconcile.sandbox.models_dates import DateAttribute, DateInput
+from reconcile.sandbox.models_dates import DateAttribute
+from reconcile.sandbox.models_input import (
+    AddressInput,
+    CommsInput,
+    CustomValueInput,
+    IdentityInput,
+    IdentityUpdate,
+    ProfileInput,
+    ProfileUpdate,
+    UpdateTypeInput,
+)
 
 JSON = Any
 _INPUT_MODELS: dict[str, type[BaseModel]] = {}
+__all__ = [
+    "AddressInput",
+    "CommsInput",
+    "CustomValueInput",
+    "IdentityInput",
+    "IdentityUpdate",
+    "ProfileInput",
+    "ProfileUpdate",
+    "UpdateTypeInput",
+]
 
 
 def body_doc(model: type[BaseModel], content_type: str = "application/json") -> dict[str, Any]:
@@ -31,77 +51,6 @@ def add_schemas(spec: dict[str, Any]) -> dict[str, Any]:
         schemas.update(schema.pop("$defs", {}))
         schemas[model.__name__] = schema
     return spec
-
-
-class IdentityInput(BaseModel):
-    handle: str
-    identifier: str
-    is_active: bool = True
-    is_primary: bool = False
-
-
-class IdentityUpdate(BaseModel):
-    identifier: str | None = None
-    is_active: bool | None = None
-    is_primary: bool | None = None
-
-
-class CustomAttributeInput(BaseModel):
-    namespace: str
-    handle: str
-    type: Literal["string", "integer", "float", "boolean", "json", "array"]
-    value: JSON
-
-
-class CustomValueInput(BaseModel):
-    type: Literal["string", "integer", "float", "boolean", "json", "array"]
-    value: JSON
-
-
-class AddressInput(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    address_line_1: str
-    address_line_2: str | None = None
-    city: str
-    state: str
-    postcode: str
-    country: str
-
-
-class ProfileInput(BaseModel):
-    """Writable profile fields; unknown and read-only fields are ignored."""
-
-    email: str = Field(description="Required on create; unique (case-insensitive).")
-    first_name: str | None = Field(default=None, description='Defaults to "Unknown".')
-    last_name: str | None = Field(default=None, description='Defaults to "Unknown".')
-    title: str | None = None
-    mobile_phone: str | None = Field(default=None, description="E.164; unique.")
-    secondary_phone: str | None = None
-    birth_day: int | None = Field(default=None, ge=1, le=31)
-    birth_month: int | None = Field(default=None, ge=1, le=12)
-    birth_year: int | None = Field(default=None, ge=1000, le=9999)
-    gender: Literal["male", "female", "withheld", "other"] | None = None
-    company: str | None = None
-    occupation: str | None = None
-    currency: str | None = None
-    joined_at: str | None = None
-    avatar_url: str | None = None
-    joined_location_id: int | None = None
-    preferred_location_id: int | None = None
-    profile_type: Literal[
-        "active", "deleted", "dependant", "incomplete", "pending", "system", "temporary"
-    ] = "active"
-    tags: list[str] | None = None
-    identities: list[IdentityInput] | None = None
-    attributes: dict[str, dict[str, JSON]] | None = Field(
-        default=None, description="{comms: {flag: bool}}"
-    )
-    comms_attributes: dict[str, JSON] | None = None
-    custom_attributes: list[CustomAttributeInput] | None = None
-    addresses: list[AddressInput] | None = None
-    dates_attributes: list[DateInput] | None = Field(
-        default=None, description="Dates added, or updated by handle and relationship."
-    )
 
 
 class Identity(BaseModel):
@@ -247,14 +196,6 @@ class CustomAttributeList(BaseModel):
     data: list[CustomAttribute]
 
 
-class CommsInput(BaseModel):
-    """Comms preferences to merge: ``<channel>_<kind>`` flags (true, false or null),
-    ``<channel>_verification`` (sent, not_sent, verified), ``terms_accepted_at``,
-    ``terms_accepted_version``. Unknown names are refused."""
-
-    model_config = ConfigDict(extra="allow")
-
-
 class CommsEnvelope(BaseModel):
     data: dict[str, JSON]
 
@@ -274,9 +215,3 @@ class MessageEnvelope(BaseModel):
 
 class ProfileList(BaseModel):
     data: list[Profile]
-
-
-class UpdateTypeInput(BaseModel):
-    profile_type: Literal[
-        "active", "deleted", "dependant", "incomplete", "pending", "system", "temporary"
-    ]

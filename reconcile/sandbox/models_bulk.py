@@ -4,25 +4,33 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from reconcile.sandbox.models import AddressInput, ProfileInput
+from reconcile.sandbox.models import ProfileInput
+from reconcile.sandbox.models_input import Email, Label, Phone
 
 
 def csv_body_doc() -> dict[str, Any]:
     """``openapi_extra`` for a CSV request body (the import format of docs/import-format.md)."""
-    schema = {"type": "string", "description": "A CSV file, UTF-8, with a header row."}
+    schema = {
+        "type": "string",
+        "description": "A CSV file, UTF-8, with a header row naming the match column (`email`,"
+        " or `identity:<handle>` for match_criteria=<handle>); see docs/import-format.md. The"
+        " pattern shows the simplest shape: an `email` column, then any of a few others.",
+        "pattern": r"^email(,first_name)?(,last_name)?(,company)?(,tags)?(\r?\n[^\r\n]*)*$",
+        "examples": ["email,first_name,tags\njane@example.com,Jane,vip|mobile app\n"],
+    }
     return {"requestBody": {"required": True, "content": {"text/csv": {"schema": schema}}}}
 
 
 class SearchIdInput(BaseModel):
-    type: str = Field(description='"profile_id" or an identity handle')
-    id: str
+    type: Label = Field(description='"profile_id" or an identity handle')
+    id: Label
 
 
 class AvailabilityInput(BaseModel):
-    email: str | None = None
-    mobile_phone: str | None = None
+    email: Email | None = None
+    mobile_phone: Phone | None = None
 
 
 class Holder(BaseModel):
@@ -40,7 +48,7 @@ class AvailabilityEnvelope(BaseModel):
 
 
 class BatchInput(BaseModel):
-    match_criteria: str = Field(description='"email" or an identity handle')
+    match_criteria: Label = Field(description='"email" or an identity handle', examples=["email"])
     profiles: list[ProfileInput] = Field(min_length=1, max_length=500)
 
 
@@ -100,8 +108,17 @@ class ImportJobEnvelope(BaseModel):
     data: ImportJob
 
 
-class Address(AddressInput):
+class Address(BaseModel):
+    """A stored address as answered (not held to the input's limits: what is stored is shown)."""
+
+    model_config = ConfigDict(extra="allow")
     id: int
+    address_line_1: str
+    address_line_2: str | None = None
+    city: str
+    state: str
+    postcode: str
+    country: str
 
 
 class AddressEnvelope(BaseModel):

@@ -13,7 +13,10 @@ _TEXT = Field(default=None, max_length=255)
 class DateInput(BaseModel):
     """One date: only ``date`` is required. ``handle`` with ``relationship`` identifies it."""
 
-    date: str = Field(description="A real date, YYYY-MM-DD (a date-time keeps its date).")
+    date: str = Field(
+        description="A real date, YYYY-MM-DD (a date-time keeps its date).",
+        json_schema_extra={"format": "date"},
+    )
     is_recurring: bool = False
     recurring_schedule: Text = Field(default=None, max_length=255, examples=["Yearly"])
     type: Text = _TEXT

@@ -1,4 +1,5 @@
-"""Finish the OpenAPI description: request bodies read by hand, and the real error answers.
+"""Finish the OpenAPI description: request bodies and parameters read by hand, the real error
+answers, and the links from an answer's ids to the operations that take them.
 
 FastAPI describes a ``422`` as its own ``{"detail": [...]}``; the sandbox answers Omneo's
 ``{"message", "errors"}``, so every operation's error responses are rewritten here, one per status
@@ -10,9 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from reconcile.sandbox.models import add_schemas
+from reconcile.sandbox.openapi_links import PREFIX, add_links
+from reconcile.sandbox.openapi_params import add_parameters
 from reconcile.sandbox.problems import MESSAGES
 
 READ_ONLY_POSTS = ("/api/v3/profiles/search-id", "/api/v3/profiles/availability")
+LOOKUPS = ("/api/v3/identities/search",)  # a GET without an id in its path that can be a 404
 ERROR_SCHEMA = {
     "type": "object",
     "required": ["message"],
@@ -49,9 +53,13 @@ def finish(spec: dict[str, Any]) -> dict[str, Any]:
             statuses = [401, 422, 429, 503]
             if method != "get":
                 statuses += [400] if path in READ_ONLY_POSTS else [400, 403]
-            if "{" in path or method != "get":
+            if "{" in path or method != "get" or path in LOOKUPS:
                 statuses.append(404)
             if method == "get" and not path.endswith(("/openapi.json", "}")):
                 statuses.append(400)  # unknown filter, sort or include
+            if "requestBody" in operation:
+                statuses.append(413)  # see limits.py
             operation["responses"].update({str(s): _error(s) for s in sorted(set(statuses))})
+    add_parameters(spec, PREFIX)
+    add_links(spec)
     return spec

@@ -8,7 +8,13 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from reconcile.sandbox import listing, profiles_db
 from reconcile.sandbox.context import json_body, require_read, require_write, tenant
-from reconcile.sandbox.models import ProfileEnvelope, ProfileInput, ProfilePage, body_doc
+from reconcile.sandbox.models import (
+    ProfileEnvelope,
+    ProfileInput,
+    ProfilePage,
+    ProfileUpdate,
+    body_doc,
+)
 from reconcile.sandbox.pagination import page_from, paged
 from reconcile.sandbox.problems import NotFound
 from reconcile.sandbox.render import profiles_json
@@ -79,7 +85,7 @@ async def read_profile(profile_id: str, request: Request) -> dict[str, Any]:
     "/profiles/{profile_id}",
     dependencies=WRITE,
     response_model=ProfileEnvelope,
-    openapi_extra=body_doc(ProfileInput),
+    openapi_extra=body_doc(ProfileUpdate),
     summary="Update a profile (partial)",
 )
 async def update_profile(profile_id: str, request: Request) -> dict[str, Any]:

@@ -105,10 +105,14 @@ def _phone(name: str, value: Any, errors: Errors) -> str | None:
 
 
 def _as_int(value: Any) -> int | None:
+    """An integer, a numeric string, or a whole number written as a float (``24.0``): Laravel's
+    ``integer`` rule accepts all three (JSON Schema too calls 24.0 an integer)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     if isinstance(value, str) and value.strip().isdigit():
         return int(value.strip())
     return None
