@@ -1,58 +1,38 @@
-"""Contract fuzzing of the sandbox from its own OpenAPI description (schemathesis): no generated
-request, valid or not, gets a 5xx, and every 4xx carries the documented error body
-``{"message": str, "errors"?: {field: [str]}}``.
+"""Contract fuzzing of the sandbox from its own OpenAPI description (schemathesis).
 
-The default run sends a few examples per operation; ``pytest -m slow tests/reliability`` sends
-many more, of valid and of invalid requests.
+Two kinds of run. **Per operation** (stateless): valid and invalid requests to each operation
+on its own; none gets a 5xx, every 4xx carries the documented error body. **Workflows**
+(stateful, ``workflow.py``): requests that follow the description's links, so what one creates
+the next reads, lists, updates and deletes; every write succeeds in at least a third of its
+requests, answers match their documented schemas, and some writes carry a non-finite number or
+an oversized body, which must be refused as documented. After every workflow the listings
+(``GET /profiles``, ``GET /identities?include=profile``) must still answer.
+
+The default run is short; ``pytest -m slow tests/reliability -s`` runs many more, and writes the
+per-operation counts to ``.reliability/last-run.json`` (quoted in docs/reliability.md).
 """
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import pytest
-import schemathesis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
-from reconcile.sandbox import DEFAULT_TOKEN, READ_ONLY_TOKEN, SandboxConfig, create_app
+from reconcile.sandbox import READ_ONLY_TOKEN
+from tests.reliability.contract import (
+    AUTH,
+    OPERATIONS,
+    SCHEMA,
+    WRITES,
+    Tally,
+    assert_documented,
+)
+from tests.reliability.workflow import LINKS, Workflow
 
-_DB = Path(tempfile.mkdtemp(prefix="reconcile-fuzz-")) / "sandbox.db"
-APP = create_app(SandboxConfig(db_path=_DB))
-SCHEMA = schemathesis.openapi.from_asgi("/api/v3/openapi.json", APP)
-OPERATIONS = {
-    f"{op.method.upper()} {op.path}": op for op in (r.ok() for r in SCHEMA.get_all_operations())
-}
-AUTH = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
-
-
-def seed_profile() -> str:
-    """One real profile, so generated requests can reach more than 404s."""
-    case = OPERATIONS["POST /api/v3/profiles"].Case(
-        body={"email": "fuzz-target@example.com", "first_name": "Fuzz"}
-    )
-    answer = case.call(headers=AUTH)
-    assert answer.status_code in (201, 422)
-    return "fuzz-target@example.com"
-
-
-seed_profile()
-
-
-def assert_documented(answer: Any, where: str) -> None:
-    assert answer.status_code < 500, f"{where}: {answer.status_code} {answer.text[:300]}"
-    if 400 <= answer.status_code < 500:
-        body = answer.json()
-        assert isinstance(body, dict), f"{where}: {answer.text[:300]}"
-        assert set(body) <= {"message", "errors"}, f"{where}: {sorted(body)}"
-        assert isinstance(body.get("message"), str) and body["message"], where
-        errors = body.get("errors", {})
-        assert isinstance(errors, dict), where
-        for field, messages in errors.items():
-            assert isinstance(field, str) and isinstance(messages, list), where
-            assert messages and all(isinstance(m, str) and m for m in messages), where
+SEED_BODY = {"email": "fuzz-target@example.com", "first_name": "Fuzz"}
 
 
 def fuzz(name: str, examples: int, modes: list[GenerationMode]) -> dict[int, int]:
@@ -82,9 +62,78 @@ def fuzz(name: str, examples: int, modes: list[GenerationMode]) -> dict[int, int
     return statuses
 
 
+def workflows(scenarios: int, steps: int, *, derandomize: bool) -> Tally:
+    """Run ``scenarios`` workflows of ``steps`` requests each; the answers counted."""
+    tally = Tally()
+
+    @settings(
+        max_examples=scenarios,
+        deadline=None,
+        database=None,
+        derandomize=derandomize,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(st.data())
+    def scenario(data: st.DataObject) -> None:
+        flow = Workflow(data.draw, tally, inject=True)
+        for _ in range(steps):
+            flow.step()
+        for url in ("/profiles?page[size]=500&sort=-created_at", "/identities?include=profile"):
+            answer = _get(url)
+            assert answer.status_code == 200, (url, answer.text[:300])
+
+    scenario()
+    return tally
+
+
+def _get(url: str) -> Any:
+    path, _, query = url.partition("?")
+    params = dict(part.split("=") for part in query.split("&")) if query else {}
+    return OPERATIONS[f"GET /api/v3{path}"].Case(query=params).call(headers=AUTH)
+
+
+def assert_writes_succeed(tally: Tally, reached: int, least: int) -> None:
+    """At least ``reached`` writes were sent at least ``least`` times each, and every write sent
+    got a 2xx in at least a third of its requests."""
+    sent = [name for name in WRITES if sum(tally.by_operation.get(name, {}).values()) >= least]
+    assert len(sent) >= reached, sorted(set(WRITES) - set(sent))
+    for name in WRITES:
+        if name in tally.by_operation:
+            assert tally.share_2xx(name) >= 1 / 3, (name, dict(tally.by_operation[name]))
+    refused = [n for n in tally.by_operation if n.endswith(("[non-finite]", "[oversized]"))]
+    assert refused, "no request carried a non-finite number or an oversized body"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def seed_profile() -> None:
+    """One real profile, so generated requests can reach more than 404s."""
+    answer = OPERATIONS["POST /api/v3/profiles"].Case(body=SEED_BODY).call(headers=AUTH)
+    assert answer.status_code in (201, 422)
+
+
 @pytest.mark.parametrize("name", sorted(OPERATIONS))
 def test_generated_requests_get_no_5xx_and_documented_4xx(name: str) -> None:
     fuzz(name, 6, [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+
+
+def test_workflows_write_then_read() -> None:
+    tally = workflows(8, 20, derandomize=True)
+    assert_writes_succeed(tally, reached=15, least=1)
+
+
+def test_the_links_build_a_schemathesis_state_machine() -> None:
+    """The description's links are valid for schemathesis's own stateful testing too."""
+    SCHEMA.config.phases.stateful.inference.algorithms = []  # only the document's links
+    machine = SCHEMA.as_state_machine()
+    documented = {(link.source[0], link.target) for link in LINKS}
+    built = {
+        (label, link.target.label)
+        for label, found in machine._transitions.operations.items()
+        for link in found.outgoing
+    }
+    assert built == documented
+    assert len(LINKS) >= 100
 
 
 @pytest.mark.slow
@@ -92,6 +141,17 @@ def test_generated_requests_get_no_5xx_and_documented_4xx(name: str) -> None:
 def test_generated_requests_thoroughly(name: str, summary: dict[str, Any]) -> None:
     statuses = fuzz(name, 150, [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
     summary.update(name="contract_fuzz", **{name: {str(k): v for k, v in sorted(statuses.items())}})
+
+
+@pytest.mark.slow
+def test_workflows_thoroughly(summary: dict[str, Any]) -> None:
+    tally = workflows(100, 40, derandomize=False)
+    summary.update(
+        name="contract_workflows",
+        requests=tally.total(),
+        **{name: tally.classes(name) for name in sorted(tally.by_operation)},
+    )
+    assert_writes_succeed(tally, reached=len(WRITES), least=5)
 
 
 @pytest.mark.parametrize("name", sorted(OPERATIONS))
@@ -103,10 +163,6 @@ def test_every_operation_needs_a_token(name: str) -> None:
         answer = case.call(headers=headers)
         assert answer.status_code == 401, f"{name} {path} {headers}: {answer.status_code}"
         assert answer.json() == {"message": "Unauthenticated."}
-
-
-READS_BY_POST = {"POST /api/v3/profiles/search-id", "POST /api/v3/profiles/availability"}
-WRITES = sorted(n for n in OPERATIONS if not n.startswith("GET ") and n not in READS_BY_POST)
 
 
 @pytest.mark.parametrize("name", WRITES)
