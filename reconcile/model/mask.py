@@ -1,8 +1,6 @@
 """The PII policy (which fields hold personal data) and its masking, so reports show *that*
 something changed without showing *what* it is.
 
-Mask personal data so reports show *that* something changed without showing *what* it is.
-
 >>> mask_value("email", "jane.doe@example.com")
 'j***@example.com'
 >>> mask_value("mobile_phone", "+61412345678")
@@ -15,6 +13,7 @@ Mask personal data so reports show *that* something changed without showing *wha
 
 from __future__ import annotations
 
+from reconcile.errors import InvalidValue
 from reconcile.model.fields import JsonValue
 from reconcile.model.normalize import phone_parts
 
@@ -63,7 +62,7 @@ def _mask_email(value: str) -> str:
 def _mask_phone(value: str) -> str:
     try:
         country, national = phone_parts(value)
-    except Exception:  # an unparsable number is masked whole rather than shown
+    except InvalidValue:  # an unparsable number is masked whole rather than shown
         return MASK
     if len(national) < 5:
         return f"+{country} {MASK}"
