@@ -19,6 +19,7 @@ everything has a default, so a fresh clone works with no configuration at all ag
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -29,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from reconcile.errors import ConfigError
 
 LOCAL_TENANT = "local"
+_VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 SANDBOX_URL = "http://sandbox.local/api/v3"  # in-process: never leaves the Python process
 
 
@@ -175,7 +177,7 @@ def _from_environment(env: Mapping[str, str]) -> Target:
     return Target(
         name="env",
         url=env["OMNEO_URL"].rstrip("/"),
-        token=SecretStr(token),
+        token=checked_token(token, "OMNEO_TOKEN"),
         kind="production",
         concurrency=8,
         rps=10.0,
@@ -189,13 +191,45 @@ def _configured_target(name: str, tenant: TenantConfig, env: Mapping[str, str]) 
     variable = tenant.token_env or "OMNEO_TOKEN"
     token = env.get(variable)
     if not token:
+        # A token pasted into token_env by mistake must not be printed: name it only if it
+        # looks like a variable's name.
+        if not _looks_like_a_name(variable):
+            raise ConfigError(
+                f"tenant {name!r}: token_env must be the NAME of the variable holding the token, "
+                "and no variable of that name is set; if a token was pasted there, remove it "
+                "from the file and rotate it"
+            )
         raise ConfigError(f"tenant {name!r}: environment variable {variable} holds no token")
+    secret = checked_token(token, variable)
     return Target(
         name=name,
         url=env.get("OMNEO_URL", tenant.url).rstrip("/"),
-        token=SecretStr(token),
+        token=secret,
         kind=tenant.kind,
         concurrency=tenant.concurrency,
         rps=tenant.rps,
         max_creates=tenant.max_creates,
     )
+
+
+def checked_token(value: str, variable: str) -> SecretStr:
+    """The token in ``variable``, without surrounding whitespace (a newline from ``$(cat file)``);
+    refused, without showing it, if it holds a character no HTTP header can carry."""
+    token = value.strip()
+    bad = next((i for i, c in enumerate(token) if not "!" <= c <= "~"), None)
+    if bad is not None:
+        what = (
+            "a space or control character"
+            if token[bad].isspace() or ord(token[bad]) < 32
+            else (f"the non-ASCII character U+{ord(token[bad]):04X}")
+        )
+        raise ConfigError(
+            f"the token in {variable} holds {what} at position {bad + 1}; an API token is "
+            "printable ASCII: copy it again"
+        )
+    return SecretStr(token)
+
+
+def _looks_like_a_name(variable: str) -> bool:
+    """An environment variable's name as people write them (OMNEO_STAGING_TOKEN), not a secret."""
+    return bool(_VARIABLE_NAME.fullmatch(variable)) and (len(variable) <= 24 or "_" in variable)

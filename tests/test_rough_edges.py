@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import os
+import re
 import shlex
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
-from tests.conftest import Project
+import click
+import typer
+from typer.testing import CliRunner
+
+from reconcile.cli import app
+from tests.conftest import REPO, Project
+from tests.test_apply_served import TENANT, declare, env_for, served
 
 
 def test_the_apply_hint_is_quoted_for_the_shell_and_keeps_the_tenant(project: Project) -> None:
@@ -63,3 +76,94 @@ def test_a_plan_from_another_project_is_refused_as_such(project: Project, tmp_pa
     assert "the plan is from another project" in applied.stderr
     assert "none of the keys it writes (zed) is declared here" in applied.stderr
     assert "profiles.d/ changed" not in applied.stderr
+
+
+def test_ctrl_c_during_teardown_says_how_to_finish_it(project: Project, tmp_path: Path) -> None:
+    declare(project, 40)
+    with served(tmp_path, latency_ms=5) as sandbox:
+        env = env_for(sandbox, project)
+        assert project.cli("apply", "--auto-approve", *TENANT, env=env).exit_code == 0
+        process = subprocess.Popen(
+            [sys.executable, "-m", "reconcile", "-C", str(project.root), "teardown",
+             "--auto-approve", *TENANT],
+            cwd=REPO, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while process.poll() is None and time.monotonic() < deadline:
+            if any('"ok"' in j.read_text() for j in project.plans.glob("teardown-*.jsonl")):
+                process.send_signal(signal.SIGINT)
+                break
+            time.sleep(0.005)
+        _, stderr = process.communicate(timeout=30)
+
+        assert process.returncode == 1, (process.returncode, stderr)
+        assert "Traceback" not in stderr
+        [journal] = project.plans.glob("teardown-*.journal.jsonl")
+        plan_file = journal.with_name(journal.name.replace(".journal.jsonl", ".json"))
+        command = f"reconcile apply --resume {plan_file} --allow-delete --force --tenant served"
+        last = stderr.strip().splitlines()[-1]
+        assert (
+            last == f"error: interrupted; {journal} records what was done: finish with `{command}`"
+        )
+        finished = project.cli(*shlex.split(command)[1:], env=env)
+        assert finished.exit_code == 0, finished.output
+        assert "already done" in finished.stderr
+        again = project.cli("teardown", "--auto-approve", *TENANT, env=env)
+        assert again.exit_code == 0 and "0 to delete" in again.stdout, again.output
+
+
+def test_a_token_with_a_trailing_newline_works_and_a_bad_character_is_one_line(
+    project: Project, tmp_path: Path
+) -> None:
+    project.write("ann.yaml", "email: ann@example.com\n")
+    with served(tmp_path) as sandbox:
+        env = env_for(sandbox, project)
+
+        pasted = project.cli("plan", *TENANT, env={"SERVED_TOKEN": env["SERVED_TOKEN"] + "\n"})
+        assert pasted.exit_code == 0, pasted.output
+
+        for bad, what in (
+            ("tøken", "the non-ASCII character U+00F8 at position 2"),
+            ("to ken", "a space or control character at position 3"),
+        ):
+            refused = project.cli("plan", *TENANT, env={"SERVED_TOKEN": bad})
+            assert refused.exit_code == 1
+            assert refused.stderr == (
+                f"error: the token in SERVED_TOKEN holds {what}; an API token is printable "
+                "ASCII: copy it again\n"
+            )
+
+
+def test_a_token_pasted_into_token_env_is_never_printed(project: Project) -> None:
+    token = "eyJhbGciOiJIUzI1NiJ9.c2VjcmV0LXRva2Vu"
+    (project.root / "reconcile.toml").write_text(
+        f'[tenants.prod]\nurl = "https://api.example.com/api/v3"\ntoken_env = "{token}"\n'
+    )
+
+    result = project.cli("plan", "--tenant", "prod")
+
+    assert result.exit_code == 1
+    assert token not in result.output
+    assert "token_env must be the NAME of the variable holding the token" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_help_texts_keep_their_bracketed_words() -> None:
+    runner = CliRunner(env={"NO_COLOR": "1", "COLUMNS": "200"})
+    shown = runner.invoke(app, ["sandbox", "serve", "--help"]).output
+    assert "default to the [sandbox] section of reconcile.toml" in shown
+    for path, command in _commands(typer.main.get_command(app), ()):
+        texts = [command.help or "", *(getattr(p, "help", None) or "" for p in command.params)]
+        words = {w for text in texts for w in re.findall(r"(?<!\\)\[[a-z_.]+\]", text)}
+        if words:
+            output = runner.invoke(app, [*path, "--help"]).output
+            assert all(word in output for word in words), (path, words)
+
+
+def _commands(
+    command: click.Command, path: tuple[str, ...]
+) -> Iterator[tuple[tuple[str, ...], click.Command]]:
+    yield path, command
+    for name, sub in getattr(command, "commands", {}).items():
+        yield from _commands(sub, (*path, name))

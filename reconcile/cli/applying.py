@@ -26,14 +26,16 @@ from reconcile.cli.common import (
     app,
     confirm,
     declared_profiles,
+    interrupted,
     make_plan,
     new_plan_file,
     notice,
     report_apply,
+    resume_command,
     settings_of,
     template_variables,
 )
-from reconcile.errors import ApplyError, ConflictError, PlanError
+from reconcile.errors import ConflictError, PlanError
 from reconcile.plan.value import Plan
 from reconcile.profiles.loader import DeclaredProfiles
 from reconcile.report.render import render
@@ -102,7 +104,8 @@ def apply(
         plan_file = _plan_now(settings, target, declared, options, show_pii, auto_approve)
         if plan_file is None:
             return
-    _carry(plan_file, declared, target, options, key)
+    resume_with = resume_command(plan_file, options, tenant=tenant, var=var, vars_file=vars_file)
+    _carry(plan_file, declared, target, options, key, resume_with)
 
 
 def _limited(target: Target, concurrency: int | None, rps: float | None) -> Target:
@@ -147,6 +150,7 @@ def _carry(
     target: Target,
     options: ApplyOptions,
     key: bytes | None,
+    resume: str,
 ) -> None:
     journal = Journal.beside(plan_file)
     view = ProgressView("apply")
@@ -165,10 +169,7 @@ def _carry(
             )
         )
     except KeyboardInterrupt:
-        raise ApplyError(
-            f"interrupted; {journal.path} records what was done: "
-            f"finish with `reconcile apply --resume {plan_file}`"
-        ) from None
+        raise interrupted(journal.path, resume) from None
     finally:
         view.close()
-    report_apply(result, journal.path, plan_file)
+    report_apply(result, journal.path, resume)

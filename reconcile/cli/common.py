@@ -18,6 +18,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from typer.core import TyperGroup
 
+from reconcile.apply.carry import ApplyOptions
 from reconcile.apply.outcomes import ApplyResult
 from reconcile.apply.progress import Progress
 from reconcile.errors import ApplyError, ConfigError, ReconcileError
@@ -40,6 +41,9 @@ class ReportingGroup(TyperGroup):
         except ReconcileError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:  # where a command writes, it says how to finish (interrupted())
+            typer.echo("error: interrupted", err=True)
+            raise typer.Exit(130) from None
 
 
 app = typer.Typer(
@@ -172,6 +176,38 @@ def apply_command(plan_file: Path, *flags: str, tenant: str | None = None) -> st
     return shlex.join(words)
 
 
+def resume_command(
+    plan_file: Path,
+    options: ApplyOptions,
+    *,
+    tenant: str | None = None,
+    var: list[str] | None = None,
+    vars_file: Path | None = None,
+) -> str:
+    """``reconcile apply PLAN --resume`` with the flags this run was given, so that it works as
+    printed (a plan with deletes needs --allow-delete again, templates their variables)."""
+    flags: list[str] = [
+        flag
+        for flag, given in (
+            ("--allow-delete", options.allow_delete),
+            ("--allow-purge", options.allow_purge),
+            ("--force", options.force),
+            ("--bulk", options.bulk),
+        )
+        if given
+    ]
+    flags += ["--reason", options.reason] if options.force and options.reason else []
+    flags += [word for pair in var or [] for word in ("--var", pair)]
+    flags += ["--vars", str(vars_file)] if vars_file else []
+    flags += ["--tenant", tenant] if tenant else []
+    return shlex.join(["reconcile", "apply", "--resume", str(plan_file), *flags])
+
+
+def interrupted(journal_path: Path, resume: str) -> ApplyError:
+    """What Ctrl-C during a run that writes says: where the record is, and how to finish."""
+    return ApplyError(f"interrupted; {journal_path} records what was done: finish with `{resume}`")
+
+
 def confirm(auto_approve: bool) -> None:
     if auto_approve:
         return
@@ -251,8 +287,10 @@ def progress_line(progress: Progress) -> str:
     )
 
 
-def report_apply(result: ApplyResult, journal_path: Path, plan_file: Path) -> None:
-    """What was applied and what failed; raises :class:`ApplyError` unless all of it was."""
+def report_apply(result: ApplyResult, journal_path: Path, resume: str) -> None:
+    """What was applied and what failed; raises :class:`ApplyError` unless all of it was.
+
+    ``resume`` is the command that finishes the run (:func:`resume_command`)."""
     shown = result.succeeded if len(result.succeeded) <= 20 else ()
     for success in shown:
         notice(f"ok: {success.action} {success.key}")
@@ -266,7 +304,7 @@ def report_apply(result: ApplyResult, journal_path: Path, plan_file: Path) -> No
         )
     notice(f"Journal: {journal_path}")
     if not result.complete:
-        notice(f"Finish it with: reconcile apply --resume {plan_file}")
+        notice(f"Finish it with: {resume}")
         raise ApplyError(
             f"{len(result.failed)} changes failed, {len(result.not_attempted)} not attempted"
         )

@@ -41,7 +41,7 @@ def sandbox_serve(
     """Serve the sandbox over HTTP (base URL http://HOST:PORT/api/v3).
 
     Without --token it answers its published tokens and listens on loopback only. Fault options
-    default to the [sandbox] section of reconcile.toml (all off).
+    default to the \\[sandbox] section of reconcile.toml (all off).
     """
     from reconcile.sandbox import SandboxRefused, serve
     from reconcile.sandbox.access import uses_published_token

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from reconcile.apply.carry import ApplyOptions
 from reconcile.apply.guards import Override, check_teardown
 from reconcile.apply.journal import Journal
 from reconcile.apply.teardown import TeardownOptions, apply_teardown, teardown_plan
@@ -25,10 +26,12 @@ from reconcile.cli.common import (
     apply_command,
     confirm,
     declared_profiles,
+    interrupted,
     lock_app,
     new_plan_file,
     notice,
     report_apply,
+    resume_command,
     settings_of,
     template_variables,
     with_client,
@@ -226,14 +229,19 @@ def teardown(
     made.save(plan_file, key=settings.plan_key(os.environ))
     journal = Journal.beside(plan_file)
     view = ProgressView("apply")
+    # apply resumes a teardown: a removal of every managed profile needs its flags and --force
+    removal = ApplyOptions(allow_delete=not purge, allow_purge=purge, force=True, reason=reason)
+    resume = resume_command(plan_file, removal, tenant=tenant, var=var, vars_file=vars_file)
     try:
         run = apply_teardown(
             made, target, journal, override=override, on_progress=view, on_notice=notice
         )
         result = asyncio.run(run)
+    except KeyboardInterrupt:
+        raise interrupted(journal.path, resume) from None
     finally:
         view.close()
-    report_apply(result, journal.path, plan_file)
+    report_apply(result, journal.path, resume)
 
 
 def _teardown_apply_command(
