@@ -8,6 +8,7 @@ the plan says what will happen, apply does it, and the next plan is empty.
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,11 @@ def deleted_ids(sandbox: ServedSandbox) -> set[str]:
         sandbox, "GET", "profiles", params={"filter[profile_type]": "deleted", "page[size]": "500"}
     )
     return {p["id"] for p in listed.json()["data"]}
+
+
+def tenant_keys(sandbox: ServedSandbox) -> list[str]:
+    listed = api(sandbox, "GET", "identities", params={"filter[handle]": "reconcile"})
+    return sorted(item["identifier"] for item in listed.json()["data"])
 
 
 def declare_three(project: Project) -> None:
@@ -220,3 +226,66 @@ def test_a_renamed_file_with_previous_keys_is_one_rename_then_nothing(
     old = api(served_sandbox, "GET", "profiles/ben", params={"identity[handle]": "reconcile"})
     assert old.status_code == 404
     assert_empty_plan(project, env, "--allow-delete")
+
+
+# -- apply and resume need nothing but the plan ----------------------------------------------------
+
+SEED = """
+profiles:
+{% for i in range(count | int) %}
+  - key: s{{ i }}
+    email: s{{ i }}@example.com
+{% endfor %}
+"""
+
+
+def printed(output: str, prefix: str) -> list[str]:
+    """The command a line of ``output`` prints after ``prefix``, as arguments for the CLI."""
+    line = next(line for line in output.splitlines() if prefix in line)
+    words = shlex.split(line.split(prefix, 1)[1])
+    assert words[0] == "reconcile"
+    return words[1:]
+
+
+def test_a_partial_failure_under_var_resumes_with_the_printed_command(
+    project: Project, served_sandbox: ServedSandbox
+) -> None:
+    env = point_at(served_sandbox, project.root)
+    project.write("seed.yaml.j2", SEED)
+    planned = project.cli("plan", "--var", "count=3", "-o", str(project.plans / "p.json"),
+                          *TENANT, env=env)  # fmt: skip
+    assert planned.exit_code == 0, planned.output
+    apply = printed(planned.stderr, "apply it with: ")
+    # someone takes s2's email before the apply: its create fails, the others go through
+    blocker = api(served_sandbox, "POST", "profiles", json={"email": "s2@example.com"})
+
+    failed = project.cli(*apply, env=env)
+    assert failed.exit_code == 1, failed.output
+    assert "2 applied, 1 failed" in failed.stderr
+    resume = printed(failed.stderr, "Finish it with: ")
+    assert resume[:2] == ["apply", "--resume"] and "--var" not in resume
+    purged = api(served_sandbox, "POST", f"profiles/{blocker.json()['data']['id']}/purge")
+    assert purged.status_code == 204
+
+    finished = project.cli(*resume, env=env)
+    assert finished.exit_code == 0, finished.output
+    assert "1 applied, 0 failed, 2 already done" in finished.stderr
+    assert_empty_plan(project, env, "--var", "count=3")
+
+
+def test_a_flag_that_contradicts_the_plan_is_refused_naming_the_difference(
+    project: Project, served_sandbox: ServedSandbox
+) -> None:
+    env = point_at(served_sandbox, project.root)
+    project.write("seed.yaml.j2", SEED)
+    plan_file = str(project.plans / "p.json")
+    made = project.cli("plan", "--var", "count=3", "-o", plan_file, *TENANT, env=env)
+    assert made.exit_code == 0, made.output
+
+    other_count = project.cli("apply", plan_file, "--var", "count=16", env=env)
+    assert other_count.stderr == "error: the plan was made with --var count=3, not 16\n"
+    other_tenant = project.cli("apply", plan_file, "--tenant", "local", env=env)
+    assert (
+        other_tenant.stderr == "error: the plan was made for tenant 'served', not tenant 'local'\n"
+    )
+    assert tenant_keys(served_sandbox) == []  # nothing was written

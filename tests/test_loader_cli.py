@@ -49,9 +49,11 @@ def test_a_saved_plan_is_refused_when_applied_with_other_variables(project: Proj
 
     refused = project.cli("apply", str(plan_file), "--var", "count=3")
     assert refused.exit_code == 1
-    assert "profiles.d/ changed since the plan was made" in refused.stderr
+    assert refused.stderr == "error: the plan was made with --var count=2, not 3\n"
+    missing = project.cli("apply", str(plan_file), "--var", "count=2", "--var", "offset=5")
+    assert "the plan was made with no --var offset, not offset=5" in missing.stderr
 
-    applied = project.cli("apply", str(plan_file), "--var", "count=2")
+    applied = project.cli("apply", str(plan_file))  # the plan holds its variables
     assert applied.exit_code == 0, applied.output
 
 

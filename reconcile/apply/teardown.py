@@ -19,6 +19,7 @@ from reconcile.apply.executor import ProgressCallback
 from reconcile.apply.guards import Override, check_teardown
 from reconcile.apply.journal import Journal
 from reconcile.apply.session import Notice, apply_reviewed
+from reconcile.model.fields import JsonValue
 from reconcile.model.observed import ObservedProfile
 from reconcile.plan.options import PlanOptions
 from reconcile.plan.value import Change, Plan
@@ -36,6 +37,8 @@ class TeardownOptions(BaseModel):
     phone_region: str | None = None
     purge: bool = False
     inputs_digest: str = ""
+    tenant_name: str | None = None  # recorded in the plan, with the variables its digest covers
+    variables: dict[str, JsonValue] | None = None
 
 
 async def teardown_plan(client: OmneoClient, options: TeardownOptions) -> Plan:
@@ -55,6 +58,8 @@ async def teardown_plan(client: OmneoClient, options: TeardownOptions) -> Plan:
         phone_region=options.phone_region,
         allow_delete=not options.purge,
         allow_purge=options.purge,
+        tenant_name=options.tenant_name,
+        variables=options.variables,
     )
     plan = Plan(
         options=chosen,

@@ -11,6 +11,7 @@ import typer
 
 from reconcile.apply.carry import ApplyOptions
 from reconcile.apply.journal import Journal
+from reconcile.apply.recorded import tenant_for, variables_for
 from reconcile.apply.session import apply_reviewed, preflight
 from reconcile.apply.trust import ProjectPolicy
 from reconcile.cli.common import (
@@ -81,6 +82,14 @@ def apply(
     Example: reconcile apply plans/release.json --concurrency 16 --rps 20
     """
     settings = settings_of(ctx)
+    key = settings.plan_key(os.environ)
+    variables = template_variables(var, vars_file)
+    if plan_file is not None:  # the plan says where and with what: flags may only agree
+        reviewed = Plan.load(plan_file, key=key)
+        tenant = tenant_for(reviewed, tenant)
+        variables = variables_for(reviewed, variables)
+    elif resume:
+        raise PlanError("--resume needs the plan file: reconcile apply --resume plans/NAME.json")
     target = _limited(resolve_target(settings, tenant, os.environ), concurrency, rps)
     options = ApplyOptions(
         allow_delete=allow_delete,
@@ -94,17 +103,17 @@ def apply(
         lock_timeout=lock_timeout,
         policy=ProjectPolicy.of(settings),
     )
-    key = settings.plan_key(os.environ)
     if plan_file is not None:
-        preflight(Plan.load(plan_file, key=key), target, options)  # before profiles.d/ is read
-    elif resume:
-        raise PlanError("--resume needs the plan file: reconcile apply --resume plans/NAME.json")
-    declared = declared_profiles(settings, template_variables(var, vars_file))
+        preflight(reviewed, target, options)  # before profiles.d/ is read
+    declared = declared_profiles(settings, variables)
     if plan_file is None:
-        plan_file = _plan_now(settings, target, declared, options, show_pii, auto_approve)
+        plan_file = _plan_now(
+            settings, target, declared, variables, options, show_pii, auto_approve
+        )
         if plan_file is None:
             return
-    resume_with = resume_command(plan_file, options, tenant=tenant, var=var, vars_file=vars_file)
+    # The plan records its tenant and variables: finishing it needs only the flags of this run.
+    resume_with = resume_command(plan_file, options, tenant=tenant)
     _carry(plan_file, declared, target, options, key, resume_with)
 
 
@@ -117,6 +126,7 @@ def _plan_now(
     settings: Settings,
     target: Target,
     declared: DeclaredProfiles,
+    variables: dict[str, object],
     options: ApplyOptions,
     show_pii: bool,
     auto_approve: bool,
@@ -129,6 +139,7 @@ def _plan_now(
             declared,
             allow_delete=options.allow_delete,
             allow_purge=options.allow_purge,
+            variables=variables,
         )
     )
     typer.echo(render(made, "text", show_pii=show_pii), nl=False)
@@ -155,10 +166,11 @@ def _carry(
     journal = Journal.beside(plan_file)
     view = ProgressView("apply")
     holder = Holder.here(str(plan_file))
+    reviewed = Plan.load(plan_file, key=key)
     try:
         result = asyncio.run(
             apply_reviewed(
-                Plan.load(plan_file, key=key),
+                reviewed,
                 declared,
                 target,
                 journal,

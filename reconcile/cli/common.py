@@ -170,7 +170,8 @@ def new_plan_file(settings: Settings, target: Target, prefix: str = "") -> Path:
 
 def apply_command(plan_file: Path, *flags: str, tenant: str | None = None) -> str:
     """The ``reconcile apply`` command for ``plan_file``, quoted for a shell (a path may hold
-    spaces) and naming the tenant the plan was made for."""
+    spaces) and naming the tenant the plan was made for (the plan records it, so it may be left
+    out; a ``--tenant`` given must be that one)."""
     words = ["reconcile", "apply", str(plan_file), *flags]
     words += ["--tenant", tenant] if tenant else []
     return shlex.join(words)
@@ -181,11 +182,10 @@ def resume_command(
     options: ApplyOptions,
     *,
     tenant: str | None = None,
-    var: list[str] | None = None,
-    vars_file: Path | None = None,
 ) -> str:
     """``reconcile apply PLAN --resume`` with the flags this run was given, so that it works as
-    printed (a plan with deletes needs --allow-delete again, templates their variables)."""
+    printed (a plan with deletes needs --allow-delete again). The plan records its tenant and
+    template variables, so neither needs repeating (``--tenant`` is kept when it was given)."""
     flags: list[str] = [
         flag
         for flag, given in (
@@ -197,8 +197,6 @@ def resume_command(
         if given
     ]
     flags += ["--reason", options.reason] if options.force and options.reason else []
-    flags += [word for pair in var or [] for word in ("--var", pair)]
-    flags += ["--vars", str(vars_file)] if vars_file else []
     flags += ["--tenant", tenant] if tenant else []
     return shlex.join(["reconcile", "apply", "--resume", str(plan_file), *flags])
 
@@ -235,6 +233,8 @@ async def make_plan(
             "phone_region": settings.phone_region,
             "threshold": settings.delete_threshold,
             "threshold_floor": settings.threshold_floor,
+            "tenant_name": target.name,
+            "variables": {},
             **options,
         }
     )

@@ -120,7 +120,8 @@ def plan(
     settings = settings_of(ctx)
     chosen_format = report_format(fmt)
     resolved = resolve_target(settings, tenant, os.environ)
-    declared = declared_profiles(settings, template_variables(var, vars_file))
+    variables = template_variables(var, vars_file)
+    declared = declared_profiles(settings, variables)
     made = asyncio.run(
         make_plan(
             settings,
@@ -131,11 +132,13 @@ def plan(
             selectors=_selectors(target, exclude, shard),
             adopt=not no_adopt,
             allow_conflicts=allow_conflicts,
+            variables=variables,
         )
     )
     _guard_creates(resolved, made, force, reason)
     path = out or new_plan_file(settings, resolved)
-    command = apply_command(path, tenant=tenant)
+    # The plan records the tenant and the variables: the command needs only the flags it asks for.
+    command = apply_command(path, *made.apply_flags(), tenant=tenant)
     key = settings.plan_key(os.environ)
     _save_and_show(made, path, chosen_format, show_pii, command, key)
     if made.conflicts and not allow_conflicts:

@@ -215,13 +215,16 @@ def teardown(
     target = resolve_target(settings, tenant, os.environ)
     override = Override(force=force, reason=reason)
     note = check_teardown(target, override=override)  # refused before anything is read
-    digest = _tree_digest(settings, template_variables(var, vars_file), required=out is not None)
-    made = asyncio.run(_teardown_plan(settings, target, purge=purge, inputs_digest=digest))
+    variables = template_variables(var, vars_file)
+    digest = _tree_digest(settings, variables, required=out is not None)
+    made = asyncio.run(
+        _teardown_plan(settings, target, purge=purge, inputs_digest=digest, variables=variables)
+    )
     typer.echo(render(made, "text", show_pii=show_pii), nl=False)
     if not made.has_changes:
         return
     if out is not None:
-        command = _teardown_apply_command(out, purge, var, vars_file, tenant)
+        command = apply_command(out, *_teardown_flags(purge), tenant=tenant)
         _save_teardown(made, out, [note, command], settings.plan_key(os.environ))
         return
     confirm(auto_approve)
@@ -231,7 +234,7 @@ def teardown(
     view = ProgressView("apply")
     # apply resumes a teardown: a removal of every managed profile needs its flags and --force
     removal = ApplyOptions(allow_delete=not purge, allow_purge=purge, force=True, reason=reason)
-    resume = resume_command(plan_file, removal, tenant=tenant, var=var, vars_file=vars_file)
+    resume = resume_command(plan_file, removal, tenant=tenant)
     try:
         run = apply_teardown(
             made, target, journal, override=override, on_progress=view, on_notice=notice
@@ -244,14 +247,12 @@ def teardown(
     report_apply(result, journal.path, resume)
 
 
-def _teardown_apply_command(
-    out: Path, purge: bool, var: list[str] | None, vars_file: Path | None, tenant: str | None
-) -> str:
-    # --force: removing every managed profile is unsafe by design (apply/trust.py)
-    flags = ["--allow-purge" if purge else "--allow-delete", "--force"]
-    flags += [word for pair in var or [] for word in ("--var", pair)]
-    flags += ["--vars", str(vars_file)] if vars_file else []
-    return apply_command(out, *flags, tenant=tenant)
+def _teardown_flags(purge: bool) -> tuple[str, ...]:
+    """What applying a teardown plan needs; its tenant and variables are in the plan.
+
+    --force: removing every managed profile is unsafe by design (apply/trust.py).
+    """
+    return ("--allow-purge" if purge else "--allow-delete", "--force")
 
 
 def _save_teardown(made: Plan, out: Path, notes: list[str | None], key: bytes | None) -> None:
@@ -263,10 +264,17 @@ def _save_teardown(made: Plan, out: Path, notes: list[str | None], key: bytes | 
 
 
 async def _teardown_plan(
-    settings: Settings, target: Target, *, purge: bool, inputs_digest: str
+    settings: Settings,
+    target: Target,
+    *,
+    purge: bool,
+    inputs_digest: str,
+    variables: dict[str, object],
 ) -> Plan:
     options = TeardownOptions(
         tenant=target.url,
+        tenant_name=target.name,
+        variables=variables,
         owner_handle=settings.owner_handle,
         phone_region=settings.phone_region,
         purge=purge,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from reconcile.model.fields import JsonValue
 from reconcile.plan.selectors import Selectors
 
 __all__ = ["PlanOptions", "Selectors"]
@@ -34,3 +35,8 @@ class PlanOptions(BaseModel):
     selectors: Selectors = Selectors()
     threshold: float = 0.30
     threshold_floor: int = 10
+    # What applying and resuming the saved plan need besides the URL, so that
+    # `reconcile apply PLAN` works as printed: the tenant's name in reconcile.toml ("env" for
+    # OMNEO_URL) and the template variables (None: a plan made before they were recorded).
+    tenant_name: str | None = None
+    variables: dict[str, JsonValue] | None = None

@@ -50,7 +50,7 @@ REPORT_ACTIONS: tuple[Action, ...] = (
 # Restores and renames are rare: the summary names them only when there are some.
 OCCASIONAL_ACTIONS: tuple[Action, ...] = ("restore", "rename")
 # The flag that lets each withheld action into a plan.
-WITHHELD_FLAGS = {"delete": "--allow-delete", "purge": "--allow-purge"}
+WITHHELD_FLAGS: dict[Action, str] = {"delete": "--allow-delete", "purge": "--allow-purge"}
 ConflictKind = Literal["ambiguous", "contested", "taken", "no-adopt"]
 
 
@@ -173,6 +173,12 @@ class Plan(BaseModel):
         )
         withheld = self.withheld_summary()
         return f"{line}; withheld: {withheld}" if withheld else line
+
+    def apply_flags(self) -> tuple[str, ...]:
+        """The flags ``reconcile apply`` needs for this plan: it refuses deletes, purges and an
+        unsafe plan without them, so a printed apply command names them."""
+        flags = [flag for action, flag in WITHHELD_FLAGS.items() if self.count(action)]
+        return (*flags, *(["--force"] if self.unsafe else []))
 
     def withheld_summary(self) -> str:
         """What is withheld and the flag that allows it: '1 to purge (needs --allow-purge)'."""
