@@ -6,9 +6,10 @@ Every example, listed value, comms name and normalisation case comes from the pa
 sandbox's code is never consulted, so a rule the tool gets wrong fails against the page.
 
 A declaration is not an API body: identities are a mapping (handle → identifier), custom
-attributes a nested one (namespace → handle → value), and some fields are reconcile's own. Each
-rule of the page is therefore either in :data:`CHECKED` (the tool refuses its example offline) or in
-:data:`NOT_CHECKED` with the reason; a rule the page gains fails until someone files it here.
+attributes a nested one (namespace → handle → value), dates one by handle, and some fields are
+reconcile's own. Each rule of the page is therefore either in :data:`CHECKED` (the tool refuses its
+example offline) or in :data:`NOT_CHECKED` with the reason; a rule the page gains fails until
+someone files it here, as does a normalisation case the tool refuses (:data:`DIFFERENT`).
 """
 
 from __future__ import annotations
