@@ -98,6 +98,7 @@ CATALOGUE: dict[str, tuple[str, int, str]] = {
     "yaml11-bool-tag-off.yaml": ("", 1, "tags.1: off is false (a flag) to YAML 1.1 but text"),
     "yaml11-underscore-number.yaml": ("", 3, "points: 1_000 is 1000 to YAML 1.1 but text"),
     "yaml12-exponent-number.yaml": ("", 3, "ratio: 1e3 is text to YAML 1.1 but 1000.0 to"),
+    "yaml11-number-without-digits.yaml": ("", 3, "v: 0x_ looks like a number and is none"),
     "nonfinite-inf.yaml": ("", 3, "ratio: .inf is not a finite number"),
     "nonfinite-nan-typed.yaml": ("", 3, "ratio.value: .nan is not a finite number"),
     "nonfinite-negative-inf.yaml": ("", 2, "birth_year: -.inf is not a finite number"),

@@ -223,7 +223,14 @@ class _Builder:
         construct = self.constructors.get(tag)
         if construct is None:
             raise _unsupported(node)
-        value = construct(node)
+        try:
+            value = construct(node)
+        except ValueError:  # PyYAML resolves 0x_ as an int, then cannot build it
+            text = node.value
+            self.ambiguous.append(
+                (node, f'{text} looks like a number and is none: quote it ("{text}")')
+            )
+            return text
         if why := ambiguity(node.value, value):
             self.ambiguous.append((node, why))
         return value
