@@ -15,8 +15,9 @@ The CLI is a thin layer over these names; the same pipeline runs from Python::
             plan = await reconcile.build_plan(declared, client, options)
         print(reconcile.render(plan, "text"))
         journal = reconcile.Journal(Path("plans/api.journal.jsonl"))
+        policy = reconcile.ProjectPolicy.of(settings)  # the project's owner handle, thresholds
         result = await reconcile.apply_reviewed(
-            plan, declared, target, journal, reconcile.ApplyOptions()
+            plan, declared, target, journal, reconcile.ApplyOptions(policy=policy)
         )
         print(result.summary())
 
@@ -25,13 +26,15 @@ The CLI is a thin layer over these names; the same pipeline runs from Python::
 ``apply_reviewed`` is the one way to apply a plan: it refuses a plan made for another tenant,
 enforces a production tenant's guards (``ApplyOptions.force`` and ``reason`` pass them), holds
 the tenant's apply lock while it works, and journals every outcome, exactly as ``reconcile apply``
-does.
+does. Give it the project's ``ProjectPolicy``: a plan file is input, and apply then checks it
+against the project (owner handle, thresholds) instead of trusting what the file says.
 """
 
 from reconcile.apply.carry import ApplyOptions
 from reconcile.apply.journal import Journal
 from reconcile.apply.outcomes import ApplyResult
 from reconcile.apply.session import apply_reviewed
+from reconcile.apply.trust import ProjectPolicy
 from reconcile.errors import (
     ApiError,
     ApplyError,
@@ -75,6 +78,7 @@ __all__ = [
     "PlanError",
     "PlanOptions",
     "ProfileError",
+    "ProjectPolicy",
     "ReconcileError",
     "Settings",
     "StalePlanError",
