@@ -487,6 +487,7 @@ def test_export_from_a_production_tenant_over_http_then_only_adoptions(
 ) -> None:
     (project.root / "reconcile.toml").write_text(
         f'[tenants.prod]\nurl = "{served_sandbox.url}"\ntoken_env = "T"\nkind = "production"\n'
+        "rps = 1000\n"
     )
     env = {"T": served_sandbox.token}
     create_unmanaged(project, 30, tenant="prod", env=env)

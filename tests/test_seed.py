@@ -100,6 +100,7 @@ def _production(project: Project, served: ServedSandbox, max_creates: int) -> di
             token_env = "PROD_TOKEN"
             kind = "production"
             max_creates = {max_creates}
+            rps = 1000  # a local sandbox: no pacing needed (the default is 10 requests/s)
             """
         )
     )

@@ -93,6 +93,7 @@ def _production(project: Project, served: ServedSandbox) -> dict[str, str]:
             token_env = "PROD_TOKEN"
             kind = "production"
             max_creates = 5
+            rps = 1000  # a local sandbox: no pacing needed
             """
         )
     )
@@ -132,6 +133,7 @@ def test_teardown_leaves_profiles_another_project_manages_on_the_same_tenant(
         (each.root / "reconcile.toml").write_text(
             f'owner_handle = "{owner}"\n\n'
             f'[tenants.shared]\nurl = "{served_sandbox.url}"\ntoken_env = "T"\nkind = "test"\n'
+            "rps = 1000\n"
         )
     env = {"T": served_sandbox.token}
     _declare(project, 3, start=100)
