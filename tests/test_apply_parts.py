@@ -28,7 +28,8 @@ from reconcile.model.desired import DesiredProfile
 from reconcile.model.normalize import normalize_email
 from reconcile.sandbox import DEFAULT_TOKEN, SandboxConfig, create_app
 from reconcile.tenant.client import OmneoClient
-from reconcile.tenant.ratelimit import MIN_RATE, RetryPolicy, TokenBucket, parse_retry_after
+from reconcile.tenant.pacing import MIN_RATE
+from reconcile.tenant.ratelimit import RetryPolicy, TokenBucket, parse_retry_after
 
 
 def email(value: str) -> tuple[str, str]:
@@ -136,22 +137,6 @@ def test_the_bucket_paces_requests_to_its_rate() -> None:
 
     asyncio.run(take(11))
     assert clock.now - 100.0 == pytest.approx(2.0)
-
-
-def test_a_429_pauses_everyone_halves_the_rate_once_per_burst_and_successes_recover() -> None:
-    clock = FakeClock()
-    bucket = TokenBucket(8.0, clock=clock, sleep=clock.sleep)
-    bucket.slow_down(3.0)
-    bucket.slow_down(3.0)  # an answer from the same burst: the pause stands, no second halving
-    assert bucket.rate == 4.0
-    assert bucket.wait_time() == pytest.approx(3.0)
-    for _ in range(100):
-        bucket.recover()
-    assert bucket.rate == 8.0
-    for _ in range(20):
-        clock.now += 10
-        bucket.slow_down()
-    assert bucket.rate == MIN_RATE
 
 
 def test_backoff_grows_exponentially_with_jitter_up_to_a_cap() -> None:

@@ -16,6 +16,7 @@ import random
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -31,19 +32,23 @@ class ConnectionDropped(Exception):
 
 
 class TokenBucket:
-    """``rate`` requests per second with a burst of ``max(1, rate)``; thread-safe."""
+    """``rate`` requests per second with a burst of ``max(1, rate)``; thread-safe.
 
-    def __init__(self, rate: float) -> None:
+    ``clock`` is for tests that drive it in simulated time.
+    """
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.rate = rate
         self.capacity = max(1.0, rate)
         self.tokens = self.capacity
-        self.stamp = time.monotonic()
+        self.clock = clock
+        self.stamp = clock()
         self.lock = threading.Lock()
 
     def take(self) -> float:
         """0 when a request may pass now, else the seconds until it may."""
         with self.lock:
-            now = time.monotonic()
+            now = self.clock()
             self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
             self.stamp = now
             if self.tokens >= 1:

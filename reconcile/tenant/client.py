@@ -4,11 +4,12 @@ Only endpoints and parameters that ``docs/`` records for the real API are used, 
 against the sandbox works against a tenant.
 
 Every request is paced by a token bucket (``Target.rps``) and bounded in flight
-(``Target.concurrency``). A 429 waits for ``Retry-After`` (or backs off) and slows the bucket; 5xx
-answers and connection errors are retried with backoff and jitter a bounded number of times, but
-only for requests that are safe to replay: a POST whose answer was lost may have been processed,
-so it is raised to the caller, who checks before trying again (see ``writes.py``). Other 4xx
-answers are never retried.
+(``Target.concurrency``). A 429 waits for ``Retry-After`` (or backs off), and the pacer
+(``pacing.py``) sets the bucket's rate from the answers: it finds a real limit and ignores
+scattered 429s. 5xx answers and connection errors are retried with backoff and jitter a bounded
+number of times, but only for requests that are safe to replay: a POST whose answer was lost may
+have been processed, so it is raised to the caller, who checks before trying again (see
+``writes.py``). Other 4xx answers are never retried.
 
 >>> async with OmneoClient.open(target) as client:          # doctest: +SKIP
 ...     owned = await client.list_identities("reconcile")
@@ -20,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -32,6 +34,7 @@ from reconcile.errors import ApiError, SandboxError, TransportError
 from reconcile.model.fields import JsonValue
 from reconcile.model.observed import DELETED_TYPE, ObservedProfile
 from reconcile.settings import Target
+from reconcile.tenant.pacing import Pacer
 from reconcile.tenant.ratelimit import RetryPolicy, TokenBucket, parse_retry_after
 from reconcile.tenant.responses import (
     BatchStatus,
@@ -92,6 +95,7 @@ class OmneoClient:
         self._http = http
         self._limit = asyncio.Semaphore(concurrency)
         self._bucket = TokenBucket(rps)
+        self.pacer = Pacer(self._bucket)
         self._retry = retry or RetryPolicy()
         self.calls = 0
         self.retries = 0
@@ -273,14 +277,18 @@ class OmneoClient:
         content = None if json is None else _encode(json, method, path)
         failures = throttles = 0
         while True:
-            response = await self._send(method, path, params=params, content=content)
+            sent_at, response = await self._send(method, path, params=params, content=content)
             if isinstance(response, httpx.Response) and response.status_code == 429:
                 throttles += 1
                 self.throttled += 1
                 if throttles >= self._retry.throttled_attempts:
                     raise _api_error(response, method, path)
                 pause = parse_retry_after(response.headers.get("Retry-After"))
-                self._bucket.slow_down(self._retry.delay(throttles) if pause is None else pause)
+                wait = self._retry.delay(throttles) if pause is None else pause
+                self.pacer.answered(sent_at, throttled=True, retry_after=wait)
+                # This request waits (a little past the moment, so retries do not land together);
+                # the others go on at the rate the pacer sets.
+                await asyncio.sleep(wait * self._retry.rng.uniform(1.0, 1.2))
                 continue
             if isinstance(response, httpx.Response) and response.status_code < 500:
                 break
@@ -293,7 +301,7 @@ class OmneoClient:
                 )
             self.retries += 1
             await asyncio.sleep(self._retry.delay(failures))
-        self._bucket.recover()
+        self.pacer.answered(sent_at, throttled=False)
         if missing_ok and response.status_code == 404:
             return None
         if response.status_code >= 400:
@@ -304,19 +312,22 @@ class OmneoClient:
 
     async def _send(
         self, method: str, path: str, *, params: Mapping[str, str] | None, content: bytes | None
-    ) -> httpx.Response | TransportError:
+    ) -> tuple[float, httpx.Response | TransportError]:
+        """Send once; returns when it was sent (the pacer's clock) and the answer or error."""
         async with self._limit:
             # The token is taken once a slot is free: taken before, tokens pile up in callers
             # queued for a slot and are then spent at once, a burst past the tenant's limit.
             await self._bucket.acquire()
             self.calls += 1
+            sent_at = time.monotonic()
             try:
                 headers = _JSON_BODY if content is not None else None
-                return await self._http.request(
+                answer = await self._http.request(
                     method, path, params=params, content=content, headers=headers
                 )
+                return sent_at, answer
             except httpx.HTTPError as exc:
-                return TransportError(type(exc).__name__, method=method, path=path)
+                return sent_at, TransportError(type(exc).__name__, method=method, path=path)
 
     # -- listing for export and teardown --------------------------------------------------
 

@@ -1,7 +1,7 @@
-"""Client-side pacing: a token bucket that a 429 slows down, and backoff with jitter.
+"""Client-side pacing parts: a token bucket, backoff with jitter, and ``Retry-After``.
 
 Pure logic with an injectable clock, so it is tested without sleeping; ``client.py`` uses it for
-every request.
+every request, and ``pacing.py`` sets the bucket's rate from the tenant's answers.
 
 >>> bucket = TokenBucket(rate=10.0)
 >>> policy = RetryPolicy(attempts=5)
@@ -23,17 +23,13 @@ from email.utils import parsedate_to_datetime
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
-# After a 429 the rate halves, down to this floor; each success wins back a small share of it.
-MIN_RATE = 0.5
-SLOW_DOWN = 0.5
-RECOVERY = 1.05
-
 
 class TokenBucket:
     """At most ``rate`` requests per second on average, with bursts of ``burst``.
 
-    ``slow_down`` (on a 429) halves the rate and holds every caller until ``Retry-After`` has
-    passed; ``recover`` (on a success) raises the rate again, never above the configured one.
+    ``rate`` may be changed at any time (``pacing.Pacer`` does, from the tenant's answers);
+    ``hold`` keeps every caller waiting until a moment has passed (a ``Retry-After`` that
+    applies to everyone).
     """
 
     def __init__(
@@ -44,28 +40,33 @@ class TokenBucket:
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
-        self.configured_rate = rate
         self.rate = rate
-        self.capacity = burst if burst is not None else max(1.0, min(rate, 10.0))
+        self._burst = burst
         self._clock = clock
         self._sleep = sleep
         self._tokens = self.capacity
         self._stamp = clock()
-        self._paused_until = 0.0
+        self._held_until = 0.0
         self._lock = asyncio.Lock()
+
+    @property
+    def capacity(self) -> float:
+        """The burst: a tenth of a second's worth at most, so a slower rate bursts less."""
+        return self._burst if self._burst is not None else max(1.0, min(self.rate, 10.0))
 
     def _refill(self) -> float:
         now = self._clock()
-        self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.rate)
+        since = max(self._stamp, min(now, self._held_until))  # nothing saved up while held
+        self._tokens = min(self.capacity, self._tokens + (now - since) * self.rate)
         self._stamp = now
         return now
 
     def wait_time(self) -> float:
         """Seconds until a token is available (0 if one is available now); takes nothing."""
         now = self._refill()
-        paused = max(0.0, self._paused_until - now)
+        held = max(0.0, self._held_until - now)
         short = max(0.0, 1.0 - self._tokens) / self.rate
-        return max(paused, short)
+        return max(held, short)
 
     def try_take(self) -> float:
         """Take a token and return 0, or return how long to wait before trying again."""
@@ -81,21 +82,11 @@ class TokenBucket:
             while (wait := self.try_take()) > 0:
                 await self._sleep(wait)
 
-    def slow_down(self, pause: float = 0.0) -> None:
-        """A 429 arrived: halve the rate and hold everyone for ``pause`` seconds.
-
-        Answers to requests sent before the pause began belong to the same burst: they extend
-        the pause but do not halve the rate again.
-        """
-        now = self._refill()
-        if now >= self._paused_until:
-            self.rate = max(MIN_RATE, self.rate * SLOW_DOWN)
+    def hold(self, until: float) -> None:
+        """Nobody gets a token before ``until`` (the clock's time); no burst after it either."""
+        self._refill()
         self._tokens = min(self._tokens, 0.0)
-        self._paused_until = max(self._paused_until, now + pause)
-
-    def recover(self) -> None:
-        """A request succeeded: win back some of the rate a 429 took."""
-        self.rate = min(self.configured_rate, self.rate * RECOVERY)
+        self._held_until = max(self._held_until, until)
 
 
 @dataclass(frozen=True)
