@@ -13,7 +13,8 @@ experiment, one window of answers at a time (at least a second and 20 answers):
   scattered: the rate goes back to what it was and the *floor* (the share that does not depend
   on our rate) is raised to it, so later windows at that share cut nothing.
 - **429s thick on the ground** (8 or more, a quarter of the window's answers) mean the tenant is
-  over its limit now: everyone waits for the ``Retry-After`` and the rate halves at once.
+  over its limit now: everyone waits for the ``Retry-After``, and the rate halves at once, or
+  falls to what the tenant let through in the last second if that is less.
 - **Windows within the floor climb back**: quickly (10% of the ceiling per second) up to 90% of
   the ceiling, then slowly (1% per second), never above the configured rate. Above the ceiling
   the slow climb is the probe that finds a limit that was raised.
@@ -114,13 +115,16 @@ class Pacer:
 
     def _over_limit(self, now: float) -> None:
         """Over the limit right now: hold everyone for Retry-After and halve the rate."""
-        self.ceiling = min(self.ceiling, max(self._admitted_rate(now), self.rate / 2))
+        admitted = max(self._admitted_rate(now), 1.0)
+        self.ceiling = min(self.ceiling, admitted)
         self.confirmed = self.ceiling
         until = now + self._window.retry_after
         self.bucket.hold(until)
         self.holds += 1
         self._cut = None
-        self._set_rate(self.rate / 2, since=until)
+        # at most what the tenant let through in the last second: far over a low limit, halving
+        # alone would take one Retry-After per halving to get down to it
+        self._set_rate(min(self.rate / 2, admitted), since=until)
 
     def _close(self, now: float) -> None:
         window = self._window
