@@ -28,11 +28,12 @@ from reconcile.apply.writes import Writer
 from reconcile.errors import ApiError
 from reconcile.model.observed import ObservedProfile
 from reconcile.plan.build import build_plan
+from reconcile.plan.cost import BATCH_SIZE
 from reconcile.plan.value import Change, Plan
 from reconcile.profiles.loader import DeclaredProfiles
 from reconcile.tenant.client import OmneoClient
 
-CHUNK_SIZE = 500
+CHUNK_SIZE = BATCH_SIZE
 SEEDED = ("create", "adopt")
 
 

@@ -27,12 +27,11 @@ from reconcile.apply.trust import (
 )
 from reconcile.errors import ConflictError, PlanError, StalePlanError, UnsafePlanError
 from reconcile.model.observed import ObservedProfile
+from reconcile.plan.cost import LISTING_FROM  # from this many changes on, one listing
 from reconcile.plan.value import Change, Plan
 from reconcile.profiles.loader import DeclaredProfiles
 from reconcile.tenant.client import OmneoClient
 
-# From this many changes on, one listing of the owner handle is cheaper than a read per profile.
-LISTING_FROM = 50
 _GONE = frozenset({"delete", "purge"})
 
 

@@ -27,6 +27,7 @@ from fnmatch import fnmatchcase
 from reconcile.errors import ConfigError
 from reconcile.model.desired import DesiredProfile
 from reconcile.model.observed import ObservedProfile
+from reconcile.plan.cost import estimate
 from reconcile.plan.diff import FieldChange, diff_fields
 from reconcile.plan.match import Pair, TenantIndex, UniqueValue, match_profiles, unique_values
 from reconcile.plan.options import PlanOptions, Selectors
@@ -75,7 +76,9 @@ async def _build_plan(
     wanted = _wanted(selected, owned, index)
     covered = await _scan_tenant(client, len(wanted), index)
     await _look_up(client, [v for v in wanted if _kind(v[0]) not in covered], index)
-    return assemble_plan(declared, owned, index, options, api_calls=client.calls)
+    plan = assemble_plan(declared, owned, index, options, api_calls=client.calls)
+    cost = estimate(plan.changes, managed=plan.managed, rps=client.rps)
+    return plan.model_copy(update={"cost": cost})
 
 
 def assemble_plan(

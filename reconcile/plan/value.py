@@ -30,6 +30,7 @@ from pydantic import (
 from reconcile.errors import PlanError
 from reconcile.model.fields import JsonValue
 from reconcile.model.mask import is_pii, mask_value
+from reconcile.plan.cost import ApplyCost
 from reconcile.plan.diff import FieldChange
 from reconcile.plan.options import PlanOptions
 from reconcile.plan.signing import sign, signature_problem
@@ -123,6 +124,7 @@ class Plan(BaseModel):
     unchanged: int = 0
     unsafe: tuple[str, ...] = ()
     api_calls: int = 0
+    cost: ApplyCost | None = Field(default=None, description="what applying it will cost")
     checksum: str = ""
     signature: str = Field(default="", description="HMAC of the checksum, with a plan key set")
 
@@ -140,6 +142,8 @@ class Plan(BaseModel):
     def _flat(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         body: dict[str, Any] = handler(self)
         options = body.pop("options", {})
+        if body.get("cost", {}) is None:  # a plan made before costs were estimated keeps its bytes
+            del body["cost"]
         return {**options, **body}
 
     def count(self, action: Action) -> int:

@@ -102,6 +102,11 @@ class OmneoClient:
         self.throttled = 0
 
     @property
+    def rps(self) -> float:
+        """The tenant's configured rate (requests per second); the pacer may go slower."""
+        return self.pacer.configured
+
+    @property
     def retry_policy(self) -> RetryPolicy:
         return self._retry
 

@@ -12,6 +12,7 @@ from typing import Any
 from reconcile.model.desired import DesiredProfile
 from reconcile.model.observed import ObservedProfile
 from reconcile.plan.build import PlanOptions, assemble_plan
+from reconcile.plan.cost import estimate
 from reconcile.plan.match import TenantIndex
 from reconcile.plan.value import Plan
 from reconcile.profiles.loader import DeclaredProfiles
@@ -172,4 +173,7 @@ def scenario_plan(
         "threshold_floor": 5,
     }
     options = PlanOptions.model_validate({**settings, **overrides})
-    return assemble_plan(declared_profiles(extra, leave_out), owned, index, options, api_calls=7)
+    plan = assemble_plan(declared_profiles(extra, leave_out), owned, index, options, api_calls=7)
+    # what build_plan adds, at the default tenant rate of 10 requests a second
+    cost = estimate(plan.changes, managed=plan.managed, rps=10)
+    return plan.model_copy(update={"cost": cost})
