@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated
 
@@ -91,18 +92,10 @@ def apply(
     elif resume:
         raise PlanError("--resume needs the plan file: reconcile apply --resume plans/NAME.json")
     target = _limited(resolve_target(settings, tenant, os.environ), concurrency, rps)
-    options = ApplyOptions(
-        allow_delete=allow_delete,
-        allow_purge=allow_purge,
-        force=force,
-        reason=reason,
-        resume=resume,
-        fail_fast=fail_fast,
-        bulk=bulk,
-        concurrency=target.concurrency,
-        lock_timeout=lock_timeout,
-        policy=ProjectPolicy.of(settings),
-    )
+    flags = {"allow_delete": allow_delete, "allow_purge": allow_purge, "force": force,
+             "reason": reason, "resume": resume, "fail_fast": fail_fast, "bulk": bulk,
+             "lock_timeout": lock_timeout}  # fmt: skip
+    options = _options(settings, target, flags)
     if plan_file is not None:
         preflight(reviewed, target, options)  # before profiles.d/ is read
     declared = declared_profiles(settings, variables)
@@ -115,6 +108,14 @@ def apply(
     # The plan records its tenant and variables: finishing it needs only the flags of this run.
     resume_with = resume_command(plan_file, options, tenant=tenant)
     _carry(plan_file, declared, target, options, key, resume_with)
+
+
+def _options(settings: Settings, target: Target, flags: Mapping[str, object]) -> ApplyOptions:
+    """The command's flags, with the tenant's concurrency and the project's policy."""
+    policy = ProjectPolicy.of(settings)
+    return ApplyOptions.model_validate(
+        {**flags, "concurrency": target.concurrency, "policy": policy}
+    )
 
 
 def _limited(target: Target, concurrency: int | None, rps: float | None) -> Target:

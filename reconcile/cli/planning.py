@@ -122,32 +122,27 @@ def plan(
     resolved = resolve_target(settings, tenant, os.environ)
     variables = template_variables(var, vars_file)
     declared = declared_profiles(settings, variables)
-    made = asyncio.run(
-        make_plan(
-            settings,
-            resolved,
-            declared,
-            allow_delete=allow_delete,
-            allow_purge=allow_purge,
-            selectors=_selectors(target, exclude, shard),
-            adopt=not no_adopt,
-            allow_conflicts=allow_conflicts,
-            variables=variables,
-        )
-    )
+    selectors = _selectors(target, exclude, shard)
+    flags = {"allow_delete": allow_delete, "allow_purge": allow_purge, "adopt": not no_adopt,
+             "allow_conflicts": allow_conflicts, "selectors": selectors}  # fmt: skip
+    made = asyncio.run(make_plan(settings, resolved, declared, variables=variables, **flags))
     _guard_creates(resolved, made, force, reason)
     path = out or new_plan_file(settings, resolved)
     # The plan records the tenant and the variables: the command needs only the flags it asks for.
     command = apply_command(path, *made.apply_flags(), tenant=tenant)
     key = settings.plan_key(os.environ)
     _save_and_show(made, path, chosen_format, show_pii, command, key)
-    if made.conflicts and not allow_conflicts:
+    _refuse_conflicts(made)
+    if detailed_exitcode and made.drifted:  # a withheld change is drift too
+        raise typer.Exit(2)
+
+
+def _refuse_conflicts(made: Plan) -> None:
+    if made.conflicts and not made.options.allow_conflicts:
         raise ConflictError(
             f"{len(made.conflicts)} conflicts: resolve them in profiles.d/, "
             "or pass --allow-conflicts to skip those profiles"
         )
-    if detailed_exitcode and made.drifted:  # a withheld change is drift too
-        raise typer.Exit(2)
 
 
 def _save_and_show(

@@ -115,12 +115,9 @@ def export_command(
     """
     settings = settings_of(ctx)
     target = resolve_target(settings, tenant, os.environ)
-    selection = Selection(
-        filters=tuple(_pair(f) for f in filters or []),
-        tags=tuple(tags or []),
-        identity_handle=identity_handle,
-        search=search,
-    )
+    pairs = tuple(_pair(f) for f in filters or [])
+    selection = Selection(filters=pairs, tags=tuple(tags or []), identity_handle=identity_handle,
+                          search=search)  # fmt: skip
     options = _export_options(
         settings,
         target,
@@ -230,10 +227,19 @@ def teardown(
     confirm(auto_approve)
     plan_file = new_plan_file(settings, target, prefix="teardown-")
     made.save(plan_file, key=settings.plan_key(os.environ))
+    _carry_teardown(made, target, plan_file, override, tenant, purge=purge)
+
+
+def _carry_teardown(
+    made: Plan, target: Target, plan_file: Path, override: Override, tenant: str | None, *,
+    purge: bool,
+) -> None:  # fmt: skip
     journal = Journal.beside(plan_file)
     view = ProgressView("apply")
     # apply resumes a teardown: a removal of every managed profile needs its flags and --force
-    removal = ApplyOptions(allow_delete=not purge, allow_purge=purge, force=True, reason=reason)
+    removal = ApplyOptions(
+        allow_delete=not purge, allow_purge=purge, force=True, reason=override.reason
+    )
     resume = resume_command(plan_file, removal, tenant=tenant)
     try:
         run = apply_teardown(
