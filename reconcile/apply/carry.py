@@ -3,8 +3,9 @@
 ``carry_out`` is the engine under :func:`reconcile.apply.session.apply_reviewed`, which checks
 the tenant, the production guards and the tenant's lock first: call that one. ``carry_out``
 refuses a plan that is stale or needs a flag (``verify.py``), refuses to run a plan twice unless
-resuming, and then writes the changes through the per-profile engine (``executor.py``) or, for
-seeding, through the batch endpoint (``bulk.py``). Every outcome lands in
+resuming, and then writes the changes through the per-profile engine (``executor.py``) or, with
+creates and adoptions through the batch endpoint (``bulk.py``) when the plan found that cheaper
+(``plan.cost``, not on a production tenant) or ``--bulk`` asks for it. Every outcome lands in
 ``plans/NAME.journal.jsonl``.
 
 >>> journal = Journal.beside(plan_file)                                     # doctest: +SKIP
@@ -54,7 +55,7 @@ class ApplyOptions(BaseModel):
     lock_timeout: float = Field(default=0.0, ge=0)
     resume: bool = False
     fail_fast: bool = False
-    bulk: bool = False
+    bulk: bool = False  # batch creates and adoptions even where one by one is cheaper
     concurrency: int = Field(default=8, ge=1)
     # The project's owner handle and thresholds; None trusts the plan's own (see trust.py).
     policy: ProjectPolicy | None = None
@@ -86,9 +87,10 @@ async def carry_out(
         journal=state,
         policy=options.policy,
     )
-    journal.start(plan.checksum, "bulk" if options.bulk else "resume" if state.runs else "apply")
+    batched = batches(plan, client, options)
+    journal.start(plan.checksum, "bulk" if batched else "resume" if state.runs else "apply")
     try:
-        run = bulk_apply if options.bulk else apply_plan
+        run = bulk_apply if batched else apply_plan
         return await run(
             plan,
             declared,
@@ -102,3 +104,10 @@ async def carry_out(
         )
     finally:
         journal.close()
+
+
+def batches(plan: Plan, client: OmneoClient, options: ApplyOptions) -> bool:
+    """Whether creates and adoptions go through ``POST /profiles/batch``: asked for (``--bulk``),
+    or because the plan found it cheaper (``plan.cost``) on a tenant that allows it by default."""
+    cheaper = plan.cost is not None and plan.cost.engine == "batch"
+    return options.bulk or (cheaper and client.batch_by_default)

@@ -61,7 +61,7 @@ def apply(
         bool, typer.Option("--fail-fast", help="Stop starting changes after the first failure.")
     ] = False,
     bulk: Annotated[
-        bool, typer.Option("--bulk", help="Seed: creates and adoptions via POST /profiles/batch.")
+        bool, typer.Option("--bulk", help="Batch creates and adoptions even where one by one is cheaper.")
     ] = False,
     concurrency: Annotated[
         int | None, typer.Option("--concurrency", min=1, max=64, help="Requests in flight (8).")

@@ -77,7 +77,14 @@ async def _build_plan(
     covered = await _scan_tenant(client, len(wanted), index)
     await _look_up(client, [v for v in wanted if _kind(v[0]) not in covered], index)
     plan = assemble_plan(declared, owned, index, options, api_calls=client.calls)
-    cost = estimate(plan.changes, managed=plan.managed, rps=client.rps)
+    cost = estimate(
+        plan.changes,
+        managed=plan.managed,
+        rps=client.rps,
+        batch=client.batch_by_default,
+        threshold=options.threshold,
+        threshold_floor=options.threshold_floor,
+    )
     return plan.model_copy(update={"cost": cost})
 
 

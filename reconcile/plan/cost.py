@@ -27,7 +27,7 @@ PAGE_SIZE = 500  # a listing page (identities with their profiles), as the clien
 BATCH_SIZE = 500  # items per POST /profiles/batch
 BATCH_FROM = 20  # fewer creates and adoptions than this go one by one: a batch is queued
 LISTING_FROM = 50  # from this many changes on, apply verifies through one listing
-LOCK_REQUESTS = 4  # find, create and label the apply lock; remove it
+LOCK_REQUESTS = 3  # look for the apply lock, take it, remove it
 SEEDED = ("create", "adopt")
 _BODY_FIELDS = frozenset((*SCALAR_FIELDS, "tags"))
 _POSITION = re.compile(r"addresses\[(\d+)\]")
@@ -75,12 +75,23 @@ class Counted(Protocol):
     def fields(self) -> tuple[FieldChange, ...]: ...
 
 
-def estimate(changes: Sequence[Counted], *, managed: int, rps: float) -> ApplyCost:
-    """The cost of applying ``changes`` to a tenant managing ``managed`` profiles at ``rps``."""
-    overhead = LOCK_REQUESTS + _verify_requests(changes, managed)
+def estimate(
+    changes: Sequence[Counted],
+    *,
+    managed: int,
+    rps: float,
+    batch: bool = True,
+    threshold: float = 0.30,
+    threshold_floor: int = 10,
+) -> ApplyCost:
+    """The cost of applying ``changes`` to a tenant managing ``managed`` profiles at ``rps``;
+    ``batch``: whether apply may take the batch path by itself (not on a production tenant);
+    the safety threshold and floor decide whether apply counts the managed profiles."""
+    counting = _count_matters(changes, threshold, threshold_floor)
+    overhead = LOCK_REQUESTS + _verify_requests(changes, managed, listing=counting)
     one_by_one = overhead + sum(change_requests(change) for change in changes)
     seeded = [change for change in changes if change.action in SEEDED]
-    if len(seeded) < BATCH_FROM:
+    if not batch or len(seeded) < BATCH_FROM:
         return ApplyCost(requests=one_by_one, rps=rps, engine="per-profile", one_by_one=one_by_one)
     others = [change for change in changes if change.action not in SEEDED]
     batched = (
@@ -155,13 +166,21 @@ def _address_requests(fields: Iterable[FieldChange]) -> int:
     return 1 + len(positions) if positions else 0
 
 
-def _verify_requests(changes: Sequence[Counted], managed: int) -> int:
-    """Apply reads what a plan touches before writing: one listing for a large plan, else a
-    lookup per profile that exists; soft-deleted ones through their own listing."""
+def _verify_requests(changes: Sequence[Counted], managed: int, *, listing: bool) -> int:
+    """Apply reads what a plan touches before writing: one listing for a large plan (or one
+    whose safety depends on how many profiles are managed), else a lookup of each change's key
+    (a create's too: is it taken?); soft-deleted profiles through their own listing."""
     deleted = 1 if any(change.action in ("restore", "purge") for change in changes) else 0
-    if len(changes) > LISTING_FROM:
+    if listing or len(changes) > LISTING_FROM:
         return _pages(managed) + deleted
-    return sum(change.action != "create" for change in changes) + deleted
+    return len(changes) + deleted
+
+
+def _count_matters(changes: Sequence[Counted], threshold: float, floor: int) -> bool:
+    """As ``apply/trust.count_matters``: can the number of managed profiles decide safety?"""
+    updates = sum(change.action in ("update", "rename") for change in changes)
+    removals = sum(change.action in ("delete", "purge") for change in changes)
+    return max(updates, removals) / max(floor, updates, removals, 1) > threshold
 
 
 def _pages(profiles: int) -> int:

@@ -91,8 +91,12 @@ class OmneoClient:
         concurrency: int = 8,
         rps: float = 1000.0,
         retry: RetryPolicy | None = None,
+        batch_by_default: bool = True,
     ) -> None:
         self._http = http
+        # Whether a plain apply may batch creates and adoptions when that is cheaper: not on a
+        # production tenant, where batching stays an explicit choice (apply --bulk and its guard).
+        self.batch_by_default = batch_by_default
         self._limit = asyncio.Semaphore(concurrency)
         self._bucket = TokenBucket(rps)
         self.pacer = Pacer(self._bucket)
@@ -128,7 +132,13 @@ class OmneoClient:
             timeout=httpx.Timeout(30.0),
             limits=limits,
         ) as http:
-            yield cls(http, concurrency=target.concurrency, rps=target.rps, retry=retry)
+            yield cls(
+                http,
+                concurrency=target.concurrency,
+                rps=target.rps,
+                retry=retry,
+                batch_by_default=target.kind != "production",
+            )
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -175,5 +175,11 @@ def scenario_plan(
     options = PlanOptions.model_validate({**settings, **overrides})
     plan = assemble_plan(declared_profiles(extra, leave_out), owned, index, options, api_calls=7)
     # what build_plan adds, at the default tenant rate of 10 requests a second
-    cost = estimate(plan.changes, managed=plan.managed, rps=10)
+    cost = estimate(
+        plan.changes,
+        managed=plan.managed,
+        rps=10,
+        threshold=options.threshold,
+        threshold_floor=options.threshold_floor,
+    )
     return plan.model_copy(update={"cost": cost})
