@@ -55,7 +55,9 @@ class ApplyOptions(BaseModel):
     lock_timeout: float = Field(default=0.0, ge=0)
     resume: bool = False
     fail_fast: bool = False
-    bulk: bool = False  # batch creates and adoptions even where one by one is cheaper
+    # True: batch creates and adoptions even where one by one is cheaper; False: never batch;
+    # None: batch when the plan found it cheaper (not on a production tenant)
+    bulk: bool | None = None
     concurrency: int = Field(default=8, ge=1)
     # The project's owner handle and thresholds; None trusts the plan's own (see trust.py).
     policy: ProjectPolicy | None = None
@@ -107,7 +109,9 @@ async def carry_out(
 
 
 def batches(plan: Plan, client: OmneoClient, options: ApplyOptions) -> bool:
-    """Whether creates and adoptions go through ``POST /profiles/batch``: asked for (``--bulk``),
-    or because the plan found it cheaper (``plan.cost``) on a tenant that allows it by default."""
-    cheaper = plan.cost is not None and plan.cost.engine == "batch"
-    return options.bulk or (cheaper and client.batch_by_default)
+    """Whether creates and adoptions go through ``POST /profiles/batch``: as asked (``--bulk``,
+    ``--no-bulk``), else when the plan found it cheaper (``plan.cost``) on a tenant that batches
+    by default (not a production one)."""
+    if options.bulk is not None:
+        return options.bulk
+    return plan.cost is not None and plan.cost.engine == "batch" and client.batch_by_default

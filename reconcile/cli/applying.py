@@ -61,8 +61,12 @@ def apply(
         bool, typer.Option("--fail-fast", help="Stop starting changes after the first failure.")
     ] = False,
     bulk: Annotated[
-        bool, typer.Option("--bulk", help="Batch creates and adoptions even where one by one is cheaper.")
-    ] = False,
+        bool | None,
+        typer.Option(
+            "--bulk/--no-bulk",
+            help="Batch creates and adoptions, or never; default: when cheaper (test tenants).",
+        ),
+    ] = None,
     concurrency: Annotated[
         int | None, typer.Option("--concurrency", min=1, max=64, help="Requests in flight (8).")
     ] = None,

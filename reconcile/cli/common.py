@@ -192,7 +192,8 @@ def resume_command(
             ("--allow-delete", options.allow_delete),
             ("--allow-purge", options.allow_purge),
             ("--force", options.force),
-            ("--bulk", options.bulk),
+            ("--bulk", options.bulk is True),
+            ("--no-bulk", options.bulk is False),
         )
         if given
     ]

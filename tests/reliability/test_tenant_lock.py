@@ -98,8 +98,8 @@ def test_a_second_apply_is_refused_or_waits_and_never_interleaves(
             )
             assert made.exit_code == 0, made.output
 
-        first = reconcile_process(
-            project, env, "apply", str(plans["a"]), "--concurrency", "2", *TENANT
+        first = reconcile_process(  # one by one, so that it is still running below
+            project, env, "apply", str(plans["a"]), "--concurrency", "2", "--no-bulk", *TENANT
         )
         while not journal_lines(plans["a"]) and first.poll() is None:
             time.sleep(0.01)
