@@ -50,6 +50,8 @@ def test_the_quick_benchmark_reports_every_scenario() -> None:
         "S3",
         "S3-per-profile-plan",
         "S3-per-profile",
+        "S5",
+        "S6",
         "S4",
         "total",
     }
@@ -64,5 +66,7 @@ def test_the_quick_benchmark_reports_every_scenario() -> None:
     assert lines["S3"]["failed"] == 0 and lines["S3-per-profile"]["failed"] == 0
     assert lines["S3-per-profile"]["creates"] == 4
     assert lines["S4"]["unchanged"] == 60
+    assert lines["S5"]["failed"] == 0 and lines["S6"]["failed"] == 0
+    assert lines["S5"]["creates"] == 40 and "x_of_limit" in lines["S5"]["targets"]
     assert lines["local-warm"]["profiles"] == 30
     assert lines["baseline-sequential"]["api_calls"] == 2 * 5

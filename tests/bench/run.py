@@ -1,4 +1,4 @@
-"""The benchmark of issue 8: plan and apply against a served, slow, rate-limited sandbox.
+"""The benchmark (issues 8 and 14): plan and apply against a served, slow, rate-limited sandbox.
 
 One command (not part of the default test run)::
 
@@ -17,10 +17,13 @@ the sandbox process. Each scenario prints one JSON line:
   lookup then read), on a sample of the profiles; its time per profile is extrapolated to each N.
 - ``S1`` (cold: no parse cache) and ``S1-warm``: plan, N managed profiles, none changed.
 - ``S2``: the same with 1% of the profiles changed on the tenant (warm, like ``S1-warm``).
-- ``S3-plan`` and ``S3``: plan, then ``apply --bulk`` (seeding mode), of N creates with the
-  sandbox at 100 requests/s; ``S3-per-profile-plan`` and ``S3-per-profile``: the same with the
-  per-profile engine on a sample, its time per create extrapolated to N.
-- ``S4``: plan, 100,000 managed profiles, none changed (cold).
+- ``S3-plan`` and ``S3``: plan, then a plain ``apply`` (it batches by itself), of N creates
+  with the sandbox at 100 requests/s; ``S3-per-profile-plan`` and ``S3-per-profile``: the same
+  with ``--no-bulk`` on a sample, its time per create extrapolated to N.
+- ``S5``: creates applied one by one at a 100 requests/s limit while 5% of answers are a random
+  429 (``Retry-After: 1``): share of the limit sustained. ``S6``: the client set to twice the
+  limit: share of requests answered 429.
+- ``S4``: plan, 100,000 managed profiles, none changed (cold): peak RSS and wall.
 - ``local-cold`` / ``local-warm``: CPU µs per profile to load, validate, normalise, compare.
 
 Targets are checked in each line under ``targets`` (``met`` true or false); the exit code is 0
@@ -55,7 +58,7 @@ REPO = HERE.parent.parent
 TOKEN_ENV = "BENCH_OMNEO_TOKEN"
 TOKEN = "sandbox-admin-token"  # the sandbox's public development token (see docs/sandbox.md)
 PAGE_SIZE = 500
-SCENARIOS = ("baselines", "S1", "S2", "local", "S3", "S4")
+SCENARIOS = ("baselines", "S1", "S2", "local", "S3", "S5", "S6", "S4")
 
 
 @dataclass
@@ -67,6 +70,7 @@ class Sizes:
     sample_parallel: int
     sample_s3_each: int
     drift: int
+    n_s5: int  # creates applied one by one through 429s (S5 scattered, S6 over the limit)
 
 
 FULL = Sizes(
@@ -77,6 +81,7 @@ FULL = Sizes(
     sample_parallel=2_000,
     sample_s3_each=500,
     drift=100,
+    n_s5=750,
 )
 QUICK = Sizes(
     n=300,
@@ -86,6 +91,7 @@ QUICK = Sizes(
     sample_parallel=200,
     sample_s3_each=50,
     drift=3,
+    n_s5=40,
 )
 
 
@@ -141,7 +147,14 @@ class Sandbox:
 
     @classmethod
     def start(
-        cls, db: Path, *, seed: int, latency_ms: float, rate_limit: float | None, log: Path
+        cls,
+        db: Path,
+        *,
+        seed: int,
+        latency_ms: float,
+        rate_limit: float | None,
+        log: Path,
+        throttle_rate: float = 0.0,
     ) -> Sandbox:
         args = [
             sys.executable,
@@ -155,6 +168,8 @@ class Sandbox:
         ]
         if rate_limit:
             args += ["--rate-limit", str(rate_limit)]
+        if throttle_rate:
+            args += ["--throttle-rate", str(throttle_rate)]
         process = subprocess.Popen(
             args, stdout=subprocess.PIPE, stderr=log.open("wb"), env=child_env(), cwd=REPO
         )
@@ -224,7 +239,9 @@ class Bench:
         )
         return root
 
-    def sandbox(self, name: str, seed: int, rate_limit: float | None) -> Sandbox:
+    def sandbox(
+        self, name: str, seed: int, rate_limit: float | None, throttle_rate: float = 0.0
+    ) -> Sandbox:
         db = self.work / f"{name}.db"
         for stale in self.work.glob(f"{name}.db*"):
             stale.unlink()
@@ -234,6 +251,7 @@ class Bench:
             latency_ms=self.options.latency_ms,
             rate_limit=rate_limit,
             log=self.work / f"{name}-server.log",
+            throttle_rate=throttle_rate,
         )
 
     def cli(self, name: str, root: Path, *args: str) -> Measured:
@@ -396,7 +414,7 @@ def drift(bench: Bench, root: Path, sandbox: Sandbox) -> None:
 def local_cost(bench: Bench, root: Path) -> None:
     args = [sys.executable, str(HERE / "localcost.py"), "--dir", str(root), "--tenant", "bench"]
     shutil.rmtree(root / ".reconcile", ignore_errors=True)
-    for name, limit in (("local-cold", 600), ("local-warm", 100)):
+    for name, limit in (("local-cold", 400), ("local-warm", 60)):
         measured = run_process(
             args, env=child_env(), log=bench.work / name, timeout=bench.options.timeout
         )
@@ -416,11 +434,12 @@ def local_cost(bench: Bench, root: Path) -> None:
 
 
 def seeding(bench: Bench) -> None:
-    """S3 twice, each on an empty tenant: ``apply --bulk`` (seeding mode, batches of 500) for all
-    N creates, and the per-profile engine for a sample, its time per create extrapolated to N."""
+    """S3 twice, each on an empty tenant: a plain ``apply`` (it batches the N creates through
+    ``POST /profiles/batch`` by itself, as that takes fewer requests), and the per-profile engine
+    (``--no-bulk``) on a sample, its time per create extrapolated to N."""
     n, rate = bench.sizes.n_s3, bench.options.s3_rate_limit
     sample = min(n, bench.sizes.sample_s3_each)
-    for name, count, extra in (("S3", n, ["--bulk"]), ("S3-per-profile", sample, [])):
+    for name, count, extra in (("S3", n, []), ("S3-per-profile", sample, ["--no-bulk"])):
         sandbox = bench.sandbox(name.lower(), 0, rate)
         try:
             # addresses undeclared: apply has no way to write them yet (the sandbox has no
@@ -435,6 +454,71 @@ def seeding(bench: Bench) -> None:
             bench.emit(name, seeding_line(n, count, rate, measured, figures_))
         finally:
             sandbox.stop()
+
+
+def throttled(bench: Bench, wanted: set[str]) -> None:
+    """S5: creates applied one by one at the tenant's limit while 5% of answers are a random 429
+    (``Retry-After: 1``): the pacer must keep at least half the limit. S6: the same with the
+    client configured at twice the tenant's real limit: it must find the limit, with at most 1%
+    of requests answered 429."""
+    n, rate = bench.sizes.n_s5, bench.options.s3_rate_limit
+    for name, client_rps, scattered in (("S5", rate, 0.05), ("S6", 2 * rate, 0.0)):
+        if name not in wanted:
+            continue
+        sandbox = bench.sandbox(name.lower(), 0, rate, throttle_rate=scattered)
+        try:
+            root = bench.project(name.lower(), n, sandbox.url, client_rps, addresses=False)
+            plan_file = root / "plans" / f"{name}.json"
+            planned = bench.cli(
+                f"{name}-plan", root, "plan", "--tenant", "bench", "-o", str(plan_file)
+            )
+            before = sandbox.stats(reset=True)
+            measured = bench.cli(
+                name, root, "apply", str(plan_file), "--tenant", "bench", "--no-bulk"
+            )
+            line = figures(measured, sandbox.stats(), before)
+            bench.emit(name, throttled_line(n, rate, client_rps, scattered, measured, line))
+            if planned.returncode != 0:
+                print(f"# {name}: the plan failed", file=sys.stderr)
+        finally:
+            sandbox.stop()
+
+
+def throttled_line(
+    n: int,
+    rate: float,
+    client_rps: float,
+    scattered: float,
+    measured: Measured,
+    figures_: dict[str, Any],
+) -> dict[str, Any]:
+    statuses = figures_["statuses"]
+    total = sum(int(count) for count in statuses.values())
+    refused = int(statuses.get("429", 0))
+    sustained = (total - refused) / measured.wall_s if measured.wall_s else 0.0
+    line: dict[str, Any] = {
+        "creates": n,
+        "rate_limit_rps": rate,
+        "client_rps": client_rps,
+        "scattered_429": scattered,
+        **figures_,
+        "answered_429": refused,
+        "share_429": round(refused / total, 4) if total else None,
+        "sustained_rps": round(sustained, 1),
+        "x_of_limit": round(sustained / rate, 3),
+        "failed": _failed(measured.stderr),
+    }
+    if scattered:
+        line["targets"] = {
+            "x_of_limit": target(sustained / rate, 0.5, at_least=True),
+            "failed": target(line["failed"], 0),
+        }
+    else:
+        line["targets"] = {
+            "share_429": target(line["share_429"], 0.01),
+            "failed": target(line["failed"], 0),
+        }
+    return line
 
 
 def seeding_line(
@@ -470,7 +554,8 @@ def scale(bench: Bench) -> None:
         shutil.rmtree(root / ".reconcile", ignore_errors=True)
         line = run_plan(bench, "S4", root, sandbox, n)
         line["targets"] = {
-            "peak_rss_mb": target(line["peak_rss_mb"], 1536),
+            "peak_rss_mb": target(line["peak_rss_mb"], 1000),
+            "wall_s": target(line["wall_s"], 40),
             "steady_state_unchanged": target(line.get("unchanged"), n, at_least=True),
         }
         bench.emit("S4", {"cache": "cold", "seed_s": round(sandbox.seeded_s, 1), **line})
@@ -505,6 +590,8 @@ def main_scenarios(bench: Bench, wanted: set[str]) -> None:
             sandbox.stop()
     if "S3" in wanted:
         seeding(bench)
+    if wanted & {"S5", "S6"}:
+        throttled(bench, wanted)
     if "S4" in wanted:
         scale(bench)
 

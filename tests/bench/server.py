@@ -134,13 +134,18 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="profiles to put on the tenant first")
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--rate-limit", type=float, default=None, help="requests per second")
+    parser.add_argument("--throttle-rate", type=float, default=0.0, help="share answered 429")
     args = parser.parse_args()
     started = time.perf_counter()
     args.db.parent.mkdir(parents=True, exist_ok=True)
     seed(args.db, args.seed)
     seeded_s = time.perf_counter() - started
     config = SandboxConfig(
-        db_path=args.db, latency_ms=args.latency_ms, rate_limit_rps=args.rate_limit
+        db_path=args.db,
+        latency_ms=args.latency_ms,
+        rate_limit_rps=args.rate_limit,
+        throttle_rate=args.throttle_rate,
+        seed=7,  # the same scattered 429s in every run
     )
     app = CountingApp(create_app(config))
     # IPPROTO_TCP explicitly: asyncio turns Nagle off (TCP_NODELAY) only for sockets that say so
