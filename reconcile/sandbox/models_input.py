@@ -38,7 +38,10 @@ from reconcile.sandbox.vocabulary import (
 
 JSON = Any
 Text = Annotated[str, Field(max_length=MAX_STRING)]
-Label = Annotated[str, Field(min_length=1, max_length=MAX_STRING, pattern=r"\S")]
+# Python's idea of white space (what the sandbox strips) adds \x1c-\x1f and \x85 to JSON
+# Schema's \s, so "not blank" names them too: a text of those alone is blank to the sandbox.
+NOT_SPACE = r"[^\s\x1c-\x1f\x85]"
+Label = Annotated[str, Field(min_length=1, max_length=MAX_STRING, pattern=NOT_SPACE)]
 # A handle or namespace names its item in a URL (``/identities/{handle}``, ``{namespace}:{handle}``)
 Slug = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$", examples=["loyalty"])]
 Email = Annotated[
@@ -51,7 +54,9 @@ Phone = Annotated[
     Field(pattern=r"^\+[1-9]\d{6,14}$", json_schema_extra={"format": "e164"},
           description="A valid phone number in E.164.", examples=["+61412345678"]),
 ]  # fmt: skip
-Url = Annotated[str, Field(max_length=MAX_URL, pattern=r"^https?://[^\s/$.?#][^\s]*$")]
+Url = Annotated[
+    str, Field(max_length=MAX_URL, pattern=r"^https?://[^\s\x1c-\x1f\x85/$.?#][^\s\x1c-\x1f\x85]*$")
+]
 Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
 Gender = Literal[GENDERS]  # type: ignore[valid-type]
 ProfileType = Literal[PROFILE_TYPES]  # type: ignore[valid-type]
@@ -222,6 +227,8 @@ class ProfileInput(ProfileFields):
 
 class ProfileUpdate(ProfileFields):
     """A partial update: the fields given replace (``tags``, ``addresses`` whole); the rest stay."""
+
+    model_config = ConfigDict(json_schema_extra=never_null(*NEVER_NULL, "profile_type", "email"))
 
     email: Email | None = Field(default=None, description="Unique (case-insensitive).")
 

@@ -89,6 +89,10 @@ def _identity_links() -> dict[str, Any]:
         {"query.handle": "$response.body#/data/handle",
          "query.identifier": "$response.body#/data/identifier"},
     )  # fmt: skip
+    found["ProfilesHoldingIdentifier"] = link(
+        "/identities/search-profile/{identifier}", "get",
+        {"path.identifier": "$response.body#/data/identifier"},
+    )  # fmt: skip
     found["ListByHandle"] = link(
         "/identities", "get", {"query.filter[handle]": "$response.body#/data/handle"}
     )
