@@ -112,13 +112,14 @@ class Address(BaseModel):
     """A stored address as answered (not held to the input's limits: what is stored is shown)."""
 
     model_config = ConfigDict(extra="allow")
-    id: int
-    address_line_1: str
+    id: int | None = None
+    address_line_1: str | None = None
     address_line_2: str | None = None
-    city: str
-    state: str
-    postcode: str
-    country: str
+    city: str | None = None
+    state: str | None = None
+    postcode: str | None = None
+    country: str | None = None
+    is_default: bool | None = None
 
 
 class AddressEnvelope(BaseModel):

@@ -157,13 +157,19 @@ def test_values_already_stored_cannot_break_a_read(
         doc = json.loads(
             conn.execute("SELECT doc FROM profiles WHERE id = ?", (pid,)).fetchone()[0]
         )
-        doc["addresses"] = [{**ADDRESS, "id": 1, "latitude": float("nan")}]
+        doc["addresses"] = [
+            {**ADDRESS, "id": 1, "latitude": float("nan")},
+            {"id": 2, "address_line_1": 5, "is_default": "yes"},  # not text, fields missing
+        ]
         conn.execute("UPDATE profiles SET doc = ? WHERE id = ?", (json.dumps(doc), pid))
     assert_reads_work(api)
     read = api.get(f"/profiles/{pid}")
     assert read.status_code == 200, read.text
     assert read.json()["data"]["custom_attributes"] == {"n": {"a": None, "b": [1, None], "c": None}}
     assert read.json()["data"]["addresses"][0]["latitude"] is None
+    second = api.get(f"/profiles/{pid}/addresses/2")
+    assert second.status_code == 200, second.text
+    assert second.json()["data"]["address_line_1"] == "5"
     listed = api.get("/identities?include=profile").json()["data"]
     assert listed[0]["profile"]["custom_attributes"]["n"]["a"] is None
     for url in (
