@@ -27,6 +27,9 @@ SERVE = (
 MIB = 1024 * 1024
 
 
+STALL = 4.0  # seconds: what counts as a stalled request, far above a loaded machine's noise
+
+
 def latencies_while(api: httpx.Client, url: str, busy: threading.Thread) -> list[float]:
     """How long each read of ``url`` took while ``busy`` ran (at least one read)."""
     seconds: list[float] = []
@@ -55,8 +58,10 @@ def test_a_request_with_40000_tags_is_refused_at_once_and_stalls_nobody(
 
     reads = latencies_while(api, f"/profiles/{profile['id']}", threading.Thread(target=flood))
     assert [status for status, _ in answers] == [422] * 5
-    assert max(seconds for _, seconds in answers) < 1.0, answers
-    assert max(reads) < 1.0, f"a read waited {max(reads):.2f} s"
+    # Generous bounds so a loaded CI machine does not fail them; before the limits, one such
+    # request took 12 s under the store's lock and every read waited behind it.
+    assert max(seconds for _, seconds in answers) < STALL, answers
+    assert max(reads) < STALL, f"a read waited {max(reads):.2f} s"
 
 
 def test_a_big_batch_does_not_stall_reads(api: httpx.Client, make_profile: MakeProfile) -> None:
@@ -77,7 +82,7 @@ def test_a_big_batch_does_not_stall_reads(api: httpx.Client, make_profile: MakeP
 
     reads = latencies_while(api, f"/profiles/{profile['id']}", threading.Thread(target=wait))
     assert api.get("/profiles").json()["meta"]["total"] == 501
-    assert max(reads) < 1.0, f"a read waited {max(reads):.2f} s"
+    assert max(reads) < STALL, f"a read waited {max(reads):.2f} s"
 
 
 @pytest.fixture
