@@ -10,6 +10,9 @@ attributes a nested one (namespace → handle → value), dates one by handle, a
 reconcile's own. Each rule of the page is therefore either in :data:`CHECKED` (the tool refuses its
 example offline) or in :data:`NOT_CHECKED` with the reason; a rule the page gains fails until
 someone files it here, as does a normalisation case the tool refuses (:data:`DIFFERENT`).
+Each row of the page's Limits table is likewise in :data:`LIMITS_CHECKED` (a declaration one item
+over the maximum is refused at the field, naming the maximum; one at it loads) or in
+:data:`LIMITS_NOT_CHECKED`; its string lengths are rules of the Rules table, checked above.
 """
 
 from __future__ import annotations
@@ -23,8 +26,10 @@ from reconcile.errors import Problem, ProfileError
 from reconcile.model.fields import COMMS_FIELDS, date_view
 from reconcile.profiles.loader import DeclaredProfiles, load_profiles
 from tests.validation_doc import (
+    DocumentedLimit,
     DocumentedRule,
     comms_rows,
+    documented_limits,
     documented_rules,
     listed_values,
     normalisation_cases,
@@ -118,6 +123,34 @@ NOT_CHECKED: dict[tuple[str, str], str] = {
         "a declaration's one `recurring` field is a schedule (text) or true/false; reconcile "
         "sends is_recurring as a boolean"
     ),
+}
+
+_ADDRESS = {"address_line_1": "1 Main St", "city": "Sydney", "state": "NSW", "postcode": "2000",
+            "country": "AU"}  # fmt: skip
+# The per-profile limits the tool checks, by the page's error key: a declaration of n items.
+LIMITS_CHECKED: dict[str, Any] = {
+    "tags": lambda n: [f"t{i}" for i in range(n)],
+    "identities": lambda n: {f"h{i}": f"id-{i}" for i in range(n)},
+    # Counted across namespaces: split in two, so that a per-namespace count would pass.
+    "custom_attributes": lambda n: {
+        "a": {f"h{i}": i for i in range(n // 2)},
+        "b": {f"h{i}": i for i in range(n // 2, n)},
+    },
+    "addresses": lambda n: [_ADDRESS] * n,
+}
+_NOT_A_DECLARATION = "bounds a request reconcile builds, not what a declaration says"
+# Limits of the page the tool does not check offline, by the page's subject cell, and why.
+LIMITS_NOT_CHECKED: dict[str, str] = {
+    "request body of `POST /profiles/batch`, `POST /import-jobs` (bytes)": _NOT_A_DECLARATION,
+    "request body of any other route (bytes)": _NOT_A_DECLARATION,
+    "`search` (characters)": _NOT_A_DECLARATION,
+    "values of one `filter[...]`, or of one `attributes[i][value][in]` (comma-separated)": (
+        _NOT_A_DECLARATION
+    ),
+    "conditions of the custom-attribute search (`attributes[i]`)": _NOT_A_DECLARATION,
+    "`page[size]` of a listing (a tenant setting, `page_size_max`)": _NOT_A_DECLARATION,
+    "`profiles` of a batch (a tenant setting, `batch_size_max`)": _NOT_A_DECLARATION,
+    "rows of an import file": _NOT_A_DECLARATION,
 }
 
 # A value of each custom attribute type, for the type rule's listed values.
@@ -361,3 +394,33 @@ def test_the_date_case_written_as_a_declaration_compares_equal_to_what_is_stored
     body = {"key": "p", "email": "p@example.com", "dates": {stored["handle"]: declared}}
     [profile] = load(tmp_path, body).profiles
     assert profile.flat_view()[f"dates.{stored['handle']}"] == date_view(stored)
+
+
+def test_every_limit_of_the_page_is_decided() -> None:
+    limits = documented_limits()
+    checked = {limit.key for limit in limits if limit.subject.endswith(" of a profile")}
+    assert checked == set(LIMITS_CHECKED), "per-profile limits: file each in LIMITS_CHECKED"
+    others = {limit.subject for limit in limits if limit.key not in LIMITS_CHECKED}
+    assert others == set(LIMITS_NOT_CHECKED), "new or dropped limits: file each above"
+
+
+def _limit_problems(root: Path, limit: DocumentedLimit, count: int) -> list[Problem]:
+    body = {"key": "p", "email": "p@example.com", limit.key: LIMITS_CHECKED[limit.key](count)}
+    return problems(root, body)
+
+
+def test_one_over_each_per_profile_limit_is_refused_at_its_field_and_names_it(
+    tmp_path: Path,
+) -> None:
+    wrong = []
+    for limit in documented_limits():
+        if limit.key not in LIMITS_CHECKED:
+            continue
+        found = _limit_problems(tmp_path / f"{limit.key}-over", limit, limit.maximum + 1)
+        says = f"at most {limit.maximum:,}"
+        named = [p for p in found if p.field == limit.key and says in p.message]
+        if len(found) != 1 or not named or found[0].line != 3:  # key, email, the field
+            wrong.append((limit.key, [str(p) for p in found]))
+        if at_limit := _limit_problems(tmp_path / f"{limit.key}-at", limit, limit.maximum):
+            wrong.append((limit.key, [str(p) for p in at_limit]))
+    assert wrong == [], "\n".join(map(str, wrong))

@@ -49,6 +49,23 @@ def documented_rules() -> list[DocumentedRule]:
     ]
 
 
+@dataclass(frozen=True)
+class DocumentedLimit:
+    """One row of the Limits table: what is bounded, its maximum and the refusal's error key."""
+
+    subject: str
+    maximum: int
+    key: str
+
+
+def documented_limits() -> list[DocumentedLimit]:
+    """Every row of the Limits table, its maximum as a number (``10,485,760`` → 10485760)."""
+    return [
+        DocumentedLimit(row[0], int(row[1].replace(",", "")), unquote(row[3]))
+        for row in table(PAGE, "Limit")
+    ]
+
+
 def taken_profile() -> dict[str, Any]:
     """The profile that exists first, which the ``unique`` examples clash with."""
     [body] = [json.loads(block) for block in fenced(PAGE, "json") if "taken" in block]

@@ -20,6 +20,10 @@ from reconcile.model.fields import (
     DATE_HANDLE_PATTERN,
     IDENTIFYING_FIELDS,
     KEY_PATTERN,
+    MAX_ADDRESSES,
+    MAX_CUSTOM_ATTRIBUTES,
+    MAX_IDENTITIES,
+    MAX_TAGS,
     MAX_URL,
     SCALAR_FIELDS,
     JsonValue,
@@ -41,6 +45,22 @@ from reconcile.model.parts import (
 Key = Annotated[str, Field(pattern=KEY_PATTERN, max_length=200)]
 IdentityHandle = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]+$", max_length=100)]
 DateHandle = Annotated[str, Field(pattern=DATE_HANDLE_PATTERN, max_length=255)]
+
+
+# Per-profile counts Omneo bounds, by field: the noun a message counts in, and the limit.
+_COUNTED = {
+    "tags": ("tags", MAX_TAGS),
+    "identities": ("identities", MAX_IDENTITIES),
+    "custom_attributes": ("custom attributes", MAX_CUSTOM_ATTRIBUTES),
+    "addresses": ("addresses", MAX_ADDRESSES),
+}
+
+
+def _count(field: str, value: Any) -> int:
+    if field == "custom_attributes":
+        # Handles nest in namespaces; a null one is a removal, not an attribute the profile holds.
+        return sum(1 for handles in value.values() for item in handles.values() if item is not None)
+    return len(value)
 
 
 def _region(info: ValidationInfo) -> str | None:
@@ -175,6 +195,20 @@ class DesiredProfile(Strict):
     def _tags(cls, value: list[str] | None) -> list[str] | None:
         # tags are the exact set, so clearing them (null) means declaring none
         return sorted({normalize.normalize_tag(tag) for tag in value or []})
+
+    @field_validator(*_COUNTED)
+    @classmethod
+    def _within_limit(cls, value: Any, info: ValidationInfo) -> Any:
+        # After normalisation, so tags that become one (a b, a-b) count once, as they are sent.
+        field = str(info.field_name)
+        noun, limit = _COUNTED[field]
+        count = 0 if value is None else _count(field, value)
+        if count > limit:
+            raise ValueError(
+                f"declares {count:,} {noun}; Omneo keeps at most {limit:,} a profile "
+                f"(a write over it is refused): remove {count - limit:,}"
+            )
+        return value
 
     @model_validator(mode="after")
     def _tombstone_rules(self) -> DesiredProfile:

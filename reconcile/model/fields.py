@@ -30,6 +30,11 @@ KEY_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
 MAX_TEXT = 255
 MAX_URL = 2048
 MAX_CUSTOM_VALUE = 65_535
+# Omneo's most items a profile holds (docs/validation-rules.md, Limits): over one, a write is a 422.
+MAX_TAGS = 100
+MAX_IDENTITIES = 20
+MAX_CUSTOM_ATTRIBUTES = 100  # in all namespaces together
+MAX_ADDRESSES = 20
 GENDERS = ("male", "female", "withheld", "other")
 PROFILE_TYPES = ("active", "deleted", "dependant", "incomplete", "pending", "system", "temporary")
 COMMS_CHANNELS = ("email", "sms", "push", "phone", "post")

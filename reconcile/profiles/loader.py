@@ -113,8 +113,9 @@ def load_profiles(
 
 
 # lang-3: tags as written, for the spelling warnings; lang-4: values as Omneo stores them (names,
-# identifiers, tags and date texts trimmed, Unknown names, lower-case gender)
-LOADER_VERSION = "lang-4"
+# identifiers, tags and date texts trimmed, Unknown names, lower-case gender); lang-5: per-profile
+# count limits, so a file cached as valid before them is checked again
+LOADER_VERSION = "lang-5"
 
 
 def ignored_files(root: Path) -> tuple[str, ...]:
