@@ -1,15 +1,9 @@
-"""An async client for the Omneo Profiles API v3; the one seam for httpx.
+"""Typed calls of the Omneo Profiles API v3, over the paced connection of ``wire.py``.
 
 Only endpoints and parameters that ``docs/`` records for the real API are used, so what works
-against the sandbox works against a tenant.
-
-Every request is paced by a token bucket (``Target.rps``) and bounded in flight
-(``Target.concurrency``). A 429 waits for ``Retry-After`` (or backs off), and the pacer
-(``pacing.py``) sets the bucket's rate from the answers: it finds a real limit and ignores
-scattered 429s. 5xx answers and connection errors are retried with backoff and jitter a bounded
-number of times, but only for requests that are safe to replay: a POST whose answer was lost may
-have been processed, so it is raised to the caller, who checks before trying again (see
-``writes.py``). Other 4xx answers are never retried.
+against the sandbox works against a tenant. A POST whose answer was lost may have been processed,
+so it is never replayed blindly: it is raised to the caller, who checks before trying again (see
+``apply/writes.py``).
 
 >>> async with OmneoClient.open(target) as client:          # doctest: +SKIP
 ...     owned = await client.list_identities("reconcile")
@@ -19,23 +13,18 @@ have been processed, so it is raised to the caller, who checks before trying aga
 from __future__ import annotations
 
 import asyncio
-import json
-import math
-import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
-from urllib.parse import quote
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from pydantic import ValidationError
 
-from reconcile.errors import ApiError, SandboxError, TransportError
+from reconcile.errors import ApiError
 from reconcile.model.fields import JsonValue
 from reconcile.model.observed import DELETED_TYPE, ObservedProfile
 from reconcile.settings import Target
 from reconcile.tenant.pacing import Pacer
-from reconcile.tenant.ratelimit import RetryPolicy, TokenBucket, parse_retry_after
+from reconcile.tenant.ratelimit import RetryPolicy
 from reconcile.tenant.responses import (
     BatchStatus,
     CustomAttributeItem,
@@ -45,44 +34,17 @@ from reconcile.tenant.responses import (
     owned_profile,
     profile_page,
 )
+from reconcile.tenant.wire import Wire, open_http, quote_segment
+
+if TYPE_CHECKING:  # the connection itself is wire.py's: httpx is only named here
+    import httpx
 
 PAGE_SIZE = 500
-_JSON_BODY = {"Content-Type": "application/json"}
 ProfileFields = Mapping[str, JsonValue]
 
 
-class _SandboxTransport(httpx.AsyncBaseTransport):
-    """Runs the embedded sandbox in-process; a dropped connection surfaces as an httpx error."""
-
-    def __init__(self, app: Any) -> None:
-        self._asgi = httpx.ASGITransport(app=app)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        from reconcile.sandbox import ConnectionDropped
-
-        try:
-            return await self._asgi.handle_async_request(request)
-        except ConnectionDropped:
-            raise httpx.RemoteProtocolError("connection dropped", request=request) from None
-
-
-def _transport_for(target: Target) -> httpx.AsyncBaseTransport | None:
-    if target.sandbox_db is None:
-        return None
-    from reconcile.sandbox import SandboxConfig, create_app
-    from reconcile.sandbox.schema import SchemaTooNew
-
-    target.sandbox_db.parent.mkdir(parents=True, exist_ok=True)
-    faults = target.sandbox_faults.model_dump()
-    try:
-        app = create_app(SandboxConfig(db_path=target.sandbox_db, **faults))
-    except SchemaTooNew as exc:  # the sandbox's own error, translated where the tool reaches it
-        raise SandboxError(f"{target.sandbox_db}: {exc}; upgrade reconcile, or move it") from None
-    return _SandboxTransport(app)
-
-
 class OmneoClient:
-    """Typed calls over one ``httpx.AsyncClient``; counts the API calls it makes."""
+    """Typed calls over one ``httpx.AsyncClient`` (wrapped in a :class:`Wire` that paces them)."""
 
     def __init__(
         self,
@@ -93,45 +55,43 @@ class OmneoClient:
         retry: RetryPolicy | None = None,
         batch_by_default: bool = True,
     ) -> None:
-        self._http = http
+        self._wire = Wire(http, concurrency=concurrency, rps=rps, retry=retry)
         # Whether a plain apply may batch creates and adoptions when that is cheaper: not on a
         # production tenant, where batching stays an explicit choice (apply --bulk and its guard).
         self.batch_by_default = batch_by_default
-        self._limit = asyncio.Semaphore(concurrency)
-        self._bucket = TokenBucket(rps)
-        self.pacer = Pacer(self._bucket)
-        self._retry = retry or RetryPolicy()
-        self.calls = 0
-        self.retries = 0
-        self.throttled = 0
+
+    @property
+    def calls(self) -> int:
+        """API calls made so far (retries included)."""
+        return self._wire.calls
+
+    @property
+    def retries(self) -> int:
+        return self._wire.retries
+
+    @property
+    def throttled(self) -> int:
+        return self._wire.throttled
+
+    @property
+    def pacer(self) -> Pacer:
+        return self._wire.pacer
 
     @property
     def rps(self) -> float:
         """The tenant's configured rate (requests per second); the pacer may go slower."""
-        return self.pacer.configured
+        return self._wire.pacer.configured
 
     @property
     def retry_policy(self) -> RetryPolicy:
-        return self._retry
+        return self._wire.retry
 
     @classmethod
     @asynccontextmanager
     async def open(
         cls, target: Target, *, retry: RetryPolicy | None = None
     ) -> AsyncIterator[OmneoClient]:
-        headers = {
-            "Authorization": f"Bearer {target.token.get_secret_value()}",
-            "Accept": "application/json",
-            "User-Agent": "reconcile/0.1",
-        }
-        limits = httpx.Limits(max_connections=target.concurrency * 2)
-        async with httpx.AsyncClient(
-            base_url=target.url + "/",
-            headers=headers,
-            transport=_transport_for(target),
-            timeout=httpx.Timeout(30.0),
-            limits=limits,
-        ) as http:
+        async with open_http(target) as http:
             yield cls(
                 http,
                 concurrency=target.concurrency,
@@ -165,7 +125,7 @@ class OmneoClient:
     async def find_by_identity(self, handle: str, identifier: str) -> ObservedProfile | None:
         body = await self._request(
             "GET",
-            f"profiles/{_quote(identifier)}",
+            f"profiles/{quote_segment(identifier)}",
             params={"identity[handle]": handle},
             missing_ok=True,
         )
@@ -208,11 +168,11 @@ class OmneoClient:
         await self._request("POST", f"profiles/{profile_id}/identities", json=payload)
 
     async def update_identity(self, profile_id: str, handle: str, identifier: str) -> None:
-        path = f"profiles/{profile_id}/identities/{_quote(handle)}"
+        path = f"profiles/{profile_id}/identities/{quote_segment(handle)}"
         await self._request("PUT", path, json={"identifier": identifier})
 
     async def delete_identity(self, profile_id: str, handle: str) -> None:
-        await self._request("DELETE", f"profiles/{profile_id}/identities/{_quote(handle)}")
+        await self._request("DELETE", f"profiles/{profile_id}/identities/{quote_segment(handle)}")
 
     async def list_addresses(self, profile_id: str) -> list[StoredAddress]:
         """``GET /profiles/{id}/addresses``: the profile's addresses, each with its ``id``."""
@@ -225,11 +185,13 @@ class OmneoClient:
     async def update_address(
         self, profile_id: str, address_id: str, address: ProfileFields
     ) -> None:
-        path = f"profiles/{profile_id}/addresses/{_quote(address_id)}"
+        path = f"profiles/{profile_id}/addresses/{quote_segment(address_id)}"
         await self._request("PUT", path, json=dict(address))
 
     async def delete_address(self, profile_id: str, address_id: str) -> None:
-        await self._request("DELETE", f"profiles/{profile_id}/addresses/{_quote(address_id)}")
+        await self._request(
+            "DELETE", f"profiles/{profile_id}/addresses/{quote_segment(address_id)}"
+        )
 
     async def update_comms(self, profile_id: str, flags: ProfileFields) -> None:
         await self._request("PUT", f"profiles/{profile_id}/attributes/comms", json=dict(flags))
@@ -237,11 +199,11 @@ class OmneoClient:
     async def put_custom_attribute(
         self, profile_id: str, namespace: str, handle: str, kind: str, value: JsonValue
     ) -> None:
-        path = f"profiles/{profile_id}/attributes/custom/{_quote(namespace)}:{_quote(handle)}"
+        path = _custom_path(profile_id, namespace, handle)
         await self._request("PUT", path, json={"type": kind, "value": value})
 
     async def delete_custom_attribute(self, profile_id: str, namespace: str, handle: str) -> None:
-        path = f"profiles/{profile_id}/attributes/custom/{_quote(namespace)}:{_quote(handle)}"
+        path = _custom_path(profile_id, namespace, handle)
         await self._request("DELETE", path)
 
     async def delete_date(self, profile_id: str, date_id: int) -> None:
@@ -267,15 +229,13 @@ class OmneoClient:
 
     async def get_batch(self, batch_id: str) -> BatchStatus:
         """``GET /batches/{id}``: status and counts of a queued batch, and its failed items."""
-        body = await self._request("GET", f"batches/{_quote(batch_id)}")
+        body = await self._request("GET", f"batches/{quote_segment(batch_id)}")
         data = body.get("data") if isinstance(body, dict) else None
         try:
             return BatchStatus.model_validate(data if isinstance(data, dict) else {})
         except ValidationError:
             message = "the batch status is not in the documented shape"
             raise ApiError(message, method="GET", path=f"batches/{batch_id}") from None
-
-    # -- the one place that talks HTTP -----------------------------------------------------
 
     async def _request(
         self,
@@ -287,62 +247,9 @@ class OmneoClient:
         missing_ok: bool = False,
         replay_safe: bool | None = None,
     ) -> Any:
-        """Send with pacing and retries; ``replay_safe`` defaults to "not a POST"."""
-        replayable = method != "POST" if replay_safe is None else replay_safe
-        content = None if json is None else _encode(json, method, path)
-        failures = throttles = 0
-        while True:
-            sent_at, response = await self._send(method, path, params=params, content=content)
-            if isinstance(response, httpx.Response) and response.status_code == 429:
-                throttles += 1
-                self.throttled += 1
-                if throttles >= self._retry.throttled_attempts:
-                    raise _api_error(response, method, path)
-                pause = parse_retry_after(response.headers.get("Retry-After"))
-                wait = self._retry.delay(throttles) if pause is None else pause
-                self.pacer.answered(sent_at, throttled=True, retry_after=wait)
-                # This request waits (a little past the moment, so retries do not land together);
-                # the others go on at the rate the pacer sets.
-                await asyncio.sleep(wait * self._retry.rng.uniform(1.0, 1.2))
-                continue
-            if isinstance(response, httpx.Response) and response.status_code < 500:
-                break
-            failures += 1
-            if not replayable or failures >= self._retry.attempts:
-                raise (
-                    response
-                    if isinstance(response, ApiError)
-                    else _api_error(response, method, path)
-                )
-            self.retries += 1
-            await asyncio.sleep(self._retry.delay(failures))
-        self.pacer.answered(sent_at, throttled=False)
-        if missing_ok and response.status_code == 404:
-            return None
-        if response.status_code >= 400:
-            raise _api_error(response, method, path)
-        if response.status_code == 204 or not response.content:
-            return None
-        return _decode(response, method, path)
-
-    async def _send(
-        self, method: str, path: str, *, params: Mapping[str, str] | None, content: bytes | None
-    ) -> tuple[float, httpx.Response | TransportError]:
-        """Send once; returns when it was sent (the pacer's clock) and the answer or error."""
-        async with self._limit:
-            # The token is taken once a slot is free: taken before, tokens pile up in callers
-            # queued for a slot and are then spent at once, a burst past the tenant's limit.
-            await self._bucket.acquire()
-            self.calls += 1
-            sent_at = time.monotonic()
-            try:
-                headers = _JSON_BODY if content is not None else None
-                answer = await self._http.request(
-                    method, path, params=params, content=content, headers=headers
-                )
-                return sent_at, answer
-            except httpx.HTTPError as exc:
-                return sent_at, TransportError(type(exc).__name__, method=method, path=path)
+        return await self._wire.request(
+            method, path, params=params, json=json, missing_ok=missing_ok, replay_safe=replay_safe
+        )
 
     # -- listing for export and teardown --------------------------------------------------
 
@@ -394,44 +301,6 @@ class OmneoClient:
         return [CustomAttributeItem.model_validate(item) for item in body["data"]]
 
 
-def _quote(segment: str) -> str:
-    return quote(segment, safe="")
-
-
-def _encode(body: Any, method: str, path: str) -> bytes:
-    """The request body as strict JSON: Infinity and NaN are refused here, not sent."""
-    try:
-        return json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
-    except ValueError:
-        message = "the request holds Infinity or NaN, which JSON (so Omneo) cannot carry"
-        raise ApiError(message, method=method, path=path) from None
-
-
-def _decode(response: httpx.Response, method: str, path: str) -> Any:
-    """The answer as strict JSON: a tenant's Infinity or NaN is an error, never a value."""
-
-    def refuse(text: str) -> Any:
-        message = f"the answer holds {text}, which is not a JSON number"
-        raise ApiError(message, status=response.status_code, method=method, path=path)
-
-    def finite(text: str) -> float:
-        number = float(text)
-        # 1e400 is valid JSON, but not a number Python can hold
-        return refuse(text) if number in (math.inf, -math.inf) else number
-
-    try:
-        return json.loads(response.content, parse_constant=refuse, parse_float=finite)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        message = "the answer is not JSON"
-        raise ApiError(message, status=response.status_code, method=method, path=path) from None
-
-
-def _api_error(response: httpx.Response, method: str, path: str) -> ApiError:
-    try:
-        body = _decode(response, method, path)
-    except ApiError:
-        body = {}
-    body = body if isinstance(body, dict) else {}
-    message = str(body.get("message") or response.reason_phrase or "error")
-    errors = body.get("errors") if isinstance(body.get("errors"), dict) else None
-    return ApiError(message, status=response.status_code, method=method, path=path, errors=errors)
+def _custom_path(profile_id: str, namespace: str, handle: str) -> str:
+    attribute = f"{quote_segment(namespace)}:{quote_segment(handle)}"
+    return f"profiles/{profile_id}/attributes/custom/{attribute}"
