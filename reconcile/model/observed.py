@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -25,17 +26,20 @@ from reconcile.model.fields import (
 DELETED_TYPE = "deleted"  # Omneo's profile type for a soft-deleted profile
 
 
-class Identity(BaseModel):
-    """An identity as the API returns it."""
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """An identity of a profile: what reconcile reads of it (its id orders a handle's identities).
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    A slotted value, not a model: a tenant of 100,000 managed profiles holds 300,000 of them.
+    """
 
     id: int
     handle: str
     identifier: str
-    is_primary: bool = False
-    is_active: bool = True
-    profile_id: str
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Identity:
+        return cls(int(data["id"]), str(data["handle"]), str(data["identifier"]))
 
 
 class ObservedProfile(BaseModel):
@@ -54,7 +58,7 @@ class ObservedProfile(BaseModel):
     def from_api(cls, data: dict[str, Any]) -> ObservedProfile:
         identities = tuple(
             sorted(
-                (Identity.model_validate(i) for i in data.get("identities") or []),
+                (Identity.from_api(i) for i in data.get("identities") or []),
                 key=lambda identity: identity.id,
             )
         )
@@ -62,7 +66,9 @@ class ObservedProfile(BaseModel):
         fields = _observed_view(data, identities)
         for handle, item in dates.items():
             fields[path("dates", handle)] = date_view(item)
-        return cls(
+        # Built from a decoded JSON answer, so already JSON values: constructed, not validated
+        # again (validating the view's every value cost more than building it).
+        return cls.model_construct(
             id=str(data["id"]),
             profile_type=str(data.get("profile_type") or "active"),
             identities=identities,

@@ -7,26 +7,27 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from reconcile.model.fields import ADDRESS_FIELDS, JsonValue
-from reconcile.model.observed import Identity, ObservedProfile
+from reconcile.model.observed import ObservedProfile
 
 BATCH_FINISHED = ("completed", "complete", "finished", "failed", "processed")
 
 
-class OwnedProfile(Identity):
-    """An identity of the owner handle together with the profile that holds it."""
+@dataclass(frozen=True, slots=True)
+class OwnedProfile:
+    """An identity of the owner handle (its identifier is the key) and the profile holding it."""
 
+    identifier: str
     profile: ObservedProfile
 
 
 def owned_profile(item: dict[str, Any]) -> OwnedProfile:
-    return OwnedProfile.model_validate(
-        {**item, "profile": ObservedProfile.from_api(item["profile"])}
-    )
+    return OwnedProfile(str(item["identifier"]), ObservedProfile.from_api(item["profile"]))
 
 
 class ProfilePage(BaseModel):
