@@ -69,6 +69,7 @@ class ObservedProfile(BaseModel):
         # Built from a decoded JSON answer, so already JSON values: constructed, not validated
         # again (validating the view's every value cost more than building it).
         return cls.model_construct(
+            _fields_set=_ALL_FIELDS,  # one set for every fetched profile, not one each
             id=str(data["id"]),
             profile_type=str(data.get("profile_type") or "active"),
             identities=identities,
@@ -97,6 +98,9 @@ class ObservedProfile(BaseModel):
         state = [self.id, self.fields] if not self.deleted else [self.id, DELETED_TYPE, self.fields]
         payload = json.dumps(state, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+_ALL_FIELDS = set(ObservedProfile.model_fields)
 
 
 def _observed_view(data: dict[str, Any], identities: tuple[Identity, ...]) -> dict[str, JsonValue]:

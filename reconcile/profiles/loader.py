@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
@@ -34,8 +35,9 @@ from reconcile.profiles.yaml_reader import Limits, YamlReader
 YAML_SUFFIXES = PROFILE_SUFFIXES  # kept for callers that name the profile suffixes
 
 
-class Location(BaseModel):
-    model_config = ConfigDict(frozen=True)
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a profile is declared (a slotted value: one per declared profile)."""
 
     file: str
     line: int
@@ -100,10 +102,7 @@ def load_profiles(
     ordered = sorted(loaded.profiles, key=lambda item: item.profile.key)
     return DeclaredProfiles(
         profiles=tuple(item.profile for item in ordered),
-        locations={
-            item.profile.key: Location.model_construct(file=item.file, line=item.line)
-            for item in ordered
-        },
+        locations={item.profile.key: Location(item.file, item.line) for item in ordered},
         digest=loaded.digest,
         ignored=tree.ignored,
         files=len(tree.profiles) + len(tree.defaults),

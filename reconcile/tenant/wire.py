@@ -30,6 +30,7 @@ from reconcile.tenant.pacing import Pacer
 from reconcile.tenant.ratelimit import RetryPolicy, TokenBucket, parse_retry_after
 
 _JSON_BODY = {"Content-Type": "application/json"}
+_READ = httpx.ByteStream(b"")
 
 
 class Wire:
@@ -115,6 +116,10 @@ class Wire:
                 answer = await self._http.request(
                     method, path, params=params, content=content, headers=headers
                 )
+                # The body is read. httpx's response and its stream refer to each other, so with
+                # the collector paused (planning pauses it) every answer, a listing page of
+                # 1.8 MB included, would stay until the end: dropping the stream frees it now.
+                answer.stream = _READ
                 return sent_at, answer
             except httpx.HTTPError as exc:
                 return sent_at, TransportError(type(exc).__name__, method=method, path=path)
