@@ -13,6 +13,7 @@ at apply.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import date
 from typing import Annotated, Any, Literal, Self
 
@@ -71,10 +72,47 @@ class Strict(BaseModel):
         # Safe because the models are frozen: nothing adds to the set after validation, and
         # model_copy copies it before an update.
         names = self.__pydantic_fields_set__
-        shared = _FIELD_SETS.setdefault(frozenset(names), names)
+        shared = shared_fields(names)
         if shared is not names:
             object.__setattr__(self, "__pydantic_fields_set__", shared)
         return self
+
+    @classmethod
+    def revived(cls, values: dict[str, Any]) -> Self:
+        """The model from values it was validated from before (the loader's cache): built as
+        ``model_construct`` builds it, not validated again, with the defaults worked out once per
+        class (``model_construct`` looks up every default of every instance: 61 for comms).
+        Nested values must be revived by the caller."""
+        defaults = _DEFAULTS.get(cls)
+        if defaults is None:
+            defaults = _DEFAULTS[cls] = _defaults(cls)
+        model = cls.__new__(cls)
+        object.__setattr__(model, "__dict__", {**defaults, **values})
+        object.__setattr__(model, "__pydantic_fields_set__", shared_fields(values))
+        object.__setattr__(model, "__pydantic_extra__", None)
+        object.__setattr__(model, "__pydantic_private__", None)
+        return model
+
+
+_DEFAULTS: dict[type[BaseModel], dict[str, Any]] = {}
+
+
+def _defaults(model: type[BaseModel]) -> dict[str, Any]:
+    """Each optional field's default (one shared value: the models are frozen)."""
+    return {
+        name: field.get_default(call_default_factory=True, validated_data={})
+        for name, field in model.model_fields.items()
+        if not field.is_required()
+    }
+
+
+def shared_fields(names: Iterable[str]) -> set[str]:
+    """The one set object for this combination of field names."""
+    key = frozenset(names)
+    found = _FIELD_SETS.get(key)
+    if found is None:
+        found = _FIELD_SETS[key] = set(key)
+    return found
 
 
 class Erasure(Strict):
@@ -200,8 +238,7 @@ class Attributes(Strict):
 
     @model_validator(mode="after")
     def _shared_comms(self) -> Self:
-        declared = tuple(sorted(self.comms.model_dump(exclude_unset=True).items()))
-        shared = _SHARED_COMMS.setdefault(declared, self.comms)
+        shared = shared_comms(self.comms)
         if shared is not self.comms:
             object.__setattr__(self, "comms", shared)
         return self
@@ -216,3 +253,15 @@ class Attributes(Strict):
                 "terms_accepted_at": normalize.normalize_timestamp(value["terms_accepted_at"]),
             }
         return value
+
+
+def shared_comms(comms: Any) -> Any:
+    """The one frozen Comms value declaring exactly these flags."""
+    declared = tuple(sorted(comms.model_dump(exclude_unset=True).items()))
+    return _SHARED_COMMS.setdefault(declared, comms)
+
+
+def revived_comms(flags: dict[str, Any]) -> Any:
+    """The shared Comms value for flags read back from the loader's cache."""
+    found = _SHARED_COMMS.get(tuple(sorted(flags.items())))
+    return found if found is not None else shared_comms(Comms.revived(flags))

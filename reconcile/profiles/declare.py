@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from pydantic import ValidationError
@@ -21,6 +22,7 @@ from reconcile.profiles.defaults import NOT_DEFAULTABLE, chain_for, merge_defaul
 from reconcile.profiles.fake import fake_data_version
 from reconcile.profiles.files import SourceFile, Tree, decode_text, read_bytes
 from reconcile.profiles.messages import describe
+from reconcile.profiles.parallel import read_in_parallel
 from reconcile.profiles.spellings import spelt_two_ways, tag_uses
 from reconcile.profiles.templates import render_profile_template_lines
 from reconcile.profiles.uniqueness import LoadedProfile, check_unique
@@ -103,12 +105,19 @@ def validate_tree(
     """Every valid profile of ``tree`` and a digest of its inputs; else a ``ProfileError``."""
     run = _Run(reader, cache, phone_region, variables, version)
     run.problems += tree.problems  # symbolic links that lead nowhere, loop or leave the tree
-    # A template's output also depends on the fake-data generator (its version is in the key).
-    variables_text = json.dumps(variables, sort_keys=True, default=str) + fake_data_version()
+    variables_text = _variables_text(variables)
     header = [version, phone_region or "", variables_text if tree.has_templates else ""]
     run.digest.update(cache_key(*header).encode())
     for source in tree.defaults:
         _read_defaults(run, source)
+    pending = _uncached(run, tree, variables_text)
+    if pending and not run.problems:
+        # A cold tree is parsed on every core first: the workers fill the cache, read below.
+        read_in_parallel(
+            pending,
+            fill_cache,
+            (tree, run.reader, run.cache.directory, phone_region, variables, version),
+        )
     loaded: list[LoadedProfile] = []
     for source in tree.profiles:
         loaded += _read_profiles(run, source, variables_text)
@@ -117,6 +126,56 @@ def validate_tree(
     if problems:
         raise ProfileError(problems)
     return LoadedTree(unique, run.digest.hexdigest(), spelt_two_ways(tag_uses(unique)))
+
+
+def fill_cache(
+    files: list[SourceFile],
+    tree: Tree,
+    reader: DocumentReader,
+    directory: Path | None,
+    phone_region: str | None,
+    variables: dict[str, object],
+    version: str,
+) -> None:
+    """Read ``files`` of ``tree`` into the parse cache at ``directory`` (one worker's share of a
+    cold tree); a file with problems is not cached, so the loader reads it again and reports."""
+    run = _Run(reader, ParseCache(directory), phone_region, variables, version)
+    variables_text = _variables_text(variables)
+    for source in tree.defaults:
+        _read_defaults(run, source)
+    for source in files:
+        _read_profiles(run, source, variables_text)
+
+
+def _uncached(run: _Run, tree: Tree, variables_text: str) -> list[SourceFile]:
+    """The profile files the cache has no entry for (none when the cache is off)."""
+    if run.cache.directory is None:
+        return []
+    missing = []
+    for source in tree.profiles:
+        try:
+            raw = read_bytes(source.path, max_bytes=run.reader.max_file_bytes)
+        except FileProblem:
+            continue  # reported by the loader
+        if not run.cache.has(_cache_key(run, source, raw, variables_text)):
+            missing.append(source)
+    return missing
+
+
+def _variables_text(variables: dict[str, object]) -> str:
+    # A template's output also depends on the fake-data generator (its version is in the key).
+    return json.dumps(variables, sort_keys=True, default=str) + fake_data_version()
+
+
+def _cache_key(run: _Run, source: SourceFile, raw: bytes, variables_text: str) -> str:
+    return cache_key(
+        run.version,
+        run.phone_region or "",
+        source.name,
+        raw,
+        variables_text if source.is_template else "",
+        *(layer.digest for layer in _chain(run, source.folder)),
+    )
 
 
 def _raw(run: _Run, source: SourceFile) -> bytes | None:
@@ -202,14 +261,7 @@ def _read_profiles(run: _Run, source: SourceFile, variables_text: str) -> list[L
     if raw is None:
         return []
     chain = _chain(run, source.folder)
-    key = cache_key(
-        run.version,
-        run.phone_region or "",
-        source.name,
-        raw,
-        variables_text if source.is_template else "",
-        *(layer.digest for layer in chain),
-    )
+    key = _cache_key(run, source, raw, variables_text)
     cached = run.cache.get(key, phone_region=run.phone_region)
     if cached is not None:
         return cached
