@@ -12,9 +12,9 @@ experiment, one window of answers at a time (at least a second and 20 answers):
   becomes the *ceiling*. If the share stays where it was after a second cut, the 429s were
   scattered: the rate goes back to what it was and the *floor* (the share that does not depend
   on our rate) is raised to it, so later windows at that share cut nothing.
-- **429s thick on the ground** (8 or more, a quarter of the window's answers) mean the tenant is
-  over its limit now: everyone waits for the ``Retry-After``, and the rate halves at once, or
-  falls to what the tenant let through in the last second if that is less.
+- **429s thick on the ground** (12 or more of the latest 32 answers) mean the tenant is over its
+  limit now: everyone waits for the ``Retry-After``, and the rate halves at once, or falls to what
+  the tenant let through in the last second if that is less.
 - **Windows within the floor climb back**: quickly (10% of the ceiling per second) up to 90% of
   the ceiling, then slowly (1% per second), never above the configured rate. Above the ceiling
   the slow climb is the probe that finds a limit that was raised.
@@ -36,15 +36,15 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reconcile.tenant.ratelimit import Clock, TokenBucket
 
 MIN_RATE = 0.5  # requests per second: the pacer never stops altogether
 WINDOW_S = 1.0
 WINDOW_ANSWERS = 20
-DENSE_COUNT = 8  # this many 429s, and ...
-DENSE_SHARE = 0.25  # ... this share of the window so far: over the limit now
+DENSE_COUNT = 12  # this many 429s among ...
+DENSE_OF = 32  # ... the latest answers: over the limit now
 MIN_CUT, MAX_CUT = 0.1, 0.5
 NEAR = 0.9  # the quick climb stops at this share of the ceiling
 QUICK, SLOW = 0.1, 0.01  # climb per second, as a share of the ceiling
@@ -66,12 +66,13 @@ class _Window:
 class _Cut:
     """A cut under test: the rate before it, and the window of 429s that caused it."""
 
-    rate: float
+    rate: float  # before the first cut: what a cut proven needless restores
     share: float
     admitted: float
     throttled: int
     answers: int
     second: bool = False
+    last_from: float = 0.0  # the rate the latest cut started from
 
 
 class Pacer:
@@ -89,6 +90,7 @@ class Pacer:
         self._window = _Window(self._changed_at)
         self._cut: _Cut | None = None
         self._admitted: deque[float] = deque()  # times of answers that were not 429s
+        self._latest: deque[bool] = deque(maxlen=DENSE_OF)  # which of the latest were 429s
 
     @property
     def rate(self) -> float:
@@ -106,7 +108,8 @@ class Pacer:
         if throttled:
             window.throttled += 1
             window.retry_after = max(window.retry_after, retry_after)
-        if window.throttled >= DENSE_COUNT and window.throttled >= DENSE_SHARE * window.answers:
+        self._latest.append(throttled)
+        if throttled and sum(self._latest) >= DENSE_COUNT:
             self._over_limit(now)
         elif now - window.started >= WINDOW_S and window.answers >= WINDOW_ANSWERS:
             self._close(now)
@@ -115,16 +118,16 @@ class Pacer:
 
     def _over_limit(self, now: float) -> None:
         """Over the limit right now: hold everyone for Retry-After and halve the rate."""
+        # At most what the tenant let through in the last second: far over a low limit, halving
+        # alone would take one Retry-After per halving to get down to it.
         admitted = max(self._admitted_rate(now), 1.0)
-        self.ceiling = min(self.ceiling, admitted)
-        self.confirmed = self.ceiling
+        rate = min(self.rate / 2, admitted)
+        self.ceiling = self.confirmed = min(self.ceiling, admitted)
         until = now + self._window.retry_after
         self.bucket.hold(until)
         self.holds += 1
         self._cut = None
-        # at most what the tenant let through in the last second: far over a low limit, halving
-        # alone would take one Retry-After per halving to get down to it
-        self._set_rate(min(self.rate / 2, admitted), since=until)
+        self._set_rate(rate, since=until)
 
     def _close(self, now: float) -> None:
         window = self._window
@@ -144,7 +147,9 @@ class Pacer:
             rate = self._sent_rate(now) * (1 - excess)
             if share - self.floor > 0.05:  # well over: the admitted rate is the better guess
                 rate = min(rate, admitted * 0.97)
-            self._cut = _Cut(self.rate, share, admitted, window.throttled, window.answers)
+            self._cut = _Cut(
+                self.rate, share, admitted, window.throttled, window.answers, last_from=self.rate
+            )
             self._set_rate(rate, since=now)
             return
         self._window = _Window(now)
@@ -154,7 +159,7 @@ class Pacer:
         if cut is not None:
             # quiet again after a cut: climb slowly past the rate that was cut; and if the cut
             # made a difference beyond chance, the limit is real and about what was admitted
-            self.ceiling = min(self.ceiling, cut.rate)
+            self.ceiling = min(self.ceiling, cut.last_from)
             if helped:
                 self.ceiling = min(self.ceiling, max(cut.admitted, self.rate))
                 self.confirmed = self.ceiling
@@ -175,9 +180,7 @@ class Pacer:
     def _unchanged(self, now: float, cut: _Cut, share: float) -> None:
         """The share did not move with the cut: cut once more, then call the 429s scattered."""
         if not cut.second:
-            self._cut = _Cut(
-                cut.rate, cut.share, cut.admitted, cut.throttled, cut.answers, second=True
-            )
+            self._cut = replace(cut, second=True, last_from=self.rate)
             self._set_rate(self._sent_rate(now) * (1 - MIN_CUT), since=now)
             return
         self.floor = max(self.floor, share)
@@ -188,6 +191,7 @@ class Pacer:
         self.bucket.rate = max(MIN_RATE, min(self.configured, rate))
         self._changed_at = since
         self._window = _Window(since)
+        self._latest.clear()
 
     def _sent_rate(self, now: float) -> float:
         """The rate this window's requests went at: the bucket's, or less when fewer were ready
