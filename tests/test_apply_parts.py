@@ -12,7 +12,6 @@ import httpx
 import pytest
 
 from reconcile.apply.bodies import TargetProfile
-from reconcile.apply.bulk import CHUNK_SIZE
 from reconcile.apply.journal import ChangeEntry, Journal
 from reconcile.apply.ordering import (
     TEMPORARY_EMAIL_DOMAIN,
@@ -26,6 +25,7 @@ from reconcile.apply.writes import Writer
 from reconcile.errors import OrderingError, PlanError
 from reconcile.model.desired import DesiredProfile
 from reconcile.model.normalize import normalize_email
+from reconcile.plan.cost import BATCH_SIZE
 from reconcile.sandbox import DEFAULT_TOKEN, SandboxConfig, create_app
 from reconcile.tenant.client import OmneoClient
 from reconcile.tenant.pacing import MIN_RATE
@@ -249,5 +249,5 @@ def test_the_reference_states_the_numbers_the_code_uses() -> None:
     assert f"{policy.base} s doubling, capped at {policy.cap:g} s" in reference
     assert f"never below {MIN_RATE}/s" in reference
     assert f"from {LISTING_FROM} changes on" in reference
-    assert f"at most {CHUNK_SIZE}" in reference
+    assert f"at most {BATCH_SIZE}" in reference
     assert f"@{TEMPORARY_EMAIL_DOMAIN}" in reference

@@ -33,7 +33,6 @@ from reconcile.plan.value import Change, Plan
 from reconcile.profiles.loader import DeclaredProfiles
 from reconcile.tenant.client import OmneoClient
 
-CHUNK_SIZE = BATCH_SIZE
 SEEDED = ("create", "adopt")
 
 
@@ -135,8 +134,8 @@ async def _send_batches(
     """Queue the chunks; returns the batch ids to wait for and the errors of refused chunks."""
     batch_ids: list[str] = []
     errors: dict[str, str] = {}
-    for start in range(0, len(changes), CHUNK_SIZE):
-        chunk = changes[start : start + CHUNK_SIZE]
+    for start in range(0, len(changes), BATCH_SIZE):
+        chunk = changes[start : start + BATCH_SIZE]
         items = [batch_item(targets[c.key]) for c in chunk]
         try:
             batch_id = await client.submit_batch(owner, items)
