@@ -1,0 +1,98 @@
+"""The plain-address fast path of ``normalize_email`` gives email-validator's verdict, always.
+
+Each address is checked both ways: through ``normalize_email`` (fast path, else email-validator)
+and through email-validator alone, as the loader did before the fast path. The outcome (the
+normalised value, or the refusal and its message) must be the same for every address.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+
+from email_validator import EmailNotValidError, validate_email
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reconcile.errors import InvalidValue
+from reconcile.model import normalize
+from reconcile.model.normalize import normalize_email
+
+_TRICKY = list(string.ascii_letters + string.digits + ".-_+@'!#$%&*/=?^`{|}~\"<>()[]\\,;: \t")
+_TRICKY += ["é", "İ", "\u212a", "\u0338", "\uff0e", "\uff20", "\u200b", "\u00ad", "ß", "ﬁ"]
+_TRICKY += ["\u0660"]
+_LABELS = ["a", "ab", "example", "xn--bcher-kva", "xn--x", "ab--cd", "a-b", "-a", "a-", "1", "123"]
+_LABELS += ["localhost", "local", "test", "invalid", "onion", "arpa", "com", "co", "io", "a" * 63]
+_LABELS += ["a" * 64, "Example", "ÉCOLE", "b\u00fccher", ""]
+_LOCALS = ["jane", "jane.doe", ".jane", "jane.", "ja..ne", "j+tag", '"quoted"', "a" * 64]
+_LOCALS += ["a" * 65, "x!#$%&'*+/=?^_`{|}~-", "Jane", "info", "POSTMASTER", "", "é", "a b"]
+
+
+def _outcome(function: object, value: str) -> tuple[str, str]:
+    try:
+        return "accepted", function(value)  # type: ignore[operator]
+    except InvalidValue as exc:
+        return "refused", str(exc)
+
+
+def _before(value: str) -> str:
+    """normalize_email as it was: email-validator for every address."""
+    candidate = value.strip().lower()
+    try:
+        validate_email(candidate, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidValue(f"is not a valid email address ({exc})") from None
+    return candidate
+
+
+def _same(value: str) -> None:
+    assert _outcome(normalize_email, value) == _outcome(_before, value), repr(value)
+
+
+_ADDRESSES = st.builds(
+    lambda local, labels, pad: f"{pad}{local}@{'.'.join(labels)}{pad}",
+    st.one_of(st.sampled_from(_LOCALS), st.text(st.sampled_from(_TRICKY), max_size=12)),
+    st.lists(
+        st.one_of(st.sampled_from(_LABELS), st.text(st.sampled_from(_TRICKY), max_size=8)),
+        min_size=1,
+        max_size=4,
+    ),
+    st.sampled_from(["", " ", "\t"]),
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.one_of(_ADDRESSES, st.text(st.sampled_from(_TRICKY), max_size=30)))
+def test_every_address_gets_email_validators_verdict(value: str) -> None:
+    _same(value)
+
+
+def test_a_generated_corpus_agrees_and_often_takes_the_fast_path() -> None:
+    rng = random.Random(14)
+    fast = 0
+    for _ in range(10_000):
+        parts = [*_LOCALS[:3], "x", "y-z", "a_b"]
+        local = ".".join(rng.choice(parts) for _ in range(rng.randint(1, 3)))
+        labels = [rng.choice(_LABELS) for _ in range(rng.randint(1, 4))]
+        address = f"{local}@{'.'.join(labels)}"
+        if rng.random() < 0.2:
+            address = "a" * rng.randint(150, 260) + address  # around the length limits
+        _same(address)
+        fast += normalize._plain_email(address.strip().lower())
+    assert fast > 500  # the fast path is taken, not just correct
+
+
+def test_the_lengths_at_their_limits() -> None:
+    label = "a" * 63
+    for local_length in (63, 64, 65):
+        for labels in (1, 2, 3, 4):
+            domain = ".".join([label] * labels) + ".com"
+            for extra in range(0, 4):
+                _same("b" * (local_length - extra) + "@" + domain[extra:])
+    for total in range(250, 258):
+        _same("a" * (total - len("@example.com")) + "@example.com")
+
+
+def test_the_benchmark_shape_is_fast_and_lower_cased() -> None:
+    assert normalize._plain_email("bench.000001@example.com")
+    assert normalize_email("  Jane.Doe@Example.COM ") == "jane.doe@example.com"

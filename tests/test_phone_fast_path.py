@@ -1,0 +1,91 @@
+"""``normalize.is_valid_number`` gives phonenumbers' ``is_valid_number`` verdict, always.
+
+Numbers from every region and non-geographic code, of every type, and near misses of them (a
+digit changed, added or dropped, a trunk prefix written after the country code), are checked both
+ways; so is ``normalize_phone`` against the library's own call sequence, as it was before.
+"""
+
+from __future__ import annotations
+
+import random
+
+import phonenumbers
+
+from reconcile.errors import InvalidValue
+from reconcile.model.normalize import is_valid_number, normalize_phone
+
+
+def _examples() -> list[phonenumbers.PhoneNumber]:
+    examples = []
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in range(12):  # every PhoneNumberType but UNKNOWN
+            if (example := phonenumbers.example_number_for_type(region, kind)) is not None:
+                examples.append(example)
+    for code in sorted(phonenumbers.COUNTRY_CODES_FOR_NON_GEO_REGIONS):
+        if (example := phonenumbers.example_number_for_non_geo_entity(code)) is not None:
+            examples.append(example)
+    return examples
+
+
+def _spellings(rng: random.Random) -> list[str]:
+    """E.164 and near-E.164 texts around every example number."""
+    texts = []
+    for example in _examples():
+        code, national = example.country_code, phonenumbers.national_significant_number(example)
+        texts += [f"+{code}{national}", f"+{code}0{national}", f"+{code}{national}0"]
+        texts += [f"+{code}{national[:-1]}", f"+{code}{national[1:]}", f"{national}"]
+        for _ in range(3):
+            at = rng.randrange(len(national))
+            texts.append(f"+{code}{national[:at]}{rng.randrange(10)}{national[at + 1 :]}")
+        texts.append(f"+{code}{rng.randrange(10**6, 10**12)}")
+    return texts
+
+
+def _outcome(value: str, region: str | None) -> tuple[str, str]:
+    try:
+        return "accepted", normalize_phone(value, region=region)
+    except InvalidValue as exc:
+        return "refused", str(exc)
+
+
+def _before(value: str, region: str | None) -> tuple[str, str]:
+    """normalize_phone as it was: phonenumbers' own is_valid_number."""
+    try:
+        parsed = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        return _outcome(value, region)  # the parse is unchanged; only validity is compared
+    if not phonenumbers.is_valid_number(parsed):
+        return "refused", "is not a valid phone number for its country"
+    return "accepted", phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def test_every_example_number_and_its_near_misses_get_the_librarys_verdict() -> None:
+    rng = random.Random(14)
+    texts = _spellings(rng)
+    valid = 0
+    for text in texts:
+        for region in (None, "AU") if text.startswith("+") else ("AU", "GB"):
+            try:
+                parsed = phonenumbers.parse(text, region)
+            except phonenumbers.NumberParseException:
+                continue
+            expected = phonenumbers.is_valid_number(parsed)
+            assert is_valid_number(parsed) == expected, (text, region)
+            assert _outcome(text, region) == _before(text, region), (text, region)
+            valid += expected
+    assert len(texts) > 10_000 and valid > 3_000
+
+
+def test_random_digits_under_every_country_code_get_the_librarys_verdict() -> None:
+    rng = random.Random(16)
+    codes = sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
+    for _ in range(20_000):
+        number = phonenumbers.PhoneNumber(
+            country_code=rng.choice(codes), national_number=rng.randrange(10 ** rng.randint(3, 14))
+        )
+        if rng.random() < 0.1:
+            number.italian_leading_zero = True
+            number.number_of_leading_zeros = rng.choice([None, 1, 2])
+        assert is_valid_number(number) == phonenumbers.is_valid_number(number), number
+    unknown = phonenumbers.PhoneNumber(country_code=999, national_number=412345678)
+    assert not is_valid_number(unknown) and not phonenumbers.is_valid_number(unknown)
