@@ -27,7 +27,12 @@ class OwnedProfile:
 
 
 def owned_profile(item: dict[str, Any]) -> OwnedProfile:
-    return OwnedProfile(str(item["identifier"]), ObservedProfile.from_api(item["profile"]))
+    """A listed identity and its profile; the identifier is the profile's own identity's text
+    (one string, not two: a tenant of 100,000 managed profiles holds 100,000 of them)."""
+    identifier = str(item["identifier"])
+    profile = ObservedProfile.from_api(item["profile"])
+    held = next((i.identifier for i in profile.identities if i.identifier == identifier), None)
+    return OwnedProfile(identifier if held is None else held, profile)
 
 
 class ProfilePage(BaseModel):

@@ -1,0 +1,159 @@
+"""A fetched profile's flat view: what it holds, what it leaves out, and a fingerprint that plans
+saved by the previous version still match."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pydantic
+import pytest
+
+from reconcile.model.observed import ObservedProfile
+from reconcile.sandbox import DEFAULT_TOKEN, SandboxConfig, create_app
+from reconcile.tenant.client import OmneoClient
+from reconcile.tenant.responses import OwnedProfile
+
+BODY: dict[str, Any] = {
+    "id": "6f1c2e0a-0000-4000-8000-000000000001",
+    "first_name": "Ann",
+    "last_name": "Lee",
+    "email": "ann@example.com",
+    "mobile_phone": None,
+    "title": None,
+    "birth_day": "7",
+    "birth_month": 3,
+    "birth_year": None,
+    "tags": ["vip", 10, "bench", 9],
+    "identities": [
+        {"id": 12, "handle": "pos", "identifier": "pos-2"},
+        {"id": 3, "handle": "reconcile", "identifier": "ann"},
+        {"id": 5, "handle": "pos", "identifier": "pos-1"},
+    ],
+    "attributes": {
+        "comms": {
+            "email_promo": True,
+            "sms_promo": None,
+            "email_optout": False,
+            "terms_accepted_version": "v2",
+            "profile_id": "x",
+            "updated_at": "2026-01-01",
+        },
+        "dates": [
+            {"id": 9, "handle": "wedding", "date": "2015-03-14", "is_recurring": True},
+            {"id": 4, "handle": "wedding", "date": "2001-01-01"},
+            {"id": 6, "date": "2002-02-02"},
+        ],
+    },
+    "custom_attributes": {"loyalty": {"tier": "gold", "points": 2**70}, "z": {"a": [1, 2]}},
+    "addresses": [{"id": 1, "city": "Sydney", "postcode": None, "country": "AU", "notes": ""}],
+}
+
+
+def fetched(body: dict[str, Any]) -> ObservedProfile:
+    return ObservedProfile.from_api(json.loads(json.dumps(body)))  # fresh objects, as decoded
+
+
+def test_the_view_holds_set_values_and_leaves_unset_ones_out() -> None:
+    observed = fetched(BODY)
+
+    assert observed.fields == {
+        "first_name": "Ann",
+        "last_name": "Lee",
+        "email": "ann@example.com",
+        "birth_day": 7,
+        "birth_month": 3,
+        "tags": ["10", "9", "bench", "vip"],
+        "identities.pos": "pos-1",
+        "identities.reconcile": "ann",
+        "attributes.comms.email_promo": True,
+        "attributes.comms.email_optout": False,
+        "attributes.comms.terms_accepted_version": "v2",
+        "custom_attributes.loyalty.points": 2**70,
+        "custom_attributes.loyalty.tier": "gold",
+        "custom_attributes.z.a": [1, 2],
+        "addresses": [{"city": "Sydney", "country": "AU", "notes": ""}],
+        "dates.wedding": {"date": "2001-01-01"},
+    }
+    for unset in ("title", "mobile_phone", "birth_year", "attributes.comms.sms_promo"):
+        assert observed.fields.get(unset) is None
+    assert [(i.id, i.handle, i.identifier) for i in observed.identities] == [
+        (3, "reconcile", "ann"),
+        (5, "pos", "pos-1"),
+        (12, "pos", "pos-2"),
+    ]
+    assert observed.identifier("pos") == "pos-1" and observed.date_id("wedding") == 4
+
+
+def test_fingerprints_are_the_ones_plans_saved_by_the_previous_version_hold() -> None:
+    # Computed by the view that held every scalar field, null or not (before 30 November 2026).
+    observed = fetched(BODY)
+
+    assert observed.fingerprint() == "fd034298655157cb"
+    assert observed.model_copy(update={"profile_type": "deleted"}).fingerprint() == (
+        "01d834e910b1cefb"
+    )
+    moved = fetched({**BODY, "title": "Dr"})
+    assert moved.fingerprint() != observed.fingerprint()
+
+
+def test_a_fetched_profile_is_a_frozen_model_like_any_other() -> None:
+    observed = fetched(BODY)
+    constructed = ObservedProfile.model_construct(
+        id=observed.id,
+        profile_type="active",
+        identities=observed.identities,
+        fields=observed.fields,
+        date_ids=observed.date_ids,
+    )
+
+    assert observed == constructed and observed.model_fields_set == constructed.model_fields_set
+    assert observed.model_copy(update={"profile_type": "deleted"}).deleted
+    with pytest.raises(pydantic.ValidationError):
+        observed.id = "other"  # type: ignore[misc]
+    identity = observed.identities[0]
+    assert identity == type(identity)(3, "reconcile", "ann")
+    assert hash(identity) == hash(type(identity)(3, "reconcile", "ann"))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        identity.identifier = "other"  # type: ignore[misc]
+
+
+def test_values_profiles_repeat_are_held_once(tmp_path: Path) -> None:
+    people = [
+        {"first_name": "Ann", "email": f"ann{n}@example.com", "tags": ["vip"],
+         "identities": [{"handle": "reconcile", "identifier": f"ann-{n}"}],
+         "addresses": [{"address_line_1": f"{n} Main St", "city": "Sydney", "state": "NSW",
+                        "postcode": "2000", "country": "AU"}]}
+        for n in range(2)
+    ]  # fmt: skip
+
+    async def go(client: OmneoClient) -> list[OwnedProfile]:
+        for body in people:
+            await client.create_profile(body)
+        return await client.list_identities("reconcile")
+
+    one, two = run(tmp_path, go)
+
+    for name in ("first_name", "tags"):
+        assert one.profile.fields[name] == two.profile.fields[name]
+    assert one.profile.fields["first_name"] is two.profile.fields["first_name"]
+    assert one.profile.fields["tags"][0] is two.profile.fields["tags"][0]
+    assert one.profile.fields["addresses"][0]["city"] is two.profile.fields["addresses"][0]["city"]
+    assert one.profile.fields["tags"] is not two.profile.fields["tags"]  # lists are not shared
+    assert one.identifier is one.profile.identifier("reconcile") == "ann-0"
+
+
+def run(tmp_path: Path, calls: Any) -> Any:
+    async def go() -> Any:
+        transport = httpx.ASGITransport(app=create_app(SandboxConfig(db_path=tmp_path / "t.db")))
+        headers = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
+        async with httpx.AsyncClient(
+            base_url="http://sandbox.local/api/v3/", headers=headers, transport=transport
+        ) as http:
+            return await calls(OmneoClient(http))
+
+    return asyncio.run(go())
