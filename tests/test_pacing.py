@@ -39,6 +39,7 @@ class Run:
     done: int = 0
     sent_late: int = 0  # after the first 10 seconds
     throttled_late: int = 0
+    throttled_early: int = 0  # sent in the first 5 seconds
     rates: list[float] = field(default_factory=list)
 
     @property
@@ -105,6 +106,7 @@ def simulate(
             throttled = kind == "throttled"
             run.throttled += throttled
             run.throttled_late += throttled and sent_at >= 10
+            run.throttled_early += throttled and sent_at < 5
             run.done += not throttled
             pacer.answered(sent_at, throttled=throttled, retry_after=1.0)
             run.rates.append(bucket.rate)
@@ -136,6 +138,34 @@ def test_over_the_limit_the_rate_converges_to_it_with_few_429s(rps: float, limit
     assert run.share_429_late <= 0.01  # once found, at most 1% of requests are answered 429
     assert run.share_429 <= 0.025  # the first second's overshoot included
     assert pacer.ceiling <= 1.3 * limit
+
+
+@pytest.mark.parametrize(("rps", "limit"), [(200, 100), (110, 100), (40, 20)])
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_first_429s_cut_the_rate_before_a_window_of_them(
+    rps: float, limit: float, seed: int
+) -> None:
+    # The tenant's bucket holds a second's worth, so the first 429 comes only when it runs dry,
+    # with the client far over the limit: waiting for a window of answers to show it cost a 429
+    # for every request over (14 of them at twice the limit, and as many again on the way back).
+    run, _ = simulate(rps, limit=limit, seed=seed, seconds=30)
+
+    assert run.throttled_early <= 8
+    assert run.share_429 <= 0.01  # the target; at twice the limit the old pacer had 1.3-1.6%
+    assert run.done_per_second >= 0.95 * limit
+
+
+def test_the_first_429_halves_the_rate_sent_before_a_window_closes() -> None:
+    clock = Clock()
+    bucket = TokenBucket(200.0, clock=clock)
+    pacer = Pacer(bucket, clock=clock)
+    for i in range(1, 181):  # 0.9 s at 200/s, all admitted: the tenant's burst
+        clock.now = i / 200
+        pacer.answered(clock.now - 0.02, throttled=False)
+
+    pacer.answered(clock.now - 0.02, throttled=True, retry_after=1.0)  # its bucket ran dry
+
+    assert pacer.rate == pytest.approx(100, rel=0.05)
 
 
 def test_a_limit_at_the_configured_rate_costs_nothing() -> None:

@@ -7,11 +7,19 @@ experiment, one window of answers at a time (at least a second and 20 answers):
 
 - **Each throttled request waits its own ``Retry-After``** (the client does that) and is sent
   again; the other requests go on.
+- **A 429 that is news cuts at once**, without waiting for a window: the run's first, or one
+  after 20 answers without any while no scattered share is known. A tenant's limit allows a
+  burst, so the first 429 comes only when that burst is spent, with the client possibly far over
+  the limit, and while a window fills every request over it is answered 429. The run's first
+  429 halves the rate actually sent; a later one cuts it by 10%. The next window judges the cut
+  like any other (below); if 429s go on after the first halving, they were scattered: the rate
+  comes back at once and their share becomes the floor.
 - **A window with more 429s than the scattered share explains** cuts the rate (by the excess, at
   least 10%, at most half). If the next window's share falls, the limit was real: its rate
   becomes the *ceiling*. If the share stays where it was after a second cut, the 429s were
   scattered: the rate goes back to what it was and the *floor* (the share that does not depend
-  on our rate) is raised to it, so later windows at that share cut nothing.
+  on our rate) is raised to it, so later windows at that share cut nothing. A window that sent
+  less than half its rate (most requests waiting out a ``Retry-After``) tests nothing.
 - **429s thick on the ground** (12 or more of the latest 32 answers) mean the tenant is over its
   limit now: everyone waits for the ``Retry-After``, and the rate halves at once, or falls to what
   the tenant let through in the last second if that is less.
@@ -19,10 +27,12 @@ experiment, one window of answers at a time (at least a second and 20 answers):
   the ceiling, then slowly (1% per second), never above the configured rate. Above the ceiling
   the slow climb is the probe that finds a limit that was raised.
 
-Against a token-bucket limit at half the configured rate this converges to the limit with well
-under 1% of requests answered 429 after the first second; with 5% of answers a random 429 it
-keeps most of the configured rate (figures: ``docs/performance.md``). Pure logic with an
-injectable clock, so it is tested without sleeping.
+The client starts at the configured rate: an apply under the limit never sees a 429 and pays
+nothing for the pacer (a slow start, tried, cost every apply its first seconds and saved no 429
+over a limit, which the tenant's burst hides until it is spent). Against a token-bucket limit at
+half the configured rate this converges to the limit with a handful of 429s in all; with 5% of
+answers a random 429 it keeps most of the configured rate (figures: ``docs/performance.md``).
+Pure logic with an injectable clock, so it is tested without sleeping.
 
 >>> bucket = TokenBucket(rate=100.0)
 >>> pacer = Pacer(bucket)
@@ -50,6 +60,10 @@ NEAR = 0.9  # the quick climb stops at this share of the ceiling
 QUICK, SLOW = 0.1, 0.01  # climb per second, as a share of the ceiling
 FLOOR_MAX = 0.2  # a share above this is never treated as scattered
 FLOOR_WEIGHT = 0.2  # how much one quiet window moves the floor
+QUIET_FLOOR = 0.01  # with scattered 429s rarer than this, one 429 after quiet answers is news
+FIRST_CUT = 0.5  # the run's first 429 halves the rate: we may be far over the limit
+STARVED = 0.5  # a window that sent less than this share of the rate does not test it
+QUIET_RUN = 20  # answers without a 429 before one is news again
 
 
 @dataclass
@@ -91,6 +105,9 @@ class Pacer:
         self._cut: _Cut | None = None
         self._admitted: deque[float] = deque()  # times of answers that were not 429s
         self._latest: deque[bool] = deque(maxlen=DENSE_OF)  # which of the latest were 429s
+        self._recent: deque[float] = deque()  # times of the answers in the last second
+        self._fresh = True  # no 429 yet
+        self._quiet = 0  # answers since the latest 429
 
     @property
     def rate(self) -> float:
@@ -99,10 +116,18 @@ class Pacer:
     def answered(self, sent_at: float, *, throttled: bool, retry_after: float = 0.0) -> None:
         """One answer, to a request sent at ``sent_at`` (the clock's time when it was sent)."""
         now = self._clock()
+        self._recent.append(now)
+        while self._recent[0] < now - 1.0:
+            self._recent.popleft()
         if not throttled:
             self._admitted.append(now)
+        quiet = self._quiet  # answers without a 429 before this one
+        self._quiet = 0 if throttled else quiet + 1
         if sent_at < self._changed_at:
             return  # sent before the last change: it says nothing about the current rate
+        if throttled and self._news(quiet):
+            self._sudden(now)
+            return
         window = self._window
         window.answers += 1
         if throttled:
@@ -128,6 +153,28 @@ class Pacer:
         self.holds += 1
         self._cut = None
         self._set_rate(rate, since=until)
+
+    def _news(self, quiet: int) -> bool:
+        """Is this 429 news? The run's first, or one after ``quiet`` answers without any, with no
+        scattered share known and no cut under test: the tenant's bucket has just run dry."""
+        if self._cut is not None or self.floor > QUIET_FLOOR:
+            return False
+        return self._fresh or quiet >= QUIET_RUN
+
+    def _sudden(self, now: float) -> None:
+        """Cut at once, without waiting for a window: while the window fills, every request
+        sent over the limit is answered 429. The run's first 429 halves the rate (a tenant's
+        burst hides how far over we are); a later one cuts it by ``MIN_CUT``. The next window
+        judges the cut like any other; the first one is undone at once if 429s go on as before
+        (they were scattered)."""
+        sent = self._recent_rate(now)
+        answers = self._window.answers + 1
+        self._cut = _Cut(
+            self.rate, 1 / answers, sent, 1, answers, second=self._fresh, last_from=sent
+        )
+        cut = FIRST_CUT if self._fresh else MIN_CUT
+        self._fresh = False
+        self._set_rate(sent * (1 - cut), since=now)
 
     def _close(self, now: float) -> None:
         window = self._window
@@ -179,6 +226,8 @@ class Pacer:
 
     def _unchanged(self, now: float, cut: _Cut, share: float) -> None:
         """The share did not move with the cut: cut once more, then call the 429s scattered."""
+        if self._sent_rate(now) < STARVED * self.rate:
+            return  # most requests were waiting out a Retry-After: the cut is not tested yet
         if not cut.second:
             self._cut = replace(cut, second=True, last_from=self.rate)
             self._set_rate(self._sent_rate(now) * (1 - MIN_CUT), since=now)
@@ -198,6 +247,14 @@ class Pacer:
         (a cut must slow what is really sent, or it proves nothing)."""
         elapsed = max(now - self._window.started, 1e-3)
         return min(self.rate, self._window.answers / elapsed)
+
+    def _recent_rate(self, now: float) -> float:
+        """Answers per second in the last second: what was really sent (less than the rate when
+        fewer requests were ready), over a shorter span if answers began less than a second ago."""
+        span = now - self._recent[0]
+        if len(self._recent) < WINDOW_ANSWERS or span <= 0:
+            return self.rate  # too few answers yet to tell
+        return min(self.rate, len(self._recent) / span)
 
     def _admitted_rate(self, now: float) -> float:
         """Answers that were not 429s in the last second."""
