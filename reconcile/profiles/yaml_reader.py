@@ -36,6 +36,7 @@ _TAGS_KEPT = 4096
 _CROSS_CHECKED = frozenset(("key", "state", "email", "mobile_phone"))
 # Lists whose items checks across the tree name (``previous_keys.0``, ``tags.2``).
 _LISTS_CHECKED = frozenset(("previous_keys", "tags"))
+_LINED = _CROSS_CHECKED | _LISTS_CHECKED | {"identities"}
 
 
 @dataclass(frozen=True)
@@ -244,10 +245,17 @@ class _Builder:
             name = key_node.value
             if name in result:
                 self._duplicate(node, key_node)
-            if value_node.tag == _STR and type(value_node) is _SCALAR:
-                result[name] = self._text(value_node)
-            else:
+            if value_node.tag != _STR or type(value_node) is not _SCALAR:
                 result[name] = self.build(value_node, depth + 1)
+                continue
+            # self._text(value_node), inlined: most values are text
+            self.values += 1
+            if self.values > self.max_values:
+                self._count(0, value_node)
+            text = value_node.value
+            if text[:1] in NUMBER_START and not value_node.style and (why := ambiguity(text, text)):
+                self.ambiguous.append((value_node, why))
+            result[name] = text
         return result
 
     def _merged_mapping(self, node: yaml.MappingNode, depth: int) -> dict[str, Any]:
@@ -372,6 +380,8 @@ def _field_lines(node: Any) -> dict[str, int]:
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             name = key_node.value
+            if name not in _LINED:
+                continue
             if name in _CROSS_CHECKED:
                 lines[name] = key_node.start_mark.line + 1
             if name == "identities" and isinstance(value_node, yaml.MappingNode):
