@@ -5,6 +5,8 @@ refuses is judged as the standard library judges it (so errors keep their one-li
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import json
 import math
 from collections.abc import Awaitable, Callable
@@ -171,3 +173,18 @@ def test_any_json_answer_decodes_to_exactly_what_the_standard_library_reads(valu
         decoded = decode_answer(httpx.Response(200, content=content), "GET", "profiles")
 
         assert repr(decoded) == repr(expected)
+
+
+@pytest.mark.parametrize("collecting", [True, False])
+def test_decoding_leaves_the_collector_as_it_found_it(collecting: bool) -> None:
+    # Decoding pauses the collector (a page makes ~100,000 objects and no cycles); it must never
+    # leave it off for the rest of the run, nor turn on one the planner paused.
+    was = gc.isenabled()
+    (gc.enable if collecting else gc.disable)()
+    try:
+        for content in (b'{"data": [1, 2]}', b"NaN"):
+            with contextlib.suppress(ApiError):
+                decode_answer(httpx.Response(200, content=content), "GET", "profiles")
+            assert gc.isenabled() is collecting
+    finally:
+        (gc.enable if was else gc.disable)()

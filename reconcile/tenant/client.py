@@ -34,7 +34,7 @@ from reconcile.tenant.responses import (
     owned_profile,
     profile_page,
 )
-from reconcile.tenant.wire import Wire, open_http, quote_segment
+from reconcile.tenant.wire import Wire, open_http, paused_collector, quote_segment
 
 if TYPE_CHECKING:  # the connection itself is wire.py's: httpx is only named here
     import httpx
@@ -111,7 +111,8 @@ class OmneoClient:
                 "GET", "identities", params={**params, "page[number]": str(number)}
             )
             # Typed as each page arrives: 200 pages of raw JSON held to the end cost a GB.
-            owned = [owned_profile(item) for item in body["data"] if item.get("profile")]
+            with paused_collector():
+                owned = [owned_profile(item) for item in body["data"] if item.get("profile")]
             return int(body.get("meta", {}).get("last_page", 1)), owned
 
         last_page, first = await page(1)
@@ -267,7 +268,9 @@ class OmneoClient:
             "page[number]": str(number),
         }
         body = await self._request("GET", "profiles", params=params)
-        page = profile_page([ObservedProfile.from_api(item) for item in body["data"]], body, number)
+        with paused_collector():
+            profiles = [ObservedProfile.from_api(item) for item in body["data"]]
+        page = profile_page(profiles, body, number)
         shown = all(isinstance(item.get("identities"), list) for item in body["data"])
         return page.model_copy(update={"with_identities": shown})
 
@@ -292,7 +295,8 @@ class OmneoClient:
             "page[number]": str(number),
         }
         body = await self._request("GET", "identities", params=params)
-        profiles = [owned_profile(item).profile for item in body["data"] if item.get("profile")]
+        with paused_collector():
+            profiles = [owned_profile(i).profile for i in body["data"] if i.get("profile")]
         return profile_page(profiles, body, number)
 
     async def list_custom_attributes(self, profile_id: str) -> list[CustomAttributeItem]:
