@@ -47,6 +47,7 @@ from reconcile.errors import (
     StalePlanError,
     UnsafePlanError,
 )
+from reconcile.model.declaration import Declaration
 from reconcile.model.desired import DesiredProfile
 from reconcile.model.observed import ObservedProfile
 from reconcile.plan.build import build_plan
@@ -68,6 +69,7 @@ __all__ = [
     "ConfigError",
     "Conflict",
     "ConflictError",
+    "Declaration",
     "DeclaredProfiles",
     "DesiredProfile",
     "Journal",

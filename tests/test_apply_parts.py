@@ -23,6 +23,7 @@ from reconcile.apply.scheduler import run_steps
 from reconcile.apply.verify import LISTING_FROM
 from reconcile.apply.writes import Writer
 from reconcile.errors import OrderingError, PlanError
+from reconcile.model.declaration import Declaration
 from reconcile.model.desired import DesiredProfile
 from reconcile.model.normalize import normalize_email
 from reconcile.plan.cost import BATCH_SIZE
@@ -223,7 +224,7 @@ class LoseFirstCreateAnswer(httpx.AsyncBaseTransport):
 def test_a_create_whose_answer_was_lost_is_found_by_its_owner_identity(tmp_path: Path) -> None:
     transport = LoseFirstCreateAnswer(tmp_path / "sandbox.db")
     desired = DesiredProfile.model_validate({"key": "jane", "email": "jane@example.com"})
-    target = TargetProfile.of(desired, "reconcile")
+    target = TargetProfile.of(Declaration.of(desired), "reconcile")
 
     async def create() -> tuple[str, int]:
         headers = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}

@@ -53,7 +53,7 @@ def test_a_string_is_read_back_as_the_same_string(tmp_path: Path, value: str) ->
     yaml_writer.write_document(document, profiles / "p.yaml")
     if not value.strip():
         return  # an empty identifier is invalid anyway; the company check below needs text
-    loaded = load_profiles(profiles, phone_region="AU").by_key()["p"]
+    loaded = load_profiles(profiles, phone_region="AU").by_key()["p"].profile
     # identifiers and names are trimmed by the model, as Omneo stores them
     assert loaded.identities == {"crm": value.strip()}
     assert loaded.company == value.strip()

@@ -85,7 +85,7 @@ def test_a_seed_of_1000_loads_without_a_clash(project: Project) -> None:
     assert len(declared.profiles) == 1000
     variables = {"count": "50", "locale": "fr_FR"}
     one_locale = load_profiles(project.profiles, phone_region="AU", variables=variables)
-    assert {(p.mobile_phone or "")[:3] for p in one_locale.profiles} == {"+33"}
+    assert {(p.view.get("mobile_phone") or "")[:3] for p in one_locale.profiles} == {"+33"}
 
 
 @pytest.mark.parametrize(

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from reconcile.model.declaration import Declaration
 from reconcile.model.desired import DesiredProfile
 from reconcile.profiles.uniqueness import LoadedProfile, check_unique
 
 
 def loaded(file: str, line: int = 1, **fields: Any) -> LoadedProfile:
     profile = DesiredProfile.model_validate(fields, context={"phone_region": "AU"})
-    return LoadedProfile(profile, file, line, lines={"email": line + 1, "mobile_phone": line + 2})
+    return LoadedProfile(
+        Declaration.of(profile), file, line, lines={"email": line + 1, "mobile_phone": line + 2}
+    )
 
 
 def messages(*items: LoadedProfile, owner: str | None = None) -> list[str]:
@@ -43,12 +46,12 @@ def test_an_email_mobile_or_identity_claimed_twice_names_both_places() -> None:
                identities={"pos": "7"}),
     )  # fmt: skip
     assert found == [
+        "b.yaml:10: bob: identities.pos: also claimed by 'ann' at a.yaml:1; "
+        "Omneo allows one profile per identity",
         "b.yaml:11: bob: email: also claimed by 'ann' at a.yaml:2; "
         "Omneo allows one profile per email",
         "b.yaml:12: bob: mobile_phone: also claimed by 'ann' at a.yaml:3; "
         "Omneo allows one profile per mobile number",
-        "b.yaml:10: bob: identities.pos: also claimed by 'ann' at a.yaml:1; "
-        "Omneo allows one profile per identity",
     ]
 
 

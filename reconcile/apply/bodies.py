@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from reconcile.model.desired import DesiredProfile
+from reconcile.model.declaration import Declaration
 from reconcile.model.fields import ADDRESS_FIELDS, SCALAR_FIELDS, JsonValue, date_input
 
 PROFILE_BODY_FIELDS = (*SCALAR_FIELDS, "tags")
@@ -36,15 +36,17 @@ class TargetProfile:
     custom_types: Mapping[str, str]
 
     @classmethod
-    def of(cls, profile: DesiredProfile, owner: str) -> TargetProfile:
-        view = {**profile.flat_view(), f"identities.{owner}": profile.key}
-        types = {
-            f"custom_attributes.{namespace}.{handle}": attribute.type
-            for namespace, handles in (profile.custom_attributes or {}).items()
-            for handle, attribute in handles.items()
-            if attribute is not None
-        }
-        return cls(key=profile.key, view=view, custom_types=types)
+    def of(cls, declaration: Declaration, owner: str) -> TargetProfile:
+        view = {**declaration.view, f"identities.{owner}": declaration.key}
+        types: dict[str, str] = {}
+        if any(name.startswith(CUSTOM) for name in view):  # the types are in the full model only
+            types = {
+                f"{CUSTOM}{namespace}.{handle}": attribute.type
+                for namespace, handles in (declaration.profile.custom_attributes or {}).items()
+                for handle, attribute in handles.items()
+                if attribute is not None
+            }
+        return cls(key=declaration.key, view=view, custom_types=types)
 
 
 def profile_fields(

@@ -23,19 +23,14 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from reconcile.errors import OrderingError
-from reconcile.model.fields import JsonValue
+from reconcile.model.fields import JsonValue, is_unique_field
 from reconcile.model.mask import mask_value
 from reconcile.model.observed import ObservedProfile
 
 UniqueValue = tuple[
     str, str
 ]  # (flat-view field, value): ("email", "a@x.io"), ("identities.pos", "7")
-UNIQUE_FIELDS = ("email", "mobile_phone")
 TEMPORARY_EMAIL_DOMAIN = "reconcile.example"  # RFC 2606: can never reach a real mailbox
-
-
-def is_unique_field(name: str) -> bool:
-    return name in UNIQUE_FIELDS or name.startswith("identities.")
 
 
 def temporary_email(key: str) -> str:

@@ -24,9 +24,8 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from reconcile.errors import PlanError, StalePlanError
-from reconcile.model.desired import DesiredProfile
+from reconcile.model.declaration import Declaration
 from reconcile.model.observed import ObservedProfile
-from reconcile.plan.match import unique_values
 from reconcile.plan.value import Action, Change, Plan, safety_reasons
 from reconcile.profiles.loader import DeclaredProfiles
 from reconcile.settings import Settings
@@ -113,7 +112,7 @@ def check_shape(plan: Plan, declared: DeclaredProfiles) -> None:
 
 
 def _contradiction(
-    plan: Plan, change: Change, profile: DesiredProfile | None, seen: set[str]
+    plan: Plan, change: Change, profile: Declaration | None, seen: set[str]
 ) -> str | None:
     action = str(change.action)
     if change.key in seen or (change.profile_id and f"#{change.profile_id}" in seen):
@@ -131,7 +130,7 @@ def _contradiction(
     if action in DECLARED_ACTIONS:
         if profile is None or profile.is_tombstone:
             return "profiles.d/ declares no such profile"
-        allowed = {*profile.flat_view(), f"identities.{plan.options.owner_handle}"}
+        allowed = {*profile.view, f"identities.{plan.options.owner_handle}"}
         extra = sorted({f.field for f in change.fields} - allowed)
         if extra:
             return f"writes fields profiles.d/ does not declare ({', '.join(extra)})"
@@ -177,7 +176,7 @@ def count_matters(plan: Plan, policy: ProjectPolicy) -> bool:
 
 
 def ownership_problem(
-    change: Change, observed: ObservedProfile, profile: DesiredProfile | None, owner: str
+    change: Change, observed: ObservedProfile, profile: Declaration | None, owner: str
 ) -> str | None:
     """Why ``observed`` (the tenant profile ``change`` names) is not one this change may touch."""
     holder = observed.identifier(owner)
@@ -201,11 +200,9 @@ def ownership_problem(
     return None
 
 
-def _previous_keys(profile: DesiredProfile | None) -> tuple[str, ...]:
+def _previous_keys(profile: Declaration | None) -> tuple[str, ...]:
     return profile.previous_keys if profile is not None else ()
 
 
-def _holds_a_declared_value(observed: ObservedProfile, profile: DesiredProfile) -> bool:
-    return any(
-        observed.fields.get(name) == value for name, value in unique_values(profile.flat_view())
-    )
+def _holds_a_declared_value(observed: ObservedProfile, profile: Declaration) -> bool:
+    return any(observed.fields.get(name) == value for name, value in profile.unique)

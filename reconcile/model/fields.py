@@ -12,6 +12,8 @@ A *flat view* maps field paths (``email``, ``identities.shopify``, ``attributes.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 if TYPE_CHECKING:
@@ -207,3 +209,28 @@ def date_input(handle: str, view: dict[str, JsonValue]) -> dict[str, JsonValue]:
     body.update({name: view.get(name) for name in DATE_TEXT_FIELDS})
     body["meta"] = view.get("meta")
     return body
+
+
+# A field and a value Omneo keeps unique across profiles: ("email", "jane@example.com").
+UniqueValue: TypeAlias = tuple[str, JsonValue]
+UNIQUE_SCALARS = ("email", "mobile_phone")
+
+
+def is_unique_field(name: str) -> bool:
+    """Fields whose values Omneo keeps unique across profiles, and that matching uses."""
+    return name in UNIQUE_SCALARS or name.startswith("identities.")
+
+
+def unique_values(view: Mapping[str, JsonValue]) -> list[UniqueValue]:
+    """The set unique values of a flat view, identities first, then email, then mobile.
+
+    >>> unique_values({"email": "a@x.io", "identities.pos": "7", "mobile_phone": None})
+    [('identities.pos', '7'), ('email', 'a@x.io')]
+    """
+    # Runs for every declared and every fetched profile: no per-field function calls.
+    values: list[UniqueValue] = sorted(
+        ((f, v) for f, v in view.items() if v is not None and f.startswith("identities.")),
+        key=itemgetter(0),  # a view has each field once
+    )
+    values += [(f, view[f]) for f in UNIQUE_SCALARS if view.get(f) is not None]
+    return values

@@ -20,7 +20,9 @@ from reconcile.model.fields import (
     ADDRESS_FIELDS,
     COMMS_FIELDS,
     SCALAR_FIELDS,
+    UNIQUE_SCALARS,
     JsonValue,
+    UniqueValue,
     date_view,
     path,
 )
@@ -83,6 +85,21 @@ class ObservedProfile(BaseModel):
     def deleted(self) -> bool:
         """Soft-deleted: hidden from reads, yet it keeps its email, mobile and identities."""
         return self.profile_type == DELETED_TYPE
+
+    @property
+    def unique(self) -> tuple[UniqueValue, ...]:
+        """The unique values it holds, as :func:`unique_values` of its view gives them, read off
+        its identities (the oldest of a handle is the one the view shows) without a scan of the
+        view. Not cached: the planner asks once a profile (a cached property takes a lock)."""
+        oldest: dict[str, str] = {}
+        for identity in self.identities:  # sorted by id
+            oldest.setdefault(identity.handle, identity.identifier)
+        values: list[UniqueValue] = sorted(
+            (path("identities", handle), identifier) for handle, identifier in oldest.items()
+        )
+        fields = self.fields
+        values += [(f, fields[f]) for f in UNIQUE_SCALARS if fields.get(f) is not None]
+        return tuple(values)
 
     def identifier(self, handle: str) -> str | None:
         return next((i.identifier for i in self.identities if i.handle == handle), None)

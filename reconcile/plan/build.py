@@ -19,20 +19,18 @@ tenant (seeding), one listing of every profile answers them instead. Matching it
 from __future__ import annotations
 
 import asyncio
-import gc
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from fnmatch import fnmatchcase
 
 from reconcile.errors import ConfigError
-from reconcile.model.desired import DesiredProfile
+from reconcile.model.declaration import Declaration
 from reconcile.model.observed import ObservedProfile
 from reconcile.plan.cost import estimate
 from reconcile.plan.diff import FieldChange, diff_fields
-from reconcile.plan.match import Pair, TenantIndex, UniqueValue, match_profiles, unique_values
+from reconcile.plan.match import Pair, TenantIndex, UniqueValue, match_profiles
 from reconcile.plan.options import PlanOptions, Selectors
 from reconcile.plan.value import Action, Change, Plan, Withheld, safety_reasons
-from reconcile.profiles.loader import DeclaredProfiles
+from reconcile.profiles.loader import DeclaredProfiles, collector_paused
 from reconcile.tenant.client import OmneoClient
 
 __all__ = ["PlanOptions", "assemble_plan", "build_plan"]
@@ -45,23 +43,10 @@ async def build_plan(declared: DeclaredProfiles, client: OmneoClient, options: P
     """The plan for ``declared`` against the tenant behind ``client`` (read-only: no writes).
 
     The returned plan still holds the tenant's values; ``Plan.sealed()`` masks them for saving.
+    Planning keeps every fetched profile alive to the end, so the collector is paused.
     """
-    with _collector_paused():
+    with collector_paused():
         return await _build_plan(declared, client, options)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Planning keeps every fetched profile alive to the end, and rescanning them all on each
-    collection cost more than the work itself (docs/performance.md); refcounting still frees
-    what is dropped."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 async def _build_plan(
@@ -99,7 +84,7 @@ def assemble_plan(
     """The plan from what was fetched: ``owned`` maps managed keys to profiles (live or
     soft-deleted), ``index`` holds every tenant profile seen. Pure, so tests can build plans
     without a tenant."""
-    with _collector_paused():
+    with collector_paused():
         return _assemble_plan(declared, owned, index, options, api_calls=api_calls)
 
 
@@ -173,7 +158,7 @@ async def _owned_profiles(
 
 
 def _wanted(
-    selected: list[DesiredProfile], owned: Mapping[str, ObservedProfile], index: TenantIndex
+    selected: list[Declaration], owned: Mapping[str, ObservedProfile], index: TenantIndex
 ) -> list[UniqueValue]:
     """Declared unique values the listing does not explain, each looked up once."""
     wanted: dict[UniqueValue, None] = {}
@@ -181,7 +166,7 @@ def _wanted(
         if profile.is_tombstone:
             continue
         observed = owned.get(profile.key)
-        for name, value in unique_values(profile.flat_view()):
+        for name, value in profile.unique:
             unchanged = observed is not None and observed.fields.get(name) == value
             if not unchanged and not index.knows((name, value)):
                 wanted[(name, value)] = None
@@ -264,11 +249,11 @@ def _removals(
     return changes, withheld
 
 
-def _erasure(profile: DesiredProfile | None) -> tuple[FieldChange, ...]:
+def _erasure(profile: Declaration | None) -> tuple[FieldChange, ...]:
     """A purge shows the erasure request it carries out, so a reviewer can check it."""
-    if profile is None or profile.erasure is None:
+    if profile is None or profile.erasure_reference is None:
         return ()
-    reference = profile.erasure.reference
+    reference = profile.erasure_reference
     return (FieldChange(field="erasure", path="erasure.reference", before=None, after=reference),)
 
 

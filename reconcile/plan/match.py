@@ -20,35 +20,21 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
-from operator import itemgetter
 
-from reconcile.model.desired import DesiredProfile
-from reconcile.model.fields import JsonValue
+from reconcile.model.declaration import Declaration
+from reconcile.model.fields import JsonValue, UniqueValue, is_unique_field, unique_values
 from reconcile.model.mask import mask_value
 from reconcile.model.observed import ObservedProfile
 from reconcile.plan.value import Conflict
 
-UniqueValue = tuple[str, JsonValue]
-
-
-_UNIQUE_SCALARS = ("email", "mobile_phone")
-
-
-def is_unique_field(name: str) -> bool:
-    """Fields whose values Omneo keeps unique across profiles, and that matching uses."""
-    return name in _UNIQUE_SCALARS or name.startswith("identities.")
-
-
-def unique_values(view: Mapping[str, JsonValue]) -> list[UniqueValue]:
-    """The set unique values of a flat view, identities first, then email, then mobile."""
-    # Runs for every declared and every fetched profile: no per-field function calls.
-    values: list[UniqueValue] = sorted(
-        ((f, v) for f, v in view.items() if v is not None and f.startswith("identities.")),
-        key=itemgetter(0),  # a view has each field once
-    )
-    values += [(f, view[f]) for f in _UNIQUE_SCALARS if view.get(f) is not None]
-    return values
+__all__ = [
+    "Pair",
+    "TenantIndex",
+    "UniqueValue",
+    "is_unique_field",
+    "match_profiles",
+    "unique_values",
+]
 
 
 @dataclass
@@ -66,7 +52,7 @@ class TenantIndex:
         holders = self.holders
         for profile in profiles:
             self.profiles[profile.id] = profile
-            for value in unique_values(profile.fields):
+            for value in profile.unique:
                 held = holders.get(value, ())
                 if profile.id not in held:
                     holders[value] = (*held, profile.id)
@@ -82,7 +68,7 @@ class TenantIndex:
 class Pair:
     """A declared profile and the tenant profile it will change (``None``: it will be created)."""
 
-    profile: DesiredProfile
+    profile: Declaration
     observed: ObservedProfile | None
     adopt: bool = False
     previous_key: str | None = None  # a rename: the key the profile is managed under now
@@ -91,19 +77,14 @@ class Pair:
     def restore(self) -> bool:
         return self.observed is not None and self.observed.deleted
 
-    @cached_property
-    def view(self) -> dict[str, JsonValue]:
-        return self.profile.flat_view()
+    @property
+    def view(self) -> Mapping[str, JsonValue]:
+        return self.profile.view
 
-    @cached_property
-    def unique(self) -> list[UniqueValue]:
+    @property
+    def unique(self) -> tuple[UniqueValue, ...]:
         """The declared unique values that are set (matching and conflicts look at these)."""
-        return unique_values(self.view)
-
-    @cached_property
-    def declared_unique(self) -> dict[str, JsonValue]:
-        """Every declared unique field, ``None`` (cleared) included: what apply will set."""
-        return {name: value for name, value in self.view.items() if is_unique_field(name)}
+        return self.profile.unique
 
 
 @dataclass
@@ -113,13 +94,13 @@ class Matching:
 
 
 def match_profiles(
-    declared: Iterable[DesiredProfile],
+    declared: Iterable[Declaration],
     *,
     owned: Mapping[str, ObservedProfile],
     index: TenantIndex,
     adopt: bool,
     removed: frozenset[str] = frozenset(),
-    unselected: Iterable[DesiredProfile] = (),
+    unselected: Iterable[Declaration] = (),
 ) -> Matching:
     """Pair every present declared profile, or report why it cannot be paired.
 
@@ -130,7 +111,7 @@ def match_profiles(
     """
     pairs: list[Pair] = []
     conflicts: list[Conflict] = []
-    claims: dict[str, list[tuple[DesiredProfile, list[str]]]] = defaultdict(list)
+    claims: dict[str, list[tuple[Declaration, list[str]]]] = defaultdict(list)
     declared, unselected = list(declared), list(unselected)
     for profile in declared:
         if profile.is_tombstone:
@@ -165,14 +146,14 @@ def match_profiles(
 
 
 def managed_under(
-    profile: DesiredProfile, owned: Mapping[str, ObservedProfile]
+    profile: Declaration, owned: Mapping[str, ObservedProfile]
 ) -> dict[str, ObservedProfile]:
     """The managed profiles a declaration claims: under its key, or under a previous key."""
     keys = (profile.key, *profile.previous_keys)
     return {key: owned[key] for key in keys if key in owned}
 
 
-def _moved_twice(profile: DesiredProfile, managed: Mapping[str, ObservedProfile]) -> Conflict:
+def _moved_twice(profile: Declaration, managed: Mapping[str, ObservedProfile]) -> Conflict:
     keys = ", ".join(repr(key) for key in managed)
     return Conflict(
         kind="ambiguous",
@@ -185,30 +166,30 @@ def _moved_twice(profile: DesiredProfile, managed: Mapping[str, ObservedProfile]
 
 
 def _add_unselected_claims(
-    claims: dict[str, list[tuple[DesiredProfile, list[str]]]],
+    claims: dict[str, list[tuple[Declaration, list[str]]]],
     index: TenantIndex,
     owned: Mapping[str, ObservedProfile],
-    unselected: Iterable[DesiredProfile],
+    unselected: Iterable[Declaration],
 ) -> None:
     """Declarations outside the selection that would claim the same profiles (no API calls)."""
-    by_value: dict[UniqueValue, DesiredProfile] = {}
+    by_value: dict[UniqueValue, Declaration] = {}
     for profile in unselected:
         if not profile.is_tombstone and profile.key not in owned:
-            by_value.update((value, profile) for value in unique_values(profile.flat_view()))
+            by_value.update((value, profile) for value in profile.unique)
     if not by_value:
         return
     for profile_id, claimants in claims.items():
-        others: dict[str, tuple[DesiredProfile, list[str]]] = {}
-        for name, value in unique_values(index.profiles[profile_id].fields):
+        others: dict[str, tuple[Declaration, list[str]]] = {}
+        for name, value in index.profiles[profile_id].unique:
             if (other := by_value.get((name, value))) is not None:
                 others.setdefault(other.key, (other, []))[1].append(name)
         claimants.extend(others[key] for key in sorted(others))
 
 
-def _candidates(profile: DesiredProfile, index: TenantIndex) -> dict[str, list[str]]:
+def _candidates(profile: Declaration, index: TenantIndex) -> dict[str, list[str]]:
     """Unmanaged tenant profiles holding a declared unique value, with the fields that matched."""
     found: dict[str, list[str]] = {}
-    for name, value in unique_values(profile.flat_view()):
+    for name, value in profile.unique:
         for profile_id in sorted(index.holders.get((name, value), ())):
             holder = index.profiles[profile_id]
             # A soft-deleted profile cannot be adopted (it is hidden); it keeps the value: taken.
@@ -225,9 +206,7 @@ def _without_taken(
     skipped = {key for conflict in conflicts for key in conflict.keys}
     while True:
         active = [pair for pair in matching.pairs if pair.profile.key not in skipped]
-        after = _After(
-            index, removed, {p.observed.id: p.declared_unique for p in active if p.observed}
-        )
+        after = _After(index, removed, {p.observed.id: p.view for p in active if p.observed})
         taken = [c for pair in active if (c := _taken(pair, index, after, present)) is not None]
         if not taken:
             return Matching(active, conflicts)
@@ -241,7 +220,9 @@ class _After:
 
     index: TenantIndex
     removed: frozenset[str]
-    declared: Mapping[str, Mapping[str, JsonValue]]  # profile id → what its declaration sets
+    # profile id → its declaration's flat view (only unique fields are asked for: a declared one,
+    # None included, is what apply will set)
+    declared: Mapping[str, Mapping[str, JsonValue]]
 
     def value(self, profile_id: str, name: str) -> JsonValue:
         if profile_id in self.removed:
@@ -292,9 +273,9 @@ def _keeper(pair: Pair, keeper: ObservedProfile, owner_handle: str, present: fro
     return whose
 
 
-def _ambiguous(profile: DesiredProfile, found: Mapping[str, list[str]]) -> Conflict:
+def _ambiguous(profile: Declaration, found: Mapping[str, list[str]]) -> Conflict:
     fields = sorted({name for names in found.values() for name in names})
-    view = profile.flat_view()
+    view = profile.view
     matched = "; ".join(
         f"{', '.join(names)} match profile {profile_id}" for profile_id, names in found.items()
     )
@@ -308,11 +289,11 @@ def _ambiguous(profile: DesiredProfile, found: Mapping[str, list[str]]) -> Confl
     )
 
 
-def _contested(profile_id: str, claimants: list[tuple[DesiredProfile, list[str]]]) -> Conflict:
+def _contested(profile_id: str, claimants: list[tuple[Declaration, list[str]]]) -> Conflict:
     keys = sorted(profile.key for profile, _ in claimants)
     fields = sorted({name for _, names in claimants for name in names})
     # Two declarations never share a value (validation), so field names do not collide here.
-    values = {name: profile.flat_view()[name] for profile, names in claimants for name in names}
+    values = {name: profile.view[name] for profile, names in claimants for name in names}
     return Conflict(
         kind="contested",
         keys=tuple(keys),
@@ -323,8 +304,8 @@ def _contested(profile_id: str, claimants: list[tuple[DesiredProfile, list[str]]
     )
 
 
-def _no_adopt(profile_id: str, profile: DesiredProfile, fields: list[str]) -> Conflict:
-    view = profile.flat_view()
+def _no_adopt(profile_id: str, profile: Declaration, fields: list[str]) -> Conflict:
+    view = profile.view
     return Conflict(
         kind="no-adopt",
         keys=(profile.key,),

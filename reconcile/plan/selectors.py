@@ -46,7 +46,7 @@ class Selectors(BaseModel):
     def selects(self, key: str) -> bool:
         if self.target and not any(fnmatchcase(key, pattern) for pattern in self.target):
             return False
-        if any(fnmatchcase(key, pattern) for pattern in self.exclude):
+        if self.exclude and any(fnmatchcase(key, pattern) for pattern in self.exclude):
             return False
         if self.shard is not None:
             index, count = parse_shard(self.shard)

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from reconcile.errors import FileProblem, Problem, ProfileError
+from reconcile.model.declaration import Declaration
 from reconcile.model.desired import DesiredProfile
 from reconcile.profiles.cache import ParseCache, cache_key
 from reconcile.profiles.defaults import NOT_DEFAULTABLE, chain_for, merge_defaults
@@ -345,7 +346,8 @@ def _profile(
         return None
     lines = {k: document.line(v) for k, v in run.reader.field_lines(node).items()}
     written = merged.get("tags") if isinstance(merged.get("tags"), list) else []
-    return LoadedProfile(profile, name, line, lines, tuple(str(tag) for tag in written))
+    declaration = Declaration.of(profile)
+    return LoadedProfile(declaration, name, line, lines, tuple(str(tag) for tag in written))
 
 
 def _problem(

@@ -1,4 +1,5 @@
-"""profiles.d/ → validated :class:`DesiredProfile` values; the one seam for PyYAML.
+"""profiles.d/ → validated declarations (:class:`Declaration`: what a plan needs of a
+:class:`DesiredProfile`, the model revived on demand).
 
 >>> declared = load_profiles(Path("profiles.d"), phone_region="AU")   # doctest: +SKIP
 >>> [p.key for p in declared.profiles]                                # doctest: +SKIP
@@ -13,13 +14,15 @@ deeper than a limit, and YAML alias bombs (refused while counting, before anythi
 from __future__ import annotations
 
 import gc
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, NamedTuple
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from reconcile.errors import ConfigError, FileProblem
+from reconcile.model.declaration import Declaration
 from reconcile.model.desired import DesiredProfile
 from reconcile.profiles.cache import ParseCache
 from reconcile.profiles.declare import validate_tree
@@ -35,9 +38,9 @@ from reconcile.profiles.yaml_reader import Limits, YamlReader
 YAML_SUFFIXES = PROFILE_SUFFIXES  # kept for callers that name the profile suffixes
 
 
-@dataclass(frozen=True, slots=True)
-class Location:
-    """Where a profile is declared (a slotted value: one per declared profile)."""
+class Location(NamedTuple):
+    """Where a profile is declared (a tuple: one per declared profile, made in a fraction of a
+    frozen dataclass's time)."""
 
     file: str
     line: int
@@ -50,9 +53,9 @@ class DeclaredProfiles(BaseModel):
     bytes (defaults included), the template variables, the phone region and the loader version.
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
-    profiles: tuple[DesiredProfile, ...]
+    profiles: tuple[Declaration, ...]
     locations: dict[str, Location]
     digest: str
     ignored: tuple[str, ...] = ()
@@ -60,7 +63,15 @@ class DeclaredProfiles(BaseModel):
     cached: int = 0
     warnings: tuple[str, ...] = ()  # not errors: one tag spelt two ways
 
-    def by_key(self) -> dict[str, DesiredProfile]:
+    @field_validator("profiles", mode="before")
+    @classmethod
+    def _compact(cls, profiles: Any) -> Any:
+        # A library caller may hand over models; the tree holds their compact form.
+        return tuple(
+            Declaration.of(p) if isinstance(p, DesiredProfile) else p for p in profiles or ()
+        )
+
+    def by_key(self) -> dict[str, Declaration]:
         return {profile.key: profile for profile in self.profiles}
 
 
@@ -84,9 +95,7 @@ def load_profiles(
     reader = YamlReader(limits or Limits())
     # Loading builds many small objects that all survive: the collector would only rescan them
     # (twice the load time at 100k profiles: docs/performance.md).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         loaded = validate_tree(
             tree,
             reader=reader,
@@ -96,25 +105,37 @@ def load_profiles(
             version=LOADER_VERSION,
             owner_handle=owner_handle,
         )
+        ordered = sorted(loaded.profiles, key=lambda item: item.profile.key)
+        return DeclaredProfiles(
+            profiles=tuple(item.profile for item in ordered),
+            locations={item.profile.key: Location(item.file, item.line) for item in ordered},
+            digest=loaded.digest,
+            ignored=tree.ignored,
+            files=len(tree.profiles) + len(tree.defaults),
+            cached=cache.hits,
+            warnings=tuple(loaded.warnings),
+        )
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector: loading and planning build many small objects that
+    all live to the end, and each collection would only rescan them (docs/performance.md);
+    reference counting still frees what is dropped."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
     finally:
         if collecting:
             gc.enable()
-    ordered = sorted(loaded.profiles, key=lambda item: item.profile.key)
-    return DeclaredProfiles(
-        profiles=tuple(item.profile for item in ordered),
-        locations={item.profile.key: Location(item.file, item.line) for item in ordered},
-        digest=loaded.digest,
-        ignored=tree.ignored,
-        files=len(tree.profiles) + len(tree.defaults),
-        cached=cache.hits,
-        warnings=tuple(loaded.warnings),
-    )
 
 
 # lang-3: tags as written, for the spelling warnings; lang-4: values as Omneo stores them (names,
 # identifiers, tags and date texts trimmed, Unknown names, lower-case gender); lang-5: per-profile
-# count limits, so a file cached as valid before them is checked again
-LOADER_VERSION = "lang-5"
+# count limits, so a file cached as valid before them is checked again; lang-6: the cache holds
+# compact declarations (flat view and model dump), not the model
+LOADER_VERSION = "lang-6"
 
 
 def ignored_files(root: Path) -> tuple[str, ...]:

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from reconcile.errors import Problem
-from reconcile.model.desired import DesiredProfile
+from reconcile.model.declaration import Declaration
+from reconcile.model.fields import UniqueValue, path
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,7 +20,7 @@ class LoadedProfile:
     """A validated profile, where it was declared, the lines of the fields checked here, and its
     tags as written (before normalising, for the spelling warnings)."""
 
-    profile: DesiredProfile
+    profile: Declaration
     file: str
     line: int
     lines: dict[str, int] = field(default_factory=dict)
@@ -46,22 +47,24 @@ def check_unique(
         else:
             problems.append(_duplicate_key(first, item))
     problems += _previous_keys(by_key)
-    claims: dict[tuple[str, str], LoadedProfile] = {}
+    claims: dict[UniqueValue, LoadedProfile] = {}
     for item in by_key.values():
-        if owner_handle and owner_handle in (item.profile.identities or {}):
-            path = f"identities.{owner_handle}"
+        if owner_handle and (owned := path("identities", owner_handle)) in item.profile.view:
             message = (
                 f"the handle {owner_handle!r} is reconcile's owner identity (its identifier is "
                 "the key, set by reconcile); remove it from the declaration"
             )
-            problems.append(Problem(item.file, item.line_of(path), item.profile.key, path, message))
-        for path, claim in _claims(item.profile):
+            problems.append(
+                Problem(item.file, item.line_of(owned), item.profile.key, owned, message)
+            )
+        for claim in item.profile.unique:
             first = claims.setdefault(claim, item)
             if first is not item:
-                where = f"{first.file}:{first.line_of(path)}"
-                message = f"also claimed by {first.profile.key!r} at {where}; {_rule(path)}"
+                name = claim[0]
+                where = f"{first.file}:{first.line_of(name)}"
+                message = f"also claimed by {first.profile.key!r} at {where}; {_rule(name)}"
                 problems.append(
-                    Problem(item.file, item.line_of(path), item.profile.key, path, message)
+                    Problem(item.file, item.line_of(name), item.profile.key, name, message)
                 )
     return list(by_key.values()), problems
 
@@ -97,19 +100,6 @@ def _rule(path: str) -> str:
     if path.startswith("identities."):
         return "Omneo allows one profile per identity"
     return "Omneo allows one profile per " + ("email" if path == "email" else "mobile number")
-
-
-def _claims(profile: DesiredProfile) -> list[tuple[str, tuple[str, str]]]:
-    if profile.is_tombstone:
-        return []
-    found: list[tuple[str, tuple[str, str]]] = []
-    if profile.email:
-        found.append(("email", ("email", profile.email)))
-    if profile.mobile_phone:
-        found.append(("mobile_phone", ("mobile_phone", profile.mobile_phone)))
-    for handle, identifier in sorted((profile.identities or {}).items()):
-        found.append((f"identities.{handle}", (f"identities.{handle}", identifier)))
-    return found
 
 
 def _duplicate_key(first: LoadedProfile, second: LoadedProfile) -> Problem:
