@@ -24,6 +24,7 @@ from reconcile.cli.common import (
     app,
     apply_command,
     declared_profiles,
+    long_lived,
     make_plan,
     new_plan_file,
     notice,
@@ -121,11 +122,12 @@ def plan(
     chosen_format = report_format(fmt)
     resolved = resolve_target(settings, tenant, os.environ)
     variables = template_variables(var, vars_file)
-    declared = declared_profiles(settings, variables)
     selectors = _selectors(target, exclude, shard)
     flags = {"allow_delete": allow_delete, "allow_purge": allow_purge, "adopt": not no_adopt,
              "allow_conflicts": allow_conflicts, "selectors": selectors}  # fmt: skip
-    made = asyncio.run(make_plan(settings, resolved, declared, variables=variables, **flags))
+    with long_lived():
+        declared = declared_profiles(settings, variables)
+        made = asyncio.run(make_plan(settings, resolved, declared, variables=variables, **flags))
     _guard_creates(resolved, made, force, reason)
     path = out or new_plan_file(settings, resolved)
     # The plan records the tenant and the variables: the command needs only the flags it asks for.

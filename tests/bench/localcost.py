@@ -56,11 +56,12 @@ def main() -> None:
     args = parser.parse_args()
     settings = load_settings(args.dir)
     owned = asyncio.run(fetch_owned(settings, args.tenant))
-    started = cpu()
-    declared = cli.declared_profiles(settings)
-    loaded = cpu()
-    changed = compare(declared, owned, settings)
-    compared = cpu()
+    with cli.long_lived():  # as `reconcile plan` does
+        started = cpu()
+        declared = cli.declared_profiles(settings)
+        loaded = cpu()
+        changed = compare(declared, owned, settings)
+        compared = cpu()
     count = len(declared.profiles)
     print(
         json.dumps(
