@@ -11,16 +11,16 @@ bombs (each alias adds the size of what it names; the build stops past a budget)
 from __future__ import annotations
 
 import operator
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
 from reconcile.errors import YamlProblem
+from reconcile.profiles import yaml_plain
 from reconcile.profiles.declare import DocumentReader
 from reconcile.profiles.files import MIB
-from reconcile.profiles.scalars import NUMBER_START, ambiguity
+from reconcile.profiles.scalars import AGREED_BOOLS, NUMBER_START, PLAIN_DECIMAL, ambiguity
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _TAG = "tag:yaml.org,2002:"
@@ -29,9 +29,6 @@ _STR = _TAG + "str"
 _INT = _TAG + "int"
 _BOOL = _TAG + "bool"
 _SCALAR = yaml.ScalarNode
-_AGREED_BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False}
-_AGREED_BOOLS["FALSE"] = False
-_PLAIN_DECIMAL = re.compile(r"0|[1-9][0-9]{0,17}")
 _TAGS_KEPT = 4096
 _CROSS_CHECKED = frozenset(("key", "state", "email", "mobile_phone"))
 # Lists whose items checks across the tree name (``previous_keys.0``, ``tags.2``).
@@ -60,13 +57,20 @@ class YamlReader(DocumentReader):
         return self.limits.max_file_bytes
 
     def parse(self, text: str) -> tuple[Any, Any]:
+        budget = self.limits.values_per_byte * len(text) + 10_000
+        plain = yaml_plain.read_plain(_Loader(text), self._tags, self.limits.max_depth, budget)
+        if plain is not None:
+            return plain  # most files: built from the parser's events (profiles/yaml_plain.py)
+        return self.parse_fully(text, budget)
+
+    def parse_fully(self, text: str, budget: int) -> tuple[Any, Any]:
+        """``parse`` through PyYAML's node tree: any file, and every problem of it."""
         loader = _Loader(text)
         _resolve_quickly(loader, self._tags)
         try:
             node = loader.get_single_node()
             if node is None:
                 return None, None
-            budget = self.limits.values_per_byte * len(text) + 10_000
             builder = _Builder(loader, max_depth=self.limits.max_depth, max_values=budget)
             data = builder.build(node, 0)
             problems = builder.problems + [
@@ -86,27 +90,37 @@ class YamlReader(DocumentReader):
         finally:
             loader.dispose()
 
+    # A node is PyYAML's (the full reader's) or yaml_plain's (the fast path's), which answer alike.
+
     def line_at(self, node: Any, loc: tuple[str | int, ...]) -> tuple[bool, int]:
-        return _line_at(node, loc)
+        return _line_at(node, loc) if _full(node) else yaml_plain.line_at(node, loc)
 
     def field_lines(self, node: Any) -> dict[str, int]:
-        return _field_lines(node)
+        if _full(node):
+            return _field_lines(node)
+        return yaml_plain.field_lines(node, _LINED, _CROSS_CHECKED, _LISTS_CHECKED)
 
     def line_of(self, node: Any) -> int:
-        return _line(node)
+        return _line(node) if _full(node) else yaml_plain.line(node)
 
     def key_line(self, node: Any, name: str) -> int | None:
         if isinstance(node, yaml.MappingNode):
             return next((_line(k) for k, _ in node.value if k.value == name), None)
-        return None
+        return yaml_plain.key_line(node, name)
 
     def items(self, node: Any) -> list[Any]:
-        return list(node.value) if isinstance(node, yaml.SequenceNode) else []
+        if isinstance(node, yaml.SequenceNode):
+            return list(node.value)
+        return yaml_plain.items(node)
 
     def value_node(self, node: Any, name: str) -> Any:
         if isinstance(node, yaml.MappingNode):
             return next((v for k, v in node.value if k.value == name), None)
-        return None
+        return yaml_plain.value_node(node, name)
+
+
+def _full(node: Any) -> bool:
+    return node is None or isinstance(node, yaml.Node)
 
 
 def _resolve_quickly(loader: Any, tags: dict[str, str]) -> None:
@@ -293,10 +307,10 @@ class _Builder:
     def _scalar(self, node: yaml.ScalarNode) -> Any:
         tag, text = node.tag, node.value
         # Short decimals and true/false, which YAML 1.1 and 1.2 read alike: no need to ask both.
-        if tag == _INT and _PLAIN_DECIMAL.fullmatch(text):
+        if tag == _INT and PLAIN_DECIMAL.fullmatch(text):
             return int(text)
-        if tag == _BOOL and text in _AGREED_BOOLS:
-            return _AGREED_BOOLS[text]
+        if tag == _BOOL and text in AGREED_BOOLS:
+            return AGREED_BOOLS[text]
         if tag == _TAG + "timestamp":
             return node.value  # the text: normalised where a date-time is expected
         if tag == _TAG + "null":
