@@ -64,9 +64,12 @@ def simulate(
     latency: float = 0.02,
     seconds: float = 90.0,
     seed: int = 1,
+    stall: float = 0.0,
 ) -> tuple[Run, Pacer]:
     """``in_flight`` workers with endless work, the client paced at ``rps``, against a tenant
-    with a rate ``limit`` and a ``scattered`` share of random 429s."""
+    with a rate ``limit`` and a ``scattered`` share of random 429s. With ``stall``, the tenant is
+    busy in turns of that many seconds: half the requests wait for the end of the turn and reach
+    its limiter together (as a loaded machine serves them)."""
     clock = Clock()
     rng = random.Random(seed)
     bucket = TokenBucket(rps, clock=clock)
@@ -95,13 +98,18 @@ def simulate(
                 continue
             run.sent += 1
             run.sent_late += when >= 10
+            if stall and rng.random() < 0.5:
+                at((math.floor(when / stall) + 1) * stall, "arrive", when)
+            else:
+                at(when, "arrive", when)
+        elif kind == "arrive":
             retry_after = 0.0
             if tenant is not None and (short := tenant.take()) > 0:
                 retry_after = max(1, math.ceil(short))
             elif scattered and rng.random() < scattered:
                 retry_after = 1.0
             answer = when + latency * rng.uniform(0.9, 1.3)
-            at(answer, "throttled" if retry_after else "done", when)
+            at(answer, "throttled" if retry_after else "done", sent_at)
         else:
             throttled = kind == "throttled"
             run.throttled += throttled
@@ -140,15 +148,18 @@ def test_over_the_limit_the_rate_converges_to_it_with_few_429s(rps: float, limit
     assert pacer.ceiling <= 1.3 * limit
 
 
-@pytest.mark.parametrize(("rps", "limit"), [(200, 100), (110, 100), (40, 20)])
+@pytest.mark.parametrize(
+    ("rps", "limit", "stall"),
+    [(200, 100, 0.0), (110, 100, 0.0), (40, 20, 0.0), (200, 100, 0.1), (110, 100, 0.1)],
+)
 @pytest.mark.parametrize("seed", [1, 2])
 def test_the_first_429s_cut_the_rate_before_a_window_of_them(
-    rps: float, limit: float, seed: int
+    rps: float, limit: float, seed: int, stall: float
 ) -> None:
     # The tenant's bucket holds a second's worth, so the first 429 comes only when it runs dry,
     # with the client far over the limit: waiting for a window of answers to show it cost a 429
     # for every request over (14 of them at twice the limit, and as many again on the way back).
-    run, _ = simulate(rps, limit=limit, seed=seed, seconds=30)
+    run, _ = simulate(rps, limit=limit, seed=seed, seconds=30, stall=stall)
 
     assert run.throttled_early <= 8
     assert run.share_429 <= 0.01  # the target; at twice the limit the old pacer had 1.3-1.6%

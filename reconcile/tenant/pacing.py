@@ -11,9 +11,10 @@ experiment, one window of answers at a time (at least a second and 20 answers):
   after 20 answers without any while no scattered share is known. A tenant's limit allows a
   burst, so the first 429 comes only when that burst is spent, with the client possibly far over
   the limit, and while a window fills every request over it is answered 429. The run's first
-  429 halves the rate actually sent; a later one cuts it by 10%. The next window judges the cut
-  like any other (below); if 429s go on after the first halving, they were scattered: the rate
-  comes back at once and their share becomes the floor.
+  429 halves the rate actually sent; a later one cuts it by 10%. The next window, from 0.2 s
+  after the cut (the tenant's bucket is dry and needs a moment), judges the cut like any other
+  (below); if 429s go on after the first halving, they were scattered: the rate comes back at
+  once and their share becomes the floor. Any cut also drops the tokens saved at the old rate.
 - **A window with more 429s than the scattered share explains** cuts the rate (by the excess, at
   least 10%, at most half). If the next window's share falls, the limit was real: its rate
   becomes the *ceiling*. If the share stays where it was after a second cut, the 429s were
@@ -63,6 +64,7 @@ FLOOR_WEIGHT = 0.2  # how much one quiet window moves the floor
 QUIET_FLOOR = 0.01  # with scattered 429s rarer than this, one 429 after quiet answers is news
 FIRST_CUT = 0.5  # the run's first 429 halves the rate: we may be far over the limit
 STARVED = 0.5  # a window that sent less than this share of the rate does not test it
+SETTLE_S = 0.2  # answers to requests sent this soon after a cut on news do not judge it
 QUIET_RUN = 20  # answers without a 429 before one is news again
 
 
@@ -87,6 +89,7 @@ class _Cut:
     answers: int
     second: bool = False
     last_from: float = 0.0  # the rate the latest cut started from
+    first: bool = False  # the run's first cut, made on its first 429
 
 
 class Pacer:
@@ -170,11 +173,22 @@ class Pacer:
         sent = self._recent_rate(now)
         answers = self._window.answers + 1
         self._cut = _Cut(
-            self.rate, 1 / answers, sent, 1, answers, second=self._fresh, last_from=sent
+            rate=self.rate,
+            share=1 / answers,
+            admitted=sent,
+            throttled=1,
+            answers=answers,
+            second=self._fresh,  # the first cut is undone at once if 429s go on (below)
+            last_from=sent,
+            first=self._fresh,
         )
         cut = FIRST_CUT if self._fresh else MIN_CUT
         self._fresh = False
         self._set_rate(sent * (1 - cut), since=now)
+        # the tenant's bucket is dry and refills slowly: requests sent just after the cut can
+        # still be refused, and would make the cut look useless
+        self._changed_at = now + SETTLE_S
+        self._window = _Window(self._changed_at)
 
     def _close(self, now: float) -> None:
         window = self._window
@@ -183,8 +197,13 @@ class Pacer:
         spread = math.sqrt(max(self.floor, 0.01) * (1 - self.floor) / window.answers)
         tolerance = max(0.01, 2 * spread)
         cut = self._cut
+        quiet = share <= self.floor + tolerance
         moved = cut is not None and _differ(cut.throttled, cut.answers, window)
-        if share <= self.floor + tolerance:
+        if cut is not None and cut.first:
+            # made on one 429, so no share before it to compare with: under a real limit, half
+            # the rate answers no 429 at all; 429s going on (too few to be thick) are scattered
+            quiet, moved = window.throttled == 0, False
+        if quiet:
             # the cut helped: the limit is real and lies below the rate that was cut
             self._within_floor(now, share, helped=moved and cut is not None and cut.share > share)
         elif cut is not None and not moved and share <= FLOOR_MAX:
@@ -194,8 +213,10 @@ class Pacer:
             rate = self._sent_rate(now) * (1 - excess)
             if share - self.floor > 0.05:  # well over: the admitted rate is the better guess
                 rate = min(rate, admitted * 0.97)
+            # after the run's first cut, a cut proven needless restores the rate from before it
+            before = cut.rate if cut is not None and cut.first else self.rate
             self._cut = _Cut(
-                self.rate, share, admitted, window.throttled, window.answers, last_from=self.rate
+                before, share, admitted, window.throttled, window.answers, last_from=self.rate
             )
             self._set_rate(rate, since=now)
             return
@@ -237,7 +258,12 @@ class Pacer:
         self._set_rate(cut.rate, since=now)
 
     def _set_rate(self, rate: float, *, since: float) -> None:
-        self.bucket.rate = max(MIN_RATE, min(self.configured, rate))
+        rate = max(MIN_RATE, min(self.configured, rate))
+        if rate < self.rate:
+            # a cut takes effect now: tokens saved at the old rate would go out at once, over
+            # the limit the cut is for (simulated ten times over a limit: 37 → 25 answered 429)
+            self.bucket.hold(since)
+        self.bucket.rate = rate
         self._changed_at = since
         self._window = _Window(since)
         self._latest.clear()
