@@ -23,12 +23,12 @@ from typer.core import TyperGroup
 from reconcile.apply.carry import ApplyOptions
 from reconcile.apply.outcomes import ApplyResult
 from reconcile.apply.progress import Progress
+from reconcile.collector import paused
 from reconcile.errors import ApplyError, ConfigError, ReconcileError
 from reconcile.plan.build import PlanOptions, build_plan
 from reconcile.plan.value import Plan
 from reconcile.profiles.loader import (
     DeclaredProfiles,
-    collector_paused,
     load_profiles,
     read_variables,
 )
@@ -137,7 +137,7 @@ def long_lived() -> Iterator[None]:
     full collection of the loaded tree: 10 µs a profile), and what they built is then frozen
     (``gc.freeze``), so the collections of rendering and saving do not rescan it. A command is
     short-lived, so what is frozen is freed when it exits."""
-    with collector_paused():
+    with paused():
         try:
             yield
         finally:

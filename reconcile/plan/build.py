@@ -22,6 +22,7 @@ import asyncio
 from collections.abc import Mapping
 from fnmatch import fnmatchcase
 
+from reconcile.collector import paused
 from reconcile.errors import ConfigError
 from reconcile.model.declaration import Declaration
 from reconcile.model.observed import ObservedProfile
@@ -30,7 +31,7 @@ from reconcile.plan.diff import FieldChange, diff_fields
 from reconcile.plan.match import Pair, TenantIndex, UniqueValue, match_profiles
 from reconcile.plan.options import PlanOptions, Selectors
 from reconcile.plan.value import Action, Change, Plan, Withheld, safety_reasons
-from reconcile.profiles.loader import DeclaredProfiles, collector_paused
+from reconcile.profiles.loader import DeclaredProfiles
 from reconcile.tenant.client import OmneoClient
 
 __all__ = ["PlanOptions", "assemble_plan", "build_plan"]
@@ -45,7 +46,7 @@ async def build_plan(declared: DeclaredProfiles, client: OmneoClient, options: P
     The returned plan still holds the tenant's values; ``Plan.sealed()`` masks them for saving.
     Planning keeps every fetched profile alive to the end, so the collector is paused.
     """
-    with collector_paused():
+    with paused():
         return await _build_plan(declared, client, options)
 
 
@@ -84,7 +85,7 @@ def assemble_plan(
     """The plan from what was fetched: ``owned`` maps managed keys to profiles (live or
     soft-deleted), ``index`` holds every tenant profile seen. Pure, so tests can build plans
     without a tenant."""
-    with collector_paused():
+    with paused():
         return _assemble_plan(declared, owned, index, options, api_calls=api_calls)
 
 

@@ -13,14 +13,13 @@ deeper than a limit, and YAML alias bombs (refused while counting, before anythi
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from reconcile.collector import paused
 from reconcile.errors import ConfigError, FileProblem
 from reconcile.model.declaration import Declaration
 from reconcile.model.desired import DesiredProfile
@@ -95,7 +94,7 @@ def load_profiles(
     reader = YamlReader(limits or Limits())
     # Loading builds many small objects that all survive: the collector would only rescan them
     # (twice the load time at 100k profiles: docs/performance.md).
-    with collector_paused():
+    with paused():
         loaded = validate_tree(
             tree,
             reader=reader,
@@ -115,20 +114,6 @@ def load_profiles(
             cached=cache.hits,
             warnings=tuple(loaded.warnings),
         )
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector: loading and planning build many small objects that
-    all live to the end, and each collection would only rescan them (docs/performance.md);
-    reference counting still frees what is dropped."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 # lang-3: tags as written, for the spelling warnings; lang-4: values as Omneo stores them (names,

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from reconcile.collector import paused
 from reconcile.errors import ApiError
 from reconcile.model.fields import JsonValue
 from reconcile.model.observed import DELETED_TYPE, ObservedProfile
@@ -34,7 +35,7 @@ from reconcile.tenant.responses import (
     owned_profile,
     profile_page,
 )
-from reconcile.tenant.wire import Wire, open_http, paused_collector, quote_segment
+from reconcile.tenant.wire import Wire, open_http, quote_segment
 
 if TYPE_CHECKING:  # the connection itself is wire.py's: httpx is only named here
     import httpx
@@ -111,7 +112,7 @@ class OmneoClient:
                 "GET", "identities", params={**params, "page[number]": str(number)}
             )
             # Typed as each page arrives: 200 pages of raw JSON held to the end cost a GB.
-            with paused_collector():
+            with paused():
                 owned = [owned_profile(item) for item in body["data"] if item.get("profile")]
             return int(body.get("meta", {}).get("last_page", 1)), owned
 
@@ -268,7 +269,7 @@ class OmneoClient:
             "page[number]": str(number),
         }
         body = await self._request("GET", "profiles", params=params)
-        with paused_collector():
+        with paused():
             profiles = [ObservedProfile.from_api(item) for item in body["data"]]
         page = profile_page(profiles, body, number)
         shown = all(isinstance(item.get("identities"), list) for item in body["data"])
@@ -295,7 +296,7 @@ class OmneoClient:
             "page[number]": str(number),
         }
         body = await self._request("GET", "identities", params=params)
-        with paused_collector():
+        with paused():
             profiles = [owned_profile(i).profile for i in body["data"] if i.get("profile")]
         return profile_page(profiles, body, number)
 

@@ -17,18 +17,18 @@ error's message, stay the standard library's.
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
 import math
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 import msgspec
 
+from reconcile.collector import paused
 from reconcile.errors import ApiError, SandboxError, TransportError
 from reconcile.settings import Target
 from reconcile.tenant.pacing import Pacer
@@ -197,7 +197,7 @@ def encode_body(body: Any, method: str, path: str) -> bytes:
 def decode_answer(response: httpx.Response, method: str, path: str) -> Any:
     """The answer as strict JSON: a tenant's Infinity or NaN is an error, never a value."""
     try:
-        with paused_collector():
+        with paused():
             return _FAST_JSON.decode(response.content)
     except msgspec.DecodeError:  # refused: the standard library says why, or reads it after all
         return _decode_slowly(response, method, path)
@@ -220,26 +220,6 @@ def _decode_slowly(response: httpx.Response, method: str, path: str) -> Any:
     except (json.JSONDecodeError, UnicodeDecodeError):
         message = "the answer is not JSON"
         raise ApiError(message, status=response.status_code, method=method, path=path) from None
-
-
-@contextmanager
-def paused_collector() -> Iterator[None]:
-    """The cyclic garbage collector paused while a page is decoded and typed: a listing page of
-    500 profiles makes ~100,000 objects and no cycles, and each collection it set off would walk
-    every profile kept so far (listing 20,000 profiles with the collector running: 113 -> 78 us
-    a profile). Nests: an outer pause (the planner's) is left as it was.
-
-    >>> with paused_collector():
-    ...     gc.isenabled()
-    False
-    """
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def api_error(response: httpx.Response, method: str, path: str) -> ApiError:
