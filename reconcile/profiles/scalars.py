@@ -30,8 +30,9 @@ _NULL = frozenset(("", "~", "null", "Null", "NULL"))
 # The first characters of a YAML 1.2 number: text starting otherwise cannot be read as one.
 NUMBER_START = frozenset("0123456789+-.")
 # Plain values both versions read alike (so they need no asking): short decimals without a
-# leading zero, and the true/false spellings YAML 1.2 keeps.
+# leading zero, short numbers with a decimal point (finite), and the true/false YAML 1.2 keeps.
 PLAIN_DECIMAL = re.compile(r"0|[1-9][0-9]{0,17}")
+PLAIN_FLOAT = re.compile(r"-?(?:0|[1-9][0-9]{0,14})\.[0-9]{1,15}")
 AGREED_BOOLS = dict(_BOOL)
 
 

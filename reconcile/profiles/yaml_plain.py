@@ -34,11 +34,17 @@ from yaml.events import (
     StreamEndEvent,
 )
 
-from reconcile.profiles.scalars import AGREED_BOOLS, NUMBER_START, PLAIN_DECIMAL, ambiguity
+from reconcile.profiles.scalars import (
+    AGREED_BOOLS,
+    NUMBER_START,
+    PLAIN_DECIMAL,
+    PLAIN_FLOAT,
+    ambiguity,
+)
 
 _TAG = "tag:yaml.org,2002:"
-_STR, _INT, _BOOL, _NULL, _TIMESTAMP = (
-    _TAG + kind for kind in ("str", "int", "bool", "null", "timestamp")
+_STR, _INT, _FLOAT, _BOOL, _NULL, _TIMESTAMP = (
+    _TAG + kind for kind in ("str", "int", "float", "bool", "null", "timestamp")
 )
 _KEPT = 4096  # plain scalars whose tag is remembered (field names, flags, small numbers)
 
@@ -163,11 +169,13 @@ class _Reading:
             return int(text), line
         if tag == _BOOL and text in AGREED_BOOLS:
             return AGREED_BOOLS[text], line
+        if tag == _FLOAT and PLAIN_FLOAT.fullmatch(text):
+            return float(text), line
         if tag == _NULL:
             return None, line
         if tag == _TIMESTAMP:
             return text, line  # the text: normalised where a date-time is expected
-        return None  # floats, "=", and what YAML 1.1 and 1.2 read apart
+        return None  # "=", exponents, and what YAML 1.1 and 1.2 read apart
 
 
 def line(node: Any) -> int:
