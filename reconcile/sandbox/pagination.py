@@ -9,8 +9,9 @@ from typing import Any
 from urllib.parse import quote
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import Response
 
+from reconcile.sandbox.jsonio import encode
 from reconcile.sandbox.problems import Invalid
 
 SQLITE_MAX_INT = 2**63 - 1
@@ -50,10 +51,12 @@ def _positive(raw: str | None, default: int, name: str, errors: dict[str, list[s
     return int(raw)
 
 
-def paged(request: Request, items: list[Any], total: int, page: Page) -> JSONResponse:
+def paged(request: Request, items: list[Any], total: int, page: Page) -> Response:
     """The page as a response, sent as is: the list routes skip FastAPI's re-validation of large
-    pages (their shape is checked against the OpenAPI models by the tests)."""
-    return JSONResponse(envelope(request, items, total, page))
+    pages (their shape is checked against the OpenAPI models by the tests), and msgspec encodes
+    it (a 500-profile page in a fraction of the standard library's time)."""
+    body = encode(envelope(request, items, total, page))
+    return Response(body, media_type="application/json")
 
 
 def envelope(request: Request, items: list[Any], total: int, page: Page) -> dict[str, Any]:

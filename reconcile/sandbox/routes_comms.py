@@ -18,7 +18,7 @@ from reconcile.sandbox.errorbag import Errors
 from reconcile.sandbox.models import CommsEnvelope, CommsInput, CommsList, body_doc
 from reconcile.sandbox.nested import validate_comms
 from reconcile.sandbox.problems import Invalid
-from reconcile.sandbox.render import profile_json
+from reconcile.sandbox.render import comms_json
 
 router = APIRouter(tags=["attributes"])
 READ = [Depends(require_read)]
@@ -28,8 +28,7 @@ BODY = body_doc(CommsInput)
 
 def _comms(conn: sqlite3.Connection, profile_id: str) -> dict[str, Any]:
     row = profiles_db.fetch_row(conn, profile_id)
-    comms: dict[str, Any] = profile_json(row, [], [])["attributes"]["comms"]
-    return comms
+    return comms_json(row)
 
 
 async def _merge(profile_id: str, request: Request) -> dict[str, Any]:
