@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import Project
 
 from reconcile.errors import ProfileError
-from reconcile.profiles.loader import load_profiles
+from reconcile.profiles.loader import begin_loading, load_profiles
 from reconcile.profiles.parallel import MIN_FILES, cores
 
 
@@ -70,3 +71,27 @@ def test_a_damaged_cache_entry_is_read_again_not_trusted(tmp_path: Path) -> None
 
     assert again.profiles == first.profiles
     assert again.cached == 1  # f01's entry is intact; f00's is read from its file again
+
+
+def test_a_load_begun_runs_while_the_caller_works_and_gives_the_same_tree(tmp_path: Path) -> None:
+    write_tree(tmp_path / "profiles.d", MIN_FILES * 3)
+    alone = load_profiles(tmp_path / "profiles.d", phone_region="AU")
+
+    loading = begin_loading(tmp_path / "profiles.d", phone_region="AU", cache_dir=tmp_path / "c")
+    meanwhile = sum(range(100_000))  # what `plan` does here: list the tenant
+    declared = loading.result()
+
+    assert meanwhile and declared.profiles == alone.profiles and declared.digest == alone.digest
+    assert loading.result() is declared  # finished once
+
+
+def test_plan_reports_a_broken_tree_before_an_unreachable_tenant(project: Project) -> None:
+    write_tree(project.profiles, MIN_FILES * 3, broken=True)
+    env = {"OMNEO_URL": "http://127.0.0.1:9/api/v3", "OMNEO_TOKEN": "not-a-real-token"}
+
+    result = project.cli("plan", env=env)
+    (project.profiles / "crm" / "f03.yaml").unlink()
+    unreachable = project.cli("plan", env=env)
+
+    assert result.exit_code == 1 and result.output.startswith("error: profiles.d/crm/f03.yaml:4:")
+    assert unreachable.exit_code == 1 and "ConnectError" in unreachable.output

@@ -29,7 +29,8 @@ from reconcile.plan.build import PlanOptions, build_plan
 from reconcile.plan.value import Plan
 from reconcile.profiles.loader import (
     DeclaredProfiles,
-    load_profiles,
+    Loading,
+    begin_loading,
     read_variables,
 )
 from reconcile.report.render import FORMATS, Format
@@ -147,7 +148,12 @@ def long_lived() -> Iterator[None]:
 def declared_profiles(
     settings: Settings, variables: dict[str, object] | None = None
 ) -> DeclaredProfiles:
-    return load_profiles(
+    return declared_loading(settings, variables).result()
+
+
+def declared_loading(settings: Settings, variables: dict[str, object] | None = None) -> Loading:
+    """The project's profiles.d/ load begun (a cold tree parses in workers meanwhile)."""
+    return begin_loading(
         settings.path(settings.profiles_dir),
         phone_region=settings.phone_region,
         variables=variables,
@@ -245,7 +251,7 @@ async def with_client(target: Target, call: Callable[[OmneoClient], Awaitable[T]
 
 
 async def make_plan(
-    settings: Settings, target: Target, declared: DeclaredProfiles, **options: object
+    settings: Settings, target: Target, declared: DeclaredProfiles | Loading, **options: object
 ) -> Plan:
     """Plan ``declared`` against ``target`` with the project's settings; ``options`` override."""
     plan_options = PlanOptions.model_validate(

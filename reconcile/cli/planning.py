@@ -23,6 +23,7 @@ from reconcile.cli.common import (
     VarsFile,
     app,
     apply_command,
+    declared_loading,
     declared_profiles,
     long_lived,
     make_plan,
@@ -126,7 +127,8 @@ def plan(
     flags = {"allow_delete": allow_delete, "allow_purge": allow_purge, "adopt": not no_adopt,
              "allow_conflicts": allow_conflicts, "selectors": selectors}  # fmt: skip
     with long_lived():
-        declared = declared_profiles(settings, variables)
+        # The tenant is listed while a cold profiles.d/ is parsed in worker processes.
+        declared = declared_loading(settings, variables)
         made = asyncio.run(make_plan(settings, resolved, declared, variables=variables, **flags))
     _guard_creates(resolved, made, force, reason)
     path = out or new_plan_file(settings, resolved)

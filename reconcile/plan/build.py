@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from fnmatch import fnmatchcase
 
 from reconcile.collector import paused
-from reconcile.errors import ConfigError
+from reconcile.errors import ConfigError, ReconcileError
 from reconcile.model.declaration import Declaration
 from reconcile.model.observed import ObservedProfile
 from reconcile.plan.cost import estimate
@@ -31,7 +31,7 @@ from reconcile.plan.diff import FieldChange, diff_fields
 from reconcile.plan.match import Pair, TenantIndex, UniqueValue, match_profiles
 from reconcile.plan.options import PlanOptions, Selectors
 from reconcile.plan.value import Action, Change, Plan, Withheld, safety_reasons
-from reconcile.profiles.loader import DeclaredProfiles
+from reconcile.profiles.loader import DeclaredProfiles, Loading
 from reconcile.tenant.client import OmneoClient
 
 __all__ = ["PlanOptions", "assemble_plan", "build_plan"]
@@ -40,9 +40,13 @@ __all__ = ["PlanOptions", "assemble_plan", "build_plan"]
 SCAN_MIN_LOOKUPS = 50
 
 
-async def build_plan(declared: DeclaredProfiles, client: OmneoClient, options: PlanOptions) -> Plan:
+async def build_plan(
+    declared: DeclaredProfiles | Loading, client: OmneoClient, options: PlanOptions
+) -> Plan:
     """The plan for ``declared`` against the tenant behind ``client`` (read-only: no writes).
 
+    ``declared`` may be a load still under way (:func:`~reconcile.profiles.loader.begin_loading`):
+    the managed profiles are listed while a cold tree is parsed, and the load is finished after.
     The returned plan still holds the tenant's values; ``Plan.sealed()`` masks them for saving.
     Planning keeps every fetched profile alive to the end, so the collector is paused.
     """
@@ -51,9 +55,14 @@ async def build_plan(declared: DeclaredProfiles, client: OmneoClient, options: P
 
 
 async def _build_plan(
-    declared: DeclaredProfiles, client: OmneoClient, options: PlanOptions
+    loading: DeclaredProfiles | Loading, client: OmneoClient, options: PlanOptions
 ) -> Plan:
-    owned, deleted = await _owned_profiles(client, options.owner_handle)
+    try:
+        owned, deleted = await _owned_profiles(client, options.owner_handle)
+    except ReconcileError:
+        _loaded(loading)  # a problem in profiles.d/ is reported first: it is the one to fix
+        raise
+    declared = _loaded(loading)
     _check_targets(options.selectors, [*(p.key for p in declared.profiles), *owned])
     index = TenantIndex(options.owner_handle)
     index.add(owned.values())
@@ -72,6 +81,10 @@ async def _build_plan(
         threshold_floor=options.threshold_floor,
     )
     return plan.model_copy(update={"cost": cost})
+
+
+def _loaded(declared: DeclaredProfiles | Loading) -> DeclaredProfiles:
+    return declared.result() if isinstance(declared, Loading) else declared
 
 
 def assemble_plan(

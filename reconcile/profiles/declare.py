@@ -23,7 +23,7 @@ from reconcile.profiles.defaults import NOT_DEFAULTABLE, chain_for, merge_defaul
 from reconcile.profiles.fake import fake_data_version
 from reconcile.profiles.files import SourceFile, Tree, decode_text, read_bytes
 from reconcile.profiles.messages import describe
-from reconcile.profiles.parallel import read_in_parallel
+from reconcile.profiles.parallel import Started, start_in_parallel
 from reconcile.profiles.spellings import spelt_two_ways, tag_uses
 from reconcile.profiles.templates import render_profile_template_lines
 from reconcile.profiles.uniqueness import LoadedProfile, check_unique
@@ -93,7 +93,7 @@ class _Run:
         return {"phone_region": self.phone_region}
 
 
-def validate_tree(
+def begin_tree(
     tree: Tree,
     *,
     reader: DocumentReader,
@@ -102,8 +102,9 @@ def validate_tree(
     variables: dict[str, object],
     version: str,
     owner_handle: str | None = None,
-) -> LoadedTree:
-    """Every valid profile of ``tree`` and a digest of its inputs; else a ``ProfileError``."""
+) -> TreeRead:
+    """Begin reading ``tree``: its defaults now, and a cold tree's files in worker processes
+    (they fill the cache) while the caller goes on; :meth:`TreeRead.finish` gives the result."""
     run = _Run(reader, cache, phone_region, variables, version)
     run.problems += tree.problems  # symbolic links that lead nowhere, loop or leave the tree
     variables_text = _variables_text(variables)
@@ -112,21 +113,40 @@ def validate_tree(
     for source in tree.defaults:
         _read_defaults(run, source)
     pending = _uncached(run, tree, variables_text)
+    workers = None
     if pending and not run.problems:
-        # A cold tree is parsed on every core first: the workers fill the cache, read below.
-        read_in_parallel(
+        workers = start_in_parallel(
             pending,
             fill_cache,
             (tree, run.reader, run.cache.directory, phone_region, variables, version),
         )
-    loaded: list[LoadedProfile] = []
-    for source in tree.profiles:
-        loaded += _read_profiles(run, source, variables_text)
-    unique, clashes = check_unique(loaded, owner_handle=owner_handle)
-    problems = sorted(set(run.problems + clashes))
-    if problems:
-        raise ProfileError(problems)
-    return LoadedTree(unique, run.digest.hexdigest(), spelt_two_ways(tag_uses(unique)))
+    return TreeRead(run, tree, variables_text, owner_handle, workers)
+
+
+@dataclass
+class TreeRead:
+    """A read of a tree under way (:func:`begin_tree`)."""
+
+    run: _Run
+    tree: Tree
+    variables_text: str
+    owner_handle: str | None
+    workers: Started | None
+
+    def finish(self) -> LoadedTree:
+        """Wait for the workers, then read every file (cached or not) and check the tree."""
+        if self.workers is not None:
+            self.workers.wait()
+            self.workers = None
+        run = self.run
+        loaded: list[LoadedProfile] = []
+        for source in self.tree.profiles:
+            loaded += _read_profiles(run, source, self.variables_text)
+        unique, clashes = check_unique(loaded, owner_handle=self.owner_handle)
+        problems = sorted(set(run.problems + clashes))
+        if problems:
+            raise ProfileError(problems)
+        return LoadedTree(unique, run.digest.hexdigest(), spelt_two_ways(tag_uses(unique)))
 
 
 def fill_cache(

@@ -24,10 +24,11 @@ from reconcile.errors import ConfigError, FileProblem
 from reconcile.model.declaration import Declaration
 from reconcile.model.desired import DesiredProfile
 from reconcile.profiles.cache import ParseCache
-from reconcile.profiles.declare import validate_tree
+from reconcile.profiles.declare import TreeRead, begin_tree
 from reconcile.profiles.files import (
     MIB,
     PROFILE_SUFFIXES,
+    Tree,
     decode_text,
     discover,
     read_bytes,
@@ -89,29 +90,79 @@ def load_profiles(
     ``owner_handle``, when given, may not be declared as an identity (reconcile sets it).
     ``links_outside`` reads symbolic links that lead out of ``root`` (refused by default).
     """
+    return begin_loading(
+        root,
+        phone_region=phone_region,
+        variables=variables,
+        cache_dir=cache_dir,
+        limits=limits,
+        owner_handle=owner_handle,
+        links_outside=links_outside,
+    ).result()
+
+
+def begin_loading(
+    root: Path,
+    *,
+    phone_region: str | None,
+    variables: Mapping[str, object] | None = None,
+    cache_dir: Path | None = None,
+    limits: Limits | None = None,
+    owner_handle: str | None = None,
+    links_outside: bool = False,
+) -> Loading:
+    """:func:`load_profiles` begun: a cold tree's files are parsed by worker processes while the
+    caller does something else (``reconcile plan`` fetches the tenant); ``.result()`` finishes.
+
+    Call it before any thread is started (it forks).
+
+    >>> loading = begin_loading(Path("profiles.d"), phone_region="AU")  # doctest: +SKIP
+    >>> listing = fetch_the_tenant()                                    # doctest: +SKIP
+    >>> declared = loading.result()                                     # doctest: +SKIP
+    """
     tree = discover(root, links_outside=links_outside)
     cache = ParseCache(cache_dir)
-    reader = YamlReader(limits or Limits())
     # Loading builds many small objects that all survive: the collector would only rescan them
     # (twice the load time at 100k profiles: docs/performance.md).
     with paused():
-        loaded = validate_tree(
+        read = begin_tree(
             tree,
-            reader=reader,
+            reader=YamlReader(limits or Limits()),
             cache=cache,
             phone_region=phone_region,
             variables=dict(variables or {}),
             version=LOADER_VERSION,
             owner_handle=owner_handle,
         )
+    return Loading(tree, read, cache)
+
+
+class Loading:
+    """A load of ``profiles.d/`` under way (:func:`begin_loading`)."""
+
+    def __init__(self, tree: Tree, read: TreeRead, cache: ParseCache) -> None:
+        self._tree = tree
+        self._read = read
+        self._cache = cache
+        self._done: DeclaredProfiles | None = None
+
+    def result(self) -> DeclaredProfiles:
+        """The loaded tree (waits for the workers); raises ``ProfileError`` for a bad tree."""
+        if self._done is None:
+            with paused():
+                self._done = self._finish()
+        return self._done
+
+    def _finish(self) -> DeclaredProfiles:
+        loaded = self._read.finish()
         ordered = sorted(loaded.profiles, key=lambda item: item.profile.key)
         return DeclaredProfiles(
             profiles=tuple(item.profile for item in ordered),
             locations={item.profile.key: Location(item.file, item.line) for item in ordered},
             digest=loaded.digest,
-            ignored=tree.ignored,
-            files=len(tree.profiles) + len(tree.defaults),
-            cached=cache.hits,
+            ignored=self._tree.ignored,
+            files=len(self._tree.profiles) + len(self._tree.defaults),
+            cached=self._cache.hits,
             warnings=tuple(loaded.warnings),
         )
 

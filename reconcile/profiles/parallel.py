@@ -7,11 +7,14 @@ cached: reviving an entry costs a small share of parsing it, and a file a worker
 cleanly is simply not cached, so the loader reads it again and reports its problems itself: the
 result, the problems and their order are those of a load on one core.
 
+The workers start at once and run while the caller goes on (``reconcile plan`` lists the tenant
+meanwhile); this process reads its own share when the caller waits (:meth:`Started.wait`).
 Workers are forked (they inherit the loaded modules, so starting one costs milliseconds); where
 fork is unavailable, on one core, or with fewer files than ``MIN_FILES`` per worker, nothing
 happens here.
 
->>> read_in_parallel([], print, ())   # nothing to share out
+>>> start_in_parallel([], print, ()) is None   # nothing to share out
+True
 """
 
 from __future__ import annotations
@@ -20,12 +23,13 @@ import multiprocessing
 import os
 import pickle
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 MIN_FILES = 4  # per worker: fewer files are not worth a process
 T = TypeVar("T")
+_FAILED = (OSError, BrokenProcessPool, pickle.PicklingError)
 
 
 def cores() -> int:
@@ -36,21 +40,45 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-def read_in_parallel(files: Sequence[T], work: Callable[..., None], args: tuple[Any, ...]) -> None:
-    """Call ``work(share, *args)`` for shares of ``files``, one here and the others in worker
-    processes, and wait for them all."""
+class Started:
+    """Shares under way in workers, and this process's own share, read by :meth:`wait`."""
+
+    def __init__(
+        self, pool: ProcessPoolExecutor, futures: list[Future[None]], own: Callable[[], None]
+    ) -> None:
+        self.pool = pool
+        self.futures = futures
+        self.own = own
+
+    def wait(self) -> None:
+        """Read this process's share, then wait for the workers. A worker that fails is only a
+        lost head start (the loader reads every file anyway), so waiting never raises for it."""
+        try:
+            # This process takes a share itself rather than wait idle: one process fewer to
+            # fork, and its share is read without copying pages written since the fork.
+            self.own()
+            for done in self.futures:
+                done.result()
+        except _FAILED:
+            pass
+        finally:
+            self.pool.shutdown()
+
+
+def start_in_parallel(
+    files: Sequence[T], work: Callable[..., None], args: tuple[Any, ...]
+) -> Started | None:
+    """Start ``work(share, *args)`` for shares of ``files``, all but the first in worker
+    processes; ``None`` when not worth it (or not possible) here. Call it before any thread is
+    started: it forks."""
     workers = min(cores(), len(files) // MIN_FILES)
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return
+        return None
     shares = [list(files[index::workers]) for index in range(workers)]
-    context = multiprocessing.get_context("fork")
+    pool = ProcessPoolExecutor(workers - 1, mp_context=multiprocessing.get_context("fork"))
     try:
-        with ProcessPoolExecutor(workers - 1, mp_context=context) as pool:
-            started = [pool.submit(work, share, *args) for share in shares[1:]]
-            # This process takes the first share itself rather than wait idle: one process
-            # fewer to fork, and its share is read without copying pages written since the fork.
-            work(shares[0], *args)
-            for done in started:
-                done.result()
-    except (OSError, BrokenProcessPool, pickle.PicklingError):
-        return  # only a head start: the loader reads every file anyway
+        started = [pool.submit(work, share, *args) for share in shares[1:]]
+    except _FAILED:
+        pool.shutdown()
+        return None
+    return Started(pool, started, lambda: work(shares[0], *args))
