@@ -92,7 +92,7 @@ def read_plain(
         return None
     finally:
         loader.dispose()
-    return read if reading.values <= max_values else None
+    return read if reading.values + 1 <= max_values else None  # the root is a value too
 
 
 # Each reading below answers (value, node), or None for something only the full reader handles
@@ -110,8 +110,7 @@ class _Reading:
     def mapping(self, start: Any, depth: int) -> tuple[dict[str, Any], PlainMap] | None:
         if start.anchor is not None or start.tag is not None or depth > self.max_depth:
             return None
-        self.values += 1
-        get = self.get
+        get, tags = self.get, self.tags
         result: dict[str, Any] = {}
         pairs: list[tuple[str, int, Any]] = []
         while type(key := get()) is not MappingEndEvent:
@@ -122,16 +121,27 @@ class _Reading:
             # a duplicate, or maybe a merge key (PyYAML's "<<", resolved on plain text)
             if name in result or (name[:1] == "<" and key.implicit[0]):
                 return None
-            if (read := self.value(get(), depth + 1)) is None:
+            event = get()
+            mark = event.start_mark
+            # Text, the commonest value, here: quoted, or plain and known to resolve to text.
+            if type(event) is ScalarEvent and event.anchor is None and event.tag is None:
+                text = event.value
+                if not event.implicit[0] or (
+                    tags.get(text) == _STR and text[:1] not in NUMBER_START
+                ):
+                    result[name] = text
+                    pairs.append((name, at, mark.line + 1))
+                    continue
+            if (read := self.value(event, depth + 1)) is None:
                 return None
             result[name] = read[0]
             pairs.append((name, at, read[1]))
+        self.values += len(pairs)  # each value once, containers included
         return result, PlainMap(start.start_mark.line + 1, pairs)
 
     def sequence(self, start: Any, depth: int) -> tuple[list[Any], PlainSeq] | None:
         if start.anchor is not None or start.tag is not None or depth > self.max_depth:
             return None
-        self.values += 1
         values: list[Any] = []
         nodes: list[Any] = []
         while type(event := self.get()) is not SequenceEndEvent:
@@ -139,6 +149,7 @@ class _Reading:
                 return None
             values.append(read[0])
             nodes.append(read[1])
+        self.values += len(nodes)
         return values, PlainSeq(start.start_mark.line + 1, nodes)
 
     def value(self, event: Any, depth: int) -> tuple[Any, Any] | None:
@@ -149,7 +160,6 @@ class _Reading:
             return self.sequence(event, depth)
         if kind is not ScalarEvent or event.anchor is not None or event.tag is not None:
             return None  # an alias, an anchored or tagged value
-        self.values += 1
         text: str = event.value
         line = event.start_mark.line + 1
         if not event.implicit[0]:  # quoted: text
