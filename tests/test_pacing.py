@@ -123,12 +123,14 @@ def simulate(
     return run, pacer
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("seed", range(1, 21))
 def test_scattered_429s_keep_most_of_the_rate(seed: int) -> None:
     run, pacer = simulate(100, limit=100, scattered=0.05, seed=seed, seconds=60)
 
     assert 0.04 < run.share_429 < 0.06  # the tenant's 5% stays 5%: we are not the cause
-    assert run.done_per_second >= 55  # well over half the limit done (the target is 50%)
+    # well over half the limit done (the target is 50%), in every run: a few scattered 429s
+    # after a cut once passed for a limit, and one run in twenty crawled at 40/s
+    assert run.done_per_second >= 70
     assert pacer.holds == 0  # scattered 429s never stop everyone
 
 

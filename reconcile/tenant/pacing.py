@@ -129,7 +129,7 @@ class Pacer:
         if sent_at < self._changed_at:
             return  # sent before the last change: it says nothing about the current rate
         if throttled and self._news(quiet):
-            self._sudden(now)
+            self._sudden(now, quiet)
             return
         window = self._window
         window.answers += 1
@@ -164,14 +164,14 @@ class Pacer:
             return False
         return self._fresh or quiet >= QUIET_RUN
 
-    def _sudden(self, now: float) -> None:
+    def _sudden(self, now: float, quiet: int) -> None:
         """Cut at once, without waiting for a window: while the window fills, every request
         sent over the limit is answered 429. The run's first 429 halves the rate (a tenant's
         burst hides how far over we are); a later one cuts it by ``MIN_CUT``. The next window
         judges the cut like any other; the first one is undone at once if 429s go on as before
         (they were scattered)."""
         sent = self._recent_rate(now)
-        answers = self._window.answers + 1
+        answers = quiet + 1  # the share it is judged against: one 429 after a quiet run
         self._cut = _Cut(
             rate=self.rate,
             share=1 / answers,
@@ -225,9 +225,12 @@ class Pacer:
     def _within_floor(self, now: float, share: float, *, helped: bool) -> None:
         cut = self._cut
         if cut is not None:
-            # quiet again after a cut: climb slowly past the rate that was cut; and if the cut
-            # made a difference beyond chance, the limit is real and about what was admitted
-            self.ceiling = min(self.ceiling, cut.last_from)
+            # no 429 at all after a cut, or a difference beyond chance: climb slowly past the
+            # rate that was cut (a few 429s within the floor may well be scattered ones, and a
+            # slow climb below a limit that is not there costs for nothing); and if the cut made
+            # a difference, the limit is real and about what was admitted
+            if helped or share == 0:
+                self.ceiling = min(self.ceiling, cut.last_from)
             if helped:
                 self.ceiling = min(self.ceiling, max(cut.admitted, self.rate))
                 self.confirmed = self.ceiling
