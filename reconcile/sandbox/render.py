@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
-from reconcile.sandbox.jsonio import stored_json, stored_object
+from reconcile.sandbox.jsonio import fragment, stored_json, stored_object
 from reconcile.sandbox.values import phone_details
 from reconcile.sandbox.vocabulary import COMMS_FIELDS, PROFILE_FIELDS
 
@@ -158,9 +158,20 @@ class _Related:
 
 def profiles_json(conn: sqlite3.Connection, rows: Sequence[sqlite3.Row]) -> list[dict[str, Any]]:
     """Full profile objects for ``rows`` (three extra queries in all, however many rows)."""
+    return list(rendered(conn, rows))
+
+
+def encoded_profiles(conn: sqlite3.Connection, rows: Sequence[sqlite3.Row]) -> list[Any]:
+    """The profiles of ``rows`` as JSON fragments for a page (see :func:`jsonio.fragment`)."""
+    return [fragment(profile) for profile in rendered(conn, rows)]
+
+
+def rendered(conn: sqlite3.Connection, rows: Sequence[sqlite3.Row]) -> Iterator[dict[str, Any]]:
+    """Full profile objects for ``rows``, one at a time."""
     related = _Related.read(conn, [row["id"] for row in rows])
     today = datetime.now(UTC).date()
-    return [_profile(row, related, today) for row in rows]
+    for row in rows:
+        yield _profile(row, related, today)
 
 
 def comms_json(row: sqlite3.Row) -> dict[str, Any]:

@@ -34,7 +34,7 @@ from reconcile.sandbox.models import (
 from reconcile.sandbox.nested import check_custom_value, custom_value_too_long
 from reconcile.sandbox.pagination import page_from, paged
 from reconcile.sandbox.problems import Invalid, NotFound
-from reconcile.sandbox.render import custom_attribute_json, profiles_json
+from reconcile.sandbox.render import custom_attribute_json, encoded_profiles
 from reconcile.sandbox.rules import RULES
 from reconcile.sandbox.validation import validate_profile
 from reconcile.sandbox.values import now
@@ -117,7 +117,7 @@ async def search_custom(request: Request) -> Response:
             f"SELECT p.* FROM profiles p WHERE {sql_where} ORDER BY p.seq LIMIT ? OFFSET ?",
             (*params, page.size, page.offset),
         ).fetchall()
-        return paged(request, profiles_json(conn, rows), int(total), page)
+        return paged(request, encoded_profiles(conn, rows), int(total), page)
 
 
 @router.get(

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from reconcile.sandbox import profiles_db
 from reconcile.sandbox.context import Tenant, json_body, require_read, require_write, tenant
 from reconcile.sandbox.errorbag import Errors
+from reconcile.sandbox.jsonio import fragment
 from reconcile.sandbox.limits import MAX_IDENTITIES, count_message
 from reconcile.sandbox.models import (
     IdentityEnvelope,
@@ -23,7 +24,7 @@ from reconcile.sandbox.models import (
 from reconcile.sandbox.nested import validate_identity
 from reconcile.sandbox.pagination import SQLITE_MAX_INT, page_from, paged
 from reconcile.sandbox.problems import BadQuery, Invalid, NotFound
-from reconcile.sandbox.render import identities_where, identity_json, profiles_json
+from reconcile.sandbox.render import identities_where, identity_json, profiles_json, rendered
 from reconcile.sandbox.values import now
 
 router = APIRouter(tags=["identities"])
@@ -209,22 +210,23 @@ async def list_identities(request: Request) -> Response:
         return paged(request, items, int(total), page)
 
 
-def _with_profiles(conn: sqlite3.Connection, chunk: list[int]) -> list[dict[str, Any]]:
-    """The identities ``chunk`` (ids in order), each with its ``profile``: the identities are
-    taken from the rendered profiles, which read them anyway (one query less a page)."""
+def _with_profiles(conn: sqlite3.Connection, chunk: list[int]) -> list[Any]:
+    """The identities ``chunk`` (ids in order), each with its ``profile``, encoded one by one:
+    the identities are taken from the rendered profiles, which read them anyway."""
     marks = ",".join("?" * len(chunk))
     rows = conn.execute(
         "SELECT * FROM profiles WHERE id IN"
         f" (SELECT profile_id FROM identities WHERE id IN ({marks}))",
         chunk,
     ).fetchall()
-    held = {
-        identity["id"]: (identity, profile)
-        for profile in profiles_json(conn, rows)
-        for identity in profile["identities"]
-    }
-    # A copy of the identity: the profile holds the original (no cycle for the encoder).
-    return [{**held[i][0], "profile": held[i][1]} for i in chunk if i in held]
+    wanted = set(chunk)
+    items: dict[int, Any] = {}
+    for profile in rendered(conn, rows):
+        encoded = fragment(profile)
+        for identity in profile["identities"]:
+            if identity["id"] in wanted:
+                items[identity["id"]] = fragment({**identity, "profile": encoded})
+    return [items[i] for i in chunk if i in items]
 
 
 def _listed_ids(sandbox: Tenant, conn: sqlite3.Connection, handle: str | None) -> list[int]:

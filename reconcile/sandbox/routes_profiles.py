@@ -17,7 +17,7 @@ from reconcile.sandbox.models import (
 )
 from reconcile.sandbox.pagination import page_from, paged
 from reconcile.sandbox.problems import NotFound
-from reconcile.sandbox.render import profiles_json
+from reconcile.sandbox.render import encoded_profiles
 from reconcile.sandbox.search import search_rows
 from reconcile.sandbox.validation import validate_profile
 
@@ -57,8 +57,8 @@ async def list_profiles(request: Request) -> Response:
         if search is not None and search.strip():
             rows, total = search_rows(sandbox, conn, search, query, page)
         else:
-            rows, total = listing.fetch(conn, query, page)
-        return paged(request, profiles_json(conn, rows), total, page)
+            rows, total = listing.fetch(sandbox, conn, query, page)
+        return paged(request, encoded_profiles(conn, rows), total, page)
 
 
 @router.get(
