@@ -16,11 +16,13 @@ experiment, one window of answers at a time (at least a second and 20 answers):
   (below); if 429s go on after the first halving, they were scattered: the rate comes back at
   once and their share becomes the floor. Any cut also drops the tokens saved at the old rate.
 - **A window with more 429s than the scattered share explains** cuts the rate (by the excess, at
-  least 10%, at most half). If the next window's share falls, the limit was real: its rate
-  becomes the *ceiling*. If the share stays where it was after a second cut, the 429s were
-  scattered: the rate goes back to what it was and the *floor* (the share that does not depend
-  on our rate) is raised to it, so later windows at that share cut nothing. A window that sent
-  less than half its rate (most requests waiting out a ``Retry-After``) tests nothing.
+  least 10%, at most half). If the next window holds no 429, or its share fell beyond chance,
+  the limit was real: the rate that was cut becomes the *ceiling* (a few 429s within the floor
+  prove nothing: they may be scattered ones). If the share stays where it was after a second
+  cut, the 429s were scattered: the rate goes back to what it was and the *floor* (the share
+  that does not depend on our rate) is raised to it, so later windows at that share cut nothing.
+  A window that sent less than half its rate (most requests waiting out a ``Retry-After``)
+  tests nothing.
 - **429s thick on the ground** (12 or more of the latest 32 answers) mean the tenant is over its
   limit now: everyone waits for the ``Retry-After``, and the rate halves at once, or falls to what
   the tenant let through in the last second if that is less.
