@@ -1,4 +1,5 @@
-"""``normalize.is_valid_number`` gives phonenumbers' ``is_valid_number`` verdict, always.
+"""``normalize.parse_phone`` and ``normalize.is_valid_number`` are phonenumbers' ``parse`` and
+``is_valid_number``, always.
 
 Numbers from every region and non-geographic code, of every type, and near misses of them (a
 digit changed, added or dropped, a trunk prefix written after the country code), are checked both
@@ -12,7 +13,7 @@ import random
 import phonenumbers
 
 from reconcile.errors import InvalidValue
-from reconcile.model.normalize import is_valid_number, normalize_phone
+from reconcile.model.normalize import is_valid_number, normalize_phone, parse_phone
 
 
 def _examples() -> list[phonenumbers.PhoneNumber]:
@@ -34,10 +35,14 @@ def _spellings(rng: random.Random) -> list[str]:
         code, national = example.country_code, phonenumbers.national_significant_number(example)
         texts += [f"+{code}{national}", f"+{code}0{national}", f"+{code}{national}0"]
         texts += [f"+{code}{national[:-1]}", f"+{code}{national[1:]}", f"{national}"]
-        for _ in range(3):
+        for _ in range(2):
             at = rng.randrange(len(national))
             texts.append(f"+{code}{national[:at]}{rng.randrange(10)}{national[at + 1 :]}")
         texts.append(f"+{code}{rng.randrange(10**6, 10**12)}")
+        texts += [f"+{code}", f"+{code}1", f"+{code}00{national}", f"+{code} {national}"]
+        texts += [f"+{code}{national}{national}", f"+{code}{code}{national}"]
+    for _ in range(2000):  # a plus and any digits
+        texts.append("+" + "".join(str(rng.randrange(10)) for _ in range(rng.randint(1, 20))))
     return texts
 
 
@@ -48,12 +53,21 @@ def _outcome(value: str, region: str | None) -> tuple[str, str]:
         return "refused", str(exc)
 
 
+def _parsed(parse: object, value: str, region: str | None) -> object:
+    try:
+        return parse(value, region)  # type: ignore[operator]
+    except phonenumbers.NumberParseException as exc:
+        return ("refused", exc.error_type, str(exc))
+
+
 def _before(value: str, region: str | None) -> tuple[str, str]:
-    """normalize_phone as it was: phonenumbers' own is_valid_number."""
+    """normalize_phone as it was: phonenumbers' own parse and is_valid_number."""
     try:
         parsed = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
-        return _outcome(value, region)  # the parse is unchanged; only validity is compared
+        unset = region or "unset"
+        hint = "" if value.strip().startswith("+") else f" (no country code; region {unset})"
+        return "refused", f"is not a phone number{hint}"
     if not phonenumbers.is_valid_number(parsed):
         return "refused", "is not a valid phone number for its country"
     return "accepted", phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
@@ -65,13 +79,15 @@ def test_every_example_number_and_its_near_misses_get_the_librarys_verdict() -> 
     valid = 0
     for text in texts:
         for region in (None, "AU") if text.startswith("+") else ("AU", "GB"):
+            expected_parse = _parsed(phonenumbers.parse, text, region)
+            assert _parsed(parse_phone, text, region) == expected_parse, (text, region)
+            assert _outcome(text, region) == _before(text, region), (text, region)
             try:
                 parsed = phonenumbers.parse(text, region)
             except phonenumbers.NumberParseException:
                 continue
             expected = phonenumbers.is_valid_number(parsed)
             assert is_valid_number(parsed) == expected, (text, region)
-            assert _outcome(text, region) == _before(text, region), (text, region)
             valid += expected
     assert len(texts) > 10_000 and valid > 3_000
 
