@@ -63,6 +63,7 @@ def test_the_compact_form_carries_what_the_model_declares(tmp_path: Path) -> Non
     jane, gone = declared["jane"], declared["gone"]
 
     assert jane.view == jane.profile.flat_view()
+    assert jane.unique == tuple(unique_values(jane.view))
     assert jane.unique == (
         ("identities.pos", "7"),
         ("identities.shopify", "sh-1"),

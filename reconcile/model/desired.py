@@ -236,10 +236,9 @@ class DesiredProfile(Strict):
         for handle, identifier in sorted((self.identities or {}).items()):
             view[path("identities", handle)] = identifier
         if self.attributes is not None:
-            for flag, flag_value in sorted(
-                self.attributes.comms.model_dump(exclude_unset=True).items()
-            ):
-                view[path("attributes.comms", flag)] = flag_value
+            comms = self.attributes.comms  # the flags declared, read without a model_dump
+            for flag in sorted(comms.model_fields_set):
+                view[path("attributes.comms", flag)] = getattr(comms, flag)
         for namespace, handles in sorted((self.custom_attributes or {}).items()):
             for handle, attribute in sorted(handles.items()):
                 value = attribute.value if attribute is not None else None
