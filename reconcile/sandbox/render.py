@@ -174,6 +174,14 @@ def rendered(conn: sqlite3.Connection, rows: Sequence[sqlite3.Row]) -> Iterator[
         yield _profile(row, related, today)
 
 
+def _primary(identities: list[dict[str, Any]]) -> Any:
+    """The identifier of the primary identity (the profile's ``external_id``), if any."""
+    for identity in identities:
+        if identity["is_primary"]:
+            return identity["identifier"]
+    return None
+
+
 def comms_json(row: sqlite3.Row) -> dict[str, Any]:
     """The profile's ``attributes.comms``: every flag, ``null`` when never set."""
     return _comms(row["id"], stored_object(row["doc"]))
@@ -194,7 +202,7 @@ def _profile(row: sqlite3.Row, related: _Related, today: date) -> dict[str, Any]
     identities = related.identities.get(profile_id, [])
     profile = _SHAPE.copy()  # every key in place: the assignments below never resize the dict
     profile["id"] = profile_id
-    profile["external_id"] = next((i["identifier"] for i in identities if i["is_primary"]), None)
+    profile["external_id"] = _primary(identities)
     profile["first_name"] = first
     profile["last_name"] = last
     profile["full_name"] = f"{first} {last}"
@@ -202,7 +210,7 @@ def _profile(row: sqlite3.Row, related: _Related, today: date) -> dict[str, Any]
     if row["mobile_phone"]:
         profile.update(_mobile(row["mobile_phone"], get("mobile_parts")))
     profile.update(zip(DOC_FIELDS, map(get, DOC_FIELDS), strict=True))
-    profile.update(_birthday(get("birth_day"), get("birth_month"), get("birth_year"), today))
+    _birthday(profile, doc, today)
     profile["identities"] = identities
     profile["tags"] = get("tags", [])
     profile["statuses"] = []
@@ -237,27 +245,28 @@ def _mobile(e164: str | None, parts: list[Any] | None) -> dict[str, Any]:
     }
 
 
-@lru_cache(maxsize=4096)  # a few hundred distinct birthdays a day: most profiles share one
-def _birthday(
-    day: int | None, month: int | None, year: int | None, today: date
-) -> tuple[tuple[str, Any], ...]:
-    out: dict[str, Any] = dict.fromkeys(BIRTH_KEYS)
+def _birthday(profile: dict[str, Any], doc: dict[str, Any], today: date) -> None:
+    """Set the profile's birthday fields (left ``null`` without a day and a month)."""
+    day, month, year = doc.get("birth_day"), doc.get("birth_month"), doc.get("birth_year")
     if day is None or month is None:
-        return tuple(out.items())
+        return
     if year is not None:
-        out["birth_date"] = date(year, month, day).isoformat()
+        profile["birth_date"] = date(year, month, day).isoformat()
+    profile["birth_days"], profile["birth_days_past"], profile["next_birthday"] = _countdown(
+        day, month, today
+    )
+
+
+@lru_cache(maxsize=1024)  # at most 366 birthdays a day: profiles share them
+def _countdown(day: int, month: int, today: date) -> tuple[int, int, str]:
+    """Days to the next birthday, days since the last one, and the next one's date."""
     upcoming = _anniversary(today.year, month, day)
     if upcoming < today:
         upcoming = _anniversary(today.year + 1, month, day)
     last = _anniversary(today.year, month, day)
     if last > today:
         last = _anniversary(today.year - 1, month, day)
-    out.update(
-        next_birthday=upcoming.isoformat(),
-        birth_days=(upcoming - today).days,
-        birth_days_past=(today - last).days,
-    )
-    return tuple(out.items())
+    return (upcoming - today).days, (today - last).days, upcoming.isoformat()
 
 
 def _anniversary(year: int, month: int, day: int) -> date:
