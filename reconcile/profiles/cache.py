@@ -37,6 +37,9 @@ class ParseCache:
     def __init__(self, directory: Path | None) -> None:
         self.directory = directory
         self.hits = 0
+        # What this process put, until it reads it back: the loader's own share of a cold tree
+        # is read again from here, not from the disk (see profiles/parallel.py).
+        self._written: dict[str, list[LoadedProfile]] = {}
 
     def has(self, key: str) -> bool:
         return self.directory is not None and (self.directory / f"{key}.json").exists()
@@ -44,6 +47,9 @@ class ParseCache:
     def get(self, key: str, *, phone_region: str | None) -> list[LoadedProfile] | None:
         if self.directory is None:
             return None
+        if (written := self._written.pop(key, None)) is not None:
+            self.hits += 1
+            return written
         try:
             raw = (self.directory / f"{key}.json").read_bytes()
             digest, _, payload = raw.partition(b"\n")
@@ -61,6 +67,7 @@ class ParseCache:
         entries = [_entry(item) for item in loaded]
         body = json.dumps(entries, separators=(",", ":"), ensure_ascii=False).encode()
         payload = hashlib.sha256(body).hexdigest().encode() + b"\n" + body
+        self._written[key] = loaded
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
@@ -69,6 +76,10 @@ class ParseCache:
             os.replace(temporary, self.directory / f"{key}.json")
         except OSError:
             pass  # the cache only saves time: a read-only checkout still loads
+
+    def forget(self) -> None:
+        """Drop what this process put and has not read back (a load is finished)."""
+        self._written.clear()
 
 
 def _entry(item: LoadedProfile) -> dict[str, Any]:

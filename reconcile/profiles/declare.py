@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Protocol
 
 from pydantic import ValidationError
@@ -118,7 +117,7 @@ def begin_tree(
         workers = start_in_parallel(
             pending,
             fill_cache,
-            (tree, run.reader, run.cache.directory, phone_region, variables, version),
+            (tree, run.reader, run.cache, phone_region, variables, version),
         )
     return TreeRead(run, tree, variables_text, owner_handle, workers)
 
@@ -142,6 +141,7 @@ class TreeRead:
         loaded: list[LoadedProfile] = []
         for source in self.tree.profiles:
             loaded += _read_profiles(run, source, self.variables_text)
+        run.cache.forget()
         unique, clashes = check_unique(loaded, owner_handle=self.owner_handle)
         problems = sorted(set(run.problems + clashes))
         if problems:
@@ -153,14 +153,15 @@ def fill_cache(
     files: list[SourceFile],
     tree: Tree,
     reader: DocumentReader,
-    directory: Path | None,
+    cache: ParseCache,
     phone_region: str | None,
     variables: dict[str, object],
     version: str,
 ) -> None:
-    """Read ``files`` of ``tree`` into the parse cache at ``directory`` (one worker's share of a
-    cold tree); a file with problems is not cached, so the loader reads it again and reports."""
-    run = _Run(reader, ParseCache(directory), phone_region, variables, version)
+    """Read ``files`` of ``tree`` into ``cache`` (one share of a cold tree, in a worker or in
+    this process); a file with problems is not cached, so the loader reads it again and
+    reports."""
+    run = _Run(reader, cache, phone_region, variables, version)
     variables_text = _variables_text(variables)
     for source in tree.defaults:
         _read_defaults(run, source)
