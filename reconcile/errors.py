@@ -27,9 +27,9 @@ them; 2 is kept for "changes present"). Every message is one line that says what
     ├── ApplyError                 some changes failed; the journal says which succeeded
     └── YamlWriteError             export cannot edit a file of the tree safely
 
-Foreign libraries' exceptions are translated where the library is used (phonenumbers and
-email-validator in ``model/normalize.py``, httpx in ``tenant/client.py``, PyYAML in
-``profiles/yaml_reader.py`` (its fast path ``yaml_plain.py`` only gives up on them),
+Foreign libraries' exceptions are translated where the library is used (phonenumbers in
+``model/phones.py``, email-validator in ``model/normalize.py``, httpx in ``tenant/client.py``,
+PyYAML in ``profiles/yaml_reader.py`` (its fast path ``yaml_plain.py`` only gives up on them),
 ruamel.yaml in ``export/yaml_writer.py``). The sandbox imitates Omneo
 and imports nothing of the tool, so its own exceptions (``SchemaTooNew``, ``SandboxRefused``) are
 translated to :class:`SandboxError` where the tool reaches it (``tenant/client.py``,

@@ -1,4 +1,4 @@
-"""``normalize.parse_phone`` and ``normalize.is_valid_number`` are phonenumbers' ``parse`` and
+"""``phones.parse_phone`` and ``phones.is_valid_number`` are phonenumbers' ``parse`` and
 ``is_valid_number``, always.
 
 Numbers from every region and non-geographic code, of every type, and near misses of them (a
@@ -13,7 +13,7 @@ import random
 import phonenumbers
 
 from reconcile.errors import InvalidValue
-from reconcile.model.normalize import is_valid_number, normalize_phone, parse_phone
+from reconcile.model.phones import is_valid_number, normalize_phone, parse_phone
 
 
 def _examples() -> list[phonenumbers.PhoneNumber]:
