@@ -11,7 +11,7 @@ experiment, one window of answers at a time (at least a second and 20 answers):
   after 20 answers without any while no scattered share is known. A tenant's limit allows a
   burst, so the first 429 comes only when that burst is spent, with the client possibly far over
   the limit, and while a window fills every request over it is answered 429. The run's first
-  429 halves the rate actually sent; a later one cuts it by 10%. The next window, from 0.2 s
+  429 halves the rate actually sent; a later one cuts it by 20%. The next window, from 0.2 s
   after the cut (the tenant's bucket is dry and needs a moment), judges the cut like any other
   (below); if 429s go on after the first halving, they were scattered: the rate comes back at
   once and their share becomes the floor. Any cut also drops the tokens saved at the old rate.
@@ -65,6 +65,7 @@ FLOOR_MAX = 0.2  # a share above this is never treated as scattered
 FLOOR_WEIGHT = 0.2  # how much one quiet window moves the floor
 QUIET_FLOOR = 0.01  # with scattered 429s rarer than this, one 429 after quiet answers is news
 FIRST_CUT = 0.5  # the run's first 429 halves the rate: we may be far over the limit
+LATER_CUT = 0.2  # a later one: the climb since the last cut went past the limit
 STARVED = 0.5  # a window that sent less than this share of the rate does not test it
 SETTLE_S = 0.2  # answers to requests sent this soon after a cut on news do not judge it
 QUIET_RUN = 20  # answers without a 429 before one is news again
@@ -169,7 +170,7 @@ class Pacer:
     def _sudden(self, now: float, quiet: int) -> None:
         """Cut at once, without waiting for a window: while the window fills, every request
         sent over the limit is answered 429. The run's first 429 halves the rate (a tenant's
-        burst hides how far over we are); a later one cuts it by ``MIN_CUT``. The next window
+        burst hides how far over we are); a later one cuts it by ``LATER_CUT``. The next window
         judges the cut like any other; the first one is undone at once if 429s go on as before
         (they were scattered)."""
         sent = self._recent_rate(now)
@@ -184,7 +185,7 @@ class Pacer:
             last_from=sent,
             first=self._fresh,
         )
-        cut = FIRST_CUT if self._fresh else MIN_CUT
+        cut = FIRST_CUT if self._fresh else LATER_CUT
         self._fresh = False
         self._set_rate(sent * (1 - cut), since=now)
         # the tenant's bucket is dry and refills slowly: requests sent just after the cut can
