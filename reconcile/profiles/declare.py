@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from pydantic import ValidationError
@@ -117,7 +118,8 @@ def begin_tree(
         workers = start_in_parallel(
             pending,
             fill_cache,
-            (tree, run.reader, run.cache, phone_region, variables, version),
+            (tree.defaults, run.reader, run.cache.directory, phone_region, variables, version),
+            own=lambda chunk: _fill(run, chunk, variables_text),
         )
     return TreeRead(run, tree, variables_text, owner_handle, workers)
 
@@ -130,7 +132,7 @@ class TreeRead:
     tree: Tree
     variables_text: str
     owner_handle: str | None
-    workers: Started | None
+    workers: Started[SourceFile] | None
 
     def finish(self) -> LoadedTree:
         """Wait for the workers, then read every file (cached or not) and check the tree."""
@@ -151,22 +153,29 @@ class TreeRead:
 
 def fill_cache(
     files: list[SourceFile],
-    tree: Tree,
+    defaults: list[SourceFile],
     reader: DocumentReader,
-    cache: ParseCache,
+    directory: Path | None,
     phone_region: str | None,
     variables: dict[str, object],
     version: str,
 ) -> None:
-    """Read ``files`` of ``tree`` into ``cache`` (one share of a cold tree, in a worker or in
-    this process); a file with problems is not cached, so the loader reads it again and
-    reports."""
-    run = _Run(reader, cache, phone_region, variables, version)
-    variables_text = _variables_text(variables)
-    for source in tree.defaults:
+    """Read ``files`` (under the folder ``defaults``) into the parse cache at ``directory``: a
+    worker's chunk of a cold tree; a file with problems is not cached, so the loader reads it
+    again and reports."""
+    run = _Run(reader, ParseCache(directory), phone_region, variables, version)
+    for source in defaults:
         _read_defaults(run, source)
+    _fill(run, files, _variables_text(variables))
+
+
+def _fill(run: _Run, files: list[SourceFile], variables_text: str) -> None:
+    """Read ``files`` into ``run``'s cache; what ``run`` finds wrong stays with it (the loader
+    reports every problem itself when it reads the file again)."""
+    reader = _Run(run.reader, run.cache, run.phone_region, run.variables, run.version)
+    reader.defaults, reader.chains = run.defaults, run.chains
     for source in files:
-        _read_profiles(run, source, variables_text)
+        _read_profiles(reader, source, variables_text)
 
 
 def _uncached(run: _Run, tree: Tree, variables_text: str) -> list[SourceFile]:

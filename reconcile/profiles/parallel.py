@@ -1,19 +1,21 @@
 """A cold tree parsed on every core: worker processes fill the parse cache, the loader reads it.
 
 Parsing YAML and validating is CPU-bound and each file stands alone, so on a cold cache the files
-are shared out between this process and worker processes (one per other core it may use), each
-writing the cache entries of its share. The loader then reads every file as usual and finds them
-cached: reviving an entry costs a small share of parsing it, and a file a worker could not read
-cleanly is simply not cached, so the loader reads it again and reports its problems itself: the
-result, the problems and their order are those of a load on one core.
+are cut into small chunks shared out between worker processes (one per other core this process
+may use) and this process, each writing the cache entries of what it read. The loader then reads
+every file as usual and finds them cached: reviving an entry costs a small share of parsing it,
+and a file that could not be read cleanly is simply not cached, so the loader reads it again and
+reports its problems itself: the result, the problems and their order are those of a load on one
+core.
 
 The workers start at once and run while the caller goes on (``reconcile plan`` lists the tenant
-meanwhile); this process reads its own share when the caller waits (:meth:`Started.wait`).
-Workers are forked (they inherit the loaded modules, so starting one costs milliseconds); where
-fork is unavailable, on one core, or with fewer files than ``MIN_FILES`` per worker, nothing
-happens here.
+meanwhile). When the caller waits (:meth:`Started.wait`), this process takes the chunks no worker
+has begun, from the end, while the workers go on from the front: however busy the caller was,
+the work ends up shared evenly. Workers are forked (they inherit the loaded modules, so starting
+one costs milliseconds); where fork is unavailable, on one core, or with fewer files than
+``MIN_FILES`` per worker, nothing happens here.
 
->>> start_in_parallel([], print, ()) is None   # nothing to share out
+>>> start_in_parallel([], print, (), own=print) is None   # nothing to share out
 True
 """
 
@@ -25,9 +27,10 @@ import pickle
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 MIN_FILES = 4  # per worker: fewer files are not worth a process
+CHUNK_FILES = 4  # a task: small enough to share out evenly, big enough to be worth sending
 T = TypeVar("T")
 _FAILED = (OSError, BrokenProcessPool, pickle.PicklingError)
 
@@ -40,25 +43,30 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-class Started:
-    """Shares under way in workers, and this process's own share, read by :meth:`wait`."""
+class Started(Generic[T]):
+    """Chunks under way in workers; :meth:`wait` reads the ones not begun here, then joins."""
 
     def __init__(
-        self, pool: ProcessPoolExecutor, futures: list[Future[None]], own: Callable[[], None]
+        self,
+        pool: ProcessPoolExecutor,
+        tasks: list[tuple[Future[None], list[T]]],
+        own: Callable[[list[T]], None],
     ) -> None:
         self.pool = pool
-        self.futures = futures
+        self.tasks = tasks
         self.own = own
 
     def wait(self) -> None:
-        """Read this process's share, then wait for the workers. A worker that fails is only a
-        lost head start (the loader reads every file anyway), so waiting never raises for it."""
+        """Read here every chunk no worker has begun (from the end, while the workers take from
+        the front), then wait for the workers. A worker that fails is only a lost head start
+        (the loader reads every file anyway), so waiting never raises for it."""
         try:
-            # This process takes a share itself rather than wait idle: one process fewer to
-            # fork, and its share is read without copying pages written since the fork.
-            self.own()
-            for done in self.futures:
-                done.result()
+            for future, chunk in reversed(self.tasks):
+                if future.cancel():
+                    self.own(chunk)
+            for future, _ in self.tasks:
+                if not future.cancelled():
+                    future.result()
         except _FAILED:
             pass
         finally:
@@ -66,19 +74,25 @@ class Started:
 
 
 def start_in_parallel(
-    files: Sequence[T], work: Callable[..., None], args: tuple[Any, ...]
-) -> Started | None:
-    """Start ``work(share, *args)`` for shares of ``files``, all but the first in worker
-    processes; ``None`` when not worth it (or not possible) here. Call it before any thread is
-    started: it forks."""
+    files: Sequence[T],
+    work: Callable[..., None],
+    args: tuple[Any, ...],
+    *,
+    own: Callable[[list[T]], None],
+) -> Started[T] | None:
+    """Start ``work(chunk, *args)`` for chunks of ``files`` in worker processes; ``own(chunk)``
+    reads a chunk in this process when it waits. ``None`` when not worth it (or not possible)
+    here. Call it before any thread is started: it forks."""
     workers = min(cores(), len(files) // MIN_FILES)
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return None
-    shares = [list(files[index::workers]) for index in range(workers)]
+    chunks = [
+        list(files[start : start + CHUNK_FILES]) for start in range(0, len(files), CHUNK_FILES)
+    ]
     pool = ProcessPoolExecutor(workers - 1, mp_context=multiprocessing.get_context("fork"))
     try:
-        started = [pool.submit(work, share, *args) for share in shares[1:]]
+        tasks = [(pool.submit(work, chunk, *args), chunk) for chunk in chunks]
     except _FAILED:
         pool.shutdown()
         return None
-    return Started(pool, started, lambda: work(shares[0], *args))
+    return Started(pool, tasks, own)
