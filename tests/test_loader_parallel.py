@@ -6,11 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import Project
 
 from reconcile.errors import ProfileError
 from reconcile.profiles.loader import begin_loading, load_profiles
 from reconcile.profiles.parallel import MIN_FILES, cores
+from tests.conftest import Project
 
 
 def write_tree(root: Path, files: int, *, broken: bool = False) -> None:
