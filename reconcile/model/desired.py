@@ -70,11 +70,6 @@ def _region(info: ValidationInfo) -> str | None:
     return str(region) if region else None
 
 
-def _trusted(info: ValidationInfo) -> bool:
-    # Values read back from the loader's cache were normalised when first validated.
-    return bool((info.context or {}).get("trusted"))
-
-
 class DesiredProfile(Strict):
     """One profile as ``profiles.d/`` declares it. Absent = not managed; ``null`` clears."""
 
@@ -149,17 +144,17 @@ class DesiredProfile(Strict):
 
     @field_validator("email")
     @classmethod
-    def _email(cls, value: str | None, info: ValidationInfo) -> str | None:
+    def _email(cls, value: str | None) -> str | None:
         if value is None:  # Omneo requires an email on every write that names it
             raise ValueError(
                 "cannot be cleared: Omneo requires an email; remove the line to keep it"
             )
-        return value if _trusted(info) else normalize.normalize_email(value)
+        return normalize.normalize_email(value)
 
     @field_validator("mobile_phone", "secondary_phone")
     @classmethod
     def _phone(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is None or _trusted(info):
+        if value is None:
             return value
         return normalize.normalize_phone(value, region=_region(info))
 
