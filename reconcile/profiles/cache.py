@@ -13,12 +13,12 @@ it again, so it carries a SHA-256 of its content: a damaged, broken or unreadabl
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from reconcile import codec
 from reconcile.model.declaration import Declaration
 from reconcile.profiles.uniqueness import LoadedProfile
 
@@ -55,8 +55,8 @@ class ParseCache:
             digest, _, payload = raw.partition(b"\n")
             if digest.decode() != hashlib.sha256(payload).hexdigest():
                 return None  # damaged: entries are revived without validation, so never trusted
-            loaded = [_revive(entry) for entry in json.loads(payload)]
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            loaded = [_revive(entry) for entry in codec.decode(payload)]
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, codec.DecodeError):
             return None
         self.hits += 1
         return loaded
@@ -65,7 +65,7 @@ class ParseCache:
         if self.directory is None:
             return
         entries = [_entry(item) for item in loaded]
-        body = json.dumps(entries, separators=(",", ":"), ensure_ascii=False).encode()
+        body = codec.encode(entries)
         payload = hashlib.sha256(body).hexdigest().encode() + b"\n" + body
         self._written[key] = loaded
         try:

@@ -5,9 +5,9 @@ Every request is paced by a token bucket (``Target.rps``) and bounded in flight
 (``pacing.py``) sets the bucket's rate from the answers. 5xx answers and connection errors are
 retried with backoff and jitter a bounded number of times, but only for requests that are safe to
 replay. Bodies go out and answers come back as strict JSON: Infinity and NaN never cross.
-Answers are decoded by msgspec (a listing page of 500 profiles in about half the standard library's
-time); one it refuses is judged again by the standard library, so what is accepted, and every
-error's message, stay the standard library's.
+Answers are decoded by msgspec (``reconcile/codec.py``: a listing page of 500 profiles in about
+half the standard library's time); one it refuses is judged again by the standard library, so what
+is accepted, and every error's message, stay the standard library's.
 
 >>> async with open_http(target) as http:                   # doctest: +SKIP
 ...     wire = Wire(http, concurrency=8, rps=100.0)
@@ -26,8 +26,8 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-import msgspec
 
+from reconcile import codec
 from reconcile.collector import paused
 from reconcile.errors import ApiError, SandboxError, TransportError
 from reconcile.settings import Target
@@ -36,9 +36,6 @@ from reconcile.tenant.ratelimit import RetryPolicy, TokenBucket, parse_retry_aft
 
 _JSON_BODY = {"Content-Type": "application/json"}
 _READ = httpx.ByteStream(b"")
-# Strict already: it refuses NaN and Infinity, numbers that overflow a float, bad UTF-8 and
-# trailing text; it keeps integers of any size exact (orjson turns those past 64 bits into floats).
-_FAST_JSON = msgspec.json.Decoder()
 
 
 class Wire:
@@ -198,8 +195,10 @@ def decode_answer(response: httpx.Response, method: str, path: str) -> Any:
     """The answer as strict JSON: a tenant's Infinity or NaN is an error, never a value."""
     try:
         with paused():
-            return _FAST_JSON.decode(response.content)
-    except msgspec.DecodeError:  # refused: the standard library says why, or reads it after all
+            # Strict already: it refuses NaN and Infinity, numbers that overflow a float, bad
+            # UTF-8 and trailing text, and keeps integers of any size exact.
+            return codec.decode(response.content)
+    except codec.DecodeError:  # refused: the standard library says why, or reads it after all
         return _decode_slowly(response, method, path)
 
 
