@@ -58,24 +58,15 @@ def _trimmed(value: str) -> str:
 TrimmedText = Annotated[str, Field(max_length=MAX_TEXT), AfterValidator(_trimmed)]
 
 
-# One set object per distinct combination of declared fields, shared by every (frozen) model
-# declaring that combination: a set of 20 names costs 1.2 KB, and most profiles of a tree declare
-# the same fields (2.3 KB less a declared profile: docs/performance.md).
+# One set object per distinct combination of declared fields, shared by every model revived from
+# the cache (apply revives the profiles it writes): a set of 20 names costs 1.2 KB, and most
+# profiles of a tree declare the same fields. Validated models are not kept (the plan holds
+# declarations: declaration.py), so they are not worth a validator that shares it.
 _FIELD_SETS: dict[frozenset[str], set[str]] = {}
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
-
-    @model_validator(mode="after")
-    def _shared_fields_set(self) -> Self:
-        # Safe because the models are frozen: nothing adds to the set after validation, and
-        # model_copy copies it before an update.
-        names = self.__pydantic_fields_set__
-        shared = shared_fields(names)
-        if shared is not names:
-            object.__setattr__(self, "__pydantic_fields_set__", shared)
-        return self
 
     @classmethod
     def revived(cls, values: dict[str, Any]) -> Self:
@@ -229,19 +220,12 @@ Comms = create_model("Comms", __base__=Strict, **_comms_fields())
 
 
 # Comms flags repeat from profile to profile (a few booleans), and a Comms value holds all 61 of
-# them: profiles declaring the same flags share one frozen value (1.9 KB less each).
+# them: revived profiles declaring the same flags share one frozen value (1.9 KB less each).
 _SHARED_COMMS: dict[tuple[tuple[str, Any], ...], Any] = {}
 
 
 class Attributes(Strict):
     comms: Comms = Field(default_factory=Comms)
-
-    @model_validator(mode="after")
-    def _shared_comms(self) -> Self:
-        shared = shared_comms(self.comms)
-        if shared is not self.comms:
-            object.__setattr__(self, "comms", shared)
-        return self
 
     @field_validator("comms", mode="before")
     @classmethod
