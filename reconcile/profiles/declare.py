@@ -1,25 +1,30 @@
 """Validate a profiles.d/ tree: read each file, render templates, apply folder defaults, check.
 
-The YAML itself is parsed behind :class:`DocumentReader` (implemented in :mod:`reconcile.loader`,
-the one module that imports PyYAML); this module decides what the documents mean and where each
-problem is reported.
+This module walks the tree: defaults first, then each file from the parse cache or read afresh
+(:mod:`reconcile.profiles.documents` turns one parsed document into declarations and problems),
+a cold tree shared out over the cores, and the checks across the whole tree at the end.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
 
 from pydantic import ValidationError
 
 from reconcile.errors import FileProblem, Problem, ProfileError
-from reconcile.model.declaration import Declaration
 from reconcile.model.desired import DesiredProfile
 from reconcile.profiles.cache import ParseCache, cache_key
-from reconcile.profiles.defaults import NOT_DEFAULTABLE, chain_for, merge_defaults
+from reconcile.profiles.defaults import NOT_DEFAULTABLE, chain_for
+from reconcile.profiles.documents import (
+    Defaults,
+    Document,
+    DocumentReader,
+    Run,
+    entries,
+    profile_of,
+)
 from reconcile.profiles.fake import fake_data_version
 from reconcile.profiles.files import SourceFile, Tree, decode_text, read_bytes
 from reconcile.profiles.messages import describe
@@ -28,69 +33,12 @@ from reconcile.profiles.spellings import spelt_two_ways, tag_uses
 from reconcile.profiles.templates import render_profile_template_lines
 from reconcile.profiles.uniqueness import LoadedProfile, check_unique
 
-TOMBSTONE_STATES = ("absent", "purged")
-
-
-class DocumentReader(Protocol):
-    """Parses text into plain data plus an opaque node tree that knows the lines.
-
-    ``parse`` raises :class:`FileProblem` (with a line) for text it refuses.
-    """
-
-    @property
-    def max_file_bytes(self) -> int: ...
-    def parse(self, text: str) -> tuple[Any, Any]: ...
-    def line_at(self, node: Any, loc: tuple[str | int, ...]) -> tuple[bool, int]: ...
-    def field_lines(self, node: Any) -> dict[str, int]: ...
-    def line_of(self, node: Any) -> int: ...
-    def key_line(self, node: Any, name: str) -> int | None: ...
-    def items(self, node: Any) -> list[Any]: ...
-    def value_node(self, node: Any, name: str) -> Any: ...
-
 
 @dataclass
 class LoadedTree:
     profiles: list[LoadedProfile]
     digest: str
     warnings: list[str] = field(default_factory=list)
-
-
-@dataclass
-class _Document:
-    """One file's parsed content; ``lines`` maps a rendered template's lines to its own."""
-
-    source: SourceFile
-    data: Any
-    node: Any
-    lines: tuple[int, ...] | None = None
-
-    def line(self, parsed_line: int) -> int:
-        if self.lines is None or parsed_line < 1:
-            return parsed_line
-        return self.lines[min(parsed_line, len(self.lines)) - 1] if self.lines else 1
-
-
-@dataclass
-class _Defaults:
-    document: _Document
-    digest: str
-
-
-@dataclass
-class _Run:
-    reader: DocumentReader
-    cache: ParseCache
-    phone_region: str | None
-    variables: dict[str, object]
-    version: str
-    problems: list[Problem] = field(default_factory=list)
-    defaults: dict[str, _Defaults] = field(default_factory=dict)
-    chains: dict[str, list[_Defaults]] = field(default_factory=dict)  # per folder
-    digest: Any = field(default_factory=hashlib.sha256)
-
-    @property
-    def context(self) -> dict[str, Any]:
-        return {"phone_region": self.phone_region}
 
 
 def begin_tree(
@@ -105,7 +53,7 @@ def begin_tree(
 ) -> TreeRead:
     """Begin reading ``tree``: its defaults now, and a cold tree's files in worker processes
     (they fill the cache) while the caller goes on; :meth:`TreeRead.finish` gives the result."""
-    run = _Run(reader, cache, phone_region, variables, version)
+    run = Run(reader, cache, phone_region, variables, version)
     run.problems += tree.problems  # symbolic links that lead nowhere, loop or leave the tree
     variables_text = _variables_text(variables)
     header = [version, phone_region or "", variables_text if tree.has_templates else ""]
@@ -128,7 +76,7 @@ def begin_tree(
 class TreeRead:
     """A read of a tree under way (:func:`begin_tree`)."""
 
-    run: _Run
+    run: Run
     tree: Tree
     variables_text: str
     owner_handle: str | None
@@ -163,22 +111,22 @@ def fill_cache(
     """Read ``files`` (under the folder ``defaults``) into the parse cache at ``directory``: a
     worker's chunk of a cold tree; a file with problems is not cached, so the loader reads it
     again and reports."""
-    run = _Run(reader, ParseCache(directory), phone_region, variables, version)
+    run = Run(reader, ParseCache(directory), phone_region, variables, version)
     for source in defaults:
         _read_defaults(run, source)
     _fill(run, files, _variables_text(variables))
 
 
-def _fill(run: _Run, files: list[SourceFile], variables_text: str) -> None:
+def _fill(run: Run, files: list[SourceFile], variables_text: str) -> None:
     """Read ``files`` into ``run``'s cache; what ``run`` finds wrong stays with it (the loader
     reports every problem itself when it reads the file again)."""
-    reader = _Run(run.reader, run.cache, run.phone_region, run.variables, run.version)
+    reader = Run(run.reader, run.cache, run.phone_region, run.variables, run.version)
     reader.defaults, reader.chains = run.defaults, run.chains
     for source in files:
         _read_profiles(reader, source, variables_text)
 
 
-def _uncached(run: _Run, tree: Tree, variables_text: str) -> list[SourceFile]:
+def _uncached(run: Run, tree: Tree, variables_text: str) -> list[SourceFile]:
     """The profile files the cache has no entry for (none when the cache is off)."""
     if run.cache.directory is None:
         return []
@@ -198,7 +146,7 @@ def _variables_text(variables: dict[str, object]) -> str:
     return json.dumps(variables, sort_keys=True, default=str) + fake_data_version()
 
 
-def _cache_key(run: _Run, source: SourceFile, raw: bytes, variables_text: str) -> str:
+def _cache_key(run: Run, source: SourceFile, raw: bytes, variables_text: str) -> str:
     return cache_key(
         run.version,
         run.phone_region or "",
@@ -209,7 +157,7 @@ def _cache_key(run: _Run, source: SourceFile, raw: bytes, variables_text: str) -
     )
 
 
-def _raw(run: _Run, source: SourceFile) -> bytes | None:
+def _raw(run: Run, source: SourceFile) -> bytes | None:
     try:
         raw = read_bytes(source.path, max_bytes=run.reader.max_file_bytes)
     except FileProblem as exc:
@@ -219,7 +167,7 @@ def _raw(run: _Run, source: SourceFile) -> bytes | None:
     return raw
 
 
-def _document(run: _Run, source: SourceFile, raw: bytes) -> _Document | None:
+def _document(run: Run, source: SourceFile, raw: bytes) -> Document | None:
     lines: tuple[int, ...] | None = None
     try:
         text = decode_text(raw)
@@ -234,7 +182,7 @@ def _document(run: _Run, source: SourceFile, raw: bytes) -> _Document | None:
             text, lines = rendered.text, rendered.template_lines
         data, node = run.reader.parse(text)
     except FileProblem as exc:  # unreadable text, or YAML the reader refused
-        document = _Document(source, None, None, lines)
+        document = Document(source, None, None, lines)
         for each in (exc, *exc.also):
             message = each.message + _rendered_suffix(document, each.line)
             run.problems.append(Problem(source.name, document.line(each.line), "", "", message))
@@ -242,16 +190,16 @@ def _document(run: _Run, source: SourceFile, raw: bytes) -> _Document | None:
     except ProfileError as exc:  # a template that cannot render
         run.problems += exc.problems
         return None
-    return _Document(source, data, node, lines)
+    return Document(source, data, node, lines)
 
 
-def _rendered_suffix(document: _Document, parsed_line: int) -> str:
+def _rendered_suffix(document: Document, parsed_line: int) -> str:
     if document.lines is None or parsed_line < 1:
         return ""
     return f" (line {parsed_line} of the rendered YAML)"
 
 
-def _read_defaults(run: _Run, source: SourceFile) -> None:
+def _read_defaults(run: Run, source: SourceFile) -> None:
     raw = _raw(run, source)
     document = _document(run, source, raw) if raw is not None else None
     if document is None:
@@ -284,10 +232,10 @@ def _read_defaults(run: _Run, source: SourceFile) -> None:
             run.problems.append(Problem(source.name, line, "", field_name, describe(error)))
     if len(run.problems) == before:  # a broken defaults file is reported once, not merged
         document.data = fields
-        run.defaults[source.folder] = _Defaults(document, cache_key(raw or b""))
+        run.defaults[source.folder] = Defaults(document, cache_key(raw or b""))
 
 
-def _read_profiles(run: _Run, source: SourceFile, variables_text: str) -> list[LoadedProfile]:
+def _read_profiles(run: Run, source: SourceFile, variables_text: str) -> list[LoadedProfile]:
     raw = _raw(run, source)
     if raw is None:
         return []
@@ -302,106 +250,18 @@ def _read_profiles(run: _Run, source: SourceFile, variables_text: str) -> list[L
     before = len(run.problems)
     loaded = [
         item
-        for data, node, single in _entries(run, document)
-        if (item := _profile(run, document, chain, data, node, single)) is not None
+        for data, node, single in entries(run, document)
+        if (item := profile_of(run, document, chain, data, node, single)) is not None
     ]
     if len(run.problems) == before:
         run.cache.put(key, loaded)
     return loaded
 
 
-def _chain(run: _Run, folder: str) -> list[_Defaults]:
+def _chain(run: Run, folder: str) -> list[Defaults]:
     if not run.defaults:
         return []
     if folder not in run.chains:
         folders = chain_for(f"{folder}/file" if folder else "file", list(run.defaults))
         run.chains[folder] = [run.defaults[name] for name in folders]
     return run.chains[folder]
-
-
-def _entries(run: _Run, document: _Document) -> list[tuple[Any, Any, bool]]:
-    data, node, name = document.data, document.node, document.source.name
-    if data is None:
-        if not document.source.is_template:  # a template may render no profiles at all
-            run.problems.append(
-                Problem(name, 1, "", "", "is empty: declare a profile, or a list under 'profiles:'")
-            )
-        return []
-    if not isinstance(data, dict):
-        message = "must be a mapping (one profile) or hold a 'profiles:' list"
-        run.problems.append(Problem(name, document.line(run.reader.line_of(node)), "", "", message))
-        return []
-    if "profiles" not in data:
-        return [(data, node, True)]
-    for other in sorted(set(data) - {"profiles"}):
-        line = document.line(run.reader.key_line(node, other) or 1)
-        message = "a file with 'profiles:' holds only that list; move this into a profile"
-        run.problems.append(Problem(name, line, "", other, message))
-    items_node = run.reader.value_node(node, "profiles")
-    items = data["profiles"]
-    if items is None:
-        return []
-    if not isinstance(items, list):
-        line = document.line(run.reader.key_line(node, "profiles") or 1)
-        run.problems.append(Problem(name, line, "", "profiles", "must be a list of profiles"))
-        return []
-    return list(zip(items, run.reader.items(items_node), [False] * len(items), strict=True))
-
-
-def _profile(
-    run: _Run,
-    document: _Document,
-    chain: list[_Defaults],
-    data: Any,
-    node: Any,
-    single: bool,
-) -> LoadedProfile | None:
-    line = document.line(run.reader.line_of(node))
-    name = document.source.name
-    if not isinstance(data, dict):
-        run.problems.append(Problem(name, line, "", "", "a profile must be a mapping of fields"))
-        return None
-    from_file_name = single and "key" not in data
-    if from_file_name:
-        data = {"key": document.source.stem, **data}
-    merged = data
-    if chain and data.get("state") not in TOMBSTONE_STATES:
-        merged = merge_defaults([layer.document.data for layer in chain], data)
-    try:
-        profile = DesiredProfile.model_validate(merged, context=run.context)
-    except ValidationError as exc:
-        key = str(data.get("key", ""))
-        for error in exc.errors():
-            run.problems.append(_problem(run, document, chain, node, key, error, from_file_name))
-        return None
-    lines = {k: document.line(v) for k, v in run.reader.field_lines(node).items()}
-    written = merged.get("tags") if isinstance(merged.get("tags"), list) else []
-    declaration = Declaration.of(profile)
-    return LoadedProfile(declaration, name, line, lines, tuple(str(tag) for tag in written))
-
-
-def _problem(
-    run: _Run,
-    document: _Document,
-    chain: list[_Defaults],
-    node: Any,
-    key: str,
-    error: Any,
-    from_file_name: bool,
-) -> Problem:
-    loc = tuple(error["loc"])
-    field_name = ".".join(str(part) for part in loc if part != "[key]")
-    message = describe(error)
-    if loc == ("key",) and from_file_name:
-        message += " (the key comes from the file name: rename the file or add a key)"
-    elif loc == ("key",) and error["type"] == "missing":
-        message = "is required for each profile in a 'profiles:' list"
-    found, line = run.reader.line_at(node, loc)
-    if found or not loc:
-        return Problem(document.source.name, document.line(line), key, field_name, message)
-    for layer in reversed(chain):  # nearest folder first
-        in_defaults, defaults_line = run.reader.line_at(layer.document.node, loc)
-        if in_defaults:
-            name = layer.document.source.name
-            return Problem(name, defaults_line, key, field_name, f"{message} (a folder default)")
-    return Problem(document.source.name, document.line(line), key, field_name, message)

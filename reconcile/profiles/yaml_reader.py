@@ -19,7 +19,7 @@ import yaml
 
 from reconcile.errors import YamlProblem
 from reconcile.profiles import yaml_plain
-from reconcile.profiles.declare import DocumentReader
+from reconcile.profiles.documents import DocumentReader
 from reconcile.profiles.files import MIB
 from reconcile.profiles.yaml_tree import Builder, path_to, resolve_quickly
 from reconcile.profiles.yaml_tree import line as _line
