@@ -1,12 +1,12 @@
 """A cold tree parsed on every core: worker processes fill the parse cache, the loader reads it.
 
 Parsing YAML and validating is CPU-bound and each file stands alone, so on a cold cache the files
-are cut into small chunks shared out between worker processes (one per other core this process
-may use) and this process, each writing the cache entries of what it read. The loader then reads
-every file as usual and finds them cached: reviving an entry costs a small share of parsing it,
-and a file that could not be read cleanly is simply not cached, so the loader reads it again and
-reports its problems itself: the result, the problems and their order are those of a load on one
-core.
+are cut into chunks (a few per core) shared out between worker processes (one per other core this
+process may use) and this process, each writing the cache entries of what it read. The loader then
+reads every file as usual and finds them cached: reviving an entry costs a small share of parsing
+it, and a file that could not be read cleanly is simply not cached, so the loader reads it again
+and reports its problems itself: the result, the problems and their order are those of a load on
+one core.
 
 The workers start at once and run while the caller goes on (``reconcile plan`` lists the tenant
 meanwhile). When the caller waits (:meth:`Started.wait`), this process takes the chunks no worker
@@ -30,7 +30,9 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Generic, TypeVar
 
 MIN_FILES = 4  # per worker: fewer files are not worth a process
-CHUNK_FILES = 4  # a task: small enough to share out evenly, big enough to be worth sending
+# Tasks per core: enough for the work to end up shared evenly, few enough that sending a task
+# (and each task reading the folder defaults again) costs nothing, however small the files.
+TASKS_PER_CORE = 8
 T = TypeVar("T")
 _FAILED = (OSError, BrokenProcessPool, pickle.PicklingError)
 
@@ -86,9 +88,8 @@ def start_in_parallel(
     workers = min(cores(), len(files) // MIN_FILES)
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return None
-    chunks = [
-        list(files[start : start + CHUNK_FILES]) for start in range(0, len(files), CHUNK_FILES)
-    ]
+    size = -(-len(files) // (workers * TASKS_PER_CORE))  # files a chunk, rounded up
+    chunks = [list(files[start : start + size]) for start in range(0, len(files), size)]
     pool = ProcessPoolExecutor(workers - 1, mp_context=multiprocessing.get_context("fork"))
     try:
         tasks = [(pool.submit(work, chunk, *args), chunk) for chunk in chunks]
