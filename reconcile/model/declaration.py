@@ -24,21 +24,7 @@ from sys import intern
 from typing import Any
 
 from reconcile.model.desired import DesiredProfile, revive
-from reconcile.model.fields import UNIQUE_SCALARS, JsonValue, UniqueValue, path, unique_values
-
-
-def _unique_of(profile: DesiredProfile) -> tuple[UniqueValue, ...]:
-    """What :func:`unique_values` finds in the profile's flat view, read off the model."""
-    if profile.is_tombstone:
-        return ()
-    found: list[UniqueValue] = [
-        (path("identities", handle), identifier)
-        for handle, identifier in sorted((profile.identities or {}).items())
-    ]
-    found += [
-        (name, value) for name in UNIQUE_SCALARS if (value := getattr(profile, name)) is not None
-    ]
-    return tuple(found)
+from reconcile.model.fields import JsonValue, UniqueValue, unique_values
 
 
 class Declaration:
@@ -86,7 +72,6 @@ class Declaration:
             view=profile.flat_view(),
             # Serialised by pydantic-core in one step: a third of model_dump and json.dumps.
             dump=profile.model_dump_json(exclude_unset=True),
-            unique=_unique_of(profile),
         )
 
     def entry(self) -> dict[str, Any]:

@@ -25,10 +25,11 @@ from fnmatch import fnmatchcase
 from reconcile.collector import paused
 from reconcile.errors import ConfigError, ReconcileError
 from reconcile.model.declaration import Declaration
+from reconcile.model.fields import UniqueValue
 from reconcile.model.observed import ObservedProfile
 from reconcile.plan.cost import estimate
 from reconcile.plan.diff import FieldChange, diff_fields
-from reconcile.plan.match import Pair, TenantIndex, UniqueValue, match_profiles
+from reconcile.plan.match import Pair, TenantIndex, match_profiles
 from reconcile.plan.options import PlanOptions, Selectors
 from reconcile.plan.value import Action, Change, Plan, Withheld, safety_reasons
 from reconcile.profiles.loader import DeclaredProfiles, Loading

@@ -22,19 +22,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from reconcile.model.declaration import Declaration
-from reconcile.model.fields import JsonValue, UniqueValue, is_unique_field, unique_values
+from reconcile.model.fields import JsonValue, UniqueValue
 from reconcile.model.mask import mask_value
 from reconcile.model.observed import ObservedProfile
 from reconcile.plan.value import Conflict
 
-__all__ = [
-    "Pair",
-    "TenantIndex",
-    "UniqueValue",
-    "is_unique_field",
-    "match_profiles",
-    "unique_values",
-]
+__all__ = ["Pair", "TenantIndex", "match_profiles"]
 
 
 @dataclass

@@ -44,7 +44,7 @@ class ParseCache:
     def has(self, key: str) -> bool:
         return self.directory is not None and (self.directory / f"{key}.json").exists()
 
-    def get(self, key: str, *, phone_region: str | None) -> list[LoadedProfile] | None:
+    def get(self, key: str) -> list[LoadedProfile] | None:
         if self.directory is None:
             return None
         if (written := self._written.pop(key, None)) is not None:

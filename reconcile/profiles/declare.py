@@ -241,7 +241,7 @@ def _read_profiles(run: Run, source: SourceFile, variables_text: str) -> list[Lo
         return []
     chain = _chain(run, source.folder)
     key = _cache_key(run, source, raw, variables_text)
-    cached = run.cache.get(key, phone_region=run.phone_region)
+    cached = run.cache.get(key)
     if cached is not None:
         return cached
     document = _document(run, source, raw)

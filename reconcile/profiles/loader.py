@@ -28,7 +28,6 @@ from reconcile.profiles.declare import TreeRead, begin_tree
 from reconcile.profiles.files import (
     MIB,
     PROFILE_SUFFIXES,
-    Tree,
     decode_text,
     discover,
     read_bytes,
@@ -121,29 +120,26 @@ def begin_loading(
     >>> declared = loading.result()                                     # doctest: +SKIP
     """
     tree = discover(root, links_outside=links_outside)
-    cache = ParseCache(cache_dir)
     # Loading builds many small objects that all survive: the collector would only rescan them
     # (twice the load time at 100k profiles: docs/performance.md).
     with paused():
         read = begin_tree(
             tree,
             reader=YamlReader(limits or Limits()),
-            cache=cache,
+            cache=ParseCache(cache_dir),
             phone_region=phone_region,
             variables=dict(variables or {}),
             version=LOADER_VERSION,
             owner_handle=owner_handle,
         )
-    return Loading(tree, read, cache)
+    return Loading(read)
 
 
 class Loading:
     """A load of ``profiles.d/`` under way (:func:`begin_loading`)."""
 
-    def __init__(self, tree: Tree, read: TreeRead, cache: ParseCache) -> None:
-        self._tree = tree
+    def __init__(self, read: TreeRead) -> None:
         self._read = read
-        self._cache = cache
         self._done: DeclaredProfiles | None = None
 
     def result(self) -> DeclaredProfiles:
@@ -155,14 +151,15 @@ class Loading:
 
     def _finish(self) -> DeclaredProfiles:
         loaded = self._read.finish()
+        tree = self._read.tree
         ordered = sorted(loaded.profiles, key=lambda item: item.profile.key)
         return DeclaredProfiles(
             profiles=tuple(item.profile for item in ordered),
             locations={item.profile.key: Location(item.file, item.line) for item in ordered},
             digest=loaded.digest,
-            ignored=self._tree.ignored,
-            files=len(self._tree.profiles) + len(self._tree.defaults),
-            cached=self._cache.hits,
+            ignored=tree.ignored,
+            files=len(tree.profiles) + len(tree.defaults),
+            cached=self._read.run.cache.hits,
             warnings=tuple(loaded.warnings),
         )
 
