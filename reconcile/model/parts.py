@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import date
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, Self, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -77,12 +77,22 @@ class Strict(BaseModel):
         defaults = _DEFAULTS.get(cls)
         if defaults is None:
             defaults = _DEFAULTS[cls] = _defaults(cls)
-        model = cls.__new__(cls)
-        object.__setattr__(model, "__dict__", {**defaults, **values})
-        object.__setattr__(model, "__pydantic_fields_set__", shared_fields(values))
-        object.__setattr__(model, "__pydantic_extra__", None)
-        object.__setattr__(model, "__pydantic_private__", None)
-        return model
+        return constructed(cls, {**defaults, **values}, shared_fields(values))
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def constructed(cls: type[M], values: dict[str, Any], fields_set: set[str]) -> M:
+    """What ``model_construct`` does, without its per-field walk: ``values`` holds every field
+    already (values known to be valid), ``fields_set`` the ones given. The one place that knows
+    pydantic's private attributes of a model."""
+    model = cls.__new__(cls)
+    object.__setattr__(model, "__dict__", values)
+    object.__setattr__(model, "__pydantic_fields_set__", fields_set)
+    object.__setattr__(model, "__pydantic_extra__", None)
+    object.__setattr__(model, "__pydantic_private__", None)
+    return model
 
 
 _DEFAULTS: dict[type[BaseModel], dict[str, Any]] = {}
