@@ -106,6 +106,18 @@ def example_project(project: Project) -> Project:
     return project
 
 
+@pytest.fixture(params=[True, False], ids=["fast-paths", "no-fast-paths"])
+def fast_paths(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Runs a test twice: with the fast paths, then with ``RECONCILE_NO_FAST_PATHS=1`` (every
+    fast path sends its input to the library's own API: reconcile/fastpaths.py)."""
+    on: bool = request.param
+    if on:
+        monkeypatch.delenv("RECONCILE_NO_FAST_PATHS", raising=False)
+    else:
+        monkeypatch.setenv("RECONCILE_NO_FAST_PATHS", "1")
+    return on
+
+
 # ---------------------------------------------------------------------------------------------
 # Sandbox fixtures (owned by the sandbox engineer; used by the sandbox's tests and end-to-end tests)
 # ---------------------------------------------------------------------------------------------

@@ -2,8 +2,10 @@
 
 A file is read by the fast path first (:mod:`reconcile.profiles.yaml_plain`: plain files, built
 from the parser's events), else through PyYAML's node tree (:mod:`reconcile.profiles.yaml_tree`:
-any file, every problem). Hostile input is refused while building, never expanded: nesting
-deeper than a limit, and alias bombs. PyYAML's exceptions become :class:`YamlProblem` here.
+any file, every problem). ``RECONCILE_NO_FAST_PATHS=1`` (:mod:`reconcile.fastpaths`) reads every
+file through the node tree, with PyYAML's own tag resolution. Hostile input is refused while
+building, never expanded: nesting deeper than a limit, and alias bombs. PyYAML's exceptions become
+:class:`YamlProblem` here.
 
 >>> data, node = YamlReader(Limits()).parse("key: jane")
 >>> data, YamlReader(Limits()).line_of(node)
@@ -17,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from reconcile import fastpaths
 from reconcile.errors import YamlProblem
 from reconcile.profiles import yaml_plain
 from reconcile.profiles.documents import DocumentReader
@@ -53,6 +56,8 @@ class YamlReader(DocumentReader):
 
     def parse(self, text: str) -> tuple[Any, Any]:
         budget = self.limits.values_per_byte * len(text) + 10_000
+        if not fastpaths.enabled():
+            return self.parse_fully(text, budget)
         plain = yaml_plain.read_plain(_Loader(text), self._tags, self.limits.max_depth, budget)
         if plain is not None:
             return plain  # most files: built from the parser's events (profiles/yaml_plain.py)
@@ -61,7 +66,8 @@ class YamlReader(DocumentReader):
     def parse_fully(self, text: str, budget: int) -> tuple[Any, Any]:
         """``parse`` through PyYAML's node tree: any file, and every problem of it."""
         loader = _Loader(text)
-        resolve_quickly(loader, self._tags)
+        if fastpaths.enabled():
+            resolve_quickly(loader, self._tags)
         try:
             node = loader.get_single_node()
             if node is None:
