@@ -1,19 +1,24 @@
 """A cache of validated files under ``.reconcile/cache/``, so an unchanged tree loads at JSON speed.
 
 An entry is keyed by a digest of everything its result depends on: the file's bytes and name, the
-loader version, the phone region, the template variables (for templates) and the bytes of the
-folder defaults that apply. An edited file therefore gets a new key and is read again; nothing is
-ever served stale. Only files without problems are cached. An entry is revived without validating
-it again, so it carries a SHA-256 of its content: a damaged, broken or unreadable entry is a miss.
+phone region, the template variables (for templates), the bytes of the folder defaults that apply,
+and the code that turns them into declarations: the tool's version, the Python version and the
+installed version of every library that shapes a declaration (:func:`environment`). An edited
+file, or an upgraded phonenumbers, therefore gets a new key and is read again; nothing is ever
+served stale. Only files without problems are cached. An entry is revived without validating it
+again, so it carries a SHA-256 of its content: a damaged, broken or unreadable entry is a miss.
 
 >>> cache = ParseCache(Path(".reconcile/cache"))                  # doctest: +SKIP
->>> key = cache_key("v3", "AU", "profiles.d/jane.yaml", raw, ...)  # doctest: +SKIP
+>>> key = cache_key("AU", "profiles.d/jane.yaml", raw, ...)       # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib.metadata
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -21,6 +26,45 @@ from typing import Any
 from reconcile import codec
 from reconcile.model.declaration import Declaration
 from reconcile.profiles.uniqueness import LoadedProfile
+
+# The distributions whose code decides what a file declares: validation and its messages
+# (pydantic), normalised values (phonenumbers, email-validator, anyascii), reading (PyYAML;
+# ruamel.yaml writes what export hands back), templates (Jinja2, Faker) and the entries (msgspec).
+SHAPING = (
+    "anyascii",
+    "email-validator",
+    "faker",
+    "jinja2",
+    "msgspec",
+    "phonenumbers",
+    "pydantic",
+    "pydantic-core",
+    "pyyaml",
+    "ruamel.yaml",
+)
+
+
+@functools.cache
+def environment() -> str:
+    """The tool's version, the Python version and each shaping library's installed version, as
+    one text: part of every cache key (read once a process)."""
+    parts = [f"reconcile={tool_version()}", f"python={sys.version}"]
+    parts += [f"{name}={_installed(name)}" for name in SHAPING]
+    return ";".join(parts)
+
+
+def tool_version() -> str:
+    """``reconcile.__version__`` (imported when asked: this module loads while the package does)."""
+    import reconcile
+
+    return reconcile.__version__
+
+
+def _installed(name: str) -> str:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "absent"
 
 
 def cache_key(*parts: str | bytes) -> str:
@@ -32,17 +76,25 @@ def cache_key(*parts: str | bytes) -> str:
 
 
 class ParseCache:
-    """Validated profiles per file, stored as JSON. ``directory=None`` disables the cache."""
+    """Validated profiles per file, stored as JSON. ``directory=None`` disables the cache.
 
-    def __init__(self, directory: Path | None) -> None:
+    ``versions`` (by default :func:`environment`) is mixed into every key given to it."""
+
+    def __init__(self, directory: Path | None, versions: str | None = None) -> None:
         self.directory = directory
+        self.versions = versions
         self.hits = 0
         # What this process put, until it reads it back: the loader's own share of a cold tree
         # is read again from here, not from the disk (see profiles/parallel.py).
         self._written: dict[str, list[LoadedProfile]] = {}
 
+    def _path(self, directory: Path, key: str) -> Path:
+        if self.versions is None:
+            self.versions = environment()
+        return directory / f"{cache_key(self.versions, key)}.json"
+
     def has(self, key: str) -> bool:
-        return self.directory is not None and (self.directory / f"{key}.json").exists()
+        return self.directory is not None and self._path(self.directory, key).exists()
 
     def get(self, key: str) -> list[LoadedProfile] | None:
         if self.directory is None:
@@ -51,7 +103,7 @@ class ParseCache:
             self.hits += 1
             return written
         try:
-            raw = (self.directory / f"{key}.json").read_bytes()
+            raw = self._path(self.directory, key).read_bytes()
             digest, _, payload = raw.partition(b"\n")
             if digest.decode() != hashlib.sha256(payload).hexdigest():
                 return None  # damaged: entries are revived without validation, so never trusted
@@ -73,7 +125,7 @@ class ParseCache:
             handle, temporary = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
             with os.fdopen(handle, "wb") as out:
                 out.write(payload)
-            os.replace(temporary, self.directory / f"{key}.json")
+            os.replace(temporary, self._path(self.directory, key))
         except OSError:
             pass  # the cache only saves time: a read-only checkout still loads
 

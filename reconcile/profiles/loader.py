@@ -23,7 +23,7 @@ from reconcile.collector import paused
 from reconcile.errors import ConfigError, FileProblem
 from reconcile.model.declaration import Declaration
 from reconcile.model.desired import DesiredProfile
-from reconcile.profiles.cache import ParseCache
+from reconcile.profiles.cache import ParseCache, tool_version
 from reconcile.profiles.declare import TreeRead, begin_tree
 from reconcile.profiles.files import (
     MIB,
@@ -49,7 +49,7 @@ class DeclaredProfiles(BaseModel):
     """The loaded tree: profiles sorted by key, where each came from, and a digest of the inputs.
 
     ``digest`` covers every input that changes what the tree declares: each file's name and
-    bytes (defaults included), the template variables, the phone region and the loader version.
+    bytes (defaults included), the template variables, the phone region and the tool's version.
     """
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
@@ -129,7 +129,7 @@ def begin_loading(
             cache=ParseCache(cache_dir),
             phone_region=phone_region,
             variables=dict(variables or {}),
-            version=LOADER_VERSION,
+            version=tool_version(),
             owner_handle=owner_handle,
         )
     return Loading(read)
@@ -162,13 +162,6 @@ class Loading:
             cached=self._read.run.cache.hits,
             warnings=tuple(loaded.warnings),
         )
-
-
-# lang-3: tags as written, for the spelling warnings; lang-4: values as Omneo stores them (names,
-# identifiers, tags and date texts trimmed, Unknown names, lower-case gender); lang-5: per-profile
-# count limits, so a file cached as valid before them is checked again; lang-6: the cache holds
-# compact declarations (flat view and model dump), not the model
-LOADER_VERSION = "lang-6"
 
 
 def ignored_files(root: Path) -> tuple[str, ...]:
