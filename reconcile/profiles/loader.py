@@ -112,8 +112,8 @@ def begin_loading(
 ) -> Loading:
     """:func:`load_profiles` begun: a cold tree's files are parsed by worker processes while the
     caller does something else (``reconcile plan`` fetches the tenant); ``.result()`` finishes.
-
-    Call it before any thread is started (it forks).
+    Safe with threads running and under any start method (:mod:`reconcile.profiles.parallel`
+    forks only when that is safe).
 
     >>> loading = begin_loading(Path("profiles.d"), phone_region="AU")  # doctest: +SKIP
     >>> listing = fetch_the_tenant()                                    # doctest: +SKIP
