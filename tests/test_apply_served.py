@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from reconcile.plan.cost import BATCH_SIZE
 from reconcile.sandbox import SandboxConfig, ServedSandbox, serve_in_thread
 from tests.conftest import REPO, Project
 
@@ -251,6 +252,11 @@ def bulk_seed(project: Project, tmp_path: Path, count: int) -> None:
         assert_converged(project, env)
 
 
+def test_bulk_mode_seeds_profiles_in_more_than_one_batch(project: Project, tmp_path: Path) -> None:
+    bulk_seed(project, tmp_path, BATCH_SIZE + 50)
+
+
+@pytest.mark.slow  # four batches and pages: the full-size twin of the above
 def test_bulk_mode_seeds_two_thousand_profiles(project: Project, tmp_path: Path) -> None:
     bulk_seed(project, tmp_path, 2000)
 
