@@ -28,11 +28,11 @@ them; 2 is kept for "changes present"). Every message is one line that says what
     └── YamlWriteError             export cannot edit a file of the tree safely
 
 Foreign libraries' exceptions are translated where the library is used (phonenumbers in
-``model/phones.py``, email-validator in ``model/normalize.py``, httpx in ``tenant/client.py``,
-PyYAML in ``profiles/yaml_reader.py`` (around its ``yaml_plain.py`` and ``yaml_tree.py``),
-ruamel.yaml in ``export/yaml_writer.py``). The sandbox imitates Omneo
+``model/phones.py``, email-validator in ``model/normalize.py``, httpx in ``tenant/wire.py``,
+PyYAML in ``profiles/yaml_reader.py`` (around ``profiles/yaml_plain.py`` and
+``profiles/yaml_tree.py``), ruamel.yaml in ``export/yaml_writer.py``). The sandbox imitates Omneo
 and imports nothing of the tool, so its own exceptions (``SchemaTooNew``, ``SandboxRefused``) are
-translated to :class:`SandboxError` where the tool reaches it (``tenant/client.py``,
+translated to :class:`SandboxError` where the tool reaches it (``tenant/wire.py``,
 ``cli/sandbox.py``).
 """
 

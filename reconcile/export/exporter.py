@@ -179,7 +179,7 @@ def _record(
     defaults: list[dict[str, Any]],
     left_out: list[Unexportable],
 ) -> ExportRecord | None:
-    if observed.identifier(LOCK_HANDLE) is not None:  # the apply lock (lock.py), not a customer
+    if observed.identifier(LOCK_HANDLE) is not None:  # tenant/lock.py's lock, not a customer
         return None
     owned = observed.identifier(options.owner_handle)
     matched = tree.match(observed)

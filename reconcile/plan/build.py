@@ -8,7 +8,7 @@ the listing does not account for are looked up exactly and concurrently (declare
 values of profiles not yet managed, and the new email, mobile or identity of managed ones (to find
 out whether someone else holds it). When those lookups would outnumber the pages of the whole
 tenant (seeding), one listing of every profile answers them instead. Matching itself is
-:mod:`reconcile.match`.
+:mod:`reconcile.plan.match`.
 
 >>> options = PlanOptions(tenant=url, owner_handle="reconcile")  # doctest: +SKIP
 >>> plan = await build_plan(declared, client, options)           # doctest: +SKIP
