@@ -36,13 +36,9 @@ _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
 _BRACKETS = re.compile(r"[\[\]{}]")
 
 
-class _Refused(Exception):
-    """Raised inside json.loads's hooks; becomes the PlanError's reason."""
-
-
 def refusal(path: Path, reason: str) -> PlanError:
-    """The one-line error for a file that is not a plan."""
-    return PlanError(f"not a plan file: {path}: {reason}")
+    """The one-line error for a file that is not a plan (as ``plan`` or ``teardown -o`` save)."""
+    return PlanError(f"not a plan file: {path}: {reason}; give a plan that reconcile plan saved")
 
 
 def read_plan_json(path: Path) -> dict[str, Any]:
@@ -62,10 +58,10 @@ def read_plan_json(path: Path) -> dict[str, Any]:
             parse_float=_bounded_float,
             parse_constant=_no_constant,
         )
-    except _Refused as exc:
-        raise refusal(path, str(exc)) from None
     except json.JSONDecodeError as exc:
         raise refusal(path, f"not JSON ({exc.msg}: line {exc.lineno} column {exc.colno})") from None
+    except ValueError as exc:  # from the hooks below, which json.loads lets through
+        raise refusal(path, str(exc)) from None
     if not isinstance(value, dict):
         raise refusal(path, f"a JSON {type(value).__name__}, not an object")
     return value
@@ -158,25 +154,25 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for name, value in pairs:
         if name in found:
-            raise _Refused(f"the key {shown(name)} appears twice in one object")
+            raise ValueError(f"the key {shown(name)} appears twice in one object")
         found[name] = value
     return found
 
 
 def _bounded_int(text: str) -> int:
     if len(text) > MAX_NUMBER_CHARS:
-        raise _Refused(f"a number of {len(text):,} characters (at most {MAX_NUMBER_CHARS})")
+        raise ValueError(f"a number of {len(text):,} characters (at most {MAX_NUMBER_CHARS})")
     return int(text)
 
 
 def _bounded_float(text: str) -> float:
     if len(text) > MAX_NUMBER_CHARS:
-        raise _Refused(f"a number of {len(text):,} characters (at most {MAX_NUMBER_CHARS})")
+        raise ValueError(f"a number of {len(text):,} characters (at most {MAX_NUMBER_CHARS})")
     number = float(text)
     if not math.isfinite(number):
-        raise _Refused(f"the number {text} is too large for a plan (not finite)")
+        raise ValueError(f"the number {text} is too large for a plan (not finite)")
     return number
 
 
 def _no_constant(text: str) -> Any:
-    raise _Refused(f"{text} is not a number JSON allows")
+    raise ValueError(f"{text} is not a number JSON allows")

@@ -247,7 +247,9 @@ class Plan(BaseModel):
         data = read_plan_json(path)
         version = data.get("format_version")
         if type(version) is not int or version != FORMAT_VERSION:
-            raise refusal(path, f"format_version is {shown(version)}; expected {FORMAT_VERSION}")
+            raise refusal(
+                path, f"format_version is {repr(version)[:40]}; expected {FORMAT_VERSION}"
+            )
         try:
             plan = cls.model_validate(data)
         except ValidationError as exc:
@@ -270,9 +272,11 @@ class Plan(BaseModel):
 def _first_error(exc: ValidationError) -> str:
     """Where a plan file's content is wrong, and how, from pydantic's first error."""
     error = exc.errors(include_url=False, include_input=False)[0]
-    where = ".".join(str(part) for part in error["loc"]) or "the plan"
+    loc = error["loc"][1:] if error["loc"][:1] == ("options",) else error["loc"]  # top level
+    where = ".".join(str(part) for part in loc) or "the plan"
+    message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(error["msg"])[:120])
     more = exc.error_count() - 1
-    return f"{shown(where)}: {error['msg']}" + (f" (and {more} more)" if more else "")
+    return f"{shown(where)}: {message}" + (f" (and {more} more)" if more else "")
 
 
 def _redacted(change: Change) -> Change:
