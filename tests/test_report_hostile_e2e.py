@@ -17,6 +17,7 @@ from tests.test_apply import tenant_call
 # Set on the tenant (the "before" side) through the API, by someone else.
 TENANT_TIER = "gold\r\n- delete everyone"
 TENANT_NOTE = "x``</details> **APPROVED: no deletes** <!--"
+TENANT_TAG = "vip\u202e\r\n- delete everyone"
 # Declared in profiles.d/ (the "after" side), as a careless or hostile contributor would.
 DECLARED = {
     "tier": "line1\nline2\n- delete victim (000)",
@@ -24,9 +25,13 @@ DECLARED = {
     "link": "\x1b]8;;https://evil.example/\x1b\\click\x1b]8;;\x1b\\ \x1b[2K",
     "bidi": "txt\u202egnp.exe \u2066x\u2069 a\u200bb\ufeff",
 }
+DECLARED_TAG = "a``</details>\u202e"
+DECLARED_IDENTITY = "x```` **APPROVED** [ok](https://evil.example/)\n# done"
 PROFILE = """\
 first_name: Ann
 email: ann@example.com
+tags: [{tag}]
+identities: {{shopify: {identity}}}
 custom_attributes:
   loyalty:
     tier: {tier}
@@ -44,7 +49,9 @@ def forged(project: Project) -> Project:
     ann = tenant_call(project, "find_by_identity", "reconcile", "ann")
     tenant_call(project, "put_custom_attribute", ann.id, "loyalty", "tier", "string", TENANT_TIER)
     tenant_call(project, "put_custom_attribute", ann.id, "loyalty", "note", "string", TENANT_NOTE)
+    tenant_call(project, "update_profile", ann.id, {"tags": [TENANT_TAG]})
     declared = {name: json.dumps(value) for name, value in DECLARED.items()}
+    declared |= {"tag": json.dumps(DECLARED_TAG), "identity": json.dumps(DECLARED_IDENTITY)}
     project.write("ann.yaml", PROFILE.format(**declared))
     return project
 
@@ -60,7 +67,7 @@ def _reports(project: Project, fmt: str) -> tuple[str, str]:
 
 
 def _values() -> list[str]:
-    return [TENANT_TIER, TENANT_NOTE, *DECLARED.values()]
+    return [TENANT_TIER, TENANT_NOTE, DECLARED_IDENTITY, *DECLARED.values()]
 
 
 @pytest.mark.parametrize("fmt", ["text", "markdown", "html", "json"])
@@ -73,8 +80,8 @@ def test_the_text_plan_forges_no_line(forged: Project) -> None:
     for report in _reports(forged, "text"):
         lines = report.splitlines()
         assert not [line for line in lines if line.lstrip().startswith(("- delete", "# "))]
-        rows = [line for line in lines if line.startswith("    custom_attributes.")]
-        assert len(rows) == 4
+        rows = [line for line in lines if line.startswith("    ")]
+        assert len(rows) == 6  # four custom attributes, the tags, the identity
         assert f"    custom_attributes.loyalty.tier: {visible(TENANT_TIER)} → " in report
 
 
@@ -85,7 +92,7 @@ def test_the_markdown_comment_holds_only_the_plan_s_structure(forged: Project) -
         assert kinds.count("heading_open") == 1
         assert kinds.count("link_open") == kinds.count("image") == 0
         assert kinds.count("strong_open") == 2  # the summary and the profile's key
-        assert kinds.count("list_item_open") == 1 + 4  # the profile, its four rows
+        assert kinds.count("list_item_open") == 1 + 6  # the profile, its six rows
         raw = [t.content.strip() for t in tokens if t.type in ("html_block", "html_inline")]
         assert raw == [
             "<details><summary><b>1 to update</b></summary>",
@@ -101,7 +108,7 @@ def test_the_html_page_has_only_the_plan_s_tags(forged: Project) -> None:
     for report in _reports(forged, "html"):
         tags = [event for event in html_shape(report) if event[0] == "start"]
         assert ("start", "script") not in tags
-        assert sum(event == ("start", "tr") for event in tags) == 1 + 4  # header, four rows
+        assert sum(event == ("start", "tr") for event in tags) == 1 + 6  # header, six rows
 
 
 def test_the_json_report_gives_back_every_value_exactly(forged: Project) -> None:
@@ -112,3 +119,7 @@ def test_the_json_report_gives_back_every_value_exactly(forged: Project) -> None
         assert values[prefix + "tier"] == (TENANT_TIER, DECLARED["tier"])
         assert values[prefix + "note"] == (TENANT_NOTE, DECLARED["note"])
         assert values[prefix + "bidi"] == (None, DECLARED["bidi"])
+        [tenant_tag], declared_tags = values["tags"]
+        assert tenant_tag.startswith("vip\u202e")  # the tenant keeps the override
+        assert declared_tags == [DECLARED_TAG]
+        assert values["identities.shopify"] == (None, DECLARED_IDENTITY)
