@@ -80,7 +80,8 @@ PROBES: dict[str, tuple[Edit, str]] = {
     "rps-0": (_set(("cost", "rps"), "0"), "'cost.rps': Input should be greater than or equal"),
     "rps-huge": (_set(("cost", "rps"), "1e300"), "'cost.rps': Input should be less than"),
     "rps-1e999": (_set(("cost", "rps"), "1e999"), "the number 1e999 is too large"),
-    "requests-10-400": (_set(("cost", "requests"), "1" + "0" * 400), "401 characters"),
+    "requests-10-400": (_set(("cost", "requests"), "1" + "0" * 400), "'cost.requests': Input"),
+    "requests-10-5000": (_set(("cost", "requests"), "1" + "0" * 5_000), "5,001 characters"),
     "requests-10-30": (_set(("cost", "requests"), "1" + "0" * 30), "'cost.requests': Input"),
     "managed-negative": (_set(("managed",), "-1"), "'managed': Input should be greater"),
     "nan": (_set(("threshold",), "NaN"), "NaN is not a number JSON allows"),
@@ -195,6 +196,18 @@ def test_a_saved_plan_still_loads_and_its_checksum_covers_its_canonical_bytes(
     edited.write_text(path.read_text().replace('"managed": 1', '"managed": 2'))
     with pytest.raises(PlanError, match="checksum mismatch"):
         Plan.load(edited)
+
+
+def test_a_plan_holding_the_longest_number_python_writes_loads(tmp_path: Path) -> None:
+    number = 10 ** (sys.int_info.default_max_str_digits - 1)  # a value declared in profiles.d/
+    change = Change(
+        action="create",
+        key="ann",
+        fields=(FieldChange(field="custom_attributes.n.h", path="x", before=None, after=number),),
+    )
+    path = tmp_path / "long.json"
+    Plan(options=PlanOptions(tenant="t"), inputs_digest="d", changes=(change,)).save(path)
+    assert Plan.load(path).changes[0].fields[0].after == number
 
 
 def test_the_depth_limit_leaves_room_for_the_deepest_declared_value(tmp_path: Path) -> None:

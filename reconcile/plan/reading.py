@@ -3,7 +3,7 @@
 A plan file is read only if it is a regular file of at most :data:`MAX_PLAN_BYTES` (a pipe, a
 device such as ``/dev/zero`` or a larger file is refused before anything is read), is UTF-8, nests
 at most :data:`MAX_DEPTH` levels, repeats no key within an object, and holds only finite numbers
-of at most :data:`MAX_NUMBER_CHARS` characters. Its canonical bytes (keys sorted, no spaces, the
+of at most :data:`MAX_NUMBER_CHARS` digits. Its canonical bytes (keys sorted, no spaces, the
 checksum and signature left out) are what the checksum covers, so every byte of meaning in the
 file is covered, and two files that read alike have the same canonical bytes. Every refusal is a
 one-line :class:`~reconcile.errors.PlanError` starting ``not a plan file:``.
@@ -19,6 +19,7 @@ import math
 import os
 import re
 import stat
+import sys
 from itertools import accumulate
 from pathlib import Path
 from typing import Any
@@ -29,8 +30,9 @@ from reconcile.errors import PlanError
 MAX_PLAN_BYTES = 256 * 1024 * 1024
 # A plan nests 6 levels around a value, and a declared value at most 32 (the YAML reader's limit).
 MAX_DEPTH = 64
-# Room for any 64-bit integer or float a tenant answers with; far below Python's int-to-text limit.
-MAX_NUMBER_CHARS = 64
+# Python writes no integer longer than this (its int-to-text limit), so no saved plan holds one;
+# reading one costs microseconds, and json.loads itself would fail past it.
+MAX_NUMBER_CHARS = sys.int_info.default_max_str_digits
 UNSIGNED = ("checksum", "signature")  # what the checksum does not cover
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
 _BRACKETS = re.compile(r"[\[\]{}]")
@@ -160,14 +162,14 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _bounded_int(text: str) -> int:
-    if len(text) > MAX_NUMBER_CHARS:
-        raise ValueError(f"a number of {len(text):,} characters (at most {MAX_NUMBER_CHARS})")
+    if len(text.lstrip("-")) > MAX_NUMBER_CHARS:
+        raise ValueError(f"a number of {len(text):,} characters (at most {MAX_NUMBER_CHARS:,})")
     return int(text)
 
 
 def _bounded_float(text: str) -> float:
     if len(text) > MAX_NUMBER_CHARS:
-        raise ValueError(f"a number of {len(text):,} characters (at most {MAX_NUMBER_CHARS})")
+        raise ValueError(f"a number of {len(text):,} characters (at most {MAX_NUMBER_CHARS:,})")
     number = float(text)
     if not math.isfinite(number):
         raise ValueError(f"the number {text} is too large for a plan (not finite)")
