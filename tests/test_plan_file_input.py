@@ -72,7 +72,7 @@ def _set(path: tuple[str, ...], raw: str) -> Edit:
 
 
 PROBES: dict[str, tuple[Edit, str]] = {
-    "100000-deep-array": (lambda _: "[" * 100_000 + "]" * 100_000, "nested deeper than 64"),
+    "100000-deep-array": (lambda _: "[" * 100_000 + "]" * 100_000, "nested deeper than 256"),
     "100000-deep-object": (lambda _: '{"a":' * 100_000 + "1" + "}" * 100_000, "nested deeper"),
     "5000-digit-format-version": (_set(("format_version",), "9" * 5_000), "5,000 characters"),
     "format-version-2": (_set(("format_version",), "2"), "format_version is 2; expected 1"),
@@ -210,9 +210,12 @@ def test_a_plan_holding_the_longest_number_python_writes_loads(tmp_path: Path) -
     assert Plan.load(path).changes[0].fields[0].after == number
 
 
-def test_the_depth_limit_leaves_room_for_the_deepest_declared_value(tmp_path: Path) -> None:
+@pytest.mark.parametrize("levels", [32, 250], ids=["declared", "deepest-saved"])
+def test_the_depth_limit_leaves_room_for_the_deepest_value_a_plan_saves(
+    tmp_path: Path, levels: int
+) -> None:
     deep: Any = "leaf"
-    for _ in range(32):  # the YAML reader's limit for a declared value
+    for _ in range(levels):  # the YAML reader's limit; the deepest value pydantic writes
         deep = {"a": deep}
     change = Change(
         action="update",
@@ -224,7 +227,24 @@ def test_the_depth_limit_leaves_room_for_the_deepest_declared_value(tmp_path: Pa
     path = tmp_path / "deep.json"
     Plan(options=PlanOptions(tenant="t"), inputs_digest="d", changes=(change,)).save(path)
     assert Plan.load(path).changes[0].fields[0].after == deep
-    assert MAX_DEPTH >= 32 + 6
+
+
+@pytest.mark.parametrize("levels", range(MAX_DEPTH - 8, MAX_DEPTH + 2))
+def test_variables_nested_near_the_limit_load_or_are_refused_in_one_line(
+    tmp_path: Path, levels: int
+) -> None:
+    data = json.loads(_saved(tmp_path / "base.json").read_text())
+    deep: Any = 1
+    for _ in range(levels - 2):  # the plan's object and the variables' object are two levels
+        deep = [deep]
+    data["variables"] = {"v": deep}
+    data["checksum"] = _checksum_of(data)
+    path = tmp_path / "deep.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    try:
+        assert Plan.load(path).options.variables == {"v": deep}
+    except PlanError as refused:
+        assert str(refused).startswith(f"not a plan file: {path}: ")
 
 
 JSON_VALUES = st.recursive(

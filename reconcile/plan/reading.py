@@ -28,8 +28,9 @@ from reconcile.errors import PlanError
 
 # A plan of 100,000 changes of a few fields each takes about 100 MB (docs/plans.md).
 MAX_PLAN_BYTES = 256 * 1024 * 1024
-# A plan nests 6 levels around a value, and a declared value at most 32 (the YAML reader's limit).
-MAX_DEPTH = 64
+# A plan nests 6 levels around a value; a declared value nests at most 32 levels (the YAML
+# reader's limit), and pydantic writes no value deeper than 250, so no saved plan is deeper.
+MAX_DEPTH = 256
 # Python writes no integer longer than this (its int-to-text limit), so no saved plan holds one;
 # reading one costs microseconds, and json.loads itself would fail past it.
 MAX_NUMBER_CHARS = sys.int_info.default_max_str_digits

@@ -258,7 +258,10 @@ class Plan(BaseModel):
             content = canonical(data)
         except UnicodeEncodeError:
             raise refusal(path, "it holds text that is not Unicode (a lone surrogate)") from None
-        written = plan.model_dump(mode="json", exclude=set(UNSIGNED))
+        try:
+            written = plan.model_dump(mode="json", exclude=set(UNSIGNED))
+        except ValueError:  # pydantic's depth limit, a level or two under the file's
+            raise refusal(path, "nested too deeply to be written back") from None
         if content != canonical(written):
             where = first_difference({k: v for k, v in data.items() if k not in UNSIGNED}, written)
             raise refusal(path, f"{shown(where)} is not as reconcile writes it (unknown or edited)")
