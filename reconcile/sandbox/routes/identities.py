@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
 from reconcile.sandbox.http.context import Tenant, json_body, require_read, require_write, tenant
-from reconcile.sandbox.http.pagination import SQLITE_MAX_INT, page_from, paged
-from reconcile.sandbox.jsonio import fragment
+from reconcile.sandbox.http.pagination import page_from, paged
 from reconcile.sandbox.problems import BadQuery, Invalid, NotFound
 from reconcile.sandbox.rules.errorbag import Errors
 from reconcile.sandbox.rules.limits import MAX_IDENTITIES, count_message
@@ -24,52 +22,19 @@ from reconcile.sandbox.schemas.answers import (
     ProfileList,
     body_doc,
 )
-from reconcile.sandbox.storage import profiles
-from reconcile.sandbox.storage.render import (
-    identities_where,
-    identity_json,
-    profiles_json,
-    rendered,
-)
+from reconcile.sandbox.storage import identities, profiles
+from reconcile.sandbox.storage.render import identity_json
+from reconcile.sandbox.storage.store import Connection
 
 router = APIRouter(tags=["identities"])
 READ = [Depends(require_read)]
 WRITE = [Depends(require_write)]
-VISIBLE = "JOIN profiles p ON p.id = i.profile_id AND p.profile_type != 'deleted'"
-
-
-def _find(
-    conn: sqlite3.Connection, profile_id: str, handle: str | None, ident: int | None
-) -> sqlite3.Row:
-    profiles.fetch_row(conn, profile_id)
-    if ident is not None and not 0 < ident <= SQLITE_MAX_INT:
-        raise NotFound("Identity")
-    column, value = ("handle", handle) if ident is None else ("id", ident)
-    row = conn.execute(
-        f"SELECT * FROM identities WHERE profile_id = ? AND {column} = ?", (profile_id, value)
-    ).fetchone()
-    if row is None:
-        raise NotFound("Identity")
-    return row  # type: ignore[no-any-return]
-
-
-def _check_taken(conn: sqlite3.Connection, profile_id: str, identity: dict[str, Any]) -> None:
-    clash = conn.execute(
-        "SELECT 1 FROM identities WHERE handle = ? AND identifier = ? AND profile_id != ?",
-        (identity["handle"], identity["identifier"], profile_id),
-    ).fetchone()
-    if clash:
-        raise Invalid({"identifier": ["The identity has already been taken."]})
 
 
 @router.get("/profiles/{profile_id}/identities", dependencies=READ, response_model=IdentityList)
 async def list_profile_identities(profile_id: str, request: Request) -> dict[str, Any]:
     with tenant(request).store.read() as conn:
-        profiles.fetch_row(conn, profile_id)
-        rows = conn.execute(
-            "SELECT * FROM identities WHERE profile_id = ? ORDER BY id", (profile_id,)
-        ).fetchall()
-        return {"data": [identity_json(row) for row in rows]}
+        return {"data": identities.of_profile(conn, profile_id)}
 
 
 @router.post(
@@ -87,25 +52,21 @@ async def add_identity(profile_id: str, request: Request) -> dict[str, Any]:
         raise Invalid(errors.by_field)
     with tenant(request).store.write() as conn:
         profiles.fetch_row(conn, profile_id)
-        _check_taken(conn, profile_id, identity)
-        held = conn.execute("SELECT count(*) FROM identities WHERE profile_id = ?", (profile_id,))
-        if held.fetchone()[0] >= MAX_IDENTITIES:
+        identities.check_free(conn, profile_id, identity["handle"], identity["identifier"])
+        if identities.count(conn, profile_id) >= MAX_IDENTITIES:
             raise Invalid({"identities": [count_message("identities", MAX_IDENTITIES)]})
-        if conn.execute(
-            "SELECT 1 FROM identities WHERE profile_id = ? AND handle = ?",
-            (profile_id, identity["handle"]),
-        ).fetchone():
+        if identities.has_handle(conn, profile_id, identity["handle"]):
             raise Invalid({"handle": ["The profile already has an identity with this handle."]})
         ident = profiles.upsert_identity(conn, profile_id, identity, now())
         profiles.touch(conn, profile_id)
-        return {"data": identity_json(_find(conn, profile_id, None, ident))}
+        return {"data": identity_json(identities.find(conn, profile_id, None, ident))}
 
 
 async def _read(
     profile_id: str, request: Request, handle: str | None, ident: int | None
 ) -> dict[str, Any]:
     with tenant(request).store.read() as conn:
-        return {"data": identity_json(_find(conn, profile_id, handle, ident))}
+        return {"data": identity_json(identities.find(conn, profile_id, handle, ident))}
 
 
 async def _update(
@@ -117,7 +78,7 @@ async def _update(
     if shape:
         raise Invalid(shape.by_field)
     with tenant(request).store.write() as conn:
-        row = _find(conn, profile_id, handle, ident)
+        row = identities.find(conn, profile_id, handle, ident)
         errors = Errors()
         merged = {"handle": row["handle"], "identifier": row["identifier"], **body}
         identity = validate_identity(merged, errors)
@@ -125,18 +86,18 @@ async def _update(
             raise Invalid(errors.by_field)
         if identity["handle"] != row["handle"]:
             raise Invalid({"handle": ["The handle of an identity cannot be changed."]})
-        _check_taken(conn, profile_id, identity)
+        identities.check_free(conn, profile_id, identity["handle"], identity["identifier"])
         profiles.upsert_identity(conn, profile_id, identity, now())
         profiles.touch(conn, profile_id)
-        return {"data": identity_json(_find(conn, profile_id, None, row["id"]))}
+        return {"data": identity_json(identities.find(conn, profile_id, None, row["id"]))}
 
 
 async def _delete(
     profile_id: str, request: Request, handle: str | None, ident: int | None
 ) -> Response:
     with tenant(request).store.write() as conn:
-        row = _find(conn, profile_id, handle, ident)
-        conn.execute("DELETE FROM identities WHERE id = ?", (row["id"],))
+        row = identities.find(conn, profile_id, handle, ident)
+        identities.delete(conn, row["id"])
         profiles.touch(conn, profile_id)
     return Response(status_code=204)
 
@@ -209,41 +170,20 @@ async def list_identities(request: Request) -> Response:
         total = len(listed)
         chunk = listed[page.offset : page.offset + page.size]
         if "profile" in include:
-            items = _with_profiles(conn, chunk)
+            items = identities.with_profiles(conn, chunk)
         else:
-            items = identities_where(conn, f"id IN ({','.join('?' * len(chunk))})", chunk)
+            items = identities.by_ids(conn, chunk)
         return paged(request, items, int(total), page)
 
 
-def _with_profiles(conn: sqlite3.Connection, chunk: list[int]) -> list[Any]:
-    """The identities ``chunk`` (ids in order), each with its ``profile``, encoded one by one:
-    the identities are taken from the rendered profiles, which read them anyway."""
-    marks = ",".join("?" * len(chunk))
-    rows = conn.execute(
-        "SELECT * FROM profiles WHERE id IN"
-        f" (SELECT profile_id FROM identities WHERE id IN ({marks}))",
-        chunk,
-    ).fetchall()
-    wanted = set(chunk)
-    items: dict[int, Any] = {}
-    for profile in rendered(conn, rows):
-        encoded = fragment(profile)
-        for identity in profile["identities"]:
-            if identity["id"] in wanted:
-                items[identity["id"]] = fragment({**identity, "profile": encoded})
-    return [items[i] for i in chunk if i in items]
-
-
-def _listed_ids(sandbox: Tenant, conn: sqlite3.Connection, handle: str | None) -> list[int]:
+def _listed_ids(sandbox: Tenant, conn: Connection, handle: str | None) -> list[int]:
     """The ids the listing shows, in order, kept until the store changes: with OFFSET paging
     every page counted, joined and sorted all the identities again (minutes for 200 pages)."""
     version = sandbox.store.data_version()
     key = f"identity_ids:{handle or ''}"
     cached = sandbox.caches.get(key)
     if cached is None or cached[0] != version:
-        where, params = ("WHERE i.handle = ?", (handle,)) if handle else ("", ())
-        query = f"SELECT i.id FROM identities i {VISIBLE} {where} ORDER BY i.id"
-        cached = (version, [row[0] for row in conn.execute(query, params)])
+        cached = (version, identities.listed_ids(conn, handle))
         sandbox.caches[key] = cached
     ids: list[int] = cached[1]
     return ids
@@ -259,13 +199,10 @@ async def search_identity(
     if errors:
         raise Invalid(errors.by_field)
     with tenant(request).store.read() as conn:
-        row = conn.execute(
-            f"SELECT i.* FROM identities i {VISIBLE} WHERE i.handle = ? AND i.identifier = ?",
-            (handle, identifier),
-        ).fetchone()
-        if row is None:
+        found = identities.held(conn, handle, identifier)
+        if found is None:
             raise NotFound("Identity")
-        return {"data": identity_json(row)}
+        return {"data": found}
 
 
 @router.get(
@@ -274,9 +211,4 @@ async def search_identity(
 async def search_profile(identifier: str, request: Request) -> dict[str, Any]:
     """Every visible profile holding ``identifier`` under any handle (a list, possibly empty)."""
     with tenant(request).store.read() as conn:
-        rows = conn.execute(
-            f"SELECT DISTINCT p.* FROM identities i {VISIBLE}"
-            " WHERE i.identifier = ? ORDER BY p.seq",
-            (identifier,),
-        ).fetchall()
-        return {"data": profiles_json(conn, rows)}
+        return {"data": identities.profiles_holding(conn, identifier)}

@@ -18,6 +18,7 @@ from reconcile.sandbox.problems import Invalid
 from reconcile.sandbox.rules.messages import message
 from reconcile.sandbox.storage import schema
 
+Connection = sqlite3.Connection  # for the routes' type hints: they do not import sqlite3
 _UNIQUE = re.compile(r"UNIQUE constraint failed: (\w+)\.(\w+)")
 _UNIQUE_FIELDS = {
     "profiles.email": ("email", message("email", "unique")),
