@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -36,13 +35,10 @@ from reconcile.sandbox.schemas.answers import (
     UpdateTypeInput,
     body_doc,
 )
-from reconcile.sandbox.storage import profiles
-from reconcile.sandbox.storage.render import custom_attribute_json, encoded_profiles
+from reconcile.sandbox.storage import attributes, profiles
+from reconcile.sandbox.storage.render import custom_attribute_json
 
 router = APIRouter(tags=["attributes"])
-# A stored value SQLite cannot read (a NaN written by an older sandbox) matches nothing, rather
-# than failing the search.
-_VALUE = "CASE WHEN json_valid(c.value) THEN json_extract(c.value, '$') END"
 READ = [Depends(require_read)]
 WRITE = [Depends(require_write)]
 _ATTR = re.compile(
@@ -55,18 +51,6 @@ def _split(key: str) -> tuple[str, str]:
     if not sep or not namespace or not handle:
         raise NotFound("Custom attribute")
     return namespace, handle
-
-
-def _custom_row(conn: sqlite3.Connection, profile_id: str, key: str) -> sqlite3.Row:
-    namespace, handle = _split(key)
-    profiles.fetch_row(conn, profile_id)
-    row = conn.execute(
-        "SELECT * FROM custom_attributes WHERE profile_id = ? AND namespace = ? AND handle = ?",
-        (profile_id, namespace, handle),
-    ).fetchone()
-    if row is None:
-        raise NotFound("Custom attribute")
-    return row  # type: ignore[no-any-return]
 
 
 @router.get("/profiles/attributes/custom", dependencies=READ, response_model=ProfilePage)
@@ -85,7 +69,6 @@ async def search_custom(request: Request) -> Response:
     errors = Errors()
     if too_many(list(conditions), "attributes", MAX_SEARCH_CONDITIONS, errors):
         raise Invalid(errors.by_field)
-    where, params = ["p.profile_type != 'deleted'"], []
     for index, cond in sorted(conditions.items()):
         too_many(cond.get("values", []), f"attributes.{index}.value", MAX_FILTER_VALUES, errors)
         for name in ("namespace", "handle"):
@@ -94,30 +77,17 @@ async def search_custom(request: Request) -> Response:
                     f"attributes.{index}.{name}",
                     f"The attributes.{index}.{name} field is required.",
                 )
-        clause = (
-            "SELECT 1 FROM custom_attributes c"
-            " WHERE c.profile_id = p.id AND c.namespace = ? AND c.handle = ?"
-        )
-        params += [cond.get("namespace"), cond.get("handle")]
-        if cond.get("values"):
-            texts = cond["values"]
-            clause += f" AND (CAST({_VALUE} AS TEXT) IN ({','.join('?' * len(texts))}))"
-            params += texts
-        where.append(f"EXISTS ({clause})")
     if not conditions:
         errors.add("attributes", "The attributes field is required.")
     if errors:
         raise Invalid(errors.by_field)
-    sql_where = " AND ".join(where)
+    wanted = [
+        attributes.Condition(cond["namespace"], cond["handle"], cond.get("values", []))
+        for _, cond in sorted(conditions.items())
+    ]
     with sandbox.store.read() as conn:
-        total = conn.execute(
-            f"SELECT count(*) FROM profiles p WHERE {sql_where}", params
-        ).fetchone()[0]
-        rows = conn.execute(
-            f"SELECT p.* FROM profiles p WHERE {sql_where} ORDER BY p.seq LIMIT ? OFFSET ?",
-            (*params, page.size, page.offset),
-        ).fetchall()
-        return paged(request, encoded_profiles(conn, rows), int(total), page)
+        total, items = attributes.matching_profiles(conn, wanted, page.size, page.offset)
+        return paged(request, items, total, page)
 
 
 @router.get(
@@ -127,11 +97,7 @@ async def search_custom(request: Request) -> Response:
 )
 async def list_custom(profile_id: str, request: Request) -> dict[str, Any]:
     with tenant(request).store.read() as conn:
-        profiles.fetch_row(conn, profile_id)
-        rows = conn.execute(
-            "SELECT * FROM custom_attributes WHERE profile_id = ? ORDER BY id", (profile_id,)
-        ).fetchall()
-        return {"data": [custom_attribute_json(row) for row in rows]}
+        return {"data": attributes.of_profile(conn, profile_id)}
 
 
 @router.get(
@@ -142,7 +108,8 @@ async def list_custom(profile_id: str, request: Request) -> dict[str, Any]:
 )
 async def read_custom(profile_id: str, key: str, request: Request) -> dict[str, Any]:
     with tenant(request).store.read() as conn:
-        return {"data": custom_attribute_json(_custom_row(conn, profile_id, key))}
+        row = attributes.custom_row(conn, profile_id, *_split(key))
+        return {"data": custom_attribute_json(row)}
 
 
 @router.put(
@@ -164,7 +131,8 @@ async def put_custom(profile_id: str, key: str, request: Request) -> dict[str, A
             raise Invalid({"custom_attributes": [limit]})
         profiles.upsert_custom(conn, profile_id, namespace, handle, body, now())
         profiles.touch(conn, profile_id)
-        return {"data": custom_attribute_json(_custom_row(conn, profile_id, key))}
+        row = attributes.custom_row(conn, profile_id, namespace, handle)
+        return {"data": custom_attribute_json(row)}
 
 
 def _check_custom(namespace: str, handle: str, body: dict[str, Any]) -> None:
@@ -195,8 +163,8 @@ RULES_BY_FIELD = {
 )
 async def delete_custom(profile_id: str, key: str, request: Request) -> Response:
     with tenant(request).store.write() as conn:
-        row = _custom_row(conn, profile_id, key)
-        conn.execute("DELETE FROM custom_attributes WHERE id = ?", (row["id"],))
+        row = attributes.custom_row(conn, profile_id, *_split(key))
+        attributes.delete(conn, row["id"])
         profiles.touch(conn, profile_id)
     return Response(status_code=204)
 
@@ -216,8 +184,5 @@ async def update_type(profile_id: str, request: Request) -> dict[str, Any]:
         raise Invalid(errors.by_field)
     with tenant(request).store.write() as conn:
         profiles.fetch_row(conn, profile_id, deleted=True)
-        conn.execute(
-            "UPDATE profiles SET profile_type = ?, updated_at = ? WHERE id = ?",
-            (clean["profile_type"], now(), profile_id),
-        )
+        attributes.set_profile_type(conn, profile_id, clean["profile_type"], now())
         return {"data": profiles.get_profile(conn, profile_id, deleted=True)}
