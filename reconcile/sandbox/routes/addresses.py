@@ -6,13 +6,11 @@ these routes edit one at a time. Ids are numbers unique within their profile.
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
 from reconcile.sandbox.http.context import json_body, require_read, require_write, tenant
-from reconcile.sandbox.jsonio import dumps, stored_object
 from reconcile.sandbox.problems import Invalid, NotFound
 from reconcile.sandbox.rules.errorbag import Errors
 from reconcile.sandbox.rules.limits import MAX_ADDRESSES, count_message
@@ -20,42 +18,11 @@ from reconcile.sandbox.rules.nested import ADDRESS_REQUIRED, address_field_error
 from reconcile.sandbox.rules.values import now
 from reconcile.sandbox.schemas.answers import AddressInput, body_doc
 from reconcile.sandbox.schemas.bulk import AddressEnvelope, AddressList
-from reconcile.sandbox.storage import profiles
+from reconcile.sandbox.storage import addresses, profiles
 
 router = APIRouter(tags=["addresses"])
 READ = [Depends(require_read)]
 WRITE = [Depends(require_write)]
-
-
-def _load(conn: sqlite3.Connection, profile_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    doc = stored_object(profiles.fetch_row(conn, profile_id)["doc"])
-    addresses = doc.get("addresses")
-    items = addresses if isinstance(addresses, list) else []
-    return doc, [_readable(item) for item in items if isinstance(item, dict)]
-
-
-def _readable(item: dict[str, Any]) -> dict[str, Any]:
-    """A stored address as its documented shape, whatever an older sandbox let in: a field that
-    is not text (``address_line_1: 5``) reads as text, so no stored value fails the answer."""
-    found: dict[str, Any] = {}
-    for name, value in item.items():
-        if name == "id":
-            found[name] = value if isinstance(value, int) and not isinstance(value, bool) else None
-        elif name == "is_default":
-            found[name] = value if isinstance(value, bool) else None
-        elif value is None or isinstance(value, str):
-            found[name] = value
-        else:
-            found[name] = dumps(value) if isinstance(value, dict | list) else str(value)
-    return found
-
-
-def _save(conn: sqlite3.Connection, profile_id: str, doc: dict[str, Any], items: list[Any]) -> None:
-    doc["addresses"] = items
-    conn.execute(
-        "UPDATE profiles SET doc = ?, updated_at = ? WHERE id = ?",
-        (dumps(doc), now(), profile_id),
-    )
 
 
 def _find(items: list[dict[str, Any]], address_id: int) -> dict[str, Any]:
@@ -97,7 +64,7 @@ def _only_default(items: list[dict[str, Any]], chosen: dict[str, Any]) -> None:
 @router.get("/profiles/{profile_id}/addresses", dependencies=READ, response_model=AddressList)
 async def list_addresses(profile_id: str, request: Request) -> dict[str, Any]:
     with tenant(request).store.read() as conn:
-        return {"data": _load(conn, profile_id)[1]}
+        return {"data": addresses.load(conn, profile_id)[1]}
 
 
 @router.post("/profiles/{profile_id}/addresses", status_code=201, dependencies=WRITE,
@@ -106,13 +73,13 @@ async def add_address(profile_id: str, request: Request) -> dict[str, Any]:
     profiles.ensure_exists(tenant(request).store, profile_id)
     address = _checked(_shape(await json_body(request)))
     with tenant(request).store.write() as conn:
-        doc, items = _load(conn, profile_id)
+        doc, items = addresses.load(conn, profile_id)
         if len(items) >= MAX_ADDRESSES:
             raise Invalid({"addresses": [count_message("addresses", MAX_ADDRESSES)]})
         address["id"] = max((int(item.get("id") or 0) for item in items), default=0) + 1
         items.append(address)
         _only_default(items, address)
-        _save(conn, profile_id, doc, items)
+        addresses.save(conn, profile_id, doc, items, now())
     return {"data": address}
 
 
@@ -120,7 +87,7 @@ async def add_address(profile_id: str, request: Request) -> dict[str, Any]:
             response_model=AddressEnvelope)  # fmt: skip
 async def read_address(profile_id: str, address_id: int, request: Request) -> dict[str, Any]:
     with tenant(request).store.read() as conn:
-        return {"data": _find(_load(conn, profile_id)[1], address_id)}
+        return {"data": _find(addresses.load(conn, profile_id)[1], address_id)}
 
 
 @router.put("/profiles/{profile_id}/addresses/{address_id}", dependencies=WRITE,
@@ -128,11 +95,11 @@ async def read_address(profile_id: str, address_id: int, request: Request) -> di
 async def update_address(profile_id: str, address_id: int, request: Request) -> dict[str, Any]:
     body = _shape(await json_body(request))
     with tenant(request).store.write() as conn:
-        doc, items = _load(conn, profile_id)
+        doc, items = addresses.load(conn, profile_id)
         current = _find(items, address_id)
         current.update(_checked(body, current))
         _only_default(items, current)
-        _save(conn, profile_id, doc, items)
+        addresses.save(conn, profile_id, doc, items, now())
     return {"data": current}
 
 
@@ -140,7 +107,8 @@ async def update_address(profile_id: str, address_id: int, request: Request) -> 
                dependencies=WRITE)  # fmt: skip
 async def delete_address(profile_id: str, address_id: int, request: Request) -> Response:
     with tenant(request).store.write() as conn:
-        doc, items = _load(conn, profile_id)
+        doc, items = addresses.load(conn, profile_id)
         _find(items, address_id)
-        _save(conn, profile_id, doc, [item for item in items if item.get("id") != address_id])
+        kept = [item for item in items if item.get("id") != address_id]
+        addresses.save(conn, profile_id, doc, kept, now())
     return Response(status_code=204)

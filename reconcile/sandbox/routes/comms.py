@@ -7,7 +7,6 @@ official SDK's ``subscribe`` reads ``response.data[0]``.
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -19,6 +18,7 @@ from reconcile.sandbox.rules.nested import validate_comms
 from reconcile.sandbox.schemas.answers import CommsEnvelope, CommsInput, CommsList, body_doc
 from reconcile.sandbox.storage import profiles
 from reconcile.sandbox.storage.render import comms_json
+from reconcile.sandbox.storage.store import Connection
 
 router = APIRouter(tags=["attributes"])
 READ = [Depends(require_read)]
@@ -26,7 +26,7 @@ WRITE = [Depends(require_write)]
 BODY = body_doc(CommsInput)
 
 
-def _comms(conn: sqlite3.Connection, profile_id: str) -> dict[str, Any]:
+def _comms(conn: Connection, profile_id: str) -> dict[str, Any]:
     row = profiles.fetch_row(conn, profile_id)
     return comms_json(row)
 

@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -21,6 +20,7 @@ from reconcile.sandbox.schemas.answers import body_doc
 from reconcile.sandbox.schemas.dates import DateEnvelope, DateInput, DateList
 from reconcile.sandbox.storage import dates, profiles
 from reconcile.sandbox.storage.render import date_json
+from reconcile.sandbox.storage.store import Connection
 
 router = APIRouter(tags=["attributes"])
 READ = [Depends(require_read)]
@@ -28,7 +28,7 @@ WRITE = [Depends(require_write)]
 PATH = "/profiles/{profile_id}/attributes/dates"
 
 
-def _listed(conn: sqlite3.Connection, profile_id: str) -> dict[str, Any]:
+def _listed(conn: Connection, profile_id: str) -> dict[str, Any]:
     return {"data": [date_json(row) for row in dates.dates_of(conn, profile_id)]}
 
 

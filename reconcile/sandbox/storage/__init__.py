@@ -6,7 +6,6 @@
 - ``identities``: identities of a profile, the global identity listing and the identity lookups.
 - ``attributes``: custom attributes, the cross-profile attribute search and the profile type.
 - ``addresses``: a profile's addresses, kept in its stored document.
-- ``comms``: comms preferences as the stored profile holds them.
 - ``dates``: profile dates: upsert by handle and relationship, list, delete.
 - ``listing``: ``GET /profiles``: filters, sort and pagination as SQL.
 - ``search``: typo-tolerant ``?search=`` over names, email and mobile.
