@@ -29,7 +29,7 @@ from reconcile.sandbox.schemas.bulk import (
     SearchIdInput,
     csv_body_doc,
 )
-from reconcile.sandbox.storage import batch, profiles, upsert
+from reconcile.sandbox.storage import batch, identities, profiles, upsert
 
 router = APIRouter(tags=["bulk"])
 READ = [Depends(require_read)]
@@ -53,13 +53,10 @@ async def search_id(request: Request) -> dict[str, Any]:
     kind, ident = str(body["type"]), str(body["id"])
     with tenant(request).store.read() as conn:
         if kind != "profile_id":
-            row = conn.execute(
-                "SELECT profile_id FROM identities WHERE handle = ? AND identifier = ?",
-                (kind, ident),
-            ).fetchone()
-            if row is None:
+            held_by = identities.holder(conn, kind, ident)
+            if held_by is None:
                 raise NotFound("Profile")
-            ident = row["profile_id"]
+            ident = held_by
         return {"data": profiles.get_profile(conn, ident)}
 
 
@@ -80,14 +77,7 @@ async def availability(request: Request) -> dict[str, Any]:
     answer: dict[str, Any] = {}
     with tenant(request).store.read() as conn:
         for name, value in clean.items():
-            row = conn.execute(
-                f"SELECT id, first_name, last_name, profile_type FROM profiles WHERE {name} = ?",
-                (value,),
-            ).fetchone()
-            holder = None
-            if row is not None and row["profile_type"] != profiles.HIDDEN_TYPE:
-                holder = {"id": row["id"], "full_name": f"{row['first_name']} {row['last_name']}"}
-            answer[name] = {"available": row is None, "profile": holder}
+            answer[name] = profiles.availability(conn, name, value)
     return {"data": answer}
 
 
@@ -163,10 +153,10 @@ async def read_import_job(job_id: str, request: Request) -> dict[str, Any]:
     sandbox = tenant(request)
     batch.kick(sandbox)
     with sandbox.store.read() as conn:
-        row = conn.execute("SELECT id FROM batches WHERE import_job_id = ?", (job_id,)).fetchone()
-        if row is None:
+        batch_id = batch.import_job_batch(conn, job_id)
+        if batch_id is None:
             raise NotFound("Import job")
-        return {"data": _job_json(batch.batch_json(conn, row["id"], lines=True))}
+        return {"data": _job_json(batch.batch_json(conn, batch_id, lines=True))}
 
 
 def _job_json(found: dict[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from reconcile.sandbox.schemas.answers import (
     ProfileUpdate,
     body_doc,
 )
-from reconcile.sandbox.storage import listing, profiles
+from reconcile.sandbox.storage import identities, listing, profiles
 from reconcile.sandbox.storage.render import encoded_profiles
 from reconcile.sandbox.storage.search import search_rows
 
@@ -71,13 +71,10 @@ async def read_profile(profile_id: str, request: Request) -> dict[str, Any]:
     handle = request.query_params.get("identity[handle]")
     with tenant(request).store.read() as conn:
         if handle:
-            row = conn.execute(
-                "SELECT profile_id FROM identities WHERE handle = ? AND identifier = ?",
-                (handle, profile_id),
-            ).fetchone()
-            if row is None:
+            held_by = identities.holder(conn, handle, profile_id)
+            if held_by is None:
                 raise NotFound("Profile")
-            profile_id = row["profile_id"]
+            profile_id = held_by
         return {"data": profiles.get_profile(conn, profile_id)}
 
 

@@ -185,3 +185,9 @@ def batch_json(conn: sqlite3.Connection, batch_id: str, *, lines: bool = False) 
 def _line(item: sqlite3.Row) -> int:
     # Items queued before the line was stored (schema 4) fall back to the record's number.
     return int(item["line"]) if item["line"] is not None else int(item["position"]) + 2
+
+
+def import_job_batch(conn: sqlite3.Connection, job_id: str) -> str | None:
+    """The id of the batch of CSV import job ``job_id``, or None."""
+    row = conn.execute("SELECT id FROM batches WHERE import_job_id = ?", (job_id,)).fetchone()
+    return None if row is None else str(row["id"])

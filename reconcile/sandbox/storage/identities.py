@@ -120,3 +120,12 @@ def profiles_holding(conn: sqlite3.Connection, identifier: str) -> list[dict[str
         (identifier,),
     ).fetchall()
     return profiles_json(conn, rows)
+
+
+def holder(conn: sqlite3.Connection, handle: str, identifier: str) -> str | None:
+    """The id of the profile (soft-deleted or not) holding ``handle`` + ``identifier``, or None."""
+    row = conn.execute(
+        "SELECT profile_id FROM identities WHERE handle = ? AND identifier = ?",
+        (handle, identifier),
+    ).fetchone()
+    return None if row is None else str(row["profile_id"])

@@ -270,3 +270,16 @@ def purge(conn: sqlite3.Connection, profile_id: str) -> None:
     """Erase the profile and everything linked to it; soft-deleted profiles can be purged too."""
     fetch_row(conn, profile_id, deleted=True)
     conn.execute("DELETE FROM profiles WHERE id = ?", (profile_id,))
+
+
+def availability(conn: sqlite3.Connection, column: str, value: str) -> dict[str, Any]:
+    """Whether ``value`` of ``column`` (``email`` or ``mobile_phone``) is free, and who holds it:
+    a soft-deleted holder is not named, but the value stays taken."""
+    row = conn.execute(
+        f"SELECT id, first_name, last_name, profile_type FROM profiles WHERE {column} = ?",
+        (value,),
+    ).fetchone()
+    holder = None
+    if row is not None and row["profile_type"] != HIDDEN_TYPE:
+        holder = {"id": row["id"], "full_name": f"{row['first_name']} {row['last_name']}"}
+    return {"available": row is None, "profile": holder}
