@@ -1,5 +1,5 @@
-"""The sandbox is laid out like a service: HTTP layer, routes, storage, rules and schemas, with every
-SQL statement in ``storage`` (see ``docs/sandbox.md``, "Layout")."""
+"""The sandbox is laid out like a service: HTTP layer, routes, storage, rules and schemas, with
+every SQL statement in ``storage`` (see ``docs/sandbox.md``, "Layout")."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ SANDBOX = Path(reconcile.sandbox.__file__).parent
 SUB_PACKAGES = ("http", "routes", "storage", "rules", "schemas")
 # Modules outside storage that may not touch the database; ``rules`` and ``schemas`` are pure too.
 SQL_FREE = ("http", "routes", "rules", "schemas")
-# An SQL statement as it opens: a keyword, then what a statement has next (``SELECT x``, ``FROM t``).
+# An SQL statement as it opens: a keyword, then what a statement has next (``SELECT x``).
 _SQL = re.compile(
     r"\b(SELECT\s+[\w*(]|INSERT\s+(OR\s+\w+\s+)?INTO\b|UPDATE\s+\w+\s+SET\b|DELETE\s+FROM\b"
     r"|\bFROM\s+\w+\s+(WHERE|JOIN|ORDER)\b|\bJOIN\s+\w+\s+\w+\s+ON\b|PRAGMA\s+\w+)"
