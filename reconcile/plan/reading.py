@@ -5,8 +5,9 @@ device such as ``/dev/zero`` or a larger file is refused before anything is read
 at most :data:`MAX_DEPTH` levels, repeats no key within an object, and holds only finite numbers
 of at most :data:`MAX_NUMBER_CHARS` digits. Its canonical bytes (keys sorted, no spaces, the
 checksum and signature left out) are what the checksum covers, so every byte of meaning in the
-file is covered, and two files that read alike have the same canonical bytes. Every refusal is a
-one-line :class:`~reconcile.errors.PlanError` starting ``not a plan file:``.
+file is covered, and two files that read alike have the same canonical bytes. A file that breaks
+any of this is refused with a one-line :class:`~reconcile.errors.PlanError` starting ``not a plan
+file:`` (a missing file, a folder and an unreadable one have their own one-line messages).
 
 >>> canonical({"b": 1, "a": "é", "checksum": "x"})
 b'{"a":"\\xc3\\xa9","b":1}'
@@ -26,7 +27,7 @@ from typing import Any
 
 from reconcile.errors import PlanError
 
-# A plan of 100,000 changes of a few fields each takes about 100 MB (docs/plans.md).
+# Far above a plan of 100,000 changes (docs/plans.md, "What a plan file is trusted with").
 MAX_PLAN_BYTES = 256 * 1024 * 1024
 # A plan nests 6 levels around a value; a declared value nests at most 32 levels (the YAML
 # reader's limit), and pydantic writes no value deeper than 250, so no saved plan is deeper.
