@@ -89,8 +89,9 @@ def test_every_role_in_a_docstring_points_at_something_that_exists() -> None:
 
 
 def exists(name: str, here: Path) -> bool:
-    """A file named in ``here``: from the repository, the package, ``here``'s folder or docs/."""
-    bases = (REPO, PACKAGE, here.parent, REPO / "docs")
+    """A file named in ``here``: from ``here``'s folder or any folder above it up to the
+    repository, or from docs/."""
+    bases = [*here.parents[: len(here.relative_to(REPO).parts)], REPO / "docs"]
     return any((base / name).exists() for base in bases) or name.startswith(".reconcile/")
 
 

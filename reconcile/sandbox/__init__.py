@@ -6,20 +6,15 @@
 Use it in process through ``httpx.ASGITransport(app=app)`` or over HTTP with :func:`serve`.
 See ``docs/sandbox.md`` for its behaviour and the choices made where Omneo's docs are silent.
 
-Modules:
+Modules and sub-packages:
 
-- The HTTP layer: ``app`` (the ASGI application), ``server`` (uvicorn), ``config``, ``access``
-  (tokens), ``context`` (what every route needs), ``bodylimit``, ``faults``, ``jsonio``,
-  ``problems`` (error answers), ``pagination``, ``openapi``, ``openapi_params``,
-  ``openapi_links``.
-- The routes: ``routes_profiles``, ``routes_identities``, ``routes_attributes``,
-  ``routes_addresses``, ``routes_comms``, ``routes_dates``, ``routes_bulk``.
-- The rules: ``rules`` (field rules and messages), ``vocabulary``, ``values``, ``validation``,
-  ``nested``, ``dates``, ``limits``, ``csv_import``, ``errorbag``.
-- The shapes for the OpenAPI description: ``models``, ``models_input``, ``models_bulk``,
-  ``models_dates``.
-- The store: ``schema``, ``store``, ``profiles_db``, ``dates_db``, ``listing``, ``search``,
-  ``upsert``, ``batch``, ``render``.
+- ``http``: the HTTP layer: the ASGI app, its middleware, access and the OpenAPI description.
+- ``routes``: the endpoints, one module per resource; no SQL.
+- ``rules``: Omneo's rules for a request, and their messages.
+- ``storage``: the SQLite schema, the connection and every SQL statement.
+- ``schemas``: pydantic shapes of requests and answers, for the OpenAPI description.
+- ``config`` (how a sandbox tenant is set up), ``jsonio`` (JSON in and out, no non-finite
+  number), ``problems`` (error answers: an exception per status, rendered in one place).
 """
 
 from __future__ import annotations
