@@ -28,6 +28,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from reconcile.errors import ConfigError
+from reconcile.model.fields import IDENTITY_HANDLE_PATTERN
 
 LOCAL_TENANT = "local"
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -73,7 +74,7 @@ class Settings(BaseModel):
     profiles_dir: Path = Path("profiles.d")
     plans_dir: Path = Path("plans")
     state_dir: Path = Path(".reconcile")
-    owner_handle: str = Field(default="reconcile", pattern=r"^[A-Za-z0-9_.:-]+$")
+    owner_handle: str = Field(default="reconcile", pattern=IDENTITY_HANDLE_PATTERN)
     phone_region: str | None = Field(default="AU", pattern=r"^[A-Z]{2}$")
     delete_threshold: float = Field(default=0.30, ge=0, le=1)
     threshold_floor: int = Field(default=10, ge=0)

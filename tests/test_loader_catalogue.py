@@ -88,7 +88,7 @@ CATALOGUE: dict[str, tuple[str, int, str]] = {
     "template-after-for.yaml.j2": ("", 9, "after-for-1: birth_month: must be a month, 1 to 12"),
     "template-whitespace-control.yaml.j2": ("", 12, "trimmed-1: email: is not a valid email"),
     "template-macro.yaml.j2": ("", 5, "macro-1: birth_day: must be a day of the month"),
-    "template-loop-bomb.yaml.j2": ("", 1, "loops over more than 2,000,000 numbers"),
+    "template-loop-bomb.yaml.j2": ("", 1, "over the template budget of 1,000,000 steps"),
     "template-repeat-bomb.yaml.j2": ("", 2, "repetition longer than 1,000,000 items"),
     "template-filter-width-bomb.yaml.j2": ("", 2, "a width or count over 1,000,000"),
     "template-method-width-bomb.yaml.j2": ("", 2, "a width or count over 1,000,000"),

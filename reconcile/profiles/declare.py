@@ -27,7 +27,7 @@ from reconcile.profiles.documents import (
 )
 from reconcile.profiles.fake import fake_data_version
 from reconcile.profiles.files import SourceFile, Tree, decode_text, read_bytes
-from reconcile.profiles.messages import describe
+from reconcile.profiles.messages import describe, field_path
 from reconcile.profiles.parallel import Started, start_in_parallel
 from reconcile.profiles.spellings import spelt_two_ways, tag_uses
 from reconcile.profiles.templates import render_profile_template_lines
@@ -228,8 +228,7 @@ def _read_defaults(run: Run, source: SourceFile) -> None:
         for error in exc.errors():
             loc = tuple(error["loc"])
             _, line = run.reader.line_at(document.node, loc)
-            field_name = ".".join(str(part) for part in loc if part != "[key]")
-            run.problems.append(Problem(source.name, line, "", field_name, describe(error)))
+            run.problems.append(Problem(source.name, line, "", field_path(loc), describe(error)))
     if len(run.problems) == before:  # a broken defaults file is reported once, not merged
         document.data = fields
         run.defaults[source.folder] = Defaults(document, cache_key(raw or b""))

@@ -20,7 +20,7 @@ from reconcile.model.desired import DesiredProfile
 from reconcile.profiles.cache import ParseCache
 from reconcile.profiles.defaults import merge_defaults
 from reconcile.profiles.files import SourceFile
-from reconcile.profiles.messages import describe
+from reconcile.profiles.messages import describe, field_path
 from reconcile.profiles.uniqueness import LoadedProfile
 
 TOMBSTONE_STATES = ("absent", "purged")
@@ -152,7 +152,7 @@ def _problem(
     from_file_name: bool,
 ) -> Problem:
     loc = tuple(error["loc"])
-    field_name = ".".join(str(part) for part in loc if part != "[key]")
+    field_name = field_path(loc)
     message = describe(error)
     if loc == ("key",) and from_file_name:
         message += " (the key comes from the file name: rename the file or add a key)"
