@@ -120,6 +120,21 @@ def _unshown(text: str, read_11: Any, other: Any) -> str:
     return f"this value is {first} to YAML 1.1 but {second} to YAML 1.2: quote it"
 
 
+# Words JSON's extensions and Python read as numbers that are not finite (YAML's own spellings,
+# .inf and .nan, are refused by ambiguity()).
+_NON_FINITE_WORDS = frozenset(("NaN", "Infinity", "-Infinity", "+Infinity", "inf", "-inf", "nan"))
+
+
+def non_finite_word(text: str) -> bool:
+    """Whether a plain value is a word that JSON's extensions or Python read as a non-finite
+    number (``NaN``, ``Infinity``): text to YAML, but not what a JSON or Python user meant.
+
+    >>> non_finite_word("NaN"), non_finite_word("Nan")
+    (True, False)
+    """
+    return text in _NON_FINITE_WORDS
+
+
 def _non_finite(value: Any) -> bool:
     return isinstance(value, float) and not math.isfinite(value)
 

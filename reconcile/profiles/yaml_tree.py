@@ -252,5 +252,23 @@ def path_to(root: yaml.Node, target: yaml.Node) -> tuple[str, ...]:
     return ()
 
 
+def plain_scalars(root: yaml.Node) -> list[tuple[str, int]]:
+    """Each plain (unquoted) scalar below ``root``, with its line."""
+    found: list[tuple[str, int]] = []
+    stack, seen = [root], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode) and not node.style:
+            found.append((str(node.value), line(node)))
+        elif isinstance(node, yaml.MappingNode):
+            stack += [part for pair in node.value for part in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            stack += node.value
+    return found
+
+
 def line(node: Any) -> int:
     return int(node.start_mark.line) + 1 if node is not None else 1
