@@ -25,6 +25,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from reconcile.errors import InvalidValue
 from reconcile.model.phones import e164_details as e164_details
+from reconcile.model.phones import is_known_region as is_known_region
 from reconcile.model.phones import is_mobile as is_mobile
 from reconcile.model.phones import is_valid_number as is_valid_number
 from reconcile.model.phones import mobile_numbers as mobile_numbers
