@@ -169,8 +169,9 @@ class Loading:
 # lang-3: tags as written, for the spelling warnings; lang-4: values as Omneo stores them (names,
 # identifiers, tags and date texts trimmed, Unknown names, lower-case gender); lang-5: per-profile
 # count limits, so a file cached as valid before them is checked again; lang-6: the cache holds
-# compact declarations (flat view and model dump), not the model
-LOADER_VERSION = "lang-6"
+# compact declarations (flat view and model dump), not the model; lang-7: names that could be
+# misrouted (namespaces, handles, keys with ':', '..', invisible characters, not NFC) are refused
+LOADER_VERSION = "lang-7"
 
 
 def ignored_files(root: Path) -> tuple[str, ...]:
