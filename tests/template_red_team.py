@@ -73,6 +73,9 @@ RED_TEAM = {
     "wordwrap with a long wrapstring": S + '{{ ("x " * 400000) | wordwrap(1, true, s) }}',
     "expandtabs": '{{ ("\\t" * 900000).expandtabs(900000) }}',
     "translate": '{{ "x".translate({120: "y"}) }}',
+    "bytes by to_bytes": "{{ (1).to_bytes(1000000000, 'big') }}",
+    "urlize in a loop": '{% set s = "w " * 500000 %}{% for i in range(100000) %}'
+    "{% set t = s | urlize %}{% endfor %}",
     "recursive loop": "{% set tree = [[[[1]]]] %}{% for n in tree recursive %}"
     "{% if n is iterable %}{{ loop(n) }}{{ loop(n) }}{{ loop([n, n]) }}{% endif %}{% endfor %}",
     "wordwrap in a loop": S + "{% for i in range(100000) %}{% set t = s | wordwrap(80) %}"

@@ -313,4 +313,16 @@ _PRECHECKS: dict[str, Callable[[list[Any], dict[str, Any]], list[Any]]] = {
                                    "urlencode", "escape", "e", "forceescape")},
 }  # fmt: skip
 # Filters that do much more work per character than copying it (word by word, by regex).
-_HEAVY = {"wordwrap": 16, "urlize": 16, "striptags": 16, "title": 4, "wordcount": 4, "indent": 4}
+_HEAVY = {
+    "urlize": 64,
+    "wordwrap": 16,
+    "striptags": 16,
+    "pprint": 16,
+    "title": 4,
+    "wordcount": 4,
+    "indent": 4,
+    "sort": 4,
+    "dictsort": 4,
+    "groupby": 4,
+    "unique": 2,
+}

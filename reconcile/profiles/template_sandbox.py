@@ -46,7 +46,7 @@ _LOOP_ITEMS, _CONCAT, _SIZED_OPERAND = "_budget_loop_items", "_budget_concat", "
 
 # Text methods whose result is no longer than the text (or a list of its parts), or a flag.
 _TEXT_METHODS = frozenset((
-    "capitalize", "casefold", "count", "encode", "endswith", "find", "index", "isalnum",
+    "capitalize", "casefold", "count", "endswith", "find", "index", "isalnum",
     "isalpha", "isascii", "isdecimal", "isdigit", "isidentifier", "islower", "isnumeric",
     "isprintable", "isspace", "istitle", "isupper", "lower", "lstrip", "partition",
     "removeprefix", "removesuffix", "rfind", "rindex", "rpartition", "rsplit", "rstrip", "split",
@@ -160,6 +160,8 @@ class BoundedSandbox(SandboxedEnvironment):
             _check_text_method(plain, __obj.__name__, args, kwargs)
         elif isinstance(owner, list | dict | set):
             _check_container_method(owner, getattr(__obj, "__name__", ""), args)
+        elif isinstance(owner, bytes | bytearray | int) and not isinstance(owner, bool):
+            _check_number_method(owner, getattr(__obj, "__name__", ""))
         if isinstance(__obj, Macro | LoopContext):  # a call that can recurse
             if isinstance(__obj, LoopContext) and args:
                 args = (budgets.counted_items(args[0]), *args[1:])
@@ -224,6 +226,12 @@ def _check_text_method(text: str, name: str, args: tuple[Any, ...], kwargs: dict
     elif name == "join" and args:
         items = materialised(args[0])
         within_text(sum(text_size(i) for i in items) + len(text) * len(items))
+
+
+def _check_number_method(owner: Any, name: str) -> None:
+    # Bytes (from int.to_bytes) would be texts outside every check above: none are made.
+    if isinstance(owner, bytes | bytearray) or name == "to_bytes":
+        raise SecurityError(f"bytes ({name}) are not available in templates")
 
 
 def _check_container_method(owner: Any, name: str, args: tuple[Any, ...]) -> None:
