@@ -89,3 +89,10 @@ def test_the_guide_states_the_names_rule() -> None:
 
     guide = (Path(__file__).parent.parent / "docs" / "profiles.md").read_text(encoding="utf-8")
     assert "### Names" in guide and "NFC" in guide
+
+
+def test_a_hostile_key_is_shown_escaped(project: Project) -> None:
+    project.write("x.yaml", 'profiles:\n  - key: "a\\u202eb\\u200b"\n    email: a@example.com\n')
+    result = project.cli("validate")
+    assert "profiles.d/x.yaml:2: a\\u202eb\\u200b: key: must be lowercase" in result.stderr
+    assert "\u202e" not in result.stderr and "\u200b" not in result.stderr

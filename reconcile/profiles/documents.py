@@ -20,7 +20,7 @@ from reconcile.model.desired import DesiredProfile
 from reconcile.profiles.cache import ParseCache
 from reconcile.profiles.defaults import merge_defaults
 from reconcile.profiles.files import SourceFile
-from reconcile.profiles.messages import describe, field_path
+from reconcile.profiles.messages import describe, field_path, printable
 from reconcile.profiles.uniqueness import LoadedProfile
 
 TOMBSTONE_STATES = ("absent", "purged")
@@ -104,8 +104,8 @@ def report_located(run: Run, document: Document, *, keyed: bool = True) -> None:
         elif keyed and isinstance(data, dict) and "profiles" not in data:
             key = str(data.get("key", document.source.stem))
         name = document.source.name
-        shown = ".".join(field_path)
-        run.problems.append(Problem(name, document.line(line), key, shown, message))
+        shown = printable(".".join(field_path))
+        run.problems.append(Problem(name, document.line(line), printable(key), shown, message))
 
 
 def already_reported(document: Document, index: int | None, loc: tuple[Any, ...]) -> bool:
@@ -177,7 +177,7 @@ def profile_of(
     try:
         profile = DesiredProfile.model_validate(merged, context=run.context)
     except ValidationError as exc:
-        key = str(data.get("key", ""))
+        key = printable(str(data.get("key", "")))
         for error in exc.errors():
             if already_reported(document, index, tuple(error["loc"])):
                 continue  # the reader said what is wrong there, and how to write it

@@ -47,7 +47,11 @@ def field_path(loc: tuple[Any, ...]) -> str:
     >>> field_path(("custom_attributes", "ns", "a\u202eb", "[key]"))
     'custom_attributes.ns.a\\u202eb'
     """
-    text = ".".join(str(part) for part in loc if part != "[key]")
+    return printable(".".join(str(part) for part in loc if part != "[key]"))
+
+
+def printable(text: str) -> str:
+    """``text`` with characters that print as nothing shown escaped (a key, a field path)."""
     if text.isascii() and text.isprintable():
         return text
     return "".join(_escaped(character) for character in text)
