@@ -11,18 +11,29 @@ import pytest
 from reconcile.errors import FakeDataError, InvalidValue
 from reconcile.model.normalize import normalize_email
 from reconcile.profiles.fake import FakeData
-from reconcile.sandbox import values as sandbox_values
 from tests.conftest import Project
 
 ACCEPTED = ("example.com", "EXAMPLE.org", "example.net", "shop.example", "shop.example.com")
 REFUSED = ("shop.test", "x.invalid", "x.localhost", "test", "gmail.com", "-x.example")
 
 
-@pytest.mark.parametrize("domain", ACCEPTED)
-def test_every_domain_fake_offers_loads_in_the_loader_and_the_sandbox(domain: str) -> None:
-    email = FakeData("t.yaml.j2").person(3, domain=domain).email
-    assert normalize_email(email) == email.lower()
-    assert sandbox_values.email(email) == email.lower()
+def test_every_domain_fake_offers_loads_and_applies_to_the_sandbox(project: Project) -> None:
+    calls = [f"fake.person({n}, domain={domain!r})" for n, domain in enumerate(ACCEPTED)]
+    project.write(
+        "seed.yaml.j2",
+        "profiles:\n"
+        + "".join(
+            f"  - key: p{n}\n    email: {{{{ {call}.email }}}}\n" for n, call in enumerate(calls)
+        ),
+    )
+    for n, domain in enumerate(ACCEPTED):
+        email = FakeData("seed.yaml.j2").person(n, domain=domain).email
+        assert normalize_email(email) == email.lower()
+
+    applied = project.cli("apply", "--auto-approve")  # the sandbox checks each email itself
+
+    assert applied.exit_code == 0, applied.output
+    assert project.cli("plan", "--detailed-exitcode").exit_code == 0
 
 
 @pytest.mark.parametrize("domain", REFUSED)
