@@ -73,6 +73,7 @@ RED_TEAM = {
     "wordwrap with a long wrapstring": S + '{{ ("x " * 400000) | wordwrap(1, true, s) }}',
     "expandtabs": '{{ ("\\t" * 900000).expandtabs(900000) }}',
     "translate": '{{ "x".translate({120: "y"}) }}',
+    "fake people in a loop": "{% for i in range(100000) %}{{ fake.person(i).email }}{% endfor %}",
     "bytes by to_bytes": "{{ (1).to_bytes(1000000000, 'big') }}",
     "urlize in a loop": '{% set s = "w " * 500000 %}{% for i in range(100000) %}'
     "{% set t = s | urlize %}{% endfor %}",

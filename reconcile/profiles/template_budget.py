@@ -34,6 +34,9 @@ MAX_TEMPLATE_STEPS = 1_000_000
 MAX_TEMPLATE_VALUE = 1_000_000
 MAX_TEMPLATE_INT_BITS = 10_000
 MAX_TEMPLATE_DEPTH = 100
+# fake.person is the one call priced by count: a person costs about 1 ms (Faker), a thousand loop
+# items; the 5,000-customer seed asks for 5,000 (a larger seed: several templates, with offset).
+MAX_TEMPLATE_PEOPLE = 5_000
 _ASCII_PER_STEP = 64
 _TEXT_PER_STEP = 16  # a character outside ASCII may take 4 bytes
 SIZED = (str, list, tuple, dict, set, frozenset, range)
@@ -42,11 +45,21 @@ SIZED = (str, list, tuple, dict, set, frozenset, range)
 class Budget:
     """What is left of one render's budget."""
 
-    __slots__ = ("depth", "steps")
+    __slots__ = ("depth", "people", "steps")
 
     def __init__(self) -> None:
         self.steps = MAX_TEMPLATE_STEPS
         self.depth = 0
+        self.people: set[object] = set()
+
+    def person(self, asked: object) -> None:
+        """One more call of ``fake.person``; the same person asked again costs nothing more."""
+        self.people.add(asked)
+        if len(self.people) > MAX_TEMPLATE_PEOPLE:
+            raise SecurityError(
+                f"asks fake for more than {MAX_TEMPLATE_PEOPLE:,} people (the template budget; "
+                "about 1 ms each): split the people over several templates"
+            )
 
     def charge(self, steps: int) -> None:
         self.steps -= steps

@@ -162,6 +162,8 @@ class BoundedSandbox(SandboxedEnvironment):
             _check_container_method(owner, getattr(__obj, "__name__", ""), args)
         elif isinstance(owner, bytes | bytearray | int) and not isinstance(owner, bool):
             _check_number_method(owner, getattr(__obj, "__name__", ""))
+        elif isinstance(owner, FakeData):
+            budget.person(repr((args, sorted(kwargs.items()))))
         if isinstance(__obj, Macro | LoopContext):  # a call that can recurse
             if isinstance(__obj, LoopContext) and args:
                 args = (budgets.counted_items(args[0]), *args[1:])
