@@ -78,3 +78,8 @@ def test_the_guide_states_the_budgets() -> None:
     assert f"{MAX_TEMPLATE_STEPS:,} steps" in guide
     assert f"{MAX_TEMPLATE_VALUE:,} characters" in guide
     assert "256 MB" in guide and "5 s" in guide
+
+
+def test_counting_what_a_method_joins_keeps_its_result() -> None:
+    template = '{{ ", ".join([1, 2, 3] | map("string")) }}|{{ "-".join("abc") }}'
+    assert render_profile_template(template, {}, "j.yaml.j2") == "1, 2, 3|a-b-c"

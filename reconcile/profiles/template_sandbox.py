@@ -157,7 +157,7 @@ class BoundedSandbox(SandboxedEnvironment):
             plain = unmarked(owner)
             __obj = getattr(plain, __obj.__name__) if plain is not owner else __obj
             args, kwargs = unmarked(args), {k: unmarked(v) for k, v in kwargs.items()}
-            _check_text_method(plain, __obj.__name__, args, kwargs)
+            args = _check_text_method(plain, __obj.__name__, args, kwargs)
         elif isinstance(owner, list | dict | set):
             _check_container_method(owner, getattr(__obj, "__name__", ""), args)
         elif isinstance(owner, bytes | bytearray | int) and not isinstance(owner, bool):
@@ -210,9 +210,13 @@ def _check_product(left: Any, right: Any) -> None:
         raise SecurityError(f"a product over {MAX_TEMPLATE_INT_BITS:,} bits")
 
 
-def _check_text_method(text: str, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+def _check_text_method(
+    text: str, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[Any, ...]:
+    """``args``, once the text method ``name`` is known to stay within the budget with them (the
+    items ``join`` is given are drawn first, to be counted)."""
     if name in _TEXT_METHODS:
-        return
+        return args
     if name not in _GROWING_TEXT_METHODS:
         raise SecurityError(f"the text method {name}() is not available in templates")
     refuse_huge_widths([a for a in (*args, *kwargs.values()) if isinstance(a, int)])
@@ -223,11 +227,13 @@ def _check_text_method(text: str, name: str, args: tuple[Any, ...], kwargs: dict
             count = min(count, args[2])
         within_text(len(text) + count * max(0, len(new) - len(old)))
     elif name == "expandtabs":
-        size = args[0] if args and isinstance(args[0], int) else 8
-        within_text(len(text) + text.count("\t") * size)
+        size = args[0] if args else kwargs.get("tabsize", 8)
+        within_text(len(text) + text.count("\t") * (size if isinstance(size, int) else 8))
     elif name == "join" and args:
         items = materialised(args[0])
         within_text(sum(text_size(i) for i in items) + len(text) * len(items))
+        return (items, *args[1:])
+    return args
 
 
 def _check_number_method(owner: Any, name: str) -> None:
