@@ -1,0 +1,171 @@
+"""How a :class:`~reconcile.project.AsyncProject` applies: the plan, its file, then the gate.
+
+The plan comes from a file, from a :class:`~reconcile.plan.value.Plan` (saved first if this
+project has not saved it, so the run has a journal beside it), or is made now. What the plan
+records (its tenant, its template variables) is what it is applied with; options given must
+agree. Then :func:`reconcile.apply.session.apply_reviewed` checks it against the project and the
+tenant, takes the lock and carries it out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from reconcile.apply.carry import ApplyOptions
+from reconcile.apply.journal import Journal
+from reconcile.apply.outcomes import ApplyResult
+from reconcile.apply.progress import Progress
+from reconcile.apply.recorded import tenant_for, variables_for
+from reconcile.apply.session import apply_reviewed, preflight
+from reconcile.apply.trust import ProjectPolicy
+from reconcile.errors import ConflictError, PlanError, ReconcileError
+from reconcile.plan.value import Plan
+from reconcile.profiles.loader import DeclaredProfiles
+from reconcile.project.config import begin_declared, limited, new_plan_file, plan_options
+from reconcile.settings import Target
+from reconcile.tenant.lock import Holder
+
+if TYPE_CHECKING:
+    from reconcile.project.aio import AsyncProject
+
+
+class Stop(Protocol):
+    """What ``stop`` needs: a ``threading.Event`` (or anything with ``is_set``)."""
+
+    def is_set(self) -> bool: ...
+
+
+class Request(BaseModel):
+    """The options of one apply, as :meth:`AsyncProject.apply` was given them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tenant: str | None = None
+    resume: bool = False
+    force: bool = False
+    reason: str | None = None
+    fail_fast: bool = False
+    bulk: bool | None = None
+    concurrency: int | None = None
+    rps: float | None = None
+    lock_timeout: float = 0.0
+    allow_delete: bool = False
+    allow_purge: bool = False
+    variables: dict[str, object] = {}
+    out: Path | None = None
+    holder: str | None = None
+
+
+class Hooks:
+    """Where an apply reports to: progress, notices, the review and confirmation of a plan made
+    now; and the stop it listens to."""
+
+    def __init__(
+        self,
+        *,
+        progress: Callable[[Progress], None] | None,
+        stop: Stop | None,
+        review: Callable[[Plan], None] | None,
+        confirm: Callable[[Plan], bool] | None,
+        notice: Callable[[str], None],
+    ) -> None:
+        self.progress = progress
+        self.stop = stop
+        self.review = review
+        self.confirm = confirm
+        self.notice = notice
+
+
+async def apply(
+    project: AsyncProject, given: Plan | Path | None, request: Request, hooks: Hooks
+) -> ApplyResult:
+    """Apply ``given`` (a plan, a plan file, or None: plan now) to the tenant; see the module."""
+    settings = project.settings
+    key = settings.plan_key(project.env)
+    tenant, variables, reviewed = request.tenant or project.tenant, request.variables, None
+    if given is not None:  # the plan says where and with what: options may only agree
+        reviewed = given if isinstance(given, Plan) else Plan.load(Path(given), key=key)
+        tenant = tenant_for(reviewed, tenant)
+        variables = variables_for(reviewed, variables)
+    elif request.resume:
+        raise PlanError("--resume needs the plan file: reconcile apply --resume plans/NAME.json")
+    target = limited(project.target(tenant), request.concurrency, request.rps)
+    options = _options(project, target, request)
+    if reviewed is not None:
+        preflight(reviewed, target, options)  # before profiles.d/ is read
+    declared = begin_declared(settings, variables).result()
+    if reviewed is None:
+        made = await _plan_now(project, target, declared, request, hooks)
+        if made is None:
+            return ApplyResult(outcomes=())
+        preflight(made, target, options)  # a refusal comes before the question, not after
+        if hooks.confirm is not None and not hooks.confirm(made):
+            raise ReconcileError("apply cancelled; nothing was changed")
+        reviewed = made
+    if isinstance(given, Plan | None):
+        plan_file = _saved_file(project, reviewed, request.out, target.name)
+    else:
+        plan_file = Path(given)
+    if given is None:
+        hooks.notice(f"Saved plan to {plan_file}")
+    reviewed = Plan.load(plan_file, key=key)
+    journal = Journal.beside(plan_file)
+    result = await apply_reviewed(
+        reviewed,
+        declared,
+        target,
+        journal,
+        options,
+        holder=Holder.here(request.holder or str(plan_file)),
+        on_progress=hooks.progress,
+        on_notice=hooks.notice,
+    )
+    return result.model_copy(update={"plan_file": plan_file, "journal": journal.path})
+
+
+def _options(project: AsyncProject, target: Target, request: Request) -> ApplyOptions:
+    """The request's flags, with the tenant's concurrency and the project's policy."""
+    flags = request.model_dump(
+        include={"allow_delete", "allow_purge", "force", "reason", "resume", "fail_fast",
+                 "bulk", "lock_timeout"}
+    )  # fmt: skip
+    policy = ProjectPolicy.of(project.settings)
+    return ApplyOptions.model_validate(
+        {**flags, "concurrency": target.concurrency, "policy": policy}
+    )
+
+
+async def _plan_now(
+    project: AsyncProject,
+    target: Target,
+    declared: DeclaredProfiles,
+    request: Request,
+    hooks: Hooks,
+) -> Plan | None:
+    """The plan made now, shown to ``review``; None when there is nothing to apply."""
+    chosen = {"allow_delete": request.allow_delete, "allow_purge": request.allow_purge,
+              "variables": request.variables}  # fmt: skip
+    options = plan_options(project.settings, target.url, target.name, **chosen)
+    # the production guards are the apply's (preflight), asked before the confirmation
+    made = await project._made(target, declared, options, None, hooks.notice)
+    made = project._kept(made, None)
+    if hooks.review is not None:
+        hooks.review(made)
+    if made.conflicts:
+        raise ConflictError(f"{len(made.conflicts)} conflicts: resolve them before applying")
+    return made if made.has_changes else None
+
+
+def _saved_file(project: AsyncProject, plan: Plan, out: Path | None, tenant_name: str) -> Path:
+    """Where ``plan`` is saved: where this project saved it, else saved now (at ``out``, or
+    under ``plans/``) so that the run has a journal beside it."""
+    known = project.saved(plan)
+    if known is not None and out in (None, known) and known.exists():
+        return known
+    path = out or new_plan_file(project.settings, tenant_name)
+    plan.save(path, key=project.settings.plan_key(project.env))
+    return path
