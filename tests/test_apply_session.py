@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 
 import reconcile
-from reconcile.apply.carry import ApplyOptions
+from reconcile.apply.gate import ProjectPolicy
 from reconcile.apply.journal import Journal
-from reconcile.apply.session import apply_reviewed
-from reconcile.apply.trust import ProjectPolicy
+from reconcile.apply.session import ApplyOptions, apply_reviewed
 from reconcile.tenant.lock import Holder, TenantLock, read_lock
 from tests.conftest import REPO
 

@@ -90,7 +90,7 @@ def apply(
             allow_purge=allow_purge, force=force, reason=reason, bulk=bulk, fail_fast=fail_fast,
             concurrency=concurrency, rps=rps, lock_timeout=lock_timeout,
             vars=variables(var, vars_file), out=path, progress=view, review=review,
-            confirm=lambda _: confirm(auto_approve), on_notice=notice,
+            confirm=None if plan_file else lambda _: confirm(auto_approve), on_notice=notice,
         )  # fmt: skip
     except KeyboardInterrupt:
         if not path.exists():  # interrupted before the plan was saved: nothing was written

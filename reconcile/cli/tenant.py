@@ -165,7 +165,6 @@ def teardown(
         command = apply_command(out, *_teardown_flags(purge), tenant=tenant)
         notice(f"Saved plan to {out}; apply it with: {command}")
         return
-    confirm(auto_approve)
     path = project.new_plan_file(tenant, prefix="teardown-")
     resume = resume_command(
         path, allow_delete=not purge, allow_purge=purge, force=True, reason=reason, tenant=tenant
@@ -175,7 +174,7 @@ def teardown(
         result = project.apply(
             made, tenant=tenant, allow_delete=not purge, allow_purge=purge, force=True,
             reason=reason, out=path, holder=f"teardown ({path.name})", progress=view,
-            on_notice=notice,
+            confirm=lambda _: confirm(auto_approve), on_notice=notice,
         )  # fmt: skip
     except KeyboardInterrupt:
         if not path.exists():

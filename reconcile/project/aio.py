@@ -285,9 +285,9 @@ class AsyncProject:
         at ``out`` or under ``plans/``). ``stop`` (a ``threading.Event``): once set, no further
         change starts; the result says it stopped, and ``resume=True`` finishes the plan later.
 
-        With ``plan=None``, ``review`` sees the plan just made, and ``confirm`` (if given) must
-        return True before anything is saved or written; a plan with nothing to do returns an
-        empty result whose ``plan_file`` is None.
+        ``confirm`` (if given) must return True before anything is saved or written. With
+        ``plan=None``, ``review`` sees the plan just made (before ``confirm``); a plan with
+        nothing to do returns an empty result whose ``plan_file`` is None.
         """
         request = applying.Request(
             tenant=tenant, resume=resume, force=force, reason=reason, fail_fast=fail_fast,

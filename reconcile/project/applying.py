@@ -15,13 +15,12 @@ from typing import TYPE_CHECKING, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from reconcile.apply.carry import ApplyOptions
+from reconcile.apply.gate import ProjectPolicy, preflight
 from reconcile.apply.journal import Journal
 from reconcile.apply.outcomes import ApplyResult
 from reconcile.apply.progress import Progress
 from reconcile.apply.recorded import tenant_for, variables_for
-from reconcile.apply.session import apply_reviewed, preflight
-from reconcile.apply.trust import ProjectPolicy
+from reconcile.apply.session import ApplyOptions, apply_reviewed
 from reconcile.errors import ConflictError, PlanError, ReconcileError
 from reconcile.plan.value import Plan
 from reconcile.profiles.loader import DeclaredProfiles
@@ -97,14 +96,14 @@ async def apply(
     options = _options(project, target, request)
     if reviewed is not None:
         preflight(reviewed, target, options)  # before profiles.d/ is read
+        _confirmed(reviewed, hooks)
     declared = begin_declared(settings, variables).result()
     if reviewed is None:
         made = await _plan_now(project, target, declared, request, hooks)
         if made is None:
             return ApplyResult(outcomes=())
         preflight(made, target, options)  # a refusal comes before the question, not after
-        if hooks.confirm is not None and not hooks.confirm(made):
-            raise ReconcileError("apply cancelled; nothing was changed")
+        _confirmed(made, hooks)
         reviewed = made
     if isinstance(given, Plan | None):
         plan_file = _saved_file(project, reviewed, request.out, target.name)
@@ -123,8 +122,18 @@ async def apply(
         holder=Holder.here(request.holder or str(plan_file)),
         on_progress=hooks.progress,
         on_notice=hooks.notice,
+        halt=hooks.stop.is_set if hooks.stop is not None else None,
     )
-    return result.model_copy(update={"plan_file": plan_file, "journal": journal.path})
+    stopped = hooks.stop is not None and hooks.stop.is_set() and bool(result.not_attempted)
+    return result.model_copy(
+        update={"plan_file": plan_file, "journal": journal.path, "stopped": stopped}
+    )
+
+
+def _confirmed(plan: Plan, hooks: Hooks) -> None:
+    """Ask ``confirm``, if given; refuse unless it agrees."""
+    if hooks.confirm is not None and not hooks.confirm(plan):
+        raise ReconcileError("apply cancelled; nothing was changed")
 
 
 def _options(project: AsyncProject, target: Target, request: Request) -> ApplyOptions:
