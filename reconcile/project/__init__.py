@@ -9,12 +9,13 @@ makes, and :meth:`Project.apply` runs every check ``reconcile apply`` runs.
 >>> result = project.apply(project.plan())  # doctest: +SKIP
 
 Modules: ``sync`` (:class:`Project`), ``aio`` (:class:`AsyncProject`), ``applying`` (how a plan
-reaches the gate: its file, its tenant and variables, a plan made now), ``config`` (the
-project's configuration given to each stage), ``results`` (what the methods answer).
+reaches the gate: its file, its tenant and variables, a plan made now), ``managing`` (export,
+teardown and the lock), ``config`` (the project's configuration given to each stage),
+``results`` (what the methods answer).
 """
 
-from reconcile.project.aio import AsyncProject, report_format
-from reconcile.project.config import template_variables
+from reconcile.project.aio import AsyncProject
+from reconcile.project.config import report_format, template_variables
 from reconcile.project.results import (
     ApplyResult,
     ExportResult,

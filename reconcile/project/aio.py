@@ -12,29 +12,27 @@ is ``applying.py``: a plan is always checked against the project and the tenant.
 from __future__ import annotations
 
 import os
-import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Literal, Self, get_args
+from typing import Literal, Self
 
 from reconcile.apply.guards import Override, check_creates, check_teardown
-from reconcile.apply.teardown import TeardownOptions, teardown_plan
 from reconcile.collector import paused
-from reconcile.errors import ConfigError, OptionError, ProfileError
-from reconcile.export.exporter import Selection, export_profiles
+from reconcile.errors import ProfileError
 from reconcile.plan.build import build_plan
 from reconcile.plan.options import PlanOptions
 from reconcile.plan.selectors import Selectors, parse_shard
 from reconcile.plan.value import Plan
 from reconcile.profiles.loader import DeclaredProfiles, Loading, skipped_files
 from reconcile.profiles.schema import profile_file_schema
-from reconcile.project import applying
+from reconcile.project import applying, managing
 from reconcile.project.config import (
+    Kind,
     begin_declared,
-    export_options,
     new_plan_file,
     plan_options,
+    report_format,
+    tenant_kind,
 )
 from reconcile.project.results import (
     ApplyResult,
@@ -43,21 +41,12 @@ from reconcile.project.results import (
     ProgressEvent,
     ValidationResult,
 )
-from reconcile.report.render import FORMATS, Format, render
+from reconcile.report.render import render
 from reconcile.settings import LOCAL_TENANT, Settings, Target, load_settings, resolve_target
 from reconcile.tenant.client import OmneoClient
-from reconcile.tenant.lock import break_lock, read_lock
 
 Notice = Callable[[str], None]
 Progress = Callable[[ProgressEvent], None]
-Kind = Literal["test", "production"]
-
-
-def report_format(fmt: str) -> Format:
-    """``fmt`` if it is a report format; else :class:`OptionError` naming the ones there are."""
-    if fmt not in get_args(Format):
-        raise OptionError(f"unknown format {fmt!r}; use {', '.join(FORMATS)}", option="--format")
-    return fmt  # type: ignore[return-value]
 
 
 def _quiet(_note: str) -> None:
@@ -103,16 +92,7 @@ class AsyncProject:
 
     def tenant_kind(self, tenant: str | None = None) -> Kind:
         """``test`` or ``production``, without needing the tenant's token."""
-        name = tenant or self.tenant
-        if name is None and self.env.get("OMNEO_URL"):
-            return "production"
-        name = name or LOCAL_TENANT
-        if name in self.settings.tenants:
-            return self.settings.tenants[name].kind
-        if name == LOCAL_TENANT:
-            return "test"
-        known = ", ".join(self.tenant_names())
-        raise ConfigError(f"unknown tenant {name!r}; configured tenants: {known}")
+        return tenant_kind(self.settings, tenant or self.tenant, self.env)
 
     def target(self, tenant: str | None = None) -> Target:
         """The tenant as the client reaches it (URL, token, limits)."""
@@ -250,7 +230,9 @@ class AsyncProject:
         if not isinstance(plan, Plan):
             plan = Plan.load(Path(plan))
         # Masked reports come from the saved form, so `plan` and `show` print the same bytes.
-        shown = plan if reveal_pii else plan.sealed().model_copy(update=_signed(plan))
+        shown = (
+            plan if reveal_pii else plan.sealed().model_copy(update={"signature": plan.signature})
+        )
         return render(shown, fmt, show_pii=reveal_pii, color=color)
 
     async def apply(
@@ -320,24 +302,12 @@ class AsyncProject:
 
         ``filters``: ``FIELD=VALUE`` texts or ``(field, value)`` pairs; ``tag``: one or more.
         """
-        target = self.target(tenant)
-        tags = (tag,) if isinstance(tag, str) else tuple(tag or ())
-        pairs = tuple(_pair(f) for f in filters)
-        selection = Selection(
-            filters=pairs, tags=tags, identity_handle=identity_handle, search=search
-        )
-        options = export_options(
-            self.settings, target, out, selection, split=split, key_template=key_template,
-            key_identity=key_identity, page_size=page_size, variables=vars or {},
+        return await managing.export(
+            self.settings, self.target(tenant), out,
+            managing.selection(filters, tag, identity_handle, search), split=split,
+            key_template=key_template, key_identity=key_identity, page_size=page_size,
+            variables=vars or {}, progress=progress,
         )  # fmt: skip
-        started = time.monotonic()
-
-        def counted(done: int, total: int) -> None:
-            if progress is not None:
-                progress(ProgressEvent(total=total, done=Counter({"done": done}), started=started))
-
-        async with OmneoClient.open(target) as client:
-            return await export_profiles(client, options, on_progress=counted)
 
     async def teardown(
         self,
@@ -359,19 +329,7 @@ class AsyncProject:
         """
         target = self.target(tenant)
         note = check_teardown(target, override=Override(force=force, reason=reason))
-        variables = dict(vars or {})
-        declared = begin_declared(self.settings, variables).result()
-        options = TeardownOptions(
-            tenant=target.url,
-            tenant_name=target.name,
-            variables=variables,  # recorded as given, like a plan's
-            owner_handle=self.settings.owner_handle,
-            phone_region=self.settings.phone_region,
-            purge=purge,
-            inputs_digest=declared.digest,
-        )
-        async with OmneoClient.open(target) as client:
-            made = await teardown_plan(client, options)
+        made = await managing.teardown_plan(self.settings, target, purge, dict(vars or {}))
         if note:
             (on_notice or _quiet)(note)
         if out is False:
@@ -380,25 +338,8 @@ class AsyncProject:
 
     async def lock_status(self, *, tenant: str | None = None) -> LockStatus | None:
         """Who holds the tenant's apply lock (None: nobody)."""
-        async with OmneoClient.open(self.target(tenant)) as client:
-            return await read_lock(client, self.settings.owner_handle)
+        return await managing.lock_status(self.settings, self.target(tenant))
 
     async def lock_break(self, *, reason: str, tenant: str | None = None) -> LockStatus | None:
         """Remove a stale apply lock, saying why; what it was (None: there was no lock)."""
-        if not reason.strip():
-            raise OptionError("say why the lock is stale", option="--reason")
-        async with OmneoClient.open(self.target(tenant)) as client:
-            return await break_lock(client, self.settings.owner_handle)
-
-
-def _signed(plan: Plan) -> dict[str, object]:
-    return {"signature": plan.signature}
-
-
-def _pair(given: str | tuple[str, str]) -> tuple[str, str]:
-    if not isinstance(given, str):
-        return given
-    name, sep, value = given.partition("=")
-    if not sep:
-        raise OptionError(f"--filter {given!r}: use FIELD=VALUE", option=None)
-    return name.strip(), value.strip()
+        return await managing.lock_break(self.settings, self.target(tenant), reason)

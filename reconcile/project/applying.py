@@ -3,8 +3,10 @@
 The plan comes from a file, from a :class:`~reconcile.plan.value.Plan` (saved first if this
 project has not saved it, so the run has a journal beside it), or is made now. What the plan
 records (its tenant, its template variables) is what it is applied with; options given must
-agree. Then :func:`reconcile.apply.session.apply_reviewed` checks it against the project and the
-tenant, takes the lock and carries it out.
+agree. Then :func:`reconcile.apply.session.apply_reviewed` takes the tenant's lock, has the gate
+(``apply/gate.py``) check the plan against the project's policy and the tenant, and carries it
+out. The early ``preflight`` here only refuses sooner (before profiles.d/ is read); the gate runs
+it again.
 """
 
 from __future__ import annotations

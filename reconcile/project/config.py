@@ -16,12 +16,36 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal, get_args
 
-from reconcile.errors import ConfigError
+from reconcile.errors import ConfigError, OptionError
 from reconcile.export.exporter import ExportOptions, Selection
 from reconcile.plan.options import PlanOptions
 from reconcile.profiles.loader import Loading, begin_loading, read_variables
-from reconcile.settings import Settings, Target
+from reconcile.report.render import FORMATS, Format
+from reconcile.settings import LOCAL_TENANT, Settings, Target
+
+Kind = Literal["test", "production"]
+
+
+def tenant_kind(settings: Settings, name: str | None, env: Mapping[str, str]) -> Kind:
+    """``test`` or ``production``, as ``resolve_target`` would say, without the token."""
+    if name is None and env.get("OMNEO_URL"):
+        return "production"
+    name = name or LOCAL_TENANT
+    if name in settings.tenants:
+        return settings.tenants[name].kind
+    if name == LOCAL_TENANT:
+        return "test"
+    known = ", ".join(sorted({LOCAL_TENANT, *settings.tenants}))
+    raise ConfigError(f"unknown tenant {name!r}; configured tenants: {known}")
+
+
+def report_format(fmt: str) -> Format:
+    """``fmt`` if it is a report format; else :class:`OptionError` naming the ones there are."""
+    if fmt not in get_args(Format):
+        raise OptionError(f"unknown format {fmt!r}; use {', '.join(FORMATS)}", option="--format")
+    return fmt  # type: ignore[return-value]
 
 
 def plan_options(settings: Settings, url: str, tenant_name: str, **chosen: object) -> PlanOptions:

@@ -15,8 +15,9 @@ from typing import Any, Literal, Self, TypeVar
 from reconcile.errors import ConfigError
 from reconcile.plan.value import Plan
 from reconcile.profiles.schema import profile_file_schema
-from reconcile.project.aio import AsyncProject, Kind, Notice, Progress
+from reconcile.project.aio import AsyncProject, Notice, Progress
 from reconcile.project.applying import Stop
+from reconcile.project.config import Kind
 from reconcile.project.results import ApplyResult, ExportResult, LockStatus, ValidationResult
 from reconcile.settings import Settings, Target
 
