@@ -194,3 +194,19 @@ def test_a_plan_is_saved_whole_and_never_into_a_folder(project: Project) -> None
     assert target.stat().st_mode & 0o644 == 0o644
     with pytest.raises(reconcile.PlanError, match=rf"{project.plans} is a folder"):
         plan.save(project.plans)
+
+
+def test_a_plan_object_is_applied_as_given_even_if_its_file_was_overwritten(
+    project: Project,
+) -> None:
+    declare(project, 2)
+    library = reconcile.Project(project.root, env={})
+    given = library.plan(out=project.plans / "p.json")
+    project.write("extra.yaml", "email: extra@example.com\n")
+    library.plan(out=project.plans / "p.json")  # another plan saved over the first
+    project.remove("extra.yaml")
+
+    result = library.apply(given)
+
+    assert result.plan_file != project.plans / "p.json"  # saved again, as given
+    assert sorted(o.key for o in result.succeeded) == ["p00", "p01"]

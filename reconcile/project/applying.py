@@ -172,11 +172,20 @@ async def _plan_now(
 
 
 def _saved_file(project: AsyncProject, plan: Plan, out: Path | None, tenant_name: str) -> Path:
-    """Where ``plan`` is saved: where this project saved it, else saved now (at ``out``, or
-    under ``plans/``) so that the run has a journal beside it."""
+    """Where ``plan`` is saved: where this project saved it (if that file still holds it), else
+    saved now (at ``out``, or under ``plans/``) so that the run has a journal beside it."""
+    key = project.settings.plan_key(project.env)
     known = project.saved(plan)
-    if known is not None and out in (None, known) and known.exists():
+    if known is not None and out in (None, known) and _holds(known, plan, key):
         return known
     path = out or new_plan_file(project.settings, tenant_name)
-    plan.save(path, key=project.settings.plan_key(project.env))
+    plan.save(path, key=key)
     return path
+
+
+def _holds(path: Path, plan: Plan, key: bytes | None) -> bool:
+    """Whether the plan saved at ``path`` is ``plan`` (another may have been saved over it)."""
+    try:
+        return Plan.load(path, key=key).checksum == plan.sealed(key).checksum
+    except PlanError:
+        return False
