@@ -210,3 +210,19 @@ def test_a_plan_object_is_applied_as_given_even_if_its_file_was_overwritten(
 
     assert result.plan_file != project.plans / "p.json"  # saved again, as given
     assert sorted(o.key for o in result.succeeded) == ["p00", "p01"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("export", "--split", "tree"),
+        ("export", "--key-template", "{first_name}", "--key-identity", "crm"),
+        ("export", "--filter", "no-equals"),
+        ("plan", "--shard", "0/2"),
+        ("show", "plans/p.json", "--format", "yaml"),
+    ],
+)
+def test_a_bad_option_value_is_a_usage_error_as_before(project: Project, args: list[str]) -> None:
+    result = project.cli(*args)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output

@@ -53,10 +53,8 @@ def lock_break(
 
     Example: reconcile lock break --reason "CI runner killed" --tenant staging
     """
-    project = project_of(ctx)
-    project.target(tenant)  # an unknown tenant is named before the reason is looked at
-    with usage_errors():
-        broken = project.lock_break(reason=reason, tenant=tenant)
+    with usage_errors():  # an unknown tenant is named first, then a blank reason
+        broken = project_of(ctx).lock_break(reason=reason, tenant=tenant)
     if broken is None:
         notice("not locked: nothing to break")
         return

@@ -123,9 +123,9 @@ def export_options(
 ) -> ExportOptions:
     """What ``reconcile export`` asks of the exporter: into profiles.d/ unless ``out`` says."""
     if split not in SPLITS:
-        raise ConfigError(f"unknown --split {split!r}; use profile, tag, letter or none")
+        raise OptionError(f"unknown --split {split!r}; use profile, tag, letter or none")
     if key_identity and key_template:
-        raise ConfigError("give --key-template or --key-identity, not both")
+        raise OptionError("give --key-template or --key-identity, not both")
     profiles_dir = settings.path(settings.profiles_dir)
     folder = out or profiles_dir
     inside = folder.resolve().is_relative_to(profiles_dir.resolve())
