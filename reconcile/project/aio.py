@@ -53,6 +53,11 @@ def _quiet(_note: str) -> None:
     """Notices nobody asked to hear."""
 
 
+def _path(given: str | os.PathLike[str] | None) -> Path | None:
+    """A path given as text too (relative to the working directory, as on the command line)."""
+    return None if given is None else Path(given)
+
+
 class AsyncProject:
     """A reconcile project (``reconcile.toml``, ``profiles.d/``, ``plans/``) and its tenants.
 
@@ -162,14 +167,10 @@ class AsyncProject:
         variables = dict(vars or {})
         if shard is not None:
             parse_shard(shard)
-        chosen = {
-            "allow_delete": allow_delete,
-            "allow_purge": allow_purge,
-            "allow_conflicts": allow_conflicts,
-            "adopt": adopt,
-            "selectors": Selectors(target=tuple(targets), exclude=tuple(excludes), shard=shard),
-            "variables": variables,
-        }
+        selectors = Selectors(target=tuple(targets), exclude=tuple(excludes), shard=shard)
+        chosen = {"allow_delete": allow_delete, "allow_purge": allow_purge, "adopt": adopt,
+                  "allow_conflicts": allow_conflicts, "selectors": selectors,
+                  "variables": variables}  # fmt: skip
         options = plan_options(self.settings, target.url, target.name, **chosen)
         # One pause from the first file read to the saved plan: see reconcile.collector.
         with paused():
@@ -177,7 +178,9 @@ class AsyncProject:
             loading = begin_declared(self.settings, variables)
             made = await self._made(target, loading, options, Override(force=force, reason=reason),
                                     on_notice or _quiet)  # fmt: skip
-            return self._kept(made, None if out is False else out or self.new_plan_file(tenant))
+            return self._kept(
+                made, None if out is False else _path(out) or self.new_plan_file(tenant)
+            )
 
     async def _made(
         self,
@@ -303,7 +306,7 @@ class AsyncProject:
         ``filters``: ``FIELD=VALUE`` texts or ``(field, value)`` pairs; ``tag``: one or more.
         """
         return await managing.export(
-            self.settings, self.target(tenant), out,
+            self.settings, self.target(tenant), _path(out),
             managing.selection(filters, tag, identity_handle, search), split=split,
             key_template=key_template, key_identity=key_identity, page_size=page_size,
             variables=vars or {}, progress=progress,
@@ -334,7 +337,7 @@ class AsyncProject:
             (on_notice or _quiet)(note)
         if out is False:
             return self._kept(made, None)
-        return self._kept(made, out or self.new_plan_file(tenant, prefix="teardown-"))
+        return self._kept(made, _path(out) or self.new_plan_file(tenant, prefix="teardown-"))
 
     async def lock_status(self, *, tenant: str | None = None) -> LockStatus | None:
         """Who holds the tenant's apply lock (None: nobody)."""
