@@ -12,6 +12,7 @@ it again.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -61,75 +62,68 @@ class Request(BaseModel):
     holder: str | None = None
 
 
+@dataclass(frozen=True)
 class Hooks:
     """Where an apply reports to: progress, notices, the review and confirmation of a plan made
     now; and the stop it listens to."""
 
-    def __init__(
-        self,
-        *,
-        progress: Callable[[Progress], None] | None,
-        stop: Stop | None,
-        review: Callable[[Plan], None] | None,
-        confirm: Callable[[Plan], bool] | None,
-        notice: Callable[[str], None],
-    ) -> None:
-        self.progress = progress
-        self.stop = stop
-        self.review = review
-        self.confirm = confirm
-        self.notice = notice
+    progress: Callable[[Progress], None] | None
+    stop: Stop | None
+    review: Callable[[Plan], None] | None
+    confirm: Callable[[Plan], bool] | None
+    notice: Callable[[str], None]
 
 
 async def apply(
     project: AsyncProject, given: Plan | Path | None, request: Request, hooks: Hooks
 ) -> ApplyResult:
     """Apply ``given`` (a plan, a plan file, or None: plan now) to the tenant; see the module."""
-    settings = project.settings
-    key = settings.plan_key(project.env)
-    tenant, variables, reviewed = request.tenant or project.tenant, request.variables, None
-    if given is not None:  # the plan says where and with what: options may only agree
-        reviewed = given if isinstance(given, Plan) else Plan.load(Path(given), key=key)
-        tenant = tenant_for(reviewed, tenant)
-        variables = variables_for(reviewed, variables)
-    elif request.resume:
-        raise PlanError("--resume needs the plan file: reconcile apply --resume plans/NAME.json")
+    key = project.settings.plan_key(project.env)
+    reviewed, tenant, variables = _recorded(project, given, request, key)
     target = limited(project.target(tenant), request.concurrency, request.rps)
     options = _options(project, target, request)
     if reviewed is not None:
         preflight(reviewed, target, options)  # before profiles.d/ is read
         _confirmed(reviewed, hooks)
-    declared = begin_declared(settings, variables).result()
+    declared = begin_declared(project.settings, variables).result()
     if reviewed is None:
-        made = await _plan_now(project, target, declared, request, hooks)
-        if made is None:
+        reviewed = await _plan_now(project, target, declared, request, hooks)
+        if reviewed is None:
             return ApplyResult(outcomes=())
-        preflight(made, target, options)  # a refusal comes before the question, not after
-        _confirmed(made, hooks)
-        reviewed = made
+        preflight(reviewed, target, options)  # a refusal comes before the question, not after
+        _confirmed(reviewed, hooks)
     if isinstance(given, Plan | None):
         plan_file = _saved_file(project, reviewed, request.out, target.name)
     else:
         plan_file = Path(given)
     if given is None:
         hooks.notice(f"Saved plan to {plan_file}")
-    reviewed = Plan.load(plan_file, key=key)
     journal = Journal.beside(plan_file)
     result = await apply_reviewed(
-        reviewed,
-        declared,
-        target,
-        journal,
-        options,
-        holder=Holder.here(request.holder or str(plan_file)),
-        on_progress=hooks.progress,
-        on_notice=hooks.notice,
-        halt=hooks.stop.is_set if hooks.stop is not None else None,
-    )
+        Plan.load(plan_file, key=key), declared, target, journal, options,
+        holder=Holder.here(request.holder or str(plan_file)), on_progress=hooks.progress,
+        on_notice=hooks.notice, halt=hooks.stop.is_set if hooks.stop is not None else None,
+    )  # fmt: skip
     stopped = hooks.stop is not None and hooks.stop.is_set() and bool(result.not_attempted)
     return result.model_copy(
         update={"plan_file": plan_file, "journal": journal.path, "stopped": stopped}
     )
+
+
+def _recorded(
+    project: AsyncProject, given: Plan | Path | None, request: Request, key: bytes | None
+) -> tuple[Plan | None, str | None, dict[str, object]]:
+    """The plan given (loaded, if a path), and the tenant and template variables to apply it
+    with: the ones it records (options given may only agree with them)."""
+    tenant = request.tenant or project.tenant
+    if given is None:
+        if request.resume:
+            raise PlanError(
+                "--resume needs the plan file: reconcile apply --resume plans/NAME.json"
+            )
+        return None, tenant, request.variables
+    plan = given if isinstance(given, Plan) else Plan.load(Path(given), key=key)
+    return plan, tenant_for(plan, tenant), variables_for(plan, request.variables)
 
 
 def _confirmed(plan: Plan, hooks: Hooks) -> None:
