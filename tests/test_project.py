@@ -226,3 +226,16 @@ def test_a_bad_option_value_is_a_usage_error_as_before(project: Project, args: l
     result = project.cli(*args)
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
+
+
+def test_a_bad_value_from_python_is_an_option_error_too(project: Project) -> None:
+    library = reconcile.Project(project.root, env={})
+
+    with pytest.raises(reconcile.OptionError, match="--concurrency: Input should be greater"):
+        library.apply(concurrency=0)
+    with pytest.raises(reconcile.OptionError, match="--lock-timeout"):
+        library.apply(lock_timeout=-1)
+    with pytest.raises(reconcile.OptionError, match="template variable 'when' is a object"):
+        library.plan(vars={"when": object()}, out=False)
+    with pytest.raises(reconcile.OptionError, match="not between 1 and 500"):
+        library.export(page_size=0)

@@ -29,6 +29,7 @@ from reconcile.project import applying, managing
 from reconcile.project.config import (
     Kind,
     begin_declared,
+    given_variables,
     new_plan_file,
     plan_options,
     report_format,
@@ -123,7 +124,7 @@ class AsyncProject:
         root = settings.path(settings.profiles_dir)
         skipped = skipped_files(root, links_outside=settings.follow_symlinks_outside)
         try:
-            declared = begin_declared(settings, vars).result()
+            declared = begin_declared(settings, given_variables(vars)).result()
         except ProfileError as exc:
             return ValidationResult(problems=exc.problems, skipped=skipped)
         return ValidationResult(
@@ -164,7 +165,7 @@ class AsyncProject:
         and a ``reason``.
         """
         target = self.target(tenant)
-        variables = dict(vars or {})
+        variables = given_variables(vars)
         if shard is not None:
             parse_shard(shard)
         selectors = Selectors(target=tuple(targets), exclude=tuple(excludes), shard=shard)
@@ -274,12 +275,12 @@ class AsyncProject:
         ``plan=None``, ``review`` sees the plan just made (before ``confirm``); a plan with
         nothing to do returns an empty result whose ``plan_file`` is None.
         """
-        request = applying.Request(
-            tenant=tenant, resume=resume, force=force, reason=reason, fail_fast=fail_fast,
-            bulk=bulk, concurrency=concurrency, rps=rps, lock_timeout=lock_timeout,
-            allow_delete=allow_delete, allow_purge=allow_purge, variables=dict(vars or {}),
-            out=out, holder=holder,
-        )  # fmt: skip
+        chosen = {"tenant": tenant, "resume": resume, "force": force, "reason": reason,
+                  "fail_fast": fail_fast, "bulk": bulk, "concurrency": concurrency, "rps": rps,
+                  "lock_timeout": lock_timeout, "allow_delete": allow_delete,
+                  "allow_purge": allow_purge, "variables": given_variables(vars), "out": out,
+                  "holder": holder}  # fmt: skip
+        request = applying.Request.checked(chosen)
         hooks = applying.Hooks(
             progress=progress, stop=stop, review=review, confirm=confirm, notice=on_notice or _quiet
         )
@@ -309,7 +310,7 @@ class AsyncProject:
             self.settings, self.target(tenant), _path(out),
             managing.selection(filters, tag, identity_handle, search), split=split,
             key_template=key_template, key_identity=key_identity, page_size=page_size,
-            variables=vars or {}, progress=progress,
+            variables=given_variables(vars), progress=progress,
         )  # fmt: skip
 
     async def teardown(
@@ -332,7 +333,7 @@ class AsyncProject:
         """
         target = self.target(tenant)
         note = check_teardown(target, override=Override(force=force, reason=reason))
-        made = await managing.teardown_plan(self.settings, target, purge, dict(vars or {}))
+        made = await managing.teardown_plan(self.settings, target, purge, given_variables(vars))
         if note:
             (on_notice or _quiet)(note)
         if out is False:

@@ -11,12 +11,12 @@ it again.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reconcile.apply.gate import ProjectPolicy, preflight
 from reconcile.apply.journal import Journal
@@ -27,7 +27,13 @@ from reconcile.apply.session import ApplyOptions, apply_reviewed
 from reconcile.errors import ConflictError, PlanError, ReconcileError
 from reconcile.plan.value import Plan
 from reconcile.profiles.loader import DeclaredProfiles
-from reconcile.project.config import begin_declared, limited, new_plan_file, plan_options
+from reconcile.project.config import (
+    begin_declared,
+    limited,
+    new_plan_file,
+    option_error,
+    plan_options,
+)
 from reconcile.settings import Target
 from reconcile.tenant.lock import Holder
 
@@ -52,14 +58,22 @@ class Request(BaseModel):
     reason: str | None = None
     fail_fast: bool = False
     bulk: bool | None = None
-    concurrency: int | None = None
-    rps: float | None = None
-    lock_timeout: float = 0.0
+    concurrency: int | None = Field(default=None, ge=1, le=64)
+    rps: float | None = Field(default=None, gt=0)
+    lock_timeout: float = Field(default=0.0, ge=0)
     allow_delete: bool = False
     allow_purge: bool = False
     variables: dict[str, object] = {}
     out: Path | None = None
     holder: str | None = None
+
+    @classmethod
+    def checked(cls, chosen: Mapping[str, object]) -> Request:
+        """The options, or an :class:`~reconcile.errors.OptionError` naming a bad one."""
+        try:
+            return cls.model_validate(chosen)
+        except ValidationError as exc:
+            raise option_error(exc) from None
 
 
 @dataclass(frozen=True)

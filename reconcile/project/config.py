@@ -13,10 +13,13 @@ the owner handle, the safety threshold, the parse cache, the plan's file name.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal, get_args
+
+from pydantic import ValidationError
 
 from reconcile.errors import ConfigError, OptionError
 from reconcile.export.exporter import ExportOptions, Selection
@@ -100,6 +103,29 @@ def template_variables(pairs: Iterable[str] | None, vars_file: Path | None) -> d
     return variables
 
 
+def given_variables(given: Mapping[str, object] | None) -> dict[str, object]:
+    """Template variables given from Python: text, numbers, booleans, lists and mappings of them
+    (what ``--var`` and ``--vars FILE`` can give), since a plan records them."""
+    variables = dict(given or {})
+    for name, value in variables.items():
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError):
+            raise OptionError(
+                f"template variable {name!r} is a {type(value).__name__}: give text, a number, "
+                "a boolean, or a list or mapping of them",
+                option="--var",
+            ) from None
+    return variables
+
+
+def option_error(exc: ValidationError) -> OptionError:
+    """A value pydantic refused, as the option that was given it (``--concurrency: ...``)."""
+    problems = [(f"--{str(e['loc'][0]).replace('_', '-')}", e["msg"]) for e in exc.errors()]
+    text = "; ".join(f"{option}: {message}" for option, message in problems)
+    return OptionError(text, option=problems[0][0] if problems else None)
+
+
 def limited(target: Target, concurrency: int | None, rps: float | None) -> Target:
     """``target`` with the requests in flight and per second asked for (None: the tenant's)."""
     limits = {"concurrency": concurrency, "rps": rps}
@@ -126,6 +152,8 @@ def export_options(
         raise OptionError(f"unknown --split {split!r}; use profile, tag, letter or none")
     if key_identity and key_template:
         raise OptionError("give --key-template or --key-identity, not both")
+    if not 1 <= page_size <= 500:
+        raise OptionError(f"{page_size} is not between 1 and 500", option="--page-size")
     profiles_dir = settings.path(settings.profiles_dir)
     folder = out or profiles_dir
     inside = folder.resolve().is_relative_to(profiles_dir.resolve())
