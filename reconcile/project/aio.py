@@ -69,25 +69,21 @@ class AsyncProject:
     """
 
     def __init__(
-        self,
-        path: str | os.PathLike[str] = ".",
-        *,
-        tenant: str | None = None,
+        self, path: str | os.PathLike[str] = ".", *, tenant: str | None = None,
         env: Mapping[str, str] | None = None,
-    ) -> None:
+    ) -> None:  # fmt: skip
         self.path = Path(path)
         self.settings: Settings = load_settings(self.path)
         self.tenant = tenant
         self.env: Mapping[str, str] = os.environ if env is None else env
         self._saved: dict[str, Path] = {}
+        self._last: tuple[Plan, Plan] | None = None  # the plan returned last, and its saved form
 
     @classmethod
     def open(
-        cls,
-        path: str | os.PathLike[str] = ".",
-        tenant: str | None = None,
+        cls, path: str | os.PathLike[str] = ".", tenant: str | None = None,
         env: Mapping[str, str] | None = None,
-    ) -> Self:
+    ) -> Self:  # fmt: skip
         return cls(path, tenant=tenant, env=env)
 
     # -- the project's tenants and files -----------------------------------------------------
@@ -202,14 +198,16 @@ class AsyncProject:
             notice(note)
         return made
 
-    def _kept(self, made: Plan, path: Path | None, prefix: str = "") -> Plan:
+    def _kept(self, made: Plan, path: Path | None) -> Plan:
         """``made`` with the checksum (and signature) of its saved form, saved at ``path``."""
         key = self.settings.plan_key(self.env)
         sealed = made.sealed(key)
         if path is not None:
             sealed.save(path, key=key)
             self._saved[sealed.checksum] = path
-        return made.model_copy(update={"checksum": sealed.checksum, "signature": sealed.signature})
+        kept = made.model_copy(update={"checksum": sealed.checksum, "signature": sealed.signature})
+        self._last = (kept, sealed)  # shown masked next, most likely: sealed once, not twice
+        return kept
 
     async def show(
         self,
@@ -234,10 +232,14 @@ class AsyncProject:
         if not isinstance(plan, Plan):
             plan = Plan.load(Path(plan))
         # Masked reports come from the saved form, so `plan` and `show` print the same bytes.
-        shown = (
-            plan if reveal_pii else plan.sealed().model_copy(update={"signature": plan.signature})
-        )
-        return render(shown, fmt, show_pii=reveal_pii, color=color)
+        return render(plan if reveal_pii else self._sealed(plan), fmt, show_pii=reveal_pii,
+                      color=color)  # fmt: skip
+
+    def _sealed(self, plan: Plan) -> Plan:
+        """The saved form of ``plan``, with its signature."""
+        if self._last is not None and self._last[0] is plan:
+            return self._last[1]
+        return plan.sealed().model_copy(update={"signature": plan.signature})
 
     async def apply(
         self,

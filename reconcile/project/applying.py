@@ -171,7 +171,6 @@ async def _plan_now(
     options = plan_options(project.settings, target.url, target.name, **chosen)
     # the production guards are the apply's (preflight), asked before the confirmation
     made = await project._made(target, declared, options, None, hooks.notice)
-    made = project._kept(made, None)
     if hooks.review is not None:
         hooks.review(made)
     if made.conflicts:
