@@ -4,6 +4,7 @@ validates, normalises or reads a file, of Python or of the tool, misses every en
 from __future__ import annotations
 
 import importlib.metadata
+import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -69,3 +70,16 @@ def test_another_python_or_tool_version_misses_the_cache(
 def test_every_shaping_library_is_installed() -> None:
     # A misspelt name would read as "absent" forever and never change the key.
     assert "=absent" not in cache.environment()
+
+
+def test_a_change_to_the_code_that_shapes_a_declaration_misses_the_cache(tmp_path: Path) -> None:
+    package = tmp_path / "reconcile"
+    shutil.copytree(Path(reconcile.__file__).parent, package)
+    before = cache.code_digest(package)
+    assert f"code={cache.code_digest(Path(reconcile.__file__).parent)}" in cache.environment()
+
+    (package / "cli" / "common.py").write_text("# not read for a declaration\n")
+    assert cache.code_digest(package) == before
+    rules = package / "model" / "parts.py"
+    rules.write_text(rules.read_text() + "\n# a rule changed\n")
+    assert cache.code_digest(package) != before

@@ -3,10 +3,11 @@
 Documents are generated as people write profiles (block and flow mappings and lists, plain,
 quoted and block scalars, numbers, flags, dates, nulls), with the things only the full reader
 handles mixed in (anchors, merge keys, tags, duplicate fields, values YAML 1.1 and 1.2 read
-apart, floats). Each is read by ``parse`` (fast path first) and by PyYAML alone (``parse_fully``
-with ``RECONCILE_NO_FAST_PATHS=1``: its node tree and its own tag resolution): the data, the
-problems and every line the loader can ask for must be the same. The test runs with the fast paths
-and without them (the ``fast_paths`` fixture), the second run on a sample.
+apart, floats). Each is read by ``parse`` (fast path first) and by PyYAML alone
+(``parse(fully=True)`` with ``RECONCILE_NO_FAST_PATHS=1``: its node tree and its own tag
+resolution): the data, the problems and every line the loader can ask for must be the same. The
+test runs with the fast paths and without them (the ``fast_paths`` fixture), the second run on a
+sample.
 """
 
 from __future__ import annotations
@@ -104,8 +105,7 @@ def _library_only() -> Iterator[None]:
 
 def _read(reader: YamlReader, text: str, *, fully: bool) -> tuple[Any, ...]:
     try:
-        budget = reader.limits.values_per_byte * len(text) + 10_000
-        data, node = reader.parse_fully(text, budget) if fully else reader.parse(text)
+        data, node = reader.parse(text, fully=fully)
     except FileProblem as problem:
         return (
             "refused",

@@ -13,7 +13,8 @@ Modules:
 - ``declare``: the walk of the tree: defaults, each file from the cache or read afresh, the checks
   across the tree; ``documents``: one parsed document → declarations and problems.
 - ``defaults``: folder defaults (``_defaults.yaml``).
-- ``templates`` (the Jinja sandbox), ``template_lines`` (which template line made each line) and
+- ``templates`` (rendering), ``template_sandbox`` (the hardened Jinja sandbox),
+  ``template_budget`` (its budgets), ``template_lines`` (which template line made each line) and
   ``fake`` (fake people for seed templates: the Faker seam).
 - ``yaml_reader``: the PyYAML seam; ``yaml_plain`` its fast path (plain files from the parser's
   events), ``yaml_tree`` its full path (the node tree); ``scalars``: values YAML 1.1 and 1.2 read

@@ -2,11 +2,12 @@
 
 An entry is keyed by a digest of everything its result depends on: the file's bytes and name, the
 phone region, the template variables (for templates), the bytes of the folder defaults that apply,
-and the code that turns them into declarations: the tool's version, the Python version and the
-installed version of every library that shapes a declaration (:func:`environment`). An edited
-file, or an upgraded phonenumbers, therefore gets a new key and is read again; nothing is ever
-served stale. Only files without problems are cached. An entry is revived without validating it
-again, so it carries a SHA-256 of its content: a damaged, broken or unreadable entry is a miss.
+and the code that turns them into declarations: the tool's version and a digest of its own
+modules that shape a declaration, the Python version and the installed version of every library
+that does (:func:`environment`). An edited file, a changed validation rule or an upgraded
+phonenumbers therefore gets a new key and is read again; nothing is ever served stale. Only files
+without problems are cached. An entry is revived without validating it again, so it carries a
+SHA-256 of its content: a damaged, broken or unreadable entry is a miss.
 
 >>> cache = ParseCache(Path(".reconcile/cache"))                  # doctest: +SKIP
 >>> key = cache_key("AU", "profiles.d/jane.yaml", raw, ...)       # doctest: +SKIP
@@ -44,13 +45,35 @@ SHAPING = (
 )
 
 
+# The tool's own code that turns a file into declarations: a change to it misses the cache even
+# before the version is bumped (a checkout under development, a build of an unreleased commit).
+SHAPING_CODE = ("model", "profiles", "codec.py", "errors.py")
+
+
 @functools.cache
 def environment() -> str:
-    """The tool's version, the Python version and each shaping library's installed version, as
-    one text: part of every cache key (read once a process)."""
-    parts = [f"reconcile={tool_version()}", f"python={sys.version}"]
+    """The tool's version and a digest of its shaping code, the Python version and each shaping
+    library's installed version, as one text: part of every cache key (read once a process)."""
+    import reconcile
+
+    code = code_digest(Path(reconcile.__file__).parent)
+    parts = [f"reconcile={tool_version()}", f"code={code}", f"python={sys.version}"]
     parts += [f"{name}={_installed(name)}" for name in SHAPING]
     return ";".join(parts)
+
+
+def code_digest(package: Path) -> str:
+    """A SHA-256 of the modules under ``package`` that shape a declaration (``SHAPING_CODE``)."""
+    digest = hashlib.sha256()
+    for part in SHAPING_CODE:
+        path = package / part
+        for module in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            try:
+                data = module.read_bytes()
+            except OSError:
+                data = b"unreadable"
+            digest.update(cache_key(module.relative_to(package).as_posix(), data).encode())
+    return digest.hexdigest()
 
 
 def tool_version() -> str:
