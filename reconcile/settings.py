@@ -28,6 +28,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from reconcile.errors import ConfigError
+from reconcile.watch.config import WatchPolicy
 
 LOCAL_TENANT = "local"
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -45,6 +46,7 @@ class TenantConfig(BaseModel):
     concurrency: int = Field(default=8, ge=1, le=64)
     rps: float = Field(default=10.0, gt=0)
     max_creates: int = Field(default=1000, ge=0)
+    watch: WatchPolicy = WatchPolicy()  # how `reconcile watch` treats it (reconcile/watch/)
 
 
 class SandboxFaults(BaseModel):

@@ -1,0 +1,36 @@
+"""What ``[tenants.NAME.watch]`` in reconcile.toml says: how the agent treats one tenant.
+
+::
+
+    [tenants.staging.watch]
+    mode = "self-heal"    # or "drift-only"; default: self-heal on test tenants, drift-only else
+    prune = true          # apply deletes the plan holds (default false)
+    purge = false         # apply GDPR purges declared in profiles.d/ (default false)
+
+Only pydantic is imported here: the settings read this section without loading the agent.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+Mode = Literal["self-heal", "drift-only"]
+Kind = Literal["test", "production"]
+
+
+class WatchPolicy(BaseModel):
+    """One tenant's watch policy as written; :meth:`mode_for` fills in the default mode."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    mode: Mode | None = None
+    prune: bool = False
+    purge: bool = False
+
+    def mode_for(self, kind: Kind) -> Mode:
+        """The mode in force: as written, else self-heal on a test tenant, drift-only else."""
+        if self.mode is not None:
+            return self.mode
+        return "self-heal" if kind == "test" else "drift-only"
