@@ -71,6 +71,8 @@ def run_cycle(
         return run.record("failed", error=str(exc), permanent=_permanent(exc))
     except Exception as exc:  # the agent outlives any one cycle
         return run.record("failed", error=f"internal error: {type(exc).__name__}: {exc}")
+    finally:
+        run.close()
 
 
 def _permanent(exc: ReconcileError) -> bool:
@@ -100,7 +102,7 @@ class _Cycle:
         self.problems: tuple[str, ...] = ()
         self.waited = 0.0
         self.holder: str | None = None
-        self.usage = Usage()
+        self.opened: list[Reconciler] = []
 
     def go(self) -> CycleRecord:
         reconciler = self._valid_reconciler()
@@ -116,7 +118,7 @@ class _Cycle:
         if not self._lock_free(reconciler):
             return self.record("skipped", error=f"the tenant is locked: {self.holder}")
         policy = reconciler.policy
-        plan, self.usage = reconciler.plan(allow_delete=policy.prune, allow_purge=policy.purge)
+        plan = reconciler.plan(allow_delete=policy.prune, allow_purge=policy.purge)
         report = reconciler.show(plan, "text")
         decision = decide(plan, policy, reconciler.kind)
         drift = _drift(plan)
@@ -131,7 +133,7 @@ class _Cycle:
 
     def _valid_reconciler(self) -> Reconciler | None:
         """The newest commit's reconciler if it validates, else the last good commit's."""
-        newest = self.open_commit(self.given.commit)
+        newest = self._open(self.given.commit)
         checked: Validation = newest.validate()
         if checked.ok:
             self.commit = self.given.commit
@@ -140,7 +142,15 @@ class _Cycle:
         if self.given.last_good is None:
             return None
         self.commit = self.given.last_good
-        return self.open_commit(self.given.last_good)
+        return self._open(self.given.last_good)
+
+    def _open(self, commit: str) -> Reconciler:
+        self.opened.append(self.open_commit(commit))
+        return self.opened[-1]
+
+    def close(self) -> None:
+        for reconciler in self.opened:
+            reconciler.close()
 
     def _rejection(self) -> str:
         first = self.problems[0] if self.problems else "invalid"
@@ -178,7 +188,12 @@ class _Cycle:
                            apply_failed=len(result.failed), error=error)  # fmt: skip
 
     def record(self, outcome: Outcome, **fields: object) -> CycleRecord:
-        usage = self.usage
+        used = [r.usage() for r in self.opened]
+        usage = Usage(
+            calls=sum(u.calls for u in used),
+            retries=sum(u.retries for u in used),
+            throttled=sum(u.throttled for u in used),
+        )
         return CycleRecord.model_validate(
             {
                 "tenant": self.given.tenant,
