@@ -36,7 +36,10 @@ def test_commit_reaches_the_test_tenant_drift_heals_there_and_is_reported_on_pro
     agents: Callable[..., Agent],
 ) -> None:
     test, prod = tenants("test"), tenants("prod")
-    repo.write("reconcile.toml", tenant_config("test", test, "test") + tenant_config("prod", prod, "production"))  # fmt: skip
+    repo.write(
+        "reconcile.toml",
+        tenant_config("test", test, "test") + tenant_config("prod", prod, "production"),
+    )
     repo.write("profiles.d/ada.yaml", ADA)
     repo.commit("Ada")
     env = {"TEST_TOKEN": test.served.token, "PROD_TOKEN": prod.served.token}
@@ -47,13 +50,19 @@ def test_commit_reaches_the_test_tenant_drift_heals_there_and_is_reported_on_pro
     assert applied.exit_code == 0, applied.output
     agent = agents(repo, "--interval", "2", "--notify-url", receiver.url, env=env)
     wait_for("Ada on the test tenant", lambda: test.by_email("ada@example.com"))
-    wait_for("production in sync", lambda: agent.sample("reconcile_watch_state", tenant="prod", state="in sync"))  # fmt: skip
+    wait_for(
+        "production in sync",
+        lambda: agent.sample("reconcile_watch_state", tenant="prod", state="in sync"),
+    )
 
     # Behind the tool's back on production: reported (metric, notification, page), not written.
     on_prod = prod.by_email("ada@example.com")
     assert on_prod is not None
     prod.scribble(on_prod["id"], first_name="Scribbled")
-    wait_for("production drifted", lambda: agent.sample("reconcile_watch_state", tenant="prod", state="drifted"))  # fmt: skip
+    wait_for(
+        "production drifted",
+        lambda: agent.sample("reconcile_watch_state", tenant="prod", state="drifted"),
+    )
     assert agent.sample("reconcile_watch_drift", tenant="prod", action="update") == 1
     wait_for("a drifted notification", lambda: "drifted" in receiver.events("prod"))
     # A commit reaches the test tenant within two intervals.
@@ -62,13 +71,18 @@ def test_commit_reaches_the_test_tenant_drift_heals_there_and_is_reported_on_pro
     committed = time.monotonic()
     wait_for("Grace on the test tenant", lambda: test.by_email("grace@example.com"), timeout=4.0)
     assert time.monotonic() - committed <= 4.0
-    wait_for("the new commit synced", lambda: agent.sample("reconcile_watch_last_sync_commit_info", tenant="test", commit=head))  # fmt: skip
+    wait_for(
+        "the new commit synced",
+        lambda: agent.sample("reconcile_watch_last_sync_commit_info", tenant="test", commit=head),
+    )
 
     # Behind the tool's back: healed on the test tenant.
     ada = test.by_email("ada@example.com")
     assert ada is not None
     test.scribble(ada["id"], first_name="Scribbled")
-    wait_for("Ada healed", lambda: (test.by_email("ada@example.com") or {}).get("first_name") == "Ada")  # fmt: skip
+    wait_for(
+        "Ada healed", lambda: (test.by_email("ada@example.com") or {}).get("first_name") == "Ada"
+    )
     wait_for("a healed notification", lambda: "healed" in receiver.events("test"))
 
     seen = cycles(agent, "prod")
@@ -118,7 +132,12 @@ def test_an_apply_lock_held_elsewhere_makes_the_cycle_skip_visibly(
     env = {"TEST_TOKEN": test.served.token}
     release = _hold_lock(repo, env)  # as a CI apply running in another process would
     agent = agents(repo, "--interval", "1", "--lock-wait", "0.5", env=env)
-    wait_for("a skipped cycle", lambda: agent.sample("reconcile_watch_lock_waits_total", tenant="test", outcome="skipped") >= 2)  # fmt: skip
+    wait_for(
+        "a skipped cycle",
+        lambda: (
+            agent.sample("reconcile_watch_lock_waits_total", tenant="test", outcome="skipped") >= 2
+        ),
+    )
     assert agent.sample("reconcile_watch_cycles_total", tenant="test", outcome="skipped") >= 2
     assert agent.sample("reconcile_watch_lock_wait_seconds_total", tenant="test") > 0.5
     assert test.by_email("ada@example.com") is None
@@ -138,13 +157,18 @@ def test_a_commit_failing_validate_is_reported_once_and_the_last_good_stays_in_f
     wait_for("Ada", lambda: test.by_email("ada@example.com"))
     repo.write("profiles.d/bad.yaml", "first_name: Bad\nshoe_size: 44\n")
     bad = repo.commit("a typo")
-    wait_for("the rejection", lambda: agent.sample("reconcile_watch_rejected_commits_total", tenant="test") >= 2)  # fmt: skip
+    wait_for(
+        "the rejection",
+        lambda: agent.sample("reconcile_watch_rejected_commits_total", tenant="test") >= 2,
+    )
     assert agent.sample("reconcile_watch_last_sync_commit_info", tenant="test", commit=good) == 1
     assert agent.output().count(f"commit {bad[:12]} rejected") == 1, agent.output()
     ada = test.by_email("ada@example.com")
     assert ada is not None
     test.scribble(ada["id"], first_name="Scribbled")  # the last good commit still heals
-    wait_for("Ada healed", lambda: (test.by_email("ada@example.com") or {}).get("first_name") == "Ada")  # fmt: skip
+    wait_for(
+        "Ada healed", lambda: (test.by_email("ada@example.com") or {}).get("first_name") == "Ada"
+    )
 
 
 def _hold_lock(repo: Repo, env: dict[str, str]) -> Callable[[], None]:
