@@ -17,7 +17,8 @@ _STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:70em}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .6em;
 text-align:left;vertical-align:top}th{background:#f4f4f4}pre{background:#f8f8f8;padding:1em;
-overflow:auto;max-height:30em}.state{font-weight:bold;padding:.1em .4em;border-radius:.3em}
+overflow:auto;max-height:30em}.state{font-weight:bold;padding:.1em .4em;border-radius:.3em;
+white-space:nowrap}
 .in-sync{background:#d4f7d4}.drifted{background:#ffe9b0}.healing{background:#cfe3ff}
 .failing{background:#ffd0d0}.unknown{background:#eee}
 """

@@ -15,9 +15,18 @@ from reconcile.cli import app
 from reconcile.settings import load_settings, resolve_target
 from reconcile.tenant.client import OmneoClient
 from reconcile.tenant.lock import Holder, TenantLock, break_lock
-from tests.watch.world import Agent, Receiver, Repo, Tenant, signed, tenant_config, wait_for
+from tests.watch.world import (
+    ADA_PROFILE,
+    Agent,
+    Receiver,
+    Repo,
+    Tenant,
+    signed,
+    tenant_config,
+    wait_for,
+)
 
-ADA = "first_name: Ada\nlast_name: Lovelace\nemail: ada@example.com\n"
+ADA = ADA_PROFILE
 GRACE = "first_name: Grace\nlast_name: Hopper\nemail: grace@example.com\n"
 
 

@@ -28,6 +28,7 @@ from reconcile.sandbox.server import free_port
 from tests.conftest import REPO
 
 SECRET = "s3cret-for-tests"
+ADA_PROFILE = "first_name: Ada\nlast_name: Lovelace\nemail: ada@example.com\n"
 _INHERITED = {k: v for k, v in os.environ.items() if k not in ("OMNEO_URL", "OMNEO_TOKEN")}
 
 
