@@ -103,6 +103,7 @@ class _Cycle:
         self.waited = 0.0
         self.holder: str | None = None
         self.opened: list[Reconciler] = []
+        self.note = ""  # what was done before planning (a resumed apply)
 
     def go(self) -> CycleRecord:
         reconciler = self._valid_reconciler()
@@ -115,6 +116,8 @@ class _Cycle:
             )
             if resumed.stopped:
                 return self.record("stopped", plan_file=str(self.given.resume))
+            done = resumed.result.summary() if resumed.result else ""
+            self.note = f"resumed {self.given.resume.name} ({done}); "
         if not self._lock_free(reconciler):
             return self.record("skipped", error=f"the tenant is locked: {self.holder}")
         policy = reconciler.policy
@@ -205,6 +208,7 @@ class _Cycle:
                 "outcome": outcome,
                 "lock_waited": round(self.waited, 3),
                 "lock_holder": self.holder,
+                "summary": self.note + str(fields.pop("summary", "")),
                 "api_calls": usage.calls,
                 "api_retries": usage.retries,
                 "api_throttled": usage.throttled,
