@@ -11,7 +11,7 @@ import typer
 
 from reconcile.cli.common import app, notice, settings_of
 from reconcile.errors import ConfigError
-from reconcile.settings import LOCAL_TENANT, Settings
+from reconcile.settings import LOCAL_TENANT, Settings, load_settings
 from reconcile.watch.agent import Agent, AgentConfig
 from reconcile.watch.reconciler import LibraryReconciler, Reconciler
 from reconcile.watch.source import GitSource
@@ -65,15 +65,17 @@ def watch(
 
     Example: reconcile watch --interval 60 --tenant staging --tenant production
     """
-    settings = settings_of(ctx)
-    state = settings.path(settings.state_dir).resolve()
+    here = settings_of(ctx)
+    state = here.path(here.state_dir).resolve()
+    source = GitSource(repo or str(here.root.resolve()), branch, state=state, env=os.environ)
+    # The tenants and their policies are what the watched branch's reconcile.toml says now.
+    settings = load_settings(source.checkout(source.fetch()))
     chosen = _tenants(settings, tenant)
     secret = os.environ.get(webhook_secret_env, "").strip()
     config = AgentConfig(state=state, tenants=chosen, interval=interval, host=host, port=port,
                          lock_wait=lock_wait, history_keep=history,
                          webhook_secret=secret.encode() or None, notify_url=notify_url,
                          slack_url=slack_url)  # fmt: skip
-    source = GitSource(repo or str(settings.root.resolve()), branch, state=state, env=os.environ)
 
     def opened(checkout: Path, name: str) -> Reconciler:
         return LibraryReconciler(checkout, name, state=state, env=os.environ)
