@@ -16,6 +16,7 @@ import contextlib
 import signal
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -97,6 +98,7 @@ class Agent:
         self._fetch_lock = asyncio.Lock()
         self._fetched: tuple[float, str] | None = None
         self._fresh_needed = False
+        self._in_use: Counter[str] = Counter()  # commits that cycles are working from
         self._loop: asyncio.AbstractEventLoop | None = None
         self.notifier = Notifier(
             config.notify_url,
@@ -231,7 +233,12 @@ class Agent:
         def healing() -> None:
             self._loop_call(self._show_healing, tenant)
 
-        return await asyncio.to_thread(run_cycle, given, opened, self.stop, healing)
+        used = [c for c in (given.commit, given.last_good) if c]
+        self._in_use.update(used)
+        try:
+            return await asyncio.to_thread(run_cycle, given, opened, self.stop, healing)
+        finally:
+            self._in_use.subtract(used)
 
     def _loop_call(self, work: Callable[[_Tenant], None], tenant: _Tenant) -> None:
         if self._loop is not None:
@@ -274,7 +281,16 @@ class Agent:
         if event is not None:
             self.notifier.send(notification(stored, event, state, previous))
         self._print(tenant, stored)
+        self._prune_checkouts()
         return self._delay(tenant, stored)
+
+    def _prune_checkouts(self) -> None:
+        """Remove the checkouts no cycle works from and no tenant falls back to."""
+        keep = {commit for commit, n in self._in_use.items() if n > 0}
+        keep |= {self.history.memory(name).last_good or "" for name in self._tenants}
+        if self._fetched is not None:
+            keep.add(self._fetched[1])
+        self.source_.keep_only(keep)
 
     def _print(self, tenant: _Tenant, record: CycleRecord) -> None:
         """One line a cycle; the same failure, or the same rejected commit, is said once."""
