@@ -3,6 +3,7 @@ notifications, the page's escaping, the git source, and the container image's Do
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import re
@@ -19,13 +20,13 @@ from reconcile.settings import load_settings
 from reconcile.watch.config import WatchPolicy
 from reconcile.watch.cycle import decide
 from reconcile.watch.history import History, TenantMemory
-from reconcile.watch.notify import event_for, notification, scrub
+from reconcile.watch.notify import Notifier, event_for, notification, scrub
 from reconcile.watch.page import TenantView, cycle_page, status_page
 from reconcile.watch.record import CycleRecord
 from reconcile.watch.source import TOKEN_ENV, GitSource, SourceError, _git_environment
 from reconcile.watch.web import signature_ok
 from tests.conftest import REPO
-from tests.watch.world import Repo
+from tests.watch.world import Receiver, Repo
 
 SELF_HEAL = WatchPolicy(mode="self-heal")
 
@@ -178,3 +179,21 @@ def test_dockerfile_is_multi_stage_non_root_and_ships_no_build_tools() -> None:
     assert any(line.startswith("ENTRYPOINT") and "watch" in line for line in final)
     ignored = (REPO / ".dockerignore").read_text().split()
     assert ".git" in ignored and ".venv" in ignored and ".reconcile" in ignored
+
+
+def test_notifications_are_retried_with_backoff_until_answered(receiver: Receiver) -> None:
+    receiver.failures = 2  # answered 503 twice, then taken
+    outcomes: list[bool] = []
+    notifier = Notifier(receiver.url, receiver.url, first_delay=0.05, on_outcome=outcomes.append)
+    note = notification(record(outcome="drifted"), "drifted", "drifted", "in sync")
+
+    async def send() -> None:
+        notifier.send(note)
+        await notifier.drain(timeout=10)
+
+    asyncio.run(send())
+    assert outcomes == [True, True]
+    assert receiver.refused == 2 and len(receiver.received) == 2  # refused twice, then taken
+    json_form, slack_form = sorted(receiver.received, key=lambda body: "text" in body)
+    assert json_form["event"] == "drifted" and json_form["previous"] == "in sync"
+    assert slack_form["text"].startswith("*reconcile watch*: tenant *staging* is drifted")

@@ -138,6 +138,8 @@ class Receiver:
 
     url: str
     received: list[dict[str, Any]] = field(default_factory=list)
+    failures: int = 0  # answer this many POSTs 503 first (to see the retries)
+    refused: int = 0
 
     def events(self, tenant: str) -> list[str]:
         return [n["event"] for n in self.received if n.get("tenant") == tenant]
@@ -145,13 +147,17 @@ class Receiver:
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    got: list[dict[str, Any]] = []
+    made = Receiver("")
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            got.append(json.loads(body))
-            self.send_response(204)
+            if made.refused < made.failures:
+                made.refused += 1
+                self.send_response(503)
+            else:
+                made.received.append(json.loads(body))
+                self.send_response(204)
             self.end_headers()
 
         def log_message(self, *args: object) -> None:
@@ -160,7 +166,8 @@ def receiver() -> Iterator[Receiver]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield Receiver(f"http://127.0.0.1:{server.server_address[1]}/", got)
+    made.url = f"http://127.0.0.1:{server.server_address[1]}/"
+    yield made
     server.shutdown()
     server.server_close()
 
