@@ -8,6 +8,7 @@ import hmac
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -24,12 +25,17 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from reconcile.sandbox import SandboxConfig, ServedSandbox, serve_in_thread
-from reconcile.sandbox.server import free_port
 from tests.conftest import REPO
 
 SECRET = "s3cret-for-tests"
 ADA_PROFILE = "first_name: Ada\nlast_name: Lovelace\nemail: ada@example.com\n"
 _INHERITED = {k: v for k, v in os.environ.items() if k not in ("OMNEO_URL", "OMNEO_TOKEN")}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def wait_for(what: str, check: Callable[[], Any], timeout: float = 20.0) -> Any:
