@@ -151,6 +151,8 @@ def test_an_apply_lock_held_elsewhere_makes_the_cycle_skip_visibly(
     assert agent.sample("reconcile_watch_lock_wait_seconds_total", tenant="test") > 0.5
     assert test.by_email("ada@example.com") is None
     assert "locked" in agent.get("/").text
+    not_ready = agent.get("/readyz")
+    assert not_ready.status_code == 503 and not_ready.json()["waiting_for"] == ["test"]
     release()
     wait_for("Ada once the lock is free", lambda: test.by_email("ada@example.com"), timeout=6)
 
@@ -178,6 +180,32 @@ def test_a_commit_failing_validate_is_reported_once_and_the_last_good_stays_in_f
     wait_for(
         "Ada healed", lambda: (test.by_email("ada@example.com") or {}).get("first_name") == "Ada"
     )
+
+
+def test_a_refused_token_is_reported_once_and_backs_off(
+    repo: Repo, tenants: Callable[..., Tenant], agents: Callable[..., Agent], receiver: Receiver
+) -> None:
+    test = tenants("test")
+    repo.write("reconcile.toml", tenant_config("test", test, "test"))
+    repo.write("profiles.d/ada.yaml", ADA)
+    repo.commit("Ada")
+    env = {"TEST_TOKEN": "not-the-token"}
+    agent = agents(repo, "--interval", "0.5", "--notify-url", receiver.url, env=env)
+    wait_for(
+        "a failed cycle",
+        lambda: agent.sample("reconcile_watch_state", tenant="test", state="failing"),
+    )
+    time.sleep(3)  # six intervals: a transient failure would have been retried by now
+    assert agent.sample("reconcile_watch_cycles_total", tenant="test", outcome="failed") == 1
+    body = b'{"ref": "refs/heads/main"}'
+    assert agent.webhook(body, signed(body)).status_code == 202  # a push may be the fix
+    wait_for(
+        "a second try",
+        lambda: agent.sample("reconcile_watch_cycles_total", tenant="test", outcome="failed") == 2,
+    )
+    assert agent.output().count("answered 401") == 1  # said once
+    wait_for("one notification", lambda: receiver.events("test") == ["failing"])
+    assert "not-the-token" not in agent.output() + agent.get("/").text
 
 
 def _hold_lock(repo: Repo, env: dict[str, str]) -> Callable[[], None]:

@@ -62,6 +62,8 @@ def test_sigterm_during_self_heal_then_restart_converges_without_duplicates(
     repo.write("profiles.d/many.yaml.j2", TEMPLATE % (count, "After"))
     repo.commit("rename every customer")
     wait_for("the self-heal under way", lambda: len(_journal_oks(repo)) >= count // 8, timeout=60)
+    assert first.sample("reconcile_watch_state", tenant="test", state="healing") == 1
+    assert "healing" in first.get("/").text
     assert first.terminate() == 0
     output = first.output()
     assert "stopping" in output and "stopped" in output
