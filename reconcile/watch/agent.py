@@ -83,13 +83,13 @@ class Agent:
         say: Callable[[str], None],
     ) -> None:
         self.config = config
-        self.source_ = source
+        self.git = source
         self.open_reconciler = open_reconciler
         self.say = say
         self.source = source.shown
         self.refresh = max(2, min(30, int(config.interval)))
         self.webhook_secret = config.webhook_secret
-        self.metrics_ = Metrics()
+        self.meters = Metrics()
         self.history = History(config.state / "watch" / "history.db", keep=config.history_keep)
         self.stop = threading.Event()
         self._tenants = {
@@ -103,7 +103,7 @@ class Agent:
         self.notifier = Notifier(
             config.notify_url,
             config.slack_url,
-            on_outcome=lambda sent: self.metrics_.notifications.labels(
+            on_outcome=lambda sent: self.meters.notifications.labels(
                 "sent" if sent else "failed"
             ).inc(),
         )
@@ -168,7 +168,7 @@ class Agent:
         return not waiting, waiting
 
     def metrics(self) -> tuple[bytes, str]:
-        return self.metrics_.exposition(), CONTENT_TYPE
+        return self.meters.exposition(), CONTENT_TYPE
 
     def trigger(self, why: str) -> None:
         loop = self._loop
@@ -176,7 +176,7 @@ class Agent:
             loop.call_soon_threadsafe(self._wake_all, why)
 
     def webhook_seen(self, outcome: str) -> None:
-        self.metrics_.webhooks.labels(outcome).inc()
+        self.meters.webhooks.labels(outcome).inc()
 
     # --- the loops ---------------------------------------------------------------------------
 
@@ -187,12 +187,13 @@ class Agent:
             tenant.wake.set()
 
     def _restore(self, tenant: _Tenant) -> None:
-        recent = self.history.recent(tenant.name, limit=1)
+        recent = self.history.recent(tenant.name, limit=self.config.history_keep)
         tenant.state = self.history.memory(tenant.name).notified
-        if recent:
-            tenant.last = recent[0]
-            tenant.commit = recent[0].commit
-        self.metrics_.tenant_added(tenant.name, tenant.state)
+        tenant.last = next(iter(recent), None)
+        synced = next((r for r in recent if r.succeeded), None)
+        if synced is not None:
+            tenant.last_sync, tenant.commit = synced.started_at, synced.commit
+        self.meters.tenant_added(tenant.name, tenant.state)
 
     async def _tenant_loop(self, tenant: _Tenant) -> None:
         delay = 0.0
@@ -228,7 +229,7 @@ class Agent:
         )
 
         def opened(chosen: str) -> Reconciler:
-            return self.open_reconciler(self.source_.checkout(chosen), tenant.name)
+            return self.open_reconciler(self.git.checkout(chosen), tenant.name)
 
         def healing() -> None:
             self._loop_call(self._show_healing, tenant)
@@ -246,7 +247,7 @@ class Agent:
 
     def _show_healing(self, tenant: _Tenant) -> None:
         tenant.state = "healing"
-        self.metrics_.show_state(tenant.name, "healing")
+        self.meters.show_state(tenant.name, "healing")
 
     async def _fetch(self) -> str:
         """The watched branch's commit, fetched at most once per half interval unless a push
@@ -257,7 +258,7 @@ class Agent:
             if recent and not self._fresh_needed and self._fetched is not None:
                 return self._fetched[1]
             self._fresh_needed = False
-            commit = await asyncio.to_thread(self.source_.fetch)
+            commit = await asyncio.to_thread(self.git.fetch)
             self._fetched = (time.monotonic(), commit)
             return commit
 
@@ -272,7 +273,7 @@ class Agent:
         if stored.succeeded:
             tenant.last_sync = stored.started_at
             tenant.commit = stored.commit
-        self.metrics_.observe(stored, state, previous_commit)
+        self.meters.observe(stored, state, previous_commit)
         good = stored.commit if stored.commit and stored.succeeded else memory.last_good
         pending = stored.plan_file if stored.outcome == "stopped" else None
         self.history.remember(tenant.name, TenantMemory(notified=state, last_good=good,
@@ -290,7 +291,7 @@ class Agent:
         keep |= {self.history.memory(name).last_good or "" for name in self._tenants}
         if self._fetched is not None:
             keep.add(self._fetched[1])
-        self.source_.keep_only(keep)
+        self.git.keep_only(keep)
 
     def _print(self, tenant: _Tenant, record: CycleRecord) -> None:
         """One line a cycle; the same failure, or the same rejected commit, is said once."""
