@@ -87,6 +87,7 @@ class Agent:
         self.open_reconciler = open_reconciler
         self.say = say
         self.source = source.shown
+        self.branch = source.branch
         self.refresh = max(2, min(30, int(config.interval)))
         self.webhook_secret = config.webhook_secret
         self.meters = Metrics()

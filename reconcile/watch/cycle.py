@@ -122,7 +122,7 @@ class _Cycle:
             return self.record("skipped", error=f"the tenant is locked: {self.holder}")
         policy = reconciler.policy
         plan = reconciler.plan(allow_delete=policy.prune, allow_purge=policy.purge)
-        report = reconciler.show(plan, "text")
+        report = _bounded(reconciler.show(plan, "text"))
         decision = decide(plan, policy, reconciler.kind)
         drift = _drift(plan)
         if not decision.apply:
@@ -215,6 +215,14 @@ class _Cycle:
                 **fields,
             }
         )
+
+
+def _bounded(report: str, limit: int = 200_000) -> str:
+    """The report as the history keeps it: a huge plan's is cut (the history stays small)."""
+    if len(report) <= limit:
+        return report
+    cut = report[:limit].rsplit("\n", 1)[0]
+    return f"{cut}\n... (cut at {limit:,} characters of {len(report):,})\n"
 
 
 def _drift(plan: Plan) -> dict[str, int]:

@@ -2,15 +2,16 @@
 
 ``POST /webhook`` accepts GitHub's form: the body's HMAC-SHA256 under the shared secret, hex, in
 ``X-Hub-Signature-256: sha256=<hex>``. A missing or wrong signature is answered 401 and starts
-nothing; a ``push`` (or ``ping``) with a good one is answered 202 and, for a push, starts a cycle
-of every tenant at once. Without a secret configured the webhook is refused (403): an unsigned
-trigger would let anyone on the network make the agent work.
+nothing; a ``push`` (or ``ping``) with a good one is answered 202 and, for a push to the watched
+branch, starts a cycle of every tenant at once. Without a secret configured the webhook is refused
+(403): an unsigned trigger would let anyone on the network make the agent work.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from typing import Protocol
 
 from fastapi import FastAPI, Request, Response
@@ -27,6 +28,7 @@ class AgentView(Protocol):
     """What the web app asks of the agent."""
 
     source: str
+    branch: str | None  # the watched branch; a push to another is ignored
     refresh: int
     webhook_secret: bytes | None
 
@@ -94,11 +96,22 @@ def create_web_app(agent: AgentView) -> FastAPI:
             agent.webhook_seen("refused")
             return JSONResponse({"error": f"missing or wrong {SIGNATURE_HEADER}"}, 401)
         event = request.headers.get("X-GitHub-Event", "push")
-        if event != "push":
+        ref = _pushed_ref(body)
+        elsewhere = agent.branch is not None and ref not in (None, f"refs/heads/{agent.branch}")
+        if event != "push" or elsewhere:
             agent.webhook_seen("ignored")
-            return JSONResponse({"accepted": False, "event": event}, 202)
+            return JSONResponse({"accepted": False, "event": event, "ref": ref}, 202)
         agent.webhook_seen("accepted")
         agent.trigger("webhook push")
         return JSONResponse({"accepted": True}, 202)
 
     return app
+
+
+def _pushed_ref(body: bytes) -> str | None:
+    """The ``ref`` a push delivery names (``refs/heads/main``), if it names one."""
+    try:
+        ref = json.loads(body).get("ref")
+    except (ValueError, AttributeError):
+        return None
+    return ref if isinstance(ref, str) else None

@@ -125,10 +125,15 @@ def test_a_signed_webhook_push_starts_a_cycle_at_once_and_a_bad_one_starts_nothi
     assert cycles(agent, "test") == 1
     assert test.by_email("grace@example.com") is None
 
+    elsewhere = json.dumps({"ref": "refs/heads/experiment"}).encode()
+    assert agent.webhook(elsewhere, signed(elsewhere)).status_code == 202  # another branch
+    time.sleep(1)
+    assert cycles(agent, "test") == 1
     assert agent.webhook(body, signed(body)).status_code == 202
     wait_for("Grace after the push", lambda: test.by_email("grace@example.com"), timeout=5)
     assert agent.sample("reconcile_watch_webhooks_total", outcome="refused") == 2
     assert agent.sample("reconcile_watch_webhooks_total", outcome="accepted") == 1
+    assert agent.sample("reconcile_watch_webhooks_total", outcome="ignored") == 1
 
 
 def test_an_apply_lock_held_elsewhere_makes_the_cycle_skip_visibly(
