@@ -25,7 +25,8 @@ them; 2 is kept for "changes present"). Every message is one line that says what
     ├── ConflictError              matching found conflicts and --allow-conflicts was not given
     ├── LockError                  another apply holds the tenant's lock (or ours was broken)
     ├── ApplyError                 some changes failed; the journal says which succeeded
-    └── YamlWriteError             export cannot edit a file of the tree safely
+    ├── YamlWriteError             export cannot edit a file of the tree safely
+    └── SourceError                reconcile watch cannot fetch or read the watched repository
 
 Foreign libraries' exceptions are translated where the library is used (phonenumbers in
 ``model/phones.py``, email-validator in ``model/normalize.py``, httpx in ``tenant/client.py``,
@@ -180,3 +181,12 @@ class ApplyError(ReconcileError):
 
 class YamlWriteError(ReconcileError):
     """A file to update is not YAML that can be edited safely; the message says why."""
+
+
+class SourceError(ReconcileError):
+    """``reconcile watch`` cannot fetch or read its git repository; ``permanent`` when trying
+    again cannot help (credentials refused, no such repository or branch)."""
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent

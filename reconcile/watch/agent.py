@@ -24,6 +24,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from reconcile.errors import SourceError
 from reconcile.watch.cycle import CycleInput, run_cycle
 from reconcile.watch.history import History, TenantMemory
 from reconcile.watch.metrics import CONTENT_TYPE, Metrics
@@ -32,7 +33,7 @@ from reconcile.watch.page import TenantView
 from reconcile.watch.reconciler import Reconciler
 from reconcile.watch.record import STATE_OF, CycleRecord, State
 from reconcile.watch.server import HttpServer
-from reconcile.watch.source import GitSource, SourceError
+from reconcile.watch.source import GitSource
 from reconcile.watch.web import create_web_app
 
 OpenReconciler = Callable[[Path, str], Reconciler]  # (checkout, tenant) -> reconciler

@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from reconcile.errors import ApiError, ConfigError, LockError, ReconcileError
+from reconcile.errors import ApiError, ConfigError, LockError, ReconcileError, SourceError
 from reconcile.plan.value import REPORT_ACTIONS, Plan
 from reconcile.watch.config import Kind, WatchPolicy
 from reconcile.watch.reconciler import Applied, Reconciler, Usage, Validation
 from reconcile.watch.record import CycleRecord, Outcome
-from reconcile.watch.source import SourceError
 
 Opener = Callable[[str], Reconciler]  # a commit's reconciler for this cycle's tenant
 

@@ -24,7 +24,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from reconcile.errors import ReconcileError
+from reconcile.errors import SourceError
 
 TOKEN_ENV = "RECONCILE_GIT_TOKEN"
 _WATCHED_REF = "refs/watch/head"
@@ -37,14 +37,6 @@ _PERMANENT = re.compile(
     re.IGNORECASE,
 )
 _CREDENTIALS_IN_URL = re.compile(r"(\w+://)[^/@\s]+@")
-
-
-class SourceError(ReconcileError):
-    """The repository could not be fetched or read; ``permanent`` when retrying cannot help."""
-
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
-        super().__init__(message)
-        self.permanent = permanent
 
 
 class GitSource:

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from reconcile.cli import app
-from reconcile.errors import ConfigError
+from reconcile.errors import ConfigError, SourceError
 from reconcile.plan.options import PlanOptions
 from reconcile.plan.value import Change, Conflict, Plan, Withheld
 from reconcile.settings import load_settings
@@ -23,7 +23,7 @@ from reconcile.watch.history import History, TenantMemory
 from reconcile.watch.notify import Notifier, event_for, notification, scrub
 from reconcile.watch.page import TenantView, cycle_page, status_page
 from reconcile.watch.record import CycleRecord
-from reconcile.watch.source import TOKEN_ENV, GitSource, SourceError, _git_environment
+from reconcile.watch.source import TOKEN_ENV, GitSource, _git_environment
 from reconcile.watch.web import signature_ok
 from tests.conftest import REPO
 from tests.watch.world import Receiver, Repo
