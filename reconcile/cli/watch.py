@@ -32,15 +32,25 @@ def watch(
         typer.Option("--tenant", "-t", help="Tenant to reconcile (repeatable; default: see docs)."),
     ] = None,
     interval: Annotated[
-        float, typer.Option("--interval", min=0.5, help="Seconds between cycles (180).")
+        float, typer.Option("--interval", min=0.5, help="Seconds between cycles.")
     ] = 180.0,
-    host: Annotated[str, typer.Option("--host", help="Address of the page and metrics.")] = (
-        "127.0.0.1"
-    ),
-    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port (8710).")] = 8710,
+    host: Annotated[
+        str, typer.Option("--host", help="Address of the page, metrics, health and webhook.")
+    ] = ("127.0.0.1"),
+    port: Annotated[
+        int,
+        typer.Option(
+            "--port",
+            min=0,
+            max=65535,
+            help="Port of the page, metrics, health and webhook (0: any).",
+        ),
+    ] = 8710,
     lock_wait: Annotated[
         float,
-        typer.Option("--lock-wait", min=0, help="Seconds to wait for another apply's lock (10)."),
+        typer.Option(
+            "--lock-wait", min=0, help="Seconds to wait for another apply's lock, then skip."
+        ),
     ] = 10.0,
     notify_url: Annotated[
         str | None,
@@ -57,7 +67,7 @@ def watch(
         typer.Option("--webhook-secret-env", help="Variable holding the webhook's HMAC secret."),
     ] = "RECONCILE_WEBHOOK_SECRET",
     history: Annotated[
-        int, typer.Option("--history", min=10, help="Cycles kept per tenant (200).")
+        int, typer.Option("--history", min=10, help="Cycles kept per tenant in the history.")
     ] = 200,
 ) -> None:
     """Pull profiles.d/ from git on an interval and on a signed webhook: heal test tenants,
