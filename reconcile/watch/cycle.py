@@ -15,7 +15,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from reconcile.errors import ApiError, ConfigError, LockError, ReconcileError, SourceError
+from reconcile.errors import (
+    ApiError,
+    ConfigError,
+    LockError,
+    PlanError,
+    ReconcileError,
+    SourceError,
+)
 from reconcile.plan.value import REPORT_ACTIONS, Plan
 from reconcile.watch.config import Kind, WatchPolicy
 from reconcile.watch.reconciler import Applied, Reconciler, Usage, Validation
@@ -109,14 +116,9 @@ class _Cycle:
         if reconciler is None:
             return self.record("failed", error=self._rejection(), permanent=True)
         if self.given.resume is not None:
-            self.on_healing()
-            resumed = reconciler.apply(
-                self.given.resume, resume=True, lock_timeout=self.given.lock_wait, stop=self.stop
-            )
-            if resumed.stopped:
-                return self.record("stopped", plan_file=str(self.given.resume))
-            done = resumed.result.summary() if resumed.result else ""
-            self.note = f"resumed {self.given.resume.name} ({done}); "
+            stopped = self._resume(reconciler, self.given.resume)
+            if stopped is not None:
+                return stopped
         if not self._lock_free(reconciler):
             return self.record("skipped", error=f"the tenant is locked: {self.holder}")
         policy = reconciler.policy
@@ -132,6 +134,23 @@ class _Cycle:
         applied = reconciler.apply(plan, resume=False, lock_timeout=self.given.lock_wait,
                                    stop=self.stop)  # fmt: skip
         return self._after_apply(applied, plan, drift, report)
+
+    def _resume(self, reconciler: Reconciler, plan_file: Path) -> CycleRecord | None:
+        """Finish the apply a stop left; a record if stopped again. A plan that cannot be
+        resumed (stale, gone) is left: the plan made next converges all the same."""
+        self.on_healing()
+        try:
+            resumed = reconciler.apply(
+                plan_file, resume=True, lock_timeout=self.given.lock_wait, stop=self.stop
+            )
+        except (PlanError, OSError) as exc:
+            self.note = f"not resumed {plan_file.name} ({exc}); "
+            return None
+        if resumed.stopped:
+            return self.record("stopped", plan_file=str(plan_file))
+        done = resumed.result.summary() if resumed.result else ""
+        self.note = f"resumed {plan_file.name} ({done}); "
+        return None
 
     def _valid_reconciler(self) -> Reconciler | None:
         """The newest commit's reconciler if it validates, else the last good commit's."""

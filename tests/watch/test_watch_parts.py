@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 import hmac
 import re
+import threading
 from pathlib import Path
 
 import pytest
@@ -18,15 +19,16 @@ from reconcile.plan.options import PlanOptions
 from reconcile.plan.value import Change, Conflict, Plan, Withheld
 from reconcile.settings import load_settings
 from reconcile.watch.config import WatchPolicy
-from reconcile.watch.cycle import decide
+from reconcile.watch.cycle import CycleInput, decide, run_cycle
 from reconcile.watch.history import History, TenantMemory
 from reconcile.watch.notify import Notifier, event_for, notification, scrub
 from reconcile.watch.page import TenantView, cycle_page, status_page
+from reconcile.watch.reconciler import LibraryReconciler, Reconciler
 from reconcile.watch.record import CycleRecord
 from reconcile.watch.source import TOKEN_ENV, GitSource, _git_environment
 from reconcile.watch.web import signature_ok
 from tests.conftest import REPO
-from tests.watch.world import Receiver, Repo
+from tests.watch.world import ADA_PROFILE, Receiver, Repo
 
 SELF_HEAL = WatchPolicy(mode="self-heal")
 
@@ -197,3 +199,25 @@ def test_notifications_are_retried_with_backoff_until_answered(receiver: Receive
     json_form, slack_form = sorted(receiver.received, key=lambda body: "text" in body)
     assert json_form["event"] == "drifted" and json_form["previous"] == "in sync"
     assert slack_form["text"].startswith("*reconcile watch*: tenant *staging* is drifted")
+
+
+def test_one_cycle_in_process_heals_and_leaves_a_plan_it_cannot_resume(
+    repo: Repo, tmp_path: Path
+) -> None:
+    repo.write("profiles.d/ada.yaml", ADA_PROFILE)
+    commit = repo.commit("Ada")
+    state = tmp_path / "state"
+    source = GitSource(str(repo.root), None, state=state, env={})
+    assert source.fetch() == commit
+
+    def opened(chosen: str) -> Reconciler:
+        return LibraryReconciler(source.checkout(chosen), "local", state=state, env={})
+
+    gone = CycleInput("local", commit, last_good=None, lock_wait=0, resume=tmp_path / "gone.json")
+    healed = run_cycle(gone, opened, threading.Event())
+    assert healed.outcome == "healed" and healed.applied == 1
+    assert healed.summary.startswith("not resumed gone.json (")
+    assert "a***@example.com" in healed.report and "ada@example.com" not in healed.report
+    again = run_cycle(CycleInput("local", commit, commit, lock_wait=0), opened, threading.Event())
+    assert again.outcome == "in-sync" and again.drift["create"] == 0 and again.api_calls > 0
+    assert (state / "sandbox.db").exists()  # the agent's sandbox lives in its state folder
