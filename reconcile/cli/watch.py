@@ -13,7 +13,7 @@ from reconcile.cli.common import app, notice, settings_of
 from reconcile.errors import ConfigError
 from reconcile.settings import LOCAL_TENANT, Settings, load_settings
 from reconcile.watch.agent import Agent, AgentConfig
-from reconcile.watch.reconciler import LibraryReconciler, Reconciler
+from reconcile.watch.reconciler import ProjectReconciler, Reconciler
 from reconcile.watch.source import GitSource
 
 
@@ -88,7 +88,7 @@ def watch(
                          slack_url=slack_url)  # fmt: skip
 
     def opened(checkout: Path, name: str) -> Reconciler:
-        return LibraryReconciler(checkout, name, state=state, env=os.environ)
+        return ProjectReconciler(checkout, name, state=state, env=os.environ)
 
     described = {name: _described(settings, name) for name in chosen}
     agent = Agent(config, source, opened, described, say=notice)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from reconcile import Plan
 from reconcile.errors import (
     ApiError,
     ConfigError,
@@ -23,7 +24,7 @@ from reconcile.errors import (
     ReconcileError,
     SourceError,
 )
-from reconcile.plan.value import REPORT_ACTIONS, Plan
+from reconcile.plan.value import REPORT_ACTIONS
 from reconcile.watch.config import Kind, WatchPolicy
 from reconcile.watch.reconciler import Applied, Reconciler, Usage, Validation
 from reconcile.watch.record import CycleRecord, Outcome

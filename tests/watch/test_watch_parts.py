@@ -23,7 +23,7 @@ from reconcile.watch.cycle import CycleInput, decide, run_cycle
 from reconcile.watch.history import History, TenantMemory
 from reconcile.watch.notify import Notifier, event_for, notification, scrub
 from reconcile.watch.page import TenantView, cycle_page, status_page
-from reconcile.watch.reconciler import LibraryReconciler, Reconciler
+from reconcile.watch.reconciler import ProjectReconciler, Reconciler
 from reconcile.watch.record import CycleRecord
 from reconcile.watch.source import TOKEN_ENV, GitSource, _git_environment
 from reconcile.watch.web import signature_ok
@@ -211,7 +211,7 @@ def test_one_cycle_in_process_heals_and_leaves_a_plan_it_cannot_resume(
     assert source.fetch() == commit
 
     def opened(chosen: str) -> Reconciler:
-        return LibraryReconciler(source.checkout(chosen), "local", state=state, env={})
+        return ProjectReconciler(source.checkout(chosen), "local", state=state, env={})
 
     gone = CycleInput("local", commit, last_good=None, lock_wait=0, resume=tmp_path / "gone.json")
     healed = run_cycle(gone, opened, threading.Event())
