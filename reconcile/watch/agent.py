@@ -5,8 +5,8 @@ Each tenant's loop waits for its interval (or a webhook push), fetches, and runs
 metrics, notifies on a change of state and prints one line. A failing tenant backs off
 (doubling up to 16 intervals); a permanent error (a refused token, a broken config) waits the
 longest and is printed once, not every interval. SIGTERM or SIGINT sets the stop event: an
-apply in flight stops (the lock is released, the journal holds what was started), its plan is
-remembered, and the next start resumes it before planning again.
+apply in flight starts no new change, finishes the writes under way, journals them and releases
+the lock; its plan is remembered, and the next start resumes it before planning again.
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ class Agent:
     def request_stop(self) -> None:
         if not self.stop.is_set():
             self.say(
-                "reconcile watch: stopping (an apply in flight stops and is resumed next time)"
+                "reconcile watch: stopping (an apply in flight finishes its writes; it resumes next time)"
             )
         self.stop.set()
         for tenant in self._tenants.values():
