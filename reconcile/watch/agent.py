@@ -131,7 +131,7 @@ class Agent:
     def request_stop(self) -> None:
         if not self.stop.is_set():
             self.say(
-                "reconcile watch: stopping (an apply in flight finishes its writes; it resumes next time)"
+                "reconcile watch: stopping (an apply finishes its writes in flight, then stops)"
             )
         self.stop.set()
         for tenant in self._tenants.values():
