@@ -12,7 +12,8 @@ import typer
 from reconcile.cli.common import app, notice, settings_of
 from reconcile.errors import ConfigError
 from reconcile.settings import LOCAL_TENANT, Settings, load_settings
-from reconcile.watch.agent import Agent, AgentConfig
+from reconcile.watch.agent import Agent
+from reconcile.watch.config import AgentConfig
 from reconcile.watch.reconciler import ProjectReconciler, Reconciler
 from reconcile.watch.source import GitSource
 

@@ -22,9 +22,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
-
 from reconcile.errors import SourceError
+from reconcile.watch.config import AgentConfig
 from reconcile.watch.cycle import CycleInput, run_cycle
 from reconcile.watch.history import History, TenantMemory
 from reconcile.watch.metrics import CONTENT_TYPE, Metrics
@@ -38,23 +37,6 @@ from reconcile.watch.web import create_web_app
 
 OpenReconciler = Callable[[Path, str], Reconciler]  # (checkout, tenant) -> reconciler
 MAX_BACKOFF = 16  # intervals
-
-
-class AgentConfig(BaseModel):
-    """How the agent runs (the ``reconcile watch`` options)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    state: Path  # the project's state folder; the agent's own files go under watch/
-    tenants: tuple[str, ...]
-    interval: float = 180.0
-    host: str = "127.0.0.1"
-    port: int = 8710
-    lock_wait: float = 10.0
-    history_keep: int = 200
-    webhook_secret: bytes | None = None
-    notify_url: str | None = None
-    slack_url: str | None = None
 
 
 @dataclass

@@ -1,4 +1,6 @@
-"""What ``[tenants.NAME.watch]`` in reconcile.toml says: how the agent treats one tenant.
+"""How the agent is configured: ``[tenants.NAME.watch]`` in reconcile.toml says how it treats
+one tenant (:class:`WatchPolicy`); the ``reconcile watch`` options say how it runs
+(:class:`AgentConfig`).
 
 ::
 
@@ -12,6 +14,7 @@ Only pydantic is imported here: the settings read this section without loading t
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -34,3 +37,20 @@ class WatchPolicy(BaseModel):
         if self.mode is not None:
             return self.mode
         return "self-heal" if kind == "test" else "drift-only"
+
+
+class AgentConfig(BaseModel):
+    """How the agent runs (the ``reconcile watch`` options)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    state: Path  # the project's state folder; the agent's own files go under watch/
+    tenants: tuple[str, ...]
+    interval: float = 180.0
+    host: str = "127.0.0.1"
+    port: int = 8710
+    lock_wait: float = 10.0
+    history_keep: int = 200
+    webhook_secret: bytes | None = None
+    notify_url: str | None = None
+    slack_url: str | None = None
