@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from reconcile.errors import ConfigError
 
 LOCAL_TENANT = "local"
+ENV_TENANT = "env"  # the name of the tenant OMNEO_URL and OMNEO_TOKEN give
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 SANDBOX_URL = "http://sandbox.local/api/v3"  # in-process: never leaves the Python process
 
@@ -175,7 +176,7 @@ def _from_environment(env: Mapping[str, str]) -> Target:
     if not token:
         raise ConfigError("OMNEO_URL is set but OMNEO_TOKEN is not: export the tenant's API token")
     return Target(
-        name="env",
+        name=ENV_TENANT,
         url=env["OMNEO_URL"].rstrip("/"),
         token=checked_token(token, "OMNEO_TOKEN"),
         kind="production",

@@ -29,7 +29,8 @@ from reconcile.apply.executor import ProgressCallback
 from reconcile.apply.guards import Override, check_bulk, check_creates
 from reconcile.apply.journal import Journal
 from reconcile.apply.outcomes import ApplyResult
-from reconcile.errors import PlanError
+from reconcile.apply.resume import resume_command
+from reconcile.errors import LockLostError, PlanError
 from reconcile.plan.value import Plan
 from reconcile.profiles.loader import DeclaredProfiles
 from reconcile.settings import Target
@@ -76,16 +77,24 @@ async def apply_reviewed(
     for note in preflight(plan, target, options):
         tell(note)
     async with OmneoClient.open(target) as client:
-        return await locked(
-            plan,
-            declared,
-            client,
-            journal,
-            options,
-            holder=holder,
-            on_progress=on_progress,
-            on_notice=tell,
-        )
+        try:
+            return await locked(
+                plan,
+                declared,
+                client,
+                journal,
+                options,
+                holder=holder,
+                on_progress=on_progress,
+                on_notice=tell,
+            )
+        except LockLostError as lost:  # what was done, and the command that finishes it
+            done = len(journal.read(plan.checksum).succeeded)
+            resume = resume_command(journal.plan_file, options, tenant=target.name)
+            raise LockLostError(
+                f"{lost}; {done} of {len(plan.changes)} changes done, recorded in "
+                f"{journal.path}: finish with `{resume}`"
+            ) from None
 
 
 async def locked(

@@ -72,11 +72,14 @@ def lock_break(
     target = resolve_target(settings, tenant, os.environ)
     if not reason.strip():
         raise typer.BadParameter("say why the lock is stale", param_hint="--reason")
-    broken = asyncio.run(with_client(target, lambda c: break_lock(c, settings.owner_handle)))
+    why = reason.strip()
+    broken = asyncio.run(
+        with_client(target, lambda c: break_lock(c, settings.owner_handle, reason=why))
+    )
     if broken is None:
         typer.echo("not locked: nothing to break", err=True)
         return
-    typer.echo(f"Broke the apply lock {broken.describe()} (reason: {reason.strip()})", err=True)
+    typer.echo(f"Broke the apply lock {broken.describe()} (reason: {why})", err=True)
 
 
 @app.command("export")

@@ -190,23 +190,30 @@ def test_a_failed_apply_releases_the_lock(project: Project, tmp_path: Path) -> N
     assert status.stdout.strip() == "not locked"
 
 
-def test_an_apply_whose_lock_is_broken_stops(tmp_path: Path) -> None:
+def test_an_apply_whose_lock_is_removed_stops(tmp_path: Path) -> None:
     with served(tmp_path / "t" / "s.db") as sandbox:
 
-        async def hold_and_lose() -> str:
+        async def hold_and_lose() -> tuple[str, int]:
             async with OmneoClient.open(target(sandbox.url, sandbox.token)) as client:
                 lock = TenantLock(client, "reconcile", holder=Holder.here("plans/a.json"), ttl=0.6)
+                refused = 0
                 try:
                     async with lock.held() as info:
-                        await client.purge_profile(info.profile_id)  # someone breaks it
-                        await asyncio.sleep(5)
+                        await client.purge_profile(info.profile_id)  # removed by hand
+                        await asyncio.sleep(0.5)  # the heartbeat finds out
+                        try:
+                            await client.create_profile({"email": "late@example.com"})
+                        except LockError:
+                            refused += 1
                 except LockError as exc:
-                    return str(exc)
-                return "kept running"
+                    return str(exc), refused
+                return "kept running", refused
 
-        message = asyncio.run(hold_and_lose())
-    assert "was broken while applying plans/a.json" in message
-    assert "--resume" in message
+        message, refused = asyncio.run(hold_and_lose())
+    assert message == (
+        "stopped: the apply lock was removed from the tenant while applying plans/a.json"
+    )
+    assert refused == 1
 
 
 def test_export_leaves_the_lock_profile_out(project: Project, tmp_path: Path) -> None:
