@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from reconcile.errors import ConfigError
+from reconcile.errors import ConfigError, YamlWriteError
 from reconcile.export.declaration import check_declaration, declaration_of
 from reconcile.export.keys import KeyAllocator, KeyTemplate
 from reconcile.export.tree import ExistingTree, ExportRecord, Split, TreeWriter, WriteCounts
@@ -101,6 +101,10 @@ class ExportResult(BaseModel):
 async def export_profiles(
     client: OmneoClient, options: ExportOptions, *, on_progress: Progress | None = None
 ) -> ExportResult:
+    if options.out.exists() and not options.out.is_dir():
+        raise YamlWriteError(
+            f"{options.out} is a file: --out names the folder to export into, e.g. profiles.d/"
+        )
     template = KeyTemplate.parse(options.key_template) if options.key_template else None
     query = options.selection.query()
     tree = ExistingTree.scan(

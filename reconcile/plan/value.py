@@ -227,8 +227,13 @@ class Plan(BaseModel):
         )
 
     def save(self, path: Path, *, key: bytes | None = None) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.sealed(key).dumps() + "\n", encoding="utf-8")
+        if path.is_dir():
+            raise PlanError(f"{path} is a folder: name the plan file, e.g. {path / 'NAME.json'}")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(self.sealed(key).dumps() + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise PlanError(f"{path}: the plan cannot be written ({exc.strerror or exc})") from None
 
     @classmethod
     def load(cls, path: Path, *, key: bytes | None = None) -> Plan:

@@ -232,14 +232,18 @@ def _transport_for(target: Target) -> httpx.AsyncBaseTransport | None:
     if target.sandbox_db is None:
         return None
     from reconcile.sandbox import SandboxConfig, create_app
-    from reconcile.sandbox.storage.schema import SchemaTooNew
+    from reconcile.sandbox.storage.schema import SchemaTooNew, UnusableDatabase
 
-    target.sandbox_db.parent.mkdir(parents=True, exist_ok=True)
+    db = target.sandbox_db
     faults = target.sandbox_faults.model_dump()
     try:
-        app = create_app(SandboxConfig(db_path=target.sandbox_db, **faults))
-    except SchemaTooNew as exc:  # the sandbox's own error, translated where the tool reaches it
-        raise SandboxError(f"{target.sandbox_db}: {exc}; upgrade reconcile, or move it") from None
+        app = create_app(SandboxConfig(db_path=db, **faults))
+    except SchemaTooNew as exc:  # the sandbox's own errors, translated where the tool reaches it
+        raise SandboxError(f"{db}: {exc}; upgrade reconcile, or move it") from None
+    except UnusableDatabase as exc:
+        raise SandboxError(
+            f"{db}: {exc}: move it away, or delete it to start an empty sandbox"
+        ) from None
     return _SandboxTransport(app)
 
 

@@ -74,6 +74,8 @@ def serve(
 
 def _listening(host: str, port: int) -> socket.socket:
     """Bind the port here, so that one in use is one clear refusal rather than uvicorn's log."""
+    if not 0 <= port <= 65535:
+        raise SandboxRefused(f"port {port} does not exist: choose a port from 1 to 65535")
     listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     try:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
