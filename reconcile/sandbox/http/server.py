@@ -22,6 +22,7 @@ from reconcile.sandbox.config import SandboxConfig
 from reconcile.sandbox.http.access import SandboxRefused, check_exposure
 from reconcile.sandbox.http.app import create_app
 from reconcile.sandbox.http.faults import TRANSPORT_KEY
+from reconcile.sandbox.http.hosts import HostCheck
 
 
 class _DroppableH11(H11Protocol):
@@ -40,7 +41,7 @@ class _DroppableH11(H11Protocol):
 
 def _uvicorn_config(config: SandboxConfig, host: str, port: int, log_level: str) -> uvicorn.Config:
     return uvicorn.Config(
-        create_app(config),
+        HostCheck(create_app(config), served=host),
         host=host,
         port=port,
         http=_DroppableH11,
