@@ -48,6 +48,7 @@ from reconcile.tenant.lock_record import (
     stamp,
     utcnow,
 )
+from reconcile.tenant.owners import DEFAULT_OWNER, register_owner
 from reconcile.tenant.wire import lock_requests
 
 __all__ = ["CHECK_INTERVAL", "LOCK_HANDLE", "Holder", "LockInfo", "TenantLock", "break_lock",
@@ -97,6 +98,8 @@ class TenantLock:
 
         Raises :class:`LockLostError` at the end of a body whose lock was lost meanwhile."""
         info = await self.acquire()
+        if self.owner != DEFAULT_OWNER:  # the default counts as registered everywhere
+            await register_owner(self.client, self.owner)
         self._checked_at = time.monotonic()
         beat = asyncio.create_task(self._heartbeat())
         self.client.gate = self
