@@ -53,7 +53,8 @@ def lock_status(ctx: typer.Context, tenant: TenantOption = None) -> None:
     settings = settings_of(ctx)
     target = resolve_target(settings, tenant, os.environ)
     current = asyncio.run(with_client(target, lambda c: read_lock(c, settings.owner_handle)))
-    typer.echo(f"locked: {current.describe()}" if current else "not locked")
+    state = "not locked" if current is None else "broken" if current.broken else "locked"
+    typer.echo(f"{state}: {current.describe()}" if current else state)
 
 
 @lock_app.command("break")

@@ -140,6 +140,7 @@ def test_a_lock_left_by_a_crashed_runner_is_shown_refused_and_broken(
         refused = project.cli("apply", "--auto-approve", *TENANT, env=env)
         no_reason = project.cli("lock", "break", *TENANT, env=env)
         broken = project.cli("lock", "break", "--reason", "runner-7 was killed", *TENANT, env=env)
+        marked = project.cli("lock", "status", *TENANT, env=env)
         applied = project.cli("apply", "--auto-approve", *TENANT, env=env)
         after = project.cli("lock", "status", *TENANT, env=env)
 
@@ -149,6 +150,9 @@ def test_a_lock_left_by_a_crashed_runner_is_shown_refused_and_broken(
     assert broken.exit_code == 0
     assert "Broke the apply lock held by ci@runner-7" in broken.stderr
     assert "runner-7 was killed" in broken.stderr
+    assert marked.stdout.startswith("broken: held by ci@runner-7 (pid 4242)")
+    assert "; broken by " in marked.stdout and "(reason: runner-7 was killed)" in marked.stdout
+    assert "the next apply takes it over" in marked.stdout
     assert applied.exit_code == 0, applied.output
     assert "4 applied" in applied.stderr
     assert after.stdout.strip() == "not locked"
