@@ -67,11 +67,14 @@ async def apply_reviewed(
     holder: Holder | None = None,
     on_progress: ProgressCallback | None = None,
     on_notice: Notice | None = None,
+    resume: str | None = None,
 ) -> ApplyResult:
     """Check, lock, verify and carry out ``plan`` on ``target``; see the module docstring.
 
     ``holder`` names this run in the tenant's lock (default: this process, applying the
-    journal's plan).
+    journal's plan). ``resume`` is the command that finishes an interrupted run, as the
+    caller's users type it, for the error of a run stopped by a broken lock (default:
+    ``reconcile apply --resume PLAN`` with this run's flags, ``apply/resume.py``).
     """
     tell = on_notice or (lambda _note: None)
     for note in preflight(plan, target, options):
@@ -90,7 +93,7 @@ async def apply_reviewed(
             )
         except LockLostError as lost:  # what was done, and the command that finishes it
             done = len(journal.read(plan.checksum).succeeded)
-            resume = resume_command(journal.plan_file, options, tenant=target.name)
+            resume = resume or resume_command(journal.plan_file, options, tenant=target.name)
             raise LockLostError(
                 f"{lost}; {done} of {len(plan.changes)} changes done, recorded in "
                 f"{journal.path}: finish with `{resume}`"
