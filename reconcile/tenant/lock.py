@@ -98,12 +98,13 @@ class TenantLock:
 
         Raises :class:`LockLostError` at the end of a body whose lock was lost meanwhile."""
         info = await self.acquire()
-        if self.owner != DEFAULT_OWNER:  # the default counts as registered everywhere
-            await register_owner(self.client, self.owner)
         self._checked_at = time.monotonic()
         beat = asyncio.create_task(self._heartbeat())
         self.client.gate = self
         try:
+            if self.owner != DEFAULT_OWNER:  # the default counts as registered everywhere
+                with lock_requests():  # bookkeeping of the lock holder: not gated
+                    await register_owner(self.client, self.owner)
             yield info
         except LockLostError:  # a write refused at the gate: reported below, as a stop
             if self.lost is None:
