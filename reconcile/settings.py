@@ -33,6 +33,7 @@ from reconcile.model.normalize import is_known_region
 from reconcile.watch.config import WatchPolicy
 
 LOCAL_TENANT = "local"
+ENV_TENANT = "env"  # the name of the tenant OMNEO_URL and OMNEO_TOKEN give
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 SANDBOX_URL = "http://sandbox.local/api/v3"  # in-process: never leaves the Python process
 
@@ -193,7 +194,7 @@ def _from_environment(env: Mapping[str, str]) -> Target:
     if not token:
         raise ConfigError("OMNEO_URL is set but OMNEO_TOKEN is not: export the tenant's API token")
     return Target(
-        name="env",
+        name=ENV_TENANT,
         url=env["OMNEO_URL"].rstrip("/"),
         token=checked_token(token, "OMNEO_TOKEN"),
         kind="production",
