@@ -182,6 +182,11 @@ def _record(
     if observed.identifier(LOCK_HANDLE) is not None:  # the apply lock (lock.py), not a customer
         return None
     owned = observed.identifier(options.owner_handle)
+    if observed.unreadable is not None:  # the plan's conflict, as the same message
+        reason = observed.unreadable.message(observed.id)
+        left_out.append(Unexportable(profile_id=observed.id, key=owned or "-", field="*",
+                                     reason=reason))  # fmt: skip
+        return None
     matched = tree.match(observed)
     if owned is not None and keys.claim(owned):
         key = owned
