@@ -20,7 +20,7 @@ import uvicorn
 from reconcile.plan.selectors import Selectors
 from reconcile.sandbox import SandboxConfig, create_app
 from reconcile.sandbox.config import DEFAULT_TOKEN
-from reconcile.sandbox.server import free_port
+from reconcile.sandbox.http.server import free_port
 from tests.conftest import Project
 
 KEYS = [f"customer-{n:02d}" for n in range(1, 13)]

@@ -112,6 +112,6 @@ def test_the_local_tenant_with_a_newer_database_is_one_line(project: Project) ->
 
 
 def _schema_version() -> int:
-    from reconcile.sandbox.schema import SCHEMA_VERSION
+    from reconcile.sandbox.storage.schema import SCHEMA_VERSION
 
     return SCHEMA_VERSION

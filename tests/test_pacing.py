@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from reconcile.sandbox.faults import TokenBucket as TenantLimit
+from reconcile.sandbox.http.faults import TokenBucket as TenantLimit
 from reconcile.tenant.pacing import MIN_RATE, Pacer
 from reconcile.tenant.ratelimit import TokenBucket
 

@@ -14,8 +14,8 @@ from reconcile.settings import Settings
 if TYPE_CHECKING:
     from reconcile.sandbox import SandboxConfig
 
-# reconcile.sandbox.access.TOKEN_ENV and READ_TOKEN_ENV, spelled here so that starting the CLI does
-# not import the sandbox's web stack.
+# reconcile.sandbox.http.access.TOKEN_ENV and READ_TOKEN_ENV, spelled here so that starting the CLI
+# does not import the sandbox's web stack.
 TOKEN_ENV = "RECONCILE_SANDBOX_TOKEN"
 READ_TOKEN_ENV = "RECONCILE_SANDBOX_READ_TOKEN"
 
@@ -44,8 +44,8 @@ def sandbox_serve(
     default to the \\[sandbox] section of reconcile.toml (all off).
     """
     from reconcile.sandbox import SandboxRefused, serve
-    from reconcile.sandbox.access import uses_published_token
-    from reconcile.sandbox.schema import SchemaTooNew
+    from reconcile.sandbox.http.access import uses_published_token
+    from reconcile.sandbox.storage.schema import SchemaTooNew
 
     faults = {
         "latency_ms": latency_ms,

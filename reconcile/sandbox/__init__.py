@@ -9,16 +9,16 @@ See ``docs/sandbox.md`` for its behaviour and the choices made where Omneo's doc
 
 from __future__ import annotations
 
-from reconcile.sandbox.access import (
+from reconcile.sandbox.config import DEFAULT_TOKEN, READ_ONLY_TOKEN, SandboxConfig
+from reconcile.sandbox.http.access import (
     READ_TOKEN_ENV,
     TOKEN_ENV,
     SandboxRefused,
     chosen_tokens,
 )
-from reconcile.sandbox.app import create_app
-from reconcile.sandbox.config import DEFAULT_TOKEN, READ_ONLY_TOKEN, SandboxConfig
-from reconcile.sandbox.faults import ConnectionDropped
-from reconcile.sandbox.server import ServedSandbox, serve, serve_in_thread
+from reconcile.sandbox.http.app import create_app
+from reconcile.sandbox.http.faults import ConnectionDropped
+from reconcile.sandbox.http.server import ServedSandbox, serve, serve_in_thread
 
 __all__ = [
     "DEFAULT_TOKEN",

@@ -27,7 +27,7 @@ from typing import Any
 import msgspec
 
 from reconcile.sandbox.problems import Invalid
-from reconcile.sandbox.rules import message
+from reconcile.sandbox.rules.messages import message
 
 
 class _NonFinite:

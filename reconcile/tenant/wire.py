@@ -167,7 +167,7 @@ def _transport_for(target: Target) -> httpx.AsyncBaseTransport | None:
     if target.sandbox_db is None:
         return None
     from reconcile.sandbox import SandboxConfig, create_app
-    from reconcile.sandbox.schema import SchemaTooNew
+    from reconcile.sandbox.storage.schema import SchemaTooNew
 
     target.sandbox_db.parent.mkdir(parents=True, exist_ok=True)
     faults = target.sandbox_faults.model_dump()

@@ -80,8 +80,8 @@ def seed(db: Path, count: int) -> None:
     if count <= 0:
         return
     try:
-        from reconcile.sandbox import profiles_db
-        from reconcile.sandbox.store import Store
+        from reconcile.sandbox.storage import profiles
+        from reconcile.sandbox.storage.store import Store
     except ImportError:  # the store moved: fall back to the public API, in process
         asyncio.run(_seed_over_api(db, count))
         return
@@ -92,13 +92,13 @@ def seed(db: Path, count: int) -> None:
             with store.write() as conn:
                 for i in range(start, min(start + SEED_CHUNK, count)):
                     values, errors = clean(i)
-                    profiles_db.create_profile(conn, values, errors)
+                    profiles.create_profile(conn, values, errors)
     finally:
         store.close()
 
 
 def _full_clean(i: int) -> tuple[dict[str, Any], Any]:
-    from reconcile.sandbox.validation import validate_profile
+    from reconcile.sandbox.rules.validation import validate_profile
 
     return validate_profile(synth.api_body(i), creating=True)
 
@@ -107,7 +107,7 @@ def _fast_clean(i: int) -> tuple[dict[str, Any], Any]:
     """The same as :func:`_full_clean` without re-checking the email and phone, which the
     generator writes in normalised form already: the checks cost ~70% of seeding. ``seed`` uses
     it only when it gives exactly what the full validation gives."""
-    from reconcile.sandbox.validation import validate_profile
+    from reconcile.sandbox.rules.validation import validate_profile
 
     body = synth.api_body(i)
     exact = {name: body.pop(name) for name in ("email", "mobile_phone")}

@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from reconcile.sandbox import DEFAULT_TOKEN
-from reconcile.sandbox.server import free_port
+from reconcile.sandbox.http.server import free_port
 from tests.conftest import REPO, Project
 from tests.reliability.world import (
     TENANT,

@@ -25,7 +25,7 @@ import httpx
 import pytest
 
 from reconcile.sandbox import READ_ONLY_TOKEN, SandboxConfig, serve_in_thread
-from reconcile.sandbox import context as sandbox_context
+from reconcile.sandbox.http import context as sandbox_context
 from tests.conftest import Project
 from tests.reliability.world import TENANT, TenantReader, configure
 

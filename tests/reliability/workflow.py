@@ -23,7 +23,7 @@ from typing import Any
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
-from reconcile.sandbox.limits import MAX_BODY_BYTES, body_limit
+from reconcile.sandbox.rules.limits import MAX_BODY_BYTES, body_limit
 from tests.reliability.contract import AUTH, CHECKS, OPERATIONS, SCHEMA, Tally, assert_documented
 
 PREFIX = "/api/v3"

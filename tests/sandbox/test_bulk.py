@@ -217,8 +217,8 @@ def test_csv_import_refuses_a_bad_file(api: httpx.Client) -> None:
 
 def test_a_stored_batch_resumes_after_a_restart(tmp_path: Path) -> None:
     from reconcile.sandbox import DEFAULT_TOKEN, SandboxConfig, serve_in_thread
-    from reconcile.sandbox.batch import Item, enqueue
-    from reconcile.sandbox.store import Store
+    from reconcile.sandbox.storage.batch import Item, enqueue
+    from reconcile.sandbox.storage.store import Store
 
     config = SandboxConfig(db_path=tmp_path / "resume.db")
     store = Store(config.db_path)

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from reconcile.sandbox import ServedSandbox
-from reconcile.sandbox.models_dates import DateAttribute
+from reconcile.sandbox.schemas.dates import DateAttribute
 
 MakeProfile = Callable[..., dict[str, Any]]
 WEDDING = {

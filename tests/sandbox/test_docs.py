@@ -12,10 +12,10 @@ import httpx
 
 from reconcile.sandbox import READ_ONLY_TOKEN, SandboxConfig, serve_in_thread
 from reconcile.sandbox.config import MAX_BATCH_SIZE
-from reconcile.sandbox.csv_import import MAX_BYTES, MAX_ROWS, SCALAR_COLUMNS, column_error
-from reconcile.sandbox.limits import MAX_BODY_BYTES
 from reconcile.sandbox.problems import MESSAGES
-from reconcile.sandbox.rules import RULES
+from reconcile.sandbox.rules.csv_import import MAX_BYTES, MAX_ROWS, SCALAR_COLUMNS, column_error
+from reconcile.sandbox.rules.limits import MAX_BODY_BYTES
+from reconcile.sandbox.rules.messages import RULES
 from tests.markdown import DOCS, fenced, table, unquote
 
 MakeProfile = Callable[..., dict[str, Any]]

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from reconcile.sandbox.limits import (
+from reconcile.sandbox.rules.limits import (
     LIMITS,
     MAX_ADDRESSES,
     MAX_BODY_BYTES,

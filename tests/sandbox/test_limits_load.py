@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from reconcile.sandbox import DEFAULT_TOKEN
-from reconcile.sandbox.server import free_port
+from reconcile.sandbox.http.server import free_port
 
 MakeProfile = Callable[..., dict[str, Any]]
 SERVE = (

@@ -67,7 +67,7 @@ def test_openapi_describes_every_endpoint(api: httpx.Client) -> None:
 
 def test_list_answers_match_their_models(api: httpx.Client) -> None:
     """The list routes send their pages without FastAPI's re-validation: check them here."""
-    from reconcile.sandbox.models import IdentityPage, ProfilePage
+    from reconcile.sandbox.schemas.answers import IdentityPage, ProfilePage
 
     body = {
         "email": "m@example.com",

@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from reconcile.sandbox import DEFAULT_TOKEN, SandboxConfig, serve_in_thread
-from reconcile.sandbox.profiles_db import create_profile
-from reconcile.sandbox.store import Store
-from reconcile.sandbox.validation import validate_profile
+from reconcile.sandbox.rules.validation import validate_profile
+from reconcile.sandbox.storage.profiles import create_profile
+from reconcile.sandbox.storage.store import Store
 
 COUNT = 10_000
 

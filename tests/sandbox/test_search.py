@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from reconcile.sandbox.search import Index, allowed_typos, profile_tokens, rank
+from reconcile.sandbox.storage.search import Index, allowed_typos, profile_tokens, rank
 
 MakeProfile = Callable[..., dict[str, Any]]
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from reconcile.sandbox import DEFAULT_TOKEN, SandboxConfig, serve_in_thread
-from reconcile.sandbox.schema import MIGRATIONS, SCHEMA_VERSION, SchemaTooNew, connect
+from reconcile.sandbox.storage.schema import MIGRATIONS, SCHEMA_VERSION, SchemaTooNew, connect
 
 AUTH = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
 

@@ -24,8 +24,8 @@ from reconcile.sandbox import (
     chosen_tokens,
     serve_in_thread,
 )
-from reconcile.sandbox.access import check_exposure
-from reconcile.sandbox.server import free_port
+from reconcile.sandbox.http.access import check_exposure
+from reconcile.sandbox.http.server import free_port
 from tests.conftest import REPO, Project
 
 WRITE = "w-" + "7f3a9c" * 5
