@@ -20,7 +20,7 @@ from typing import Any
 import uvicorn
 
 from reconcile.sandbox import DEFAULT_TOKEN, SandboxConfig, create_app
-from reconcile.sandbox.server import free_port
+from reconcile.sandbox.http.server import free_port
 
 Reshape = Callable[[Any], Any]
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
