@@ -28,6 +28,7 @@ ENDPOINTS = {
     "/profiles/{profile_id}/attributes/dates": {"get", "put"},
     "/profiles/{profile_id}/attributes/dates/{date_id}": {"delete"},
     "/profiles/{profile_id}/attributes/custom": {"get"},
+    "/profiles/{profile_id}/attributes/appearance": {"get", "put"},
     "/profiles/{profile_id}/attributes/custom/{key}": {"get", "put", "delete"},
     "/profiles/attributes/custom": {"get"},
     "/profiles/{profile_id}/update-type": {"put"},
