@@ -17,6 +17,9 @@ from reconcile.sandbox.storage import attributes
 from reconcile.sandbox.storage.store import Store
 
 
+_DESCRIPTIONS = ("/openapi.json", "/docs")  # the API's description is not an answer to reshape
+
+
 class SdkStyle:
     """ASGI middleware: a 2xx JSON answer of ``app``, re-encoded in the SDK's forms."""
 
@@ -25,7 +28,7 @@ class SdkStyle:
         self.store = store
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or str(scope["path"]).endswith(_DESCRIPTIONS):
             await self.app(scope, receive, send)
             return
         start: dict[str, Any] = {}

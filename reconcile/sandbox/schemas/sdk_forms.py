@@ -30,7 +30,9 @@ SDK_EXTRA_FIELDS: dict[str, Any] = {
 
 
 def is_profile(value: dict[str, Any]) -> bool:
-    return "full_name" in value and "custom_attributes" in value
+    return (
+        isinstance(value.get("id"), str) and "full_name" in value and "custom_attributes" in value
+    )
 
 
 def profile_ids(value: Any) -> list[str]:
