@@ -110,3 +110,84 @@ def test_an_unreadable_profile_is_one_conflict_and_the_rest_is_planned(
 
 def _unreadable(profile: dict[str, Any]) -> dict[str, Any]:
     return {**profile, "custom_attributes": 42}
+
+
+def test_export_skips_an_unreadable_profile_with_the_plan_s_message(
+    project: Project, tmp_path: Path
+) -> None:
+    project.write("jane.yaml", JANE)
+    project.write("omar.yaml", OMAR)
+    with reshaped_sandbox(tmp_path, lambda body: body) as plain:
+        assert project.cli("apply", "--auto-approve", env=plain.env).exit_code == 0
+    is_jane = profiles_where(lambda p: p.get("email") == "jane@example.com", _unreadable)
+    out = project.root / "exported"
+    with reshaped_sandbox(tmp_path, is_jane) as tenant:
+        exported = project.cli("export", "--out", str(out), env=tenant.env)
+
+    assert exported.exit_code == 0 and untroubled(exported), exported.output
+    assert "left out: jane: *: tenant profile " in exported.stderr
+    assert "cannot be read: custom_attributes is a number (42)" in exported.stderr
+    assert sorted(p.name for p in out.glob("*.yaml")) == ["omar.yaml"]
+
+
+def test_apply_refuses_a_profile_that_became_unreadable_after_the_plan(
+    project: Project, tmp_path: Path
+) -> None:
+    project.write("jane.yaml", JANE)
+    is_jane = profiles_where(lambda p: p.get("email") == "jane@example.com", _unreadable)
+    broken = {"now": False}  # the tenant's answers turn unreadable between plan and apply
+    with reshaped_sandbox(
+        tmp_path, lambda body: is_jane(body) if broken["now"] else body
+    ) as tenant:
+        assert project.cli("apply", "--auto-approve", env=tenant.env).exit_code == 0
+        project.write("jane.yaml", JANE.replace("Doe", "Roe"))
+        plan_file = project.plans / "reviewed.json"
+        assert project.cli("plan", "-o", str(plan_file), env=tenant.env).exit_code == 0
+        broken["now"] = True
+        applied = project.cli("apply", str(plan_file), env=tenant.env)
+        broken["now"] = False
+        still = project.cli("plan", "--show-pii", env=tenant.env)
+
+    assert applied.exit_code == 1 and untroubled(applied), applied.output
+    assert "the tenant changed since the plan was made (jane)" in applied.stderr
+    assert "last_name: Doe → Roe" in still.stdout  # nothing was written
+
+
+def test_an_answer_unreadable_as_a_whole_is_one_error_line(
+    project: Project, tmp_path: Path
+) -> None:
+    project.write("jane.yaml", JANE)
+
+    def broken_listing(body: Any) -> Any:
+        return (
+            {**body, "data": {"a": 1, "b": 2}}
+            if isinstance(body, dict) and "meta" in body
+            else body
+        )
+
+    with reshaped_sandbox(tmp_path, broken_listing) as tenant:
+        planned = project.cli("plan", env=tenant.env)
+
+    assert planned.exit_code == 1 and untroubled(planned), planned.output
+    assert planned.stderr.strip().splitlines() == [
+        "error: GET identities answered in a form reconcile cannot read (data is an object of "
+        "2 keys); see docs/tenant-compatibility.md"
+    ]
+
+
+def test_an_unreadable_managed_profile_is_never_planned_for_deletion(
+    project: Project, tmp_path: Path
+) -> None:
+    project.write("jane.yaml", JANE)
+    is_jane = profiles_where(lambda p: p.get("email") == "jane@example.com", _unreadable)
+    broken = {"now": False}
+    with reshaped_sandbox(
+        tmp_path, lambda body: is_jane(body) if broken["now"] else body
+    ) as tenant:
+        assert project.cli("apply", "--auto-approve", env=tenant.env).exit_code == 0
+        project.remove("jane.yaml")
+        broken["now"] = True
+        planned = project.cli("plan", "--allow-delete", env=tenant.env)
+
+    assert planned.exit_code == 1 and untroubled(planned), planned.output
+    assert "conflict (unreadable) jane" in planned.stdout and "delete jane" not in planned.stdout
