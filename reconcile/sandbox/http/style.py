@@ -16,7 +16,6 @@ from reconcile.sandbox.schemas.sdk_forms import profile_ids, sdk_form
 from reconcile.sandbox.storage import attributes
 from reconcile.sandbox.storage.store import Store
 
-
 _DESCRIPTIONS = ("/openapi.json", "/docs")  # the API's description is not an answer to reshape
 
 
