@@ -13,14 +13,14 @@ so it is never replayed blindly: it is raised to the caller, who checks before t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator, Mapping
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from reconcile.collector import paused
-from reconcile.errors import ApiError, UnreadableAnswer
+from reconcile.errors import ApiError
 from reconcile.model.fields import JsonValue
 from reconcile.model.observed import DELETED_TYPE, ObservedProfile
 from reconcile.settings import Target
@@ -32,11 +32,13 @@ from reconcile.tenant.responses import (
     OwnedProfile,
     ProfilePage,
     StoredAddress,
-    data_of,
     last_page,
     listed,
     owned_profile,
+    profile_of,
     profile_page,
+    reading,
+    with_profile,
 )
 from reconcile.tenant.wire import Wire, open_http, quote_segment
 
@@ -115,8 +117,8 @@ class OmneoClient:
                 "GET", "identities", params={**params, "page[number]": str(number)}
             )
             # Typed as each page arrives: 200 pages of raw JSON held to the end cost a GB.
-            with paused(), _reading("GET", "identities"):
-                owned = [owned_profile(item) for item in listed(body) if _with_profile(item)]
+            with paused(), reading("GET", "identities"):
+                owned = [owned_profile(item) for item in listed(body) if with_profile(item)]
                 return last_page(body), owned
 
         pages, first = await page(1)
@@ -126,30 +128,30 @@ class OmneoClient:
     async def get_profile(self, profile_id: str) -> ObservedProfile | None:
         path = f"profiles/{profile_id}"
         body = await self._request("GET", path, missing_ok=True)
-        return None if body is None else _profile(body, "GET", path)
+        return None if body is None else profile_of(body, "GET", path)
 
     async def find_by_identity(self, handle: str, identifier: str) -> ObservedProfile | None:
         path = f"profiles/{quote_segment(identifier)}"
         params = {"identity[handle]": handle}
         body = await self._request("GET", path, params=params, missing_ok=True)
-        return None if body is None else _profile(body, "GET", path)
+        return None if body is None else profile_of(body, "GET", path)
 
     async def find_by_field(self, field: str, value: str) -> list[ObservedProfile]:
         """Exact match on ``filter[email]`` or ``filter[mobile_phone]`` (never fuzzy search)."""
         body = await self._request("GET", "profiles", params={f"filter[{field}]": value})
-        with _reading("GET", "profiles"):
+        with reading("GET", "profiles"):
             return [ObservedProfile.from_api(item) for item in listed(body)]
 
     # -- writing ---------------------------------------------------------------------------
 
     async def create_profile(self, fields: ProfileFields) -> ObservedProfile:
         body = await self._request("POST", "profiles", json=dict(fields))
-        return _profile(body, "POST", "profiles")
+        return profile_of(body, "POST", "profiles")
 
     async def update_profile(self, profile_id: str, fields: ProfileFields) -> ObservedProfile:
         path = f"profiles/{profile_id}"
         body = await self._request("PUT", path, json=dict(fields))
-        return _profile(body, "PUT", path)
+        return profile_of(body, "PUT", path)
 
     async def delete_profile(self, profile_id: str) -> None:
         await self._request("DELETE", f"profiles/{profile_id}")
@@ -183,7 +185,7 @@ class OmneoClient:
         """``GET /profiles/{id}/addresses``: the profile's addresses, each with its ``id``."""
         path = f"profiles/{profile_id}/addresses"
         body = await self._request("GET", path)
-        with _reading("GET", path):
+        with reading("GET", path):
             return [StoredAddress.of(item) for item in listed(body)]
 
     async def add_address(self, profile_id: str, address: ProfileFields) -> None:
@@ -275,7 +277,7 @@ class OmneoClient:
             "page[number]": str(number),
         }
         body = await self._request("GET", "profiles", params=params)
-        with paused(), _reading("GET", "profiles"):
+        with paused(), reading("GET", "profiles"):
             items = listed(body)
             page = profile_page([ObservedProfile.from_api(item) for item in items], body, number)
         shown = all(isinstance(item, dict) and isinstance(item.get("identities"), list)
@@ -303,35 +305,16 @@ class OmneoClient:
             "page[number]": str(number),
         }
         body = await self._request("GET", "identities", params=params)
-        with paused(), _reading("GET", "identities"):
-            profiles = [owned_profile(i).profile for i in listed(body) if _with_profile(i)]
+        with paused(), reading("GET", "identities"):
+            profiles = [owned_profile(i).profile for i in listed(body) if with_profile(i)]
             return profile_page(profiles, body, number)
 
     async def list_custom_attributes(self, profile_id: str) -> list[CustomAttributeItem]:
         """The typed custom attributes of one profile (a profile shows only their values)."""
         path = f"profiles/{profile_id}/attributes/custom"
         body = await self._request("GET", path)
-        with _reading("GET", path):
+        with reading("GET", path):
             return [CustomAttributeItem.of(item) for item in listed(body)]
-
-
-def _profile(body: Any, method: str, path: str) -> ObservedProfile:
-    """One profile's answer, read (a profile that cannot be read is kept, marked so)."""
-    with _reading(method, path):
-        return ObservedProfile.from_api(data_of(body))
-
-
-@contextmanager
-def _reading(method: str, path: str) -> Iterator[None]:
-    """An answer that cannot be read as a whole is an error naming the request."""
-    try:
-        yield
-    except UnreadableAnswer as exc:
-        raise exc.at(method, path) from None
-
-
-def _with_profile(item: Any) -> bool:
-    return not isinstance(item, dict) or bool(item.get("profile"))
 
 
 def _custom_path(profile_id: str, namespace: str, handle: str) -> str:

@@ -7,11 +7,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from reconcile.errors import UnreadableAnswer
 from reconcile.model import forms
 from reconcile.model.fields import JsonValue
 from reconcile.model.observed import ObservedProfile
@@ -40,6 +43,27 @@ def owned_profile(item: Any) -> OwnedProfile:
     profile = ObservedProfile.from_api(item["profile"])
     held = next((i.identifier for i in profile.identities if i.identifier == identifier), None)
     return OwnedProfile(identifier if held is None else held, profile)
+
+
+def profile_of(body: Any, method: str, path: str) -> ObservedProfile:
+    """One profile's answer, read (a profile that cannot be read is kept, marked so)."""
+    with reading(method, path):
+        return ObservedProfile.from_api(data_of(body))
+
+
+@contextmanager
+def reading(method: str, path: str) -> Iterator[None]:
+    """An answer that cannot be read as a whole is an error naming the request."""
+    try:
+        yield
+    except UnreadableAnswer as exc:
+        raise exc.at(method, path) from None
+
+
+def with_profile(item: Any) -> bool:
+    """Whether a listed identity carries its profile (one that is not an object is read, and
+    refused, by :func:`owned_profile`)."""
+    return not isinstance(item, dict) or bool(item.get("profile"))
 
 
 def data_of(body: Any) -> Any:
