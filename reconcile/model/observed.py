@@ -16,10 +16,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from reconcile.model.answer_parts import share as share
 from reconcile.model.fields import SCALAR_FIELDS, UNIQUE_SCALARS, JsonValue, UniqueValue, path
 from reconcile.model.parts import constructed
 from reconcile.model.reading import Unreadable, read_profile
-from reconcile.model.reading import share as share
 
 DELETED_TYPE = "deleted"  # Omneo's profile type for a soft-deleted profile
 

@@ -17,22 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import compress, repeat
-from operator import is_not
 from typing import Any, NamedTuple
 
 from reconcile.errors import UnreadableAnswer
+from reconcile.model import answer_parts as parts
 from reconcile.model import forms
-from reconcile.model.fields import (
-    ADDRESS_FIELDS,
-    COMMS_FLAGS,
-    COMMS_OTHER,
-    COMMS_VERIFICATIONS,
-    SCALAR_FIELDS,
-    JsonValue,
-    date_view,
-    path,
-)
+from reconcile.model.answer_parts import share
+from reconcile.model.fields import JsonValue, date_view, path
 
 NO_ID = "(no id)"  # what a profile without a readable id is called in a conflict
 
@@ -68,6 +59,39 @@ def read_profile(data: Any) -> Read:
     if type(data) is not dict:
         found = Unreadable("profile", forms.received("profile", data))
         return Read(NO_ID, "active", [], {}, (), found)
+    try:
+        return _read_at_once(data)
+    except UnreadableAnswer:  # read again part by part, to keep what can be read
+        return _read_part_by_part(data)
+
+
+def _read_at_once(data: dict[str, Any]) -> Read:
+    """Every part read in turn, stopping at the first that cannot be: no per-part guard, as
+    this runs for every fetched profile and almost every one reads."""
+    profile_id = forms.text_id(data.get("id"))
+    kind = data.get("profile_type") or "active"
+    if profile_id is None or type(kind) is not str:
+        raise forms.unreadable("id", data.get("id"))  # named exactly by the second reading
+    identities = parts.identities(data.get("identities"))
+    problems: list[UnreadableAnswer] = []
+    view = parts.scalars(data, problems)
+    if problems:
+        raise problems[0]
+    view["tags"] = parts.tags(data.get("tags"))
+    attributes = forms.mapping("attributes", data.get("attributes"))
+    comms = forms.mapping("attributes.comms", attributes.get("comms"))
+    if comms:
+        parts.comms(comms, view)
+    dates = parts.dates(attributes.get("dates"))
+    custom = data.get("custom_attributes")
+    if custom:
+        parts.custom(custom, view)
+    view["addresses"] = parts.addresses(data.get("addresses"))
+    return _finished(profile_id, kind, identities, view, dates, None)
+
+
+def _read_part_by_part(data: dict[str, Any]) -> Read:
+    """Each part read on its own: one that cannot be is left out and noted, the rest is read."""
     problems: list[UnreadableAnswer] = []
     profile_id = forms.text_id(data.get("id"))
     if profile_id is None:
@@ -76,25 +100,36 @@ def read_profile(data: Any) -> Read:
     if type(kind) is not str:
         problems.append(forms.unreadable("profile_type", kind))
         kind = "active"
-    identities = _part(problems, _identities, data.get("identities"), [])
-    view = _scalars(data, problems)
-    view["tags"] = _part(problems, _tags, data.get("tags"), [])
-    for identity in reversed(identities):  # the oldest identity of a handle wins
-        view[path("identities", identity[1])] = identity[2]
+    identities = _part(problems, parts.identities, data.get("identities"), [])
+    view = parts.scalars(data, problems)
+    view["tags"] = _part(problems, parts.tags, data.get("tags"), [])
     attributes = _part(problems, forms.mapping, ("attributes", data.get("attributes")), {})
     comms = _part(problems, forms.mapping, ("attributes.comms", attributes.get("comms")), {})
     if comms:
-        _part(problems, _comms, (comms, view), None)
-    dates = _part(problems, _dates, attributes.get("dates"), {})
+        _part(problems, parts.comms, (comms, view), None)
+    dates = _part(problems, parts.dates, attributes.get("dates"), {})
     custom = data.get("custom_attributes")
     if custom:
-        _part(problems, _custom, (custom, view), None)
-    view["addresses"] = _part(problems, _addresses, data.get("addresses"), [])
+        _part(problems, parts.custom, (custom, view), None)
+    view["addresses"] = _part(problems, parts.addresses, data.get("addresses"), [])
+    first = Unreadable(problems[0].field, problems[0].received) if problems else None
+    return _finished(profile_id or NO_ID, kind, identities, view, dates, first)
+
+
+def _finished(
+    profile_id: str,
+    kind: str,
+    identities: list[tuple[str, str, str]],
+    view: dict[str, JsonValue],
+    dates: dict[str, tuple[str, dict[str, Any]]],
+    unreadable: Unreadable | None,
+) -> Read:
+    for identity in reversed(identities):  # the oldest identity of a handle wins
+        view[path("identities", identity[1])] = identity[2]
     for handle, (_, item) in dates.items():
         view[path("dates", handle)] = date_view(item)
     date_ids = tuple((handle, ident) for handle, (ident, _) in dates.items())
-    first = Unreadable(problems[0].field, problems[0].received) if problems else None
-    return Read(profile_id or NO_ID, share(kind), identities, view, date_ids, first)
+    return Read(profile_id, share(kind), identities, view, date_ids, unreadable)
 
 
 def _part(
@@ -106,180 +141,3 @@ def _part(
     except UnreadableAnswer as problem:
         problems.append(problem)
         return empty
-
-
-# -- shared values -------------------------------------------------------------------------------
-
-# Text and integers that repeat across a tenant's profiles (names, titles, cities, tags, handles,
-# birth years) are kept once, not once per profile: about 1 KB less a profile. Keyed by exact type
-# (1 == 1.0 == True); emptied when full, so a tenant of unique values cannot grow it without end.
-_TEXTS: dict[str, str] = {}
-_INTS: dict[int, int] = {}
-_SHARED_MAX = 1 << 16
-
-
-def share(value: Any) -> Any:
-    """``value``, or an equal value of its type seen before: one object for every profile.
-
-    >>> share("Melbourne") is share("".join(["Mel", "bourne"]))
-    True
-    """
-    kind = type(value)
-    if kind is str:
-        return _TEXTS.setdefault(value, value)
-    if kind is int:
-        return _INTS.setdefault(value, value)
-    return value
-
-
-# -- scalars -------------------------------------------------------------------------------------
-
-_NUMBERS = frozenset(("birth_day", "birth_month", "birth_year", "joined_location_id",
-                      "preferred_location_id"))  # fmt: skip
-# The type each scalar field holds when it comes in the reference's form.
-_EXPECTED = {name: int if name in _NUMBERS else str for name in SCALAR_FIELDS}
-_SHARED_SCALARS = (
-    *("title", "first_name", "last_name", "gender", "company", "occupation", "currency"),
-    *("birth_year", "joined_location_id", "preferred_location_id"),
-)
-_NONES = repeat(None)  # endless: map() stops at the shorter iterable
-
-
-def _scalars(data: dict[str, Any], problems: list[UnreadableAnswer]) -> dict[str, JsonValue]:
-    """The scalar fields holding a value; one in a form no rule reads is left out and noted."""
-    if len(_TEXTS) > _SHARED_MAX or len(_INTS) > _SHARED_MAX:
-        _TEXTS.clear()
-        _INTS.clear()
-    # The per-field work runs in C (map, compress) where it can: this runs for every profile.
-    values = tuple(map(data.get, SCALAR_FIELDS))
-    view = dict(compress(zip(SCALAR_FIELDS, values, strict=True), map(is_not, values, _NONES)))
-    expected = _EXPECTED
-    for name in [name for name, value in view.items() if type(value) is not expected[name]]:
-        try:
-            if name not in _NUMBERS:
-                raise forms.unreadable(name, view[name])
-            view[name] = forms.number(name, view[name])
-        except UnreadableAnswer as problem:
-            problems.append(problem)
-            del view[name]
-    if "joined_at" in view:
-        try:
-            view["joined_at"] = forms.timestamp(view["joined_at"])
-        except UnreadableAnswer as problem:
-            problems.append(problem)
-            del view["joined_at"]
-    for name in _SHARED_SCALARS:
-        if name in view:
-            view[name] = share(view[name])
-    return view
-
-
-def _tags(tags: Any) -> list[JsonValue]:
-    # sorted by their text, as text: the same as sorting by str() and then converting
-    listed = forms.items("tags", tags)
-    if not all(type(tag) is str or type(tag) is int for tag in listed):
-        raise forms.unreadable("tags", tags)
-    return [_TEXTS.setdefault(tag, tag) for tag in sorted(map(str, listed))]
-
-
-def _identities(items: Any) -> list[tuple[str, str, str]]:
-    found = []
-    for item in forms.items("identities", items):
-        if type(item) is not dict:
-            raise forms.unreadable("identities", items)
-        handle, identifier = item.get("handle"), forms.text_id(item.get("identifier"))
-        if type(handle) is not str or not handle or identifier is None:
-            raise forms.unreadable("identities", item)
-        # An identity without an id sorts last: its age is unknown.
-        ident = forms.text_id(item.get("id")) or "~"
-        found.append((forms.id_order(ident), ident, share(handle), identifier))
-    found.sort(key=lambda entry: entry[0])
-    return [(ident, handle, identifier) for _, ident, handle, identifier in found]
-
-
-# -- attributes ----------------------------------------------------------------------------------
-
-_COMMS_PATHS = {flag: path("attributes.comms", flag) for flag in (*COMMS_FLAGS,
-                *COMMS_VERIFICATIONS, *COMMS_OTHER)}  # fmt: skip
-_COMMS_TYPES: dict[str, tuple[type, ...]] = {
-    **dict.fromkeys(COMMS_FLAGS, (bool,)),
-    **dict.fromkeys(COMMS_VERIFICATIONS, (str,)),
-    # text in the docs, Boolean in the SDK's type: both are read, as they came
-    **dict.fromkeys(COMMS_OTHER, (str, bool)),
-}
-
-
-def _comms(comms: dict[str, Any], view: dict[str, JsonValue]) -> None:
-    # A profile carries all 61 flags, most null: the set ones are found without a Python step
-    # per flag, and unset ones are left out (reading them gives None anyway).
-    for flag in compress(comms, map(is_not, comms.values(), _NONES)):
-        key = _COMMS_PATHS.get(flag)
-        if key is None:
-            continue  # profile_id, timestamps, and fields reconcile does not manage
-        value = comms[flag]
-        if type(value) not in _COMMS_TYPES[flag]:
-            raise forms.unreadable(key, value)
-        if flag == "terms_accepted_at":
-            value = forms.timestamp_or_text(value, key)
-        view[key] = share(value)
-
-
-def _custom(custom: Any, view: dict[str, JsonValue]) -> None:
-    """A ``{namespace: {handle: value}}`` map, or a list of ``{namespace, handle, value}`` items
-    (the SDK's type); ``[]`` is an empty namespace."""
-    found: list[tuple[str, str, Any]] = []
-    if type(custom) is list:
-        for item in custom:
-            namespace = item.get("namespace") if type(item) is dict else None
-            handle = item.get("handle") if type(item) is dict else None
-            if type(namespace) is not str or type(handle) is not str:
-                raise forms.unreadable("custom_attributes", item)
-            found.append((namespace, handle, item.get("value")))
-    else:
-        for namespace, handles in forms.mapping("custom_attributes", custom).items():
-            inner = forms.mapping(path("custom_attributes", namespace), handles)
-            found += [(namespace, handle, value) for handle, value in inner.items()]
-    for namespace, handle, value in sorted(found, key=lambda entry: entry[:2]):
-        view[path("custom_attributes", namespace, handle)] = share(value)
-
-
-_SHARED_ADDRESS = frozenset(("company", "city", "state", "postcode", "country", "iso", "iso_state"))
-
-
-def _addresses(addresses: Any) -> list[JsonValue]:
-    return [address(item) for item in forms.items("addresses", addresses)]
-
-
-def address(item: Any) -> dict[str, JsonValue]:
-    """An address's managed fields that hold a value, repeating ones (cities) shared; ``meta``,
-    ids and timestamps are not managed, so their forms do not matter."""
-    if type(item) is not dict:
-        raise forms.unreadable("addresses", item)
-    view: dict[str, JsonValue] = {}
-    for name in ADDRESS_FIELDS:
-        value = item.get(name)
-        if value is None:
-            continue
-        if type(value) is not (bool if name == "is_default" else str):
-            raise forms.unreadable(f"addresses.{name}", value)
-        view[name] = share(value) if name in _SHARED_ADDRESS else value
-    return view
-
-
-def _dates(dates: Any) -> dict[str, tuple[str, dict[str, Any]]]:
-    """The dates the view shows, by handle, with their ids. A date without a handle cannot be
-    declared, so it is not in the view (and left alone); of two dates with one handle (other
-    relationships), the oldest is the one managed."""
-    listed = forms.items("attributes.dates", dates)
-    found: dict[str, tuple[str, dict[str, Any]]] = {}
-    ordered = []
-    for item in listed:
-        ident = forms.text_id(item.get("id")) if type(item) is dict else None
-        if ident is None or type(item.get("date")) is not str:
-            raise forms.unreadable("attributes.dates", item)
-        ordered.append((forms.id_order(ident), ident, item))
-    for _, ident, item in sorted(ordered, key=lambda entry: entry[0]):
-        handle = item.get("handle")
-        if isinstance(handle, str) and handle and handle not in found:
-            found[handle] = (ident, item)
-    return dict(sorted(found.items()))

@@ -16,9 +16,9 @@ from pydantic import BaseModel, ConfigDict
 
 from reconcile.errors import UnreadableAnswer
 from reconcile.model import forms
+from reconcile.model.answer_parts import address
 from reconcile.model.fields import JsonValue
 from reconcile.model.observed import ObservedProfile
-from reconcile.model.reading import address
 
 BATCH_FINISHED = ("completed", "complete", "finished", "failed", "processed")
 
