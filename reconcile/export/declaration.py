@@ -34,10 +34,18 @@ _USER_COMMS = tuple(flag for flag in COMMS_FIELDS if flag not in SERVER_OWNED_CO
 
 
 def declaration_of(
-    observed: ObservedProfile, *, owner_handle: str, types: dict[str, str]
+    observed: ObservedProfile,
+    *,
+    owner_handle: str,
+    types: dict[str, str],
+    other_owners: frozenset[str] = frozenset(),
 ) -> dict[str, JsonValue]:
     """The fields a user owns of a tenant profile that hold a value, as a declaration: state
-    Omneo sets itself (verification, bounces) is left to Omneo."""
+    Omneo sets itself (verification, bounces) is left to Omneo.
+
+    No owner identity is copied: neither ``owner_handle``'s nor one of ``other_owners``
+    (another project's, ``tenant/owners.py``), so a file never claims a profile for a project."""
+    owners = {f"identities.{handle}" for handle in (owner_handle, *other_owners)}
     fields = observed.fields
     out: dict[str, JsonValue] = {
         name: fields[name] for name in SCALAR_FIELDS if fields.get(name) not in (None, "")
@@ -48,7 +56,7 @@ def declaration_of(
     identities = {
         name.removeprefix("identities."): value
         for name, value in fields.items()
-        if name.startswith("identities.") and name != f"identities.{owner_handle}"
+        if name.startswith("identities.") and name not in owners
     }
     if identities:
         out["identities"] = dict(sorted(identities.items()))
