@@ -18,16 +18,20 @@ them; 2 is kept for "changes present"). Every message is one line that says what
     ├── InvalidValue               a value Omneo would reject (also a ValueError, for pydantic)
     ├── FakeDataError              a template called ``fake`` wrongly (also a ValueError)
     ├── ApiError                   the tenant answered with an error, or could not be reached
-    │   └── TransportError         no answer at all (connection refused, reset, timeout)
+    │   ├── TransportError         no answer at all (connection refused, reset, timeout)
+    │   └── UnreadableAnswer       an answer in a form reconcile cannot read (one profile's is a
+    │                              conflict of the plan, not an error: tenant-compatibility.md)
     ├── PlanError                  a saved plan cannot be read or does not fit this project
     │   ├── StalePlanError         the tenant or profiles.d/ changed since the plan was made
     │   │   └── ProfileMovedError  one profile changed just before its write (fails that change)
     │   ├── UnsafePlanError        over a safety threshold, or needs a flag it was not given
     │   └── OrderingError          the changes cannot be ordered (two take the same unique value)
     ├── ConflictError              matching found conflicts and --allow-conflicts was not given
-    ├── LockError                  another apply holds the tenant's lock (or ours was broken)
+    ├── LockError                  another apply holds the tenant's lock
+    │   └── LockLostError          ours was broken or taken over while we held it
     ├── ApplyError                 some changes failed; the journal says which succeeded
-    └── YamlWriteError             export cannot edit a file of the tree safely
+    ├── YamlWriteError             export cannot edit a file of the tree safely
+    └── SourceError                reconcile watch cannot fetch or read the watched repository
 
 Foreign libraries' exceptions are translated where the library is used (phonenumbers in
 ``model/phones.py``, email-validator in ``model/normalize.py``, httpx in ``tenant/wire.py``,
@@ -155,7 +159,40 @@ class ApiError(ReconcileError):
 
 
 class TransportError(ApiError):
-    """The request got no answer: connection refused or dropped, or a timeout."""
+    """The request got no answer: connection refused or dropped, or a timeout. ``tenant``
+    names where it went ("tenant 'staging' at https://..."), when the client knows it."""
+
+    def __init__(self, message: str, *, method: str = "", path: str = "", tenant: str = ""):
+        self.tenant = tenant
+        super().__init__(message, method=method, path=path)
+
+    def _describe(self) -> str:
+        where = f"{self.method} {self.path}".strip()
+        if not self.tenant:
+            return f"{where} failed: {self.api_message}"
+        return f"cannot reach {self.tenant}: {self.api_message} ({where})"
+
+
+class UnreadableAnswer(ApiError):
+    """The tenant answered in a form reconcile cannot read. ``field`` names the part of the
+    answer, ``received`` says what came (masked as reports mask that field)."""
+
+    def __init__(self, field: str, received: str, *, method: str = "", path: str = "") -> None:
+        self.field = field
+        self.received = received
+        super().__init__(f"{field} is {received}", method=method, path=path)
+
+    def _describe(self) -> str:
+        where = f"{self.method} {self.path}".strip()
+        head = f"{where} answered" if where else "the tenant answered"
+        return (
+            f"{head} in a form reconcile cannot read ({self.field} is {self.received}); "
+            "see docs/tenant-compatibility.md"
+        )
+
+    def at(self, method: str, path: str) -> UnreadableAnswer:
+        """The same error, naming the request whose answer it is."""
+        return UnreadableAnswer(self.field, self.received, method=method, path=path)
 
 
 class PlanError(ReconcileError):
@@ -187,9 +224,23 @@ class LockError(ReconcileError):
     """The tenant's apply lock is held by another run, or was broken while we held it."""
 
 
+class LockLostError(LockError):
+    """The apply lock was broken, taken over or lost while we held it: no write starts after
+    the holder finds out; the journal records what was done, and ``--resume`` finishes it."""
+
+
 class ApplyError(ReconcileError):
     """Some changes failed during apply; the others were applied and are in the journal."""
 
 
 class YamlWriteError(ReconcileError):
     """A file to update is not YAML that can be edited safely; the message says why."""
+
+
+class SourceError(ReconcileError):
+    """``reconcile watch`` cannot fetch or read its git repository; ``permanent`` when trying
+    again cannot help (credentials refused, no such repository or branch)."""
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent

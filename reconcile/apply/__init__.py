@@ -9,5 +9,6 @@ gate's checks of a plan's contents against the project), ``guards`` (production 
 ``ordering`` and ``scheduler`` (uniqueness-safe order, bounded concurrency), ``writes`` (the
 requests of one change), ``executor`` (per-profile engine), ``bulk`` (batch engine), ``journal``,
 ``outcomes``, ``progress``, ``recorded`` (what a saved plan records for applying it),
-``bodies`` (request bodies), ``teardown`` (the plan that removes every managed profile).
+``bodies`` (request bodies), ``teardown`` (the plan that removes every managed profile),
+``resume`` (the commands a run tells its user to type next).
 """

@@ -17,18 +17,16 @@ from reconcile.cli.common import (
     VarOption,
     VarsFile,
     app,
-    apply_command,
     confirm,
     interrupted,
     lock_app,
     notice,
     project_of,
     report_apply,
-    resume_command,
     usage_errors,
     variables,
 )
-from reconcile.project import ExportResult
+from reconcile.project import ExportResult, apply_command, resume_command
 
 
 @lock_app.command("status")
@@ -38,18 +36,22 @@ def lock_status(ctx: typer.Context, tenant: TenantOption = None) -> None:
     Example: reconcile lock status --tenant staging
     """
     current = project_of(ctx).lock_status(tenant=tenant)
-    typer.echo(f"locked: {current.describe()}" if current else "not locked")
+    state = "not locked" if current is None else "broken" if current.broken else "locked"
+    typer.echo(f"{state}: {current.describe()}" if current else state)
 
 
 @lock_app.command("break")
 def lock_break(
     ctx: typer.Context,
     reason: Annotated[
-        str, typer.Option("--reason", help="Why the lock is stale (printed for the record).")
+        str,
+        typer.Option(
+            "--reason", help="Why it is broken (recorded on the lock, shown to its holder)."
+        ),
     ],
     tenant: TenantOption = None,
 ) -> None:
-    """Remove a stale apply lock (its holder died); the holder's journal allows --resume.
+    """Break the apply lock: its holder stops writing within seconds; the next apply takes it.
 
     Example: reconcile lock break --reason "CI runner killed" --tenant staging
     """
@@ -160,13 +162,14 @@ def teardown(
     # Applying a teardown plan needs its flag and --force: removing every managed profile is
     # unsafe by design; its tenant and variables are in the plan.
     if out is not None:
-        command = apply_command(out, *_teardown_flags(purge), tenant=tenant)
+        command = apply_command(out, *_teardown_flags(purge), tenant=tenant, root=project.path)
         notice(f"Saved plan to {out}; apply it with: {command}")
         return
     path = project.new_plan_file(tenant, prefix="teardown-")
     resume = resume_command(
-        path, allow_delete=not purge, allow_purge=purge, force=True, reason=reason, tenant=tenant
-    )
+        path, allow_delete=not purge, allow_purge=purge, force=True, reason=reason,
+        tenant=tenant, root=project.path,
+    )  # fmt: skip
     view = ProgressView("apply")
     try:
         result = project.apply(

@@ -18,17 +18,34 @@ from pydantic import ValidationError
 
 from reconcile.export.merge import flat_paths
 from reconcile.model.desired import DesiredProfile
-from reconcile.model.fields import COMMS_FIELDS, SCALAR_FIELDS, JsonValue, infer_custom_type
+from reconcile.model.fields import (
+    COMMS_FIELDS,
+    SCALAR_FIELDS,
+    SERVER_OWNED_COMMS,
+    JsonValue,
+    infer_custom_type,
+)
 from reconcile.model.observed import ObservedProfile
 from reconcile.profiles.defaults import merge_defaults
 
 _MATCH_FIELDS = ("email", "mobile_phone")
+# What a user owns of the comms attributes: state Omneo sets itself is never declared by export.
+_USER_COMMS = tuple(flag for flag in COMMS_FIELDS if flag not in SERVER_OWNED_COMMS)
 
 
 def declaration_of(
-    observed: ObservedProfile, *, owner_handle: str, types: dict[str, str]
+    observed: ObservedProfile,
+    *,
+    owner_handle: str,
+    types: dict[str, str],
+    other_owners: frozenset[str] = frozenset(),
 ) -> dict[str, JsonValue]:
-    """The writable fields of a tenant profile that hold a value, as a declaration."""
+    """The fields a user owns of a tenant profile that hold a value, as a declaration: state
+    Omneo sets itself (verification, bounces) is left to Omneo.
+
+    No owner identity is copied: neither ``owner_handle``'s nor one of ``other_owners``
+    (another project's, ``tenant/owners.py``), so a file never claims a profile for a project."""
+    owners = {f"identities.{handle}" for handle in (owner_handle, *other_owners)}
     fields = observed.fields
     out: dict[str, JsonValue] = {
         name: fields[name] for name in SCALAR_FIELDS if fields.get(name) not in (None, "")
@@ -39,11 +56,11 @@ def declaration_of(
     identities = {
         name.removeprefix("identities."): value
         for name, value in fields.items()
-        if name.startswith("identities.") and name != f"identities.{owner_handle}"
+        if name.startswith("identities.") and name not in owners
     }
     if identities:
         out["identities"] = dict(sorted(identities.items()))
-    comms = {f: fields.get(f"attributes.comms.{f}") for f in COMMS_FIELDS}
+    comms = {f: fields.get(f"attributes.comms.{f}") for f in _USER_COMMS}
     comms = {flag: value for flag, value in comms.items() if value is not None}
     if comms:
         attributes: dict[str, JsonValue] = {"comms": comms}

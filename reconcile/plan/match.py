@@ -27,7 +27,7 @@ from reconcile.model.mask import mask_value
 from reconcile.model.observed import ObservedProfile
 from reconcile.plan.value import Conflict
 
-__all__ = ["Pair", "TenantIndex", "match_profiles"]
+__all__ = ["Pair", "TenantIndex", "match_profiles", "unreadable"]
 
 
 @dataclass
@@ -39,6 +39,9 @@ class TenantIndex:
     # A tuple, not a set: almost every value has one holder, and 500,000 sets of one id cost
     # 100 MB at 100,000 profiles.
     holders: dict[UniqueValue, tuple[str, ...]] = field(default_factory=dict)
+    # The owner handles of other projects on this tenant (tenant/owners.py): a profile holding
+    # one of their identities is theirs, never adopted.
+    other_owners: frozenset[str] = frozenset()
 
     def add(self, profiles: Iterable[ObservedProfile]) -> None:
         """Soft-deleted profiles are added too: they still hold their unique values."""
@@ -55,6 +58,15 @@ class TenantIndex:
 
     def owner_key(self, profile_id: str) -> str | None:
         return self.profiles[profile_id].identifier(self.owner_handle)
+
+    def other_owner(self, profile_id: str) -> tuple[str, str] | None:
+        """The other project's owner handle and key that ``profile_id`` is managed under."""
+        profile = self.profiles[profile_id]
+        for handle in sorted(self.other_owners):
+            key = profile.identifier(handle)
+            if key is not None:
+                return handle, key
+        return None
 
 
 @dataclass(frozen=True)
@@ -115,6 +127,9 @@ def match_profiles(
             continue
         if managed:
             ((key, observed),) = managed.items()
+            if observed.unreadable is not None:
+                conflicts.append(unreadable((profile.key,), observed))
+                continue
             previous = key if key != profile.key else None
             pairs.append(Pair(profile, observed, previous_key=previous))
             continue
@@ -130,6 +145,10 @@ def match_profiles(
     for profile_id, claimants in sorted(claims.items()):
         if len(claimants) > 1:
             conflicts.append(_contested(profile_id, claimants))
+        elif index.profiles[profile_id].unreadable is not None:
+            conflicts.append(unreadable((claimants[0][0].key,), index.profiles[profile_id]))
+        elif (other := index.other_owner(profile_id)) is not None:
+            conflicts.append(_managed_elsewhere(profile_id, *claimants[0], other))
         elif not adopt:
             conflicts.append(_no_adopt(profile_id, *claimants[0]))
         else:
@@ -307,6 +326,35 @@ def _no_adopt(profile_id: str, profile: Declaration, fields: list[str]) -> Confl
         values={name: view[name] for name in fields},
         reason=f"matches unmanaged profile {profile_id} by {', '.join(fields)}; "
         "adoption is off (--no-adopt)",
+    )
+
+
+def unreadable(keys: tuple[str, ...], observed: ObservedProfile) -> Conflict:
+    """The tenant profile behind ``keys`` holds a part reconcile cannot read: it is left alone."""
+    problem = observed.unreadable
+    assert problem is not None
+    return Conflict(
+        kind="unreadable",
+        keys=keys,
+        fields=(problem.field,),
+        profile_ids=(observed.id,),
+        reason=problem.message(observed.id),
+    )
+
+
+def _managed_elsewhere(
+    profile_id: str, profile: Declaration, fields: list[str], owner: tuple[str, str]
+) -> Conflict:
+    handle, key = owner
+    return Conflict(
+        kind="managed-elsewhere",
+        keys=(profile.key,),
+        fields=tuple(fields),
+        profile_ids=(profile_id,),
+        values={name: profile.view[name] for name in fields},
+        reason=f"matches profile {profile_id} by {', '.join(fields)}, which another project "
+        f"manages (owner handle {handle!r}, key {key!r}): it is not adopted; remove the "
+        "declaration, or release the profile in that project first",
     )
 
 

@@ -9,7 +9,8 @@ with the file and line each came from and a digest of every input, or one
 Modules:
 
 - ``loader``: the entry point (``load_profiles``, ``begin_loading``) and the loaded tree.
-- ``files``: finding and reading the files safely (limits, encodings, symbolic links).
+- ``files``: finding and reading the files safely (limits, encodings, symbolic links);
+  ``portable``: file names every checkout can hold.
 - ``declare``: the walk of the tree: defaults, each file from the cache or read afresh, the checks
   across the tree; ``documents``: one parsed document → declarations and problems.
 - ``defaults``: folder defaults (``_defaults.yaml``).

@@ -6,5 +6,6 @@ results from :class:`~reconcile.tenant.client.OmneoClient`.
 Modules: ``client`` (the typed calls), ``wire`` (the httpx seam: a paced, retried, strict-JSON
 connection), ``responses`` (the typed answers), ``ratelimit`` (token bucket, backoff,
 ``Retry-After``), ``pacing`` (the adaptive pacer under 429s), ``lock`` (the tenant-wide apply
-lock).
+lock) and ``lock_record`` (the lock as the tenant stores it), ``owners`` (which owner handles
+manage profiles on a tenant).
 """
