@@ -33,6 +33,9 @@ class ApplyResult(BaseModel):
     api_calls: int = 0
     retries: int = 0
     throttled: int = 0
+    # Which path a profile's parts (identities, comms, custom attributes, addresses, dates)
+    # took: inline in the profile's own write, or through their own endpoints (apply/writes.py).
+    parts: str | None = None
 
     @property
     def failed(self) -> tuple[Outcome, ...]:
@@ -52,4 +55,5 @@ class ApplyResult(BaseModel):
             parts.append(f"{len(self.already_done)} already done")
         if self.not_attempted:
             parts.append(f"{len(self.not_attempted)} not attempted")
-        return ", ".join(parts)
+        path = f" ({self.parts})" if self.parts else ""
+        return ", ".join(parts) + path
