@@ -29,11 +29,10 @@ from dataclasses import dataclass
 
 from reconcile.errors import ProfileMovedError
 from reconcile.model.observed import ObservedProfile
+from reconcile.plan.cost import CHUNK, WINDOW  # one listing serves this many changes, seconds
 from reconcile.plan.value import Change
 from reconcile.tenant.client import PAGE_SIZE, OmneoClient
 
-CHUNK = 500  # changes one listing serves at most
-WINDOW = 5.0  # seconds one listing serves at most
 _REMOVALS = ("delete", "purge")
 
 
