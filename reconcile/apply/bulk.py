@@ -48,8 +48,10 @@ async def bulk_apply(
     fail_fast: bool = False,
     on_progress: ProgressCallback | None = None,
     wait_timeout: float = 600.0,
+    strict: bool = False,
 ) -> ApplyResult:
-    """Apply ``plan`` with its creates and adoptions batched; verify by planning again."""
+    """Apply ``plan`` with its creates and adoptions batched; verify by planning again.
+    ``strict``: the other changes are read again right before each write (``freshness.py``)."""
     state = state or JournalState()
     pending = [c for c in plan.changes if c.key not in state.succeeded]
     progress = Progress(total=len(pending))
@@ -65,6 +67,7 @@ async def bulk_apply(
         state=state,
         concurrency=concurrency,
         fail_fast=fail_fast,
+        strict=strict,
     )
     if fail_fast and not first.complete:
         return first

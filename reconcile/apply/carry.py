@@ -59,6 +59,9 @@ class ApplyOptions(BaseModel):
     # None: batch when the plan found it cheaper (not on a production tenant)
     bulk: bool | None = None
     concurrency: int = Field(default=8, ge=1)
+    # True: read each changed profile again right before its write; False: one listing per
+    # chunk of changes checks them (apply/freshness.py, the window docs/apply.md states)
+    strict: bool = False
     # The project's owner handle and thresholds; None trusts the plan's own (see trust.py).
     policy: ProjectPolicy | None = None
 
@@ -103,6 +106,7 @@ async def carry_out(
             concurrency=options.concurrency,
             fail_fast=options.fail_fast,
             on_progress=on_progress,
+            strict=options.strict,
         )
     finally:
         journal.close()

@@ -67,6 +67,12 @@ def apply(
             help="Batch creates and adoptions, or never; default: when cheaper (test tenants).",
         ),
     ] = None,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict", help="Read each profile again right before its write (a request more)."
+        ),
+    ] = False,
     concurrency: Annotated[
         int | None, typer.Option("--concurrency", min=1, max=64, help="Requests in flight (8).")
     ] = None,
@@ -98,7 +104,7 @@ def apply(
     target = _limited(resolve_target(settings, tenant, os.environ), concurrency, rps)
     flags = {"allow_delete": allow_delete, "allow_purge": allow_purge, "force": force,
              "reason": reason, "resume": resume, "fail_fast": fail_fast, "bulk": bulk,
-             "lock_timeout": lock_timeout}  # fmt: skip
+             "lock_timeout": lock_timeout, "strict": strict}  # fmt: skip
     options = _options(settings, target, flags)
     if plan_file is not None:
         preflight(reviewed, target, options)  # before profiles.d/ is read

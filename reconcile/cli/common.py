@@ -221,6 +221,7 @@ def resume_command(
             ("--force", options.force),
             ("--bulk", options.bulk is True),
             ("--no-bulk", options.bulk is False),
+            ("--strict", options.strict),
         )
         if given
     ]
