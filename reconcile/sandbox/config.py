@@ -42,6 +42,9 @@ class SandboxConfig(BaseModel):
     page_size_default: int = Field(default=DEFAULT_PAGE_SIZE, ge=1)
     page_size_max: int = Field(default=MAX_PAGE_SIZE, ge=1)
     batch_size_max: int = Field(default=MAX_BATCH_SIZE, ge=1)
+    # False: POST/PUT /profiles and sync ignore comms, custom attributes and addresses given
+    # inline, as a tenant might that takes them only through their own endpoints
+    inline_parts: bool = True
 
     @model_validator(mode="after")
     def _default_fits_max(self) -> SandboxConfig:
