@@ -101,7 +101,7 @@ def test_html_escapes_declared_values() -> None:
 def test_markdown_values_cannot_break_out_of_code_spans() -> None:
     plan = _one_update("custom_attributes.notes.text", "a`b\n</details>")
     markdown = render(plan, "markdown")
-    assert "`` a`b </details> ``" in markdown
+    assert "`` a`b\\n</details> ``" in markdown
 
 
 def test_a_5000_profile_plan_fits_one_pull_request_comment() -> None:

@@ -21,7 +21,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from reconcile.plan.diff import FieldChange
 
@@ -33,6 +33,11 @@ LOCK_REQUESTS = 3  # look for the apply lock, take it, remove it
 CHUNK = 500  # changes one check listing serves at most (apply/freshness.py)
 WINDOW = 5.0  # seconds one check listing serves at most
 SEEDED = ("create", "adopt")
+# Bounds that keep every figure of a cost finite, also when read from an edited plan file: a
+# trillion requests, and a pace between one request in 11 days and a billion a second.
+MAX_REQUESTS = 10**12
+MIN_RPS = 1e-6
+MAX_RPS = 1e9
 
 Engine = Literal["per-profile", "batch"]
 
@@ -42,10 +47,11 @@ class ApplyCost(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    requests: int
-    rps: float
+    requests: int = Field(ge=0, le=MAX_REQUESTS)
+    rps: float = Field(ge=MIN_RPS, le=MAX_RPS)
     engine: Engine
-    one_by_one: int  # requests with every change written one profile at a time
+    # requests with every change written one profile at a time
+    one_by_one: int = Field(ge=0, le=MAX_REQUESTS)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -91,6 +97,7 @@ def estimate(
     ``batch``: whether apply may take the batch path by itself (not on a production tenant);
     the safety threshold and floor decide whether apply counts the managed profiles;
     ``strict``: a read before every write (``apply --strict``)."""
+    rps = min(max(rps, MIN_RPS), MAX_RPS)  # reconcile.toml allows any rate above 0
     counting = _count_matters(changes, threshold, threshold_floor)
     overhead = LOCK_REQUESTS + _verify_requests(changes, managed, listing=counting)
     overhead += check_requests(changes, managed, rps=rps, strict=strict)

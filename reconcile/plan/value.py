@@ -33,9 +33,18 @@ from reconcile.model.mask import is_pii, mask_value
 from reconcile.plan.cost import ApplyCost
 from reconcile.plan.diff import FieldChange
 from reconcile.plan.options import PlanOptions
+from reconcile.plan.reading import (
+    UNSIGNED,
+    canonical,
+    first_difference,
+    read_plan_json,
+    refusal,
+    shown,
+)
 from reconcile.plan.signing import sign, signature_problem
 
 FORMAT_VERSION = 1
+MAX_COUNT = 10**12  # profiles and requests: far past any tenant, and finite in every sum
 Action = Literal["create", "adopt", "restore", "rename", "update", "delete", "purge"]
 ACTIONS: tuple[Action, ...] = ("delete", "purge", "restore", "rename", "update", "adopt", "create")
 # Order for people: what appears, then what changes, then what goes.
@@ -120,10 +129,10 @@ class Plan(BaseModel):
     changes: tuple[Change, ...] = ()
     conflicts: tuple[Conflict, ...] = ()
     withheld: tuple[Withheld, ...] = Field(default=(), description="deletes and purges not enabled")
-    managed: int = Field(default=0, description="managed profiles within the selection")
-    unchanged: int = 0
+    managed: int = Field(default=0, ge=0, le=MAX_COUNT, description="managed in the selection")
+    unchanged: int = Field(default=0, ge=0, le=MAX_COUNT)
     unsafe: tuple[str, ...] = ()
-    api_calls: int = 0
+    api_calls: int = Field(default=0, ge=0, le=MAX_COUNT)
     cost: ApplyCost | None = Field(default=None, description="what applying it will cost")
     checksum: str = ""
     signature: str = Field(default="", description="HMAC of the checksum, with a plan key set")
@@ -202,10 +211,9 @@ class Plan(BaseModel):
         )
 
     def computed_checksum(self) -> str:
-        """SHA-256 of the canonical content: catches accidental edits; anyone can recompute it."""
-        body = self.model_dump(mode="json", exclude={"checksum", "signature"})
-        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        """SHA-256 of the canonical bytes: catches accidental edits; anyone can recompute it."""
+        body = self.model_dump(mode="json", exclude=set(UNSIGNED))
+        return hashlib.sha256(canonical(body)).hexdigest()
 
     def sealed(self, key: bytes | None = None) -> Plan:
         """Sorted, PII-redacted and checksummed (and signed, with ``key``): the form that is
@@ -232,29 +240,46 @@ class Plan(BaseModel):
 
     @classmethod
     def load(cls, path: Path, *, key: bytes | None = None) -> Plan:
-        """The plan saved at ``path``; with ``key``, only if a holder of that key signed it."""
-        if path.is_dir():
-            raise PlanError(f"{path} is a folder: give a plan file, e.g. {path / 'NAME.json'}")
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise PlanError(f"{path}: no such plan file") from None
-        except OSError as exc:
-            raise PlanError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise PlanError(f"{path}: not a plan file ({exc})") from None
-        if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
-            version = data.get("format_version") if isinstance(data, dict) else None
-            raise PlanError(f"{path}: plan format version {version!r}; expected {FORMAT_VERSION}")
+        """The plan saved at ``path``; with ``key``, only if a holder of that key signed it.
+
+        The file is read as untrusted input (``plan/reading.py``): anything but a plan as
+        ``save`` writes it is a one-line :class:`PlanError`, ``not a plan file: ...``."""
+        data = read_plan_json(path)
+        version = data.get("format_version")
+        if type(version) is not int or version != FORMAT_VERSION:
+            raise refusal(
+                path, f"format_version is {repr(version)[:40]}; expected {FORMAT_VERSION}"
+            )
         try:
             plan = cls.model_validate(data)
         except ValidationError as exc:
-            raise PlanError(f"{path}: malformed plan ({exc.error_count()} errors)") from None
-        if plan.checksum != plan.computed_checksum():
+            raise refusal(path, _first_error(exc)) from None
+        try:
+            content = canonical(data)
+        except UnicodeEncodeError:
+            raise refusal(path, "it holds text that is not Unicode (a lone surrogate)") from None
+        try:
+            written = plan.model_dump(mode="json", exclude=set(UNSIGNED))
+        except ValueError:  # pydantic's depth limit, a level or two under the file's
+            raise refusal(path, "nested too deeply to be written back") from None
+        if content != canonical(written):
+            where = first_difference({k: v for k, v in data.items() if k not in UNSIGNED}, written)
+            raise refusal(path, f"{shown(where)} is not as reconcile writes it (unknown or edited)")
+        if data.get("checksum") != hashlib.sha256(content).hexdigest():
             raise PlanError(f"{path}: checksum mismatch: the plan was edited after it was made")
         if key and (problem := signature_problem(plan.checksum, plan.signature, key)):
             raise PlanError(f"{path}: {problem}")
         return plan
+
+
+def _first_error(exc: ValidationError) -> str:
+    """Where a plan file's content is wrong, and how, from pydantic's first error."""
+    error = exc.errors(include_url=False, include_input=False)[0]
+    loc = error["loc"][1:] if error["loc"][:1] == ("options",) else error["loc"]  # top level
+    where = ".".join(str(part) for part in loc) or "the plan"
+    message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(error["msg"])[:120])
+    more = exc.error_count() - 1
+    return f"{shown(where)}: {message}" + (f" (and {more} more)" if more else "")
 
 
 def _redacted(change: Change) -> Change:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from typing import Any, Literal, get_args
+from typing import Any, Literal, TypeVar, get_args
 
 from jinja2 import (
     Environment,
@@ -31,10 +31,12 @@ from reconcile.plan.value import (
     FORMAT_VERSION,
     REPORT_ACTIONS,
     WITHHELD_FLAGS,
+    Action,
     Change,
     Conflict,
     Plan,
 )
+from reconcile.report.escape import clipped, json_visible, md_code, md_text, visible
 
 Format = Literal["text", "markdown", "json", "html"]
 FORMATS: tuple[str, ...] = get_args(Format)
@@ -64,7 +66,21 @@ _ANSI = {
     "dim": "2",
 }
 # When a Markdown comment must be cut, the changes a reviewer most needs to see go in first.
-_PRIORITY = ("purge", "delete", "rename", "restore", "update", "adopt", "create")
+_PRIORITY: tuple[Action, ...] = (
+    "purge",
+    "delete",
+    "rename",
+    "restore",
+    "update",
+    "adopt",
+    "create",
+)
+# Room for what the frame says differently once blocks are in ("showing N" of each action, the
+# count of omitted changes); each withheld group's share of the comment; a key's longest form.
+_MARKDOWN_SLACK = 400
+_WITHHELD_BUDGET = 6_000
+_KEY_CLIP = 200
+Block = TypeVar("Block", Change, Conflict)
 
 _environment = Environment(
     loader=PackageLoader("reconcile.report", "templates"),
@@ -76,13 +92,10 @@ _environment = Environment(
 )
 
 
-def _md_code(value: object) -> str:
-    """Inline code that no value can break out of (backticks, newlines, HTML)."""
-    text = " ".join(str(value).split())
-    return f"`` {text} ``" if "`" in text else f"`{text}`"
-
-
-_environment.filters["md"] = _md_code
+_environment.filters["v"] = visible
+_environment.filters["md"] = md_code
+_environment.filters["mdt"] = md_text
+_environment.globals["clip"] = clipped
 
 
 def render(plan: Plan, fmt: Format = "text", *, show_pii: bool = False, color: bool = False) -> str:
@@ -127,7 +140,7 @@ def json_report(plan: Plan, *, show_pii: bool = False) -> str:
     body["summary"] = _counts(plan)
     body["pii"] = "shown" if show_pii else "masked"
     body["format_version"] = FORMAT_VERSION
-    return json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return json_visible(json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False)) + "\n"
 
 
 def _json_change(change: Change, show_pii: bool) -> dict[str, Any]:
@@ -188,7 +201,7 @@ def _context(plan: Plan, *, show_pii: bool, color: bool) -> dict[str, Any]:
         "paint": paint,
         "rows": rows,
         "values": values,
-        "md": _md_code,
+        "md": md_code,
         "counts": _counts(plan),
         "withheld": _withheld(plan),
         "selection": plan.options.selectors.describe(),
@@ -207,55 +220,62 @@ def _withheld(plan: Plan) -> list[dict[str, Any]]:
 
 
 def _markdown(context: dict[str, Any]) -> str:
-    """Render Markdown, leaving out changes (destructive ones last) until it fits the limit."""
+    """Render Markdown under the limit: the frame (summary, warnings, withheld keys up to a
+    budget) is rendered once, then changes, destructive ones first, while they fit.
+
+    Each change and conflict is rendered at most once and the frame at most three times, so the
+    time is linear in the plan's size; a frame that cannot fit gives the short form."""
     plan: Plan = context["plan"]
     module = _environment.get_template("plan.md.macros.j2").make_module(context)
-    change_block: Callable[[Change], str] = module.change_block  # type: ignore[attr-defined]
-    conflict_block: Callable[[Conflict], str] = module.conflict_block  # type: ignore[attr-defined]
-    blocks: dict[str, list[str]] = {
-        action: [str(change_block(change)) for change in plan.of(action)]
-        for action in REPORT_ACTIONS
-    }
-    conflicts = [str(conflict_block(conflict)) for conflict in plan.conflicts]
-    budget = MARKDOWN_LIMIT
-    while True:
-        kept_conflicts, kept = _within(budget, conflicts, blocks)
-        omitted = (
-            len(conflicts)
-            - len(kept_conflicts)
-            + sum(len(blocks[a]) - len(kept[a]) for a in REPORT_ACTIONS)
-        )
-        text = _environment.get_template("plan.md.j2").render(
-            **context, blocks=kept, conflict_blocks=kept_conflicts, omitted=omitted
-        )
-        if len(text) <= MARKDOWN_LIMIT:
-            return text
-        budget -= len(text) - MARKDOWN_LIMIT + 500
-
-
-def _within(
-    budget: int, conflicts: list[str], blocks: dict[str, list[str]]
-) -> tuple[list[str], dict[str, list[str]]]:
-    """Take conflicts first, then changes in order of priority, while they fit in ``budget``."""
-    remaining = budget - 4_000  # the summary, section headers and footer
-    kept_conflicts = list(_prefix(conflicts, remaining))
-    remaining -= sum(len(block) for block in kept_conflicts)
+    change_block: Callable[[Change], object] = module.change_block  # type: ignore[attr-defined]
+    conflict_block: Callable[[Conflict], object] = module.conflict_block  # type: ignore[attr-defined]
+    context = {**context, "withheld": _withheld_shown(context["withheld"])}
+    template = _environment.get_template("plan.md.j2")
+    nothing: dict[str, list[str]] = {action: [] for action in REPORT_ACTIONS}
+    everything = len(plan.changes) + len(plan.conflicts)
+    frame = template.render(**context, blocks=nothing, conflict_blocks=[], omitted=everything)
+    budget = MARKDOWN_LIMIT - len(frame) - _MARKDOWN_SLACK
+    kept_conflicts, budget = _fitting(plan.conflicts, conflict_block, budget)
     kept: dict[str, list[str]] = {}
     for action in _PRIORITY:
-        kept[action] = list(_prefix(blocks[action], remaining))
-        remaining -= sum(len(block) for block in kept[action])
-    return kept_conflicts, kept
+        kept[action], budget = _fitting(plan.of(action), change_block, budget)
+    shown = len(kept_conflicts) + sum(len(blocks) for blocks in kept.values())
+    text = template.render(
+        **context, blocks=kept, conflict_blocks=kept_conflicts, omitted=everything - shown
+    )
+    if len(text) <= MARKDOWN_LIMIT:
+        return text
+    if len(frame) <= MARKDOWN_LIMIT:  # not reached while the slack covers the counts' digits
+        return frame
+    return _environment.get_template("plan.md.short.j2").render(**context)
 
 
-def _prefix(blocks: Iterable[str], budget: int) -> Iterable[str]:
-    for block in blocks:
-        budget -= len(block)
-        if budget < 0:
-            return
-        yield block
+def _fitting(
+    items: Iterable[Block], block: Callable[[Block], object], budget: int
+) -> tuple[list[str], int]:
+    """The blocks of the first ``items`` that fit in ``budget``, and the budget left."""
+    kept: list[str] = []
+    for item in items:
+        text = str(block(item))
+        if len(text) > budget:
+            break
+        kept.append(text)
+        budget -= len(text)
+    return kept, budget
 
 
-# --- Profile templates (profiles.d/*.yaml.j2) -----------------------------------------------------
-# Separate from plan rendering above: a sandboxed environment with no loader (no {% include %},
-# no files), no environment variables, no Python internals, and no randomness, so the same
-# template and variables always declare the same profiles.
+def _withheld_shown(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each withheld group with the keys that fit its share of a comment, as code spans, and
+    how many more there are ("… and N more")."""
+    shown_groups = []
+    for group in groups:
+        shown: list[str] = []
+        left = _WITHHELD_BUDGET
+        for key in group["keys"]:
+            span = md_code(clipped(key, _KEY_CLIP))
+            left -= len(span) + 2
+            if left < 0:
+                break
+            shown.append(span)
+        shown_groups.append({**group, "shown": shown, "more": len(group["keys"]) - len(shown)})
+    return shown_groups
