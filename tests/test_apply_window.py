@@ -139,8 +139,8 @@ def test_a_listing_serves_a_chunk_of_changes_or_of_seconds(
                 {"handle": "reconcile", "identifier": key}]}  # fmt: skip
             http_profiles.append((key, await client.create_profile(body)))
         fresh = Freshness(
-            client, "reconcile", changes=5, managed=5, chunk=chunk, window=window,
-            clock=lambda: now[0],
+            client, "reconcile", baselines=[p for _, p in http_profiles], managed=5,
+            chunk=chunk, window=window, clock=lambda: now[0],
         )  # fmt: skip
         transport.listings = 0
         for key, profile in http_profiles:

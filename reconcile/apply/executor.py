@@ -67,13 +67,11 @@ async def apply_plan(
 
 
 def _freshness(run: _Run, *, strict: bool) -> Freshness:
-    existing = [run.current[key] for key in run.changes if key in run.current]
     return Freshness(
         run.client,
         run.plan.options.owner_handle,
-        changes=len(existing),
+        baselines=[run.current[key] for key in run.changes if key in run.current],
         managed=run.plan.managed,
-        deleted=any(profile.deleted for profile in existing),
         strict=strict,
     )
 
@@ -105,7 +103,7 @@ class _Run:
             for key in self.changes
             if key in desired
         }
-        self.fresh = Freshness(client, plan.options.owner_handle, changes=0, managed=0)
+        self.fresh = Freshness(client, plan.options.owner_handle, baselines=(), managed=0)
         self.split: set[str] = set()
         self.started: set[str] = set()
         self.outcomes: list[Outcome] = []

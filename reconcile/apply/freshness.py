@@ -11,11 +11,12 @@ How the profile is read again before its first write:
   ``window`` seconds; then the next change to start reads it again. A profile edited on the tenant
   after that listing read it and before its write is the window left open (``docs/apply.md``).
 
-Chunks are taken only when they cost fewer requests than a read per change (a small plan on a
-large tenant is read change by change). A profile the listing does not show as this project's
-(an adoption) is read by id.
+A listing is taken only when it costs fewer requests than a read per change: a small plan on a
+large tenant is read change by change, and so are the changes of the next ``window`` seconds when
+the last listing served fewer changes than it had pages (changes starting slowly, as under heavy
+throttling). A profile the listing does not show as this project's (an adoption) is read by id.
 
->>> fresh = Freshness(client, "reconcile", changes=1_000, managed=10_000)   # doctest: +SKIP
+>>> fresh = Freshness(client, "reconcile", baselines=profiles, managed=10_000)  # doctest: +SKIP
 >>> profile = await fresh.confirm(change, baseline)                        # doctest: +SKIP
 """
 
@@ -24,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from reconcile.errors import ProfileMovedError
@@ -38,7 +39,7 @@ _REMOVALS = ("delete", "purge")
 
 @dataclass
 class _Listing:
-    """The owner handle's profiles (and the soft-deleted ones, if read) as listed at ``taken``."""
+    """The touched profiles as the owner listing (and the deleted one, if read) showed them."""
 
     taken: float
     by_id: dict[str, ObservedProfile]
@@ -54,35 +55,34 @@ class Freshness:
         client: OmneoClient,
         owner: str,
         *,
-        changes: int,
+        baselines: Collection[ObservedProfile],
         managed: int,
-        deleted: bool = False,
         strict: bool = False,
         chunk: int = CHUNK,
         window: float = WINDOW,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """``changes``: changes to existing profiles that will ask; ``managed``: the profiles
-        the owner listing holds (about); ``deleted``: some change restores or purges a
-        soft-deleted profile, which only the listing of deleted profiles shows."""
+        """``baselines``: the profiles, as verified, of the changes that will ask; ``managed``:
+        the profiles the owner listing holds (about)."""
         self.client = client
         self.owner = owner
         self.chunk = chunk
         self.window = window
         self.clock = clock
-        self.deleted = deleted
-        self.left = changes
-        self.pages = _pages(managed) + int(deleted)
+        self.waiting = {profile.id for profile in baselines}
+        self.deleted = any(profile.deleted for profile in baselines)
+        self.pages = _pages(managed) + int(self.deleted)
         self.strict = strict or not self._listing_pays()
-        self.listings = 0  # listings taken, for the tests and the cost estimate's checks
+        self.listings = 0  # listings taken, for the tests
         self._listing: _Listing | None = None
+        self._direct_until = -math.inf
         self._lock = asyncio.Lock()
 
     async def confirm(self, change: Change, baseline: ObservedProfile) -> ObservedProfile:
         """The profile as it is now, if it is still ``baseline`` (a soft-deleted one awaiting a
         removal or a restore: ``baseline``); else :class:`ProfileMovedError`."""
-        self.left -= 1
         listing = None if self.strict else await self._current()
+        self.waiting.discard(baseline.id)
         if listing is not None and self._covers(listing, baseline, change):
             fresh = listing.by_id.get(baseline.id)
         else:
@@ -97,35 +97,40 @@ class Freshness:
         return baseline.identifier(self.owner) == change.key
 
     async def _current(self) -> _Listing | None:
+        """The listing that serves the next change; ``None``: read it by id."""
         async with self._lock:
+            now = self.clock()
+            if now < self._direct_until:
+                return None
             listing = self._listing
-            stale = (
-                listing is None
-                or listing.served >= self.chunk
-                or self.clock() - listing.taken >= self.window
-            )
-            if stale:
-                if listing is not None and not self._listing_pays():
-                    self.strict = True  # the few changes left are cheaper read one by one
+            if listing is not None and listing.served < self.chunk:
+                if now - listing.taken < self.window:
+                    listing.served += 1
+                    return listing
+                if listing.served < self.pages:
+                    # Changes are starting slowly: a read each costs less than a listing per
+                    # window. Read them by id for a window, then try a listing again.
+                    self._listing, self._direct_until = None, now + self.window
                     return None
-                listing = self._listing = await self._take()
-            assert listing is not None
+            if not self._listing_pays():
+                self.strict = True  # the few changes left are cheaper read one by one
+                return None
+            listing = self._listing = await self._take()
             listing.served += 1
             return listing
 
     async def _take(self) -> _Listing:
         taken = self.clock()
-        owned = await self.client.list_identities(self.owner)
-        by_id = {o.profile.id: o.profile for o in owned}
+        pages, by_id = await self.client.owned_profiles(self.owner, self.waiting)
         if self.deleted:
             by_id.update({p.id: p for p in await self.client.list_deleted_profiles()})
         self.listings += 1
-        self.pages = _pages(len(owned)) + int(self.deleted)
+        self.pages = pages + int(self.deleted)
         return _Listing(taken=taken, by_id=by_id, deleted=self.deleted)
 
     def _listing_pays(self) -> bool:
         """A listing per chunk costs fewer requests than a read per change still to come."""
-        left = max(self.left, 0)
+        left = len(self.waiting)
         return left > 0 and math.ceil(left / self.chunk) * self.pages < left
 
 
