@@ -25,11 +25,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from reconcile.errors import ConfigError
+from reconcile.model.fields import IDENTITY_HANDLE_PATTERN
+from reconcile.model.normalize import is_known_region
+from reconcile.watch.config import WatchPolicy
 
 LOCAL_TENANT = "local"
+ENV_TENANT = "env"  # the name of the tenant OMNEO_URL and OMNEO_TOKEN give
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 SANDBOX_URL = "http://sandbox.local/api/v3"  # in-process: never leaves the Python process
 
@@ -45,6 +49,7 @@ class TenantConfig(BaseModel):
     concurrency: int = Field(default=8, ge=1, le=64)
     rps: float = Field(default=10.0, gt=0)
     max_creates: int = Field(default=1000, ge=0)
+    watch: WatchPolicy = WatchPolicy()  # how `reconcile watch` treats it (reconcile/watch/)
 
 
 class SandboxFaults(BaseModel):
@@ -73,8 +78,8 @@ class Settings(BaseModel):
     profiles_dir: Path = Path("profiles.d")
     plans_dir: Path = Path("plans")
     state_dir: Path = Path(".reconcile")
-    owner_handle: str = Field(default="reconcile", pattern=r"^[A-Za-z0-9_.:-]+$")
-    phone_region: str | None = Field(default="AU", pattern=r"^[A-Z]{2}$")
+    owner_handle: str = Field(default="reconcile", pattern=IDENTITY_HANDLE_PATTERN)
+    phone_region: str | None = "AU"
     delete_threshold: float = Field(default=0.30, ge=0, le=1)
     threshold_floor: int = Field(default=10, ge=0)
     # Read symbolic links in profiles.d/ that lead out of it (refused by default: docs/profiles.md)
@@ -83,6 +88,17 @@ class Settings(BaseModel):
     plan_key_env: str = Field(default="RECONCILE_PLAN_KEY", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     tenants: dict[str, TenantConfig] = Field(default_factory=dict)
     sandbox: SandboxFaults = SandboxFaults()
+
+    @field_validator("phone_region")
+    @classmethod
+    def _known_region(cls, value: str | None) -> str | None:
+        # Refused here, once, rather than at every national number of the tree.
+        if value is not None and not (re.fullmatch("[A-Z]{2}", value) and is_known_region(value)):
+            raise ValueError(
+                f"{value!r} is not a region phone numbers are known for; write a two-letter "
+                'ISO 3166 code in capitals, e.g. phone_region = "AU"'
+            )
+        return value
 
     def path(self, relative: Path) -> Path:
         return relative if relative.is_absolute() else self.root / relative
@@ -130,7 +146,10 @@ def load_settings(root: Path) -> Settings:
         return Settings.model_validate({**data, "root": root})
     except ValidationError as exc:
         where = config_file.name if config_file.exists() else "pyproject.toml [tool.reconcile]"
-        reasons = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        reasons = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors()
+        )
         raise ConfigError(f"{where}: {reasons}") from None
 
 
@@ -175,7 +194,7 @@ def _from_environment(env: Mapping[str, str]) -> Target:
     if not token:
         raise ConfigError("OMNEO_URL is set but OMNEO_TOKEN is not: export the tenant's API token")
     return Target(
-        name="env",
+        name=ENV_TENANT,
         url=env["OMNEO_URL"].rstrip("/"),
         token=checked_token(token, "OMNEO_TOKEN"),
         kind="production",

@@ -12,19 +12,23 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
-from reconcile.apply.carry import ApplyOptions
+from reconcile.apply.gate import ProjectPolicy
 from reconcile.apply.journal import Journal
 from reconcile.apply.outcomes import ApplyResult
-from reconcile.apply.session import locked
+from reconcile.apply.session import ApplyOptions, _locked
 from reconcile.plan.build import PlanOptions, build_plan
 from reconcile.plan.value import Plan
 from reconcile.profiles.loader import load_profiles
 from reconcile.sandbox import DEFAULT_TOKEN, SandboxConfig, create_app
+from reconcile.settings import Target
 from reconcile.tenant.client import OmneoClient
 from tests.bench.synth import write_tree
 
 URL = "http://sandbox.local/api/v3/"
+TARGET = Target(name="t", url="sandbox", token=SecretStr(DEFAULT_TOKEN), kind="test",
+                concurrency=8, rps=1000, max_creates=1000)  # fmt: skip
 HEADERS = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
 Edit = Callable[[httpx.AsyncClient], Awaitable[None]]
 N = 120  # more than apply's listing threshold (50): verification reads one listing
@@ -62,7 +66,8 @@ class Tenant:
     ) -> tuple[Plan, ApplyResult, int]:
         """Plan, then (after ``after_plan``, someone else's edit) apply under the lock; the plan,
         the result and the apply's requests."""
-        applying = ApplyOptions(force=True, **options)  # every profile updated: unsafe
+        policy = ProjectPolicy(owner_handle="reconcile")
+        applying = ApplyOptions(policy=policy, force=True, **options)  # all updated: unsafe
         return asyncio.run(self._plan_and_apply(applying, after_plan))
 
     async def _plan_and_apply(
@@ -79,8 +84,8 @@ class Tenant:
                 await after_plan(http)
             before = self.transport.total
             journal = Journal(self.root / f"run-{self.runs}.journal.jsonl")
-            result = await locked(
-                plan, declared, client, journal, options, on_notice=lambda _note: None
+            result = await _locked(
+                plan, declared, client, TARGET, journal, options, on_notice=[].append
             )
             return plan, result, self.transport.total - before
 

@@ -12,20 +12,25 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
-from reconcile.apply.carry import ApplyOptions, carry_out
 from reconcile.apply.freshness import Freshness
+from reconcile.apply.gate import ProjectPolicy
 from reconcile.apply.journal import Journal
 from reconcile.apply.outcomes import ApplyResult
+from reconcile.apply.session import ApplyOptions, _locked
 from reconcile.errors import ProfileMovedError
 from reconcile.model.observed import ObservedProfile
 from reconcile.plan.build import PlanOptions, build_plan
 from reconcile.plan.value import Change, Plan
 from reconcile.profiles.loader import load_profiles
 from reconcile.sandbox import DEFAULT_TOKEN, SandboxConfig, create_app
+from reconcile.settings import Target
 from reconcile.tenant.client import OmneoClient
 
 URL = "http://sandbox.local/api/v3/"
+TARGET = Target(name="t", url="sandbox", token=SecretStr(DEFAULT_TOKEN), kind="test",
+                concurrency=8, rps=1000, max_creates=1000)  # fmt: skip
 HEADERS = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
 LISTING = "/api/v3/identities"
 
@@ -172,5 +177,7 @@ async def _apply(
 ) -> ApplyResult:
     declared = load_profiles(profiles, phone_region="AU")
     made = plan or await build_plan(declared, client, PlanOptions(tenant="sandbox"))
-    options = ApplyOptions(strict=strict, force=True)
-    return await carry_out(made, declared, client, Journal(journal), options)
+    policy = ProjectPolicy(owner_handle="reconcile")
+    options = ApplyOptions(policy=policy, strict=strict, force=True)
+    return await _locked(made, declared, client, TARGET, Journal(journal), options,
+                         on_notice=[].append)  # fmt: skip

@@ -12,8 +12,11 @@ delete too large a share of the managed profiles, and ``apply`` refuses it witho
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
+import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
@@ -61,7 +64,7 @@ REPORT_ACTIONS: tuple[Action, ...] = (
 OCCASIONAL_ACTIONS: tuple[Action, ...] = ("restore", "rename")
 # The flag that lets each withheld action into a plan.
 WITHHELD_FLAGS: dict[Action, str] = {"delete": "--allow-delete", "purge": "--allow-purge"}
-ConflictKind = Literal["ambiguous", "contested", "taken", "no-adopt"]
+ConflictKind = Literal["ambiguous", "contested", "taken", "no-adopt", "managed-elsewhere"]
 
 
 class Change(BaseModel):
@@ -91,7 +94,8 @@ class Conflict(BaseModel):
     ``kind`` is one of ``ambiguous`` (one declared profile matches several tenant profiles),
     ``contested`` (one tenant profile is matched by several declared profiles), ``taken`` (a
     declared email, mobile or identity belongs to another tenant profile that keeps it) and
-    ``no-adopt`` (a match that would be adopted, with ``--no-adopt``). ``values`` holds the declared
+    ``no-adopt`` (a match that would be adopted, with ``--no-adopt``) and ``managed-elsewhere`` (a
+    match that another project's owner handle manages: never adopted). ``values`` holds the declared
     values involved (from profiles.d/, so they may be saved); reports mask them.
     """
 
@@ -235,8 +239,27 @@ class Plan(BaseModel):
         )
 
     def save(self, path: Path, *, key: bytes | None = None) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.sealed(key).dumps() + "\n", encoding="utf-8")
+        """Write the sealed plan to ``path`` whole or not at all (a temporary file beside it,
+        then renamed over it), so a reader never finds half a plan."""
+        if path.is_dir():
+            raise PlanError(
+                f"{path} is a folder: save the plan to a file, e.g. {path / 'NAME.json'}"
+            )
+        text = self.sealed(key).dumps() + "\n"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        except OSError as exc:
+            raise PlanError(f"{path}: cannot be written ({exc.strerror or exc})") from None
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as file:
+                file.write(text)
+            os.chmod(temporary, 0o644)  # as an ordinary file (mkstemp makes it owner-only)
+            os.replace(temporary, path)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise PlanError(f"{path}: cannot be written ({exc.strerror or exc})") from None
 
     @classmethod
     def load(cls, path: Path, *, key: bytes | None = None) -> Plan:
