@@ -25,6 +25,7 @@ from reconcile.sandbox import DEFAULT_TOKEN, SandboxConfig, create_app
 from reconcile.settings import Target
 from reconcile.tenant.client import OmneoClient
 from tests.bench.synth import write_tree
+from tests.conftest import Project
 
 URL = "http://sandbox.local/api/v3/"
 TARGET = Target(name="t", url="sandbox", token=SecretStr(DEFAULT_TOKEN), kind="test",
@@ -144,7 +145,7 @@ def test_a_tenant_that_ignores_parts_inline_gets_them_through_their_endpoints(
     plan, result, requests = tenant.plan_and_apply(bulk=False)
 
     assert result.complete
-    assert result.summary().endswith("(profile parts written through their own endpoints)")
+    assert result.parts == "profile parts written through their own endpoints"
     # the first create learnt it: the others send their parts separately, as the POST did
     assert tenant.transport.sent["PUT profiles/…"] >= 30 * 3  # comms, two custom attributes
     assert requests > plan.cost.requests if plan.cost else True
@@ -176,3 +177,21 @@ def test_a_create_over_a_value_someone_took_since_the_plan_fails_alone(
     assert failure.key == "bench-000001"
     assert "has already been taken" in (failure.error or "")
     assert sorted(o.key for o in result.succeeded) == ["bench-000000", "bench-000002"]
+
+
+def test_the_apply_summary_says_which_path_the_parts_took(project: Project) -> None:
+    project.write(
+        "ann.yaml",
+        """
+        first_name: Ann
+        email: ann@example.com
+        attributes: {comms: {email_promo: true}}
+        custom_attributes: {loyalty: {points: 3}}
+        """,
+    )
+
+    applied = project.cli("apply", "--auto-approve")
+
+    assert applied.exit_code == 0, applied.output
+    assert "1 applied, 0 failed" in applied.stderr
+    assert "Profile parts: written inline" in applied.stderr

@@ -61,5 +61,4 @@ class ApplyResult(BaseModel):
             parts.append(f"{len(self.already_done)} already done")
         if self.not_attempted:
             parts.append(f"{len(self.not_attempted)} not attempted")
-        path = f" ({self.parts})" if self.parts else ""
-        return ", ".join(parts) + path
+        return ", ".join(parts)
