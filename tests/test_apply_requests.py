@@ -17,6 +17,7 @@ from pydantic import SecretStr
 from reconcile.apply.gate import ProjectPolicy
 from reconcile.apply.journal import Journal
 from reconcile.apply.outcomes import ApplyResult
+from reconcile.apply.resume import resume_command
 from reconcile.apply.session import ApplyOptions, _locked
 from reconcile.plan.build import PlanOptions, build_plan
 from reconcile.plan.value import Plan
@@ -195,3 +196,7 @@ def test_the_apply_summary_says_which_path_the_parts_took(project: Project) -> N
     assert applied.exit_code == 0, applied.output
     assert "1 applied, 0 failed" in applied.stderr
     assert "Profile parts: written inline" in applied.stderr
+
+
+def test_the_resume_command_repeats_strict() -> None:
+    assert resume_command(Path("plans/a.json"), strict=True).endswith("--strict")

@@ -24,9 +24,9 @@ from reconcile.cli.common import (
     notice,
     project_of,
     report_apply,
-    resume_command,
     variables,
 )
+from reconcile.project import resume_command
 
 
 @app.command()
@@ -83,7 +83,7 @@ def apply(
     # The plan records its tenant and variables: finishing it needs only the flags of this run.
     resume_with = resume_command(
         path, allow_delete=allow_delete, allow_purge=allow_purge, force=force, reason=reason,
-        bulk=bulk, strict=strict, tenant=tenant,
+        bulk=bulk, strict=strict, tenant=tenant, root=project.path,
     )  # fmt: skip
     view = ProgressView("apply")
 
