@@ -56,10 +56,12 @@ class Counting(httpx.AsyncBaseTransport):
 class Tenant:
     """A project's profiles.d/ and a sandbox tenant, planned and applied through the library."""
 
-    def __init__(self, root: Path, *, inline: bool = True) -> None:
+    def __init__(self, root: Path, *, inline: bool = True, style: str = "reference") -> None:
         self.profiles = root / "profiles.d"
         self.root = root
-        config = SandboxConfig(db_path=root / "sandbox.db", inline_parts=inline)
+        config = SandboxConfig.model_validate(
+            {"db_path": root / "sandbox.db", "inline_parts": inline, "answer_style": style}
+        )
         self.transport = Counting(config)
         self.runs = 0
 
@@ -121,6 +123,18 @@ def test_creates_and_updates_cost_at_most_one_and_a_quarter_requests_each(
     assert plan.cost is not None and plan.cost.requests == requests
     again, _, _ = tenant.plan_and_apply()
     assert not again.changes  # every profile landed as declared, none twice
+
+
+def test_the_sdk_answer_style_shows_the_parts_stored_too(tmp_path: Path) -> None:
+    tenant = Tenant(tmp_path, style="sdk")
+    write_tree(tenant.profiles, range(60))  # over 50: verification reads one listing
+
+    _, created, requests = tenant.plan_and_apply(bulk=False)
+
+    assert created.complete and created.parts == "profile parts written inline"
+    assert requests <= 1.25 * 60
+    again, _, _ = tenant.plan_and_apply()
+    assert not again.changes
 
 
 def test_strict_reads_each_profile_before_its_write(tmp_path: Path) -> None:

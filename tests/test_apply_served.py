@@ -179,7 +179,10 @@ def test_an_interrupted_apply_says_how_to_resume(project: Project, tmp_path: Pat
         status, stderr = kill_apply_midway(project, plan_file, env, 3, signal.SIGINT)
 
         assert status == 1, stderr
-        assert f"finish with `reconcile apply --resume {plan_file} --tenant served`" in stderr
+        assert (
+            f"finish with `reconcile -C {project.root} apply --resume {plan_file} --tenant served`"
+            in stderr
+        )
         assert "Traceback" not in stderr
         resumed = project.cli("apply", "--resume", str(plan_file), *TENANT, env=env)
         assert resumed.exit_code == 0, resumed.output

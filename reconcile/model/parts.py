@@ -28,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from reconcile.model import normalize
+from reconcile.model import forms, normalize
 from reconcile.model.fields import (
     COMMS_FLAGS,
     COMMS_OTHER,
@@ -240,12 +240,14 @@ class Attributes(Strict):
     @field_validator("comms", mode="before")
     @classmethod
     def _terms_timestamp(cls, value: Any) -> Any:
-        # YAML reads an unquoted date as a date; Omneo stores the text.
-        if isinstance(value, dict) and isinstance(value.get("terms_accepted_at"), date):
-            return {
-                **value,
-                "terms_accepted_at": normalize.normalize_timestamp(value["terms_accepted_at"]),
-            }
+        # YAML reads an unquoted date as a date; Omneo stores the text. An ISO timestamp is
+        # compared in the form a tenant's is read in (model/forms.py), whichever it shows.
+        terms = value.get("terms_accepted_at") if isinstance(value, dict) else None
+        if isinstance(terms, date):
+            return {**value, "terms_accepted_at": normalize.normalize_timestamp(terms)}
+        if isinstance(terms, str):
+            field = "attributes.comms.terms_accepted_at"
+            return {**value, "terms_accepted_at": forms.timestamp_or_text(terms, field)}
         return value
 
 

@@ -6,6 +6,7 @@
 - ``context``: what every route needs: the tenant, the bearer-token checks, the JSON body.
 - ``bodylimit``: refuse a body over its route's limit (413) before reading it.
 - ``faults``: faults on demand (latency, a rate limit, 5xx answers, dropped connections).
+- ``style``: the SDK answer style: each successful JSON answer rewritten into the SDK's forms.
 - ``pagination``: Laravel's length-aware paginator: page parameters in, ``links`` and ``meta`` out.
 - ``openapi``, ``openapi_params``, ``openapi_links``: the OpenAPI description: bodies and
   parameters read by hand, the real error answers, and how one answer's ids feed the next request.
