@@ -69,6 +69,8 @@ def test_the_quick_benchmark_reports_every_scenario() -> None:
         "S3-per-profile",
         "S5",
         "S6",
+        "S7-plan",
+        "S7",
         "S4",
         "total",
     }
@@ -81,5 +83,12 @@ def test_the_quick_benchmark_reports_every_scenario() -> None:
     assert lines["S4"]["unchanged"] == 60
     assert lines["S5"]["failed"] == 0 and lines["S6"]["failed"] == 0
     assert lines["S5"]["creates"] == 40 and "x_of_limit" in lines["S5"]["targets"]
+    assert lines["S7-plan"]["changes"] == {"update": 40}
+    assert lines["S7"]["failed"] == 0 and lines["S7"]["changes"] == 40
+    for name in ("S3-per-profile", "S5", "S6", "S7"):  # throughput in changes, beside requests
+        line = lines[name]
+        assert line["changes_per_s"] > 0 and line["requests_per_change"] > 0 and line["rps"] > 0
+    assert "requests_per_change" in lines["S7"]["targets"]
+    assert "changes_x_of_limit" in lines["S5"]["targets"]
     assert lines["local-warm"]["profiles"] == 30
     assert lines["baseline-sequential"]["api_calls"] == 2 * 5

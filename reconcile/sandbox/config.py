@@ -46,6 +46,9 @@ class SandboxConfig(BaseModel):
     page_size_max: int = Field(default=MAX_PAGE_SIZE, ge=1)
     batch_size_max: int = Field(default=MAX_BATCH_SIZE, ge=1)
     answer_style: AnswerStyle = "reference"  # how answers are shaped; writes are the same
+    # False: POST/PUT /profiles and sync ignore comms, custom attributes and addresses given
+    # inline, as a tenant might that takes them only through their own endpoints
+    inline_parts: bool = True
 
     @model_validator(mode="after")
     def _default_fits_max(self) -> SandboxConfig:
