@@ -26,7 +26,8 @@ hear about (a production guard passed with ``force``, a stale lock taken over) g
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 from pydantic import Field
 
@@ -126,7 +127,7 @@ async def _locked(
     who = holder or Holder.here(str(journal.plan_file))
     lock = TenantLock(client, options.policy.owner_handle, holder=who,
                       timeout=options.lock_timeout)  # fmt: skip
-    async with lock.held():
+    async with _told_if_left(lock, on_notice), lock.held():
         if lock.taken_over is not None:
             on_notice(f"Took over a stale apply lock ({lock.taken_over.describe()})")
         state = journal.read(plan.checksum)
@@ -154,6 +155,20 @@ async def _locked(
             )  # fmt: skip
         finally:
             journal.close()
+
+
+@asynccontextmanager
+async def _told_if_left(lock: TenantLock, on_notice: Notice) -> AsyncIterator[None]:
+    """Tell (once the lock is released, however the run ends) when its purge failed."""
+    try:
+        yield
+    finally:
+        if lock.unreleased is not None:
+            on_notice(
+                f"The apply lock was left on the tenant ({lock.unreleased}): the next apply "
+                "from this machine takes it over; elsewhere, wait for it to expire or run "
+                "`reconcile lock break --reason '...'`"
+            )
 
 
 def _batches(plan: Plan, client: OmneoClient, options: ApplyOptions) -> bool:

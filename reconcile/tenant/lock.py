@@ -12,7 +12,8 @@ holder ends with :class:`~reconcile.errors.LockLostError` naming who broke it an
 writes at most ``interval`` seconds (plus one read and the writes in flight) past a break.
 
 A holder also refreshes its expiry (every ``ttl / 3``) and purges the lock when it is done,
-failed or not. A lock whose expiry has passed, that was broken, or whose holder ran on this very
+failed or not, asking a tenant that does not answer again for up to ``release_patience``
+seconds. A lock whose expiry has passed, that was broken, or whose holder ran on this very
 machine and is no longer alive, is stale: the next apply takes it over. Anything else waits up to
 ``timeout`` seconds, then is refused with the holder's name and the expiry.
 
@@ -55,6 +56,8 @@ __all__ = ["CHECK_INTERVAL", "LOCK_HANDLE", "Holder", "LockInfo", "TenantLock", 
            "read_lock"]  # fmt: skip
 
 DEFAULT_TTL = 300.0
+# How long a release keeps asking a tenant that does not answer, past the client's own retries.
+RELEASE_PATIENCE = 60.0
 # How old the last check may be when a write starts: the bound on writing past a break. One
 # read per interval while writing (none while idle): 1 % of a 50-requests-a-second apply.
 CHECK_INTERVAL = 2.0
@@ -74,6 +77,7 @@ class TenantLock:
         ttl: float = DEFAULT_TTL,
         poll: float = 1.0,
         interval: float = CHECK_INTERVAL,
+        release_patience: float = RELEASE_PATIENCE,
         clock: Clock = utcnow,
     ) -> None:
         self.client = client
@@ -83,11 +87,13 @@ class TenantLock:
         self.ttl = ttl
         self.poll = poll
         self.interval = interval
+        self.release_patience = release_patience
         self.clock = clock
         self.info: LockInfo | None = None
         self.taken_over: LockInfo | None = None
         self._replaced: Ending | None = None
         self.lost: str | None = None  # why the lock is no longer ours, once a check found out
+        self.unreleased: str | None = None  # why the lock could not be purged at the end
         self.checks = 0
         self._checked_at = 0.0
         self._checking = asyncio.Lock()
@@ -202,11 +208,26 @@ class TenantLock:
             await asyncio.sleep(min(self.poll, left))
 
     async def release(self) -> None:
-        """Purge our lock profile (only ours: it is addressed by its id)."""
+        """Purge our lock profile (only ours: it is addressed by its id).
+
+        A tenant that does not answer (no connection, 5xx) is asked again for up to
+        ``release_patience`` seconds: a run whose writes are all done but whose tenant is briefly
+        away must not leave its lock behind, where it would hold up every other machine's apply
+        until it expires. Past that, or refused, the lock stays (``unreleased`` says why)."""
         if self.info is None:
             return
-        with contextlib.suppress(ApiError):  # unreleased, it expires within ``ttl``
-            await purge(self.client, self.info.profile_id)
+        deadline = time.monotonic() + self.release_patience
+        while True:
+            try:
+                await purge(self.client, self.info.profile_id)
+                break
+            except ApiError as exc:
+                unanswered = exc.status is None or exc.status >= 500
+                left = deadline - time.monotonic()
+                if not unanswered or left <= 0:  # unreleased, it expires within ``ttl``
+                    self.unreleased = f"{exc}; it expires at {stamp(self.info.expires_at)}"
+                    break
+                await asyncio.sleep(min(self.poll, left))
         self.info = None
 
     async def refresh(self) -> bool:

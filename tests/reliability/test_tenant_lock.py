@@ -8,6 +8,8 @@ can be inspected and broken, and a stale one (expired, or its holder dead) is ta
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -15,9 +17,12 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from reconcile.errors import LockError
+from reconcile.sandbox import SandboxConfig, serve_in_thread
+from reconcile.sandbox.http.server import free_port
 from reconcile.settings import Target
 from reconcile.tenant.client import OmneoClient
 from reconcile.tenant.lock import Holder, TenantLock, read_lock
+from reconcile.tenant.ratelimit import RetryPolicy
 from tests.conftest import Project
 from tests.reliability.world import (
     TENANT,
@@ -218,6 +223,56 @@ def test_an_apply_whose_lock_is_removed_stops(tmp_path: Path) -> None:
         "stopped: the apply lock was removed from the tenant while applying plans/a.json"
     )
     assert refused == 1
+
+
+def release_during_outage(tmp_path: Path, patience: float) -> tuple[str | None, int]:
+    """Take the lock, stop the tenant, start it again a second later on the same port and
+    database, and release meanwhile: why the lock was left (if it was), and the profiles held."""
+    config = SandboxConfig(db_path=tmp_path / "t" / "s.db")
+    port = free_port()
+    with contextlib.ExitStack() as first, contextlib.ExitStack() as second:
+        sandbox = first.enter_context(serve_in_thread(config, port=port))
+        back = threading.Timer(
+            1.0, lambda: second.enter_context(serve_in_thread(config, port=port))
+        )
+
+        async def release_while_away() -> str | None:
+            quick = RetryPolicy(attempts=1)  # the client alone gives up at once
+            async with OmneoClient.open(target(sandbox.url, sandbox.token), retry=quick) as client:
+                holder = Holder.here("plans/a.json")
+                lock = TenantLock(client, "reconcile", holder=holder, poll=0.1,
+                                  release_patience=patience)  # fmt: skip
+                await lock.acquire()
+                first.close()  # the tenant goes away
+                back.start()
+                await lock.release()
+                return lock.unreleased
+
+        try:
+            unreleased = asyncio.run(release_while_away())
+        finally:
+            back.join()
+        reader = TenantReader(sandbox.url, sandbox.token)
+        profiles = reader.profiles()
+        reader.close()
+    return unreleased, len(profiles)
+
+
+def test_a_lock_whose_tenant_is_away_at_release_is_purged_once_it_is_back(
+    tmp_path: Path,
+) -> None:
+    # The writes are done when the tenant goes away for longer than the client's own retries:
+    # the release asks again until it answers, so no lock profile is left behind.
+    assert release_during_outage(tmp_path, patience=30.0) == (None, 0)
+
+
+def test_a_lock_the_tenant_never_took_back_is_reported_left(tmp_path: Path) -> None:
+    unreleased, profiles = release_during_outage(tmp_path, patience=0.0)
+    assert unreleased is not None
+    assert unreleased.startswith("cannot reach tenant 'served' at http://127.0.0.1:")
+    assert ": connection refused (POST profiles/" in unreleased
+    assert "/purge); it expires at " in unreleased
+    assert profiles == 1
 
 
 def test_export_leaves_the_lock_profile_out(project: Project, tmp_path: Path) -> None:
