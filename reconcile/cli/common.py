@@ -151,8 +151,13 @@ def declared_profiles(
     return declared_loading(settings, variables).result()
 
 
-def declared_loading(settings: Settings, variables: dict[str, object] | None = None) -> Loading:
-    """The project's profiles.d/ load begun (a cold tree parses in workers meanwhile)."""
+def declared_loading(
+    settings: Settings,
+    variables: dict[str, object] | None = None,
+    keep: Callable[[str], bool] | None = None,
+) -> Loading:
+    """The project's profiles.d/ load begun (a cold tree parses in workers meanwhile); ``keep``
+    (a plan's selection) holds only the selected profiles whole."""
     return begin_loading(
         settings.path(settings.profiles_dir),
         phone_region=settings.phone_region,
@@ -160,6 +165,7 @@ def declared_loading(settings: Settings, variables: dict[str, object] | None = N
         cache_dir=settings.path(settings.state_dir) / "cache",
         owner_handle=settings.owner_handle,
         links_outside=settings.follow_symlinks_outside,
+        keep=keep,
     )
 
 

@@ -128,7 +128,8 @@ def plan(
              "allow_conflicts": allow_conflicts, "selectors": selectors}  # fmt: skip
     with long_lived():
         # The tenant is listed while a cold profiles.d/ is parsed in worker processes.
-        declared = declared_loading(settings, variables)
+        keep = None if selectors.is_everything else selectors.selects
+        declared = declared_loading(settings, variables, keep)
         made = asyncio.run(make_plan(settings, resolved, declared, variables=variables, **flags))
     _guard_creates(resolved, made, force, reason)
     path = out or new_plan_file(settings, resolved)

@@ -83,8 +83,10 @@ class ParseCache:
 
 
 def _entry(item: LoadedProfile) -> dict[str, Any]:
+    profile = item.profile
+    assert isinstance(profile, Declaration)  # a load outlines other shards' profiles after this
     return {
-        "declaration": item.profile.entry(),
+        "declaration": profile.entry(),
         "file": item.file,
         "line": item.line,
         "lines": item.lines,

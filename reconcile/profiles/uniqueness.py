@@ -8,11 +8,45 @@ declarations list, is ambiguous. Each is reported at the second claim, naming th
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from sys import intern
 
 from reconcile.errors import Problem
 from reconcile.model.declaration import Declaration
-from reconcile.model.fields import UniqueValue, path
+from reconcile.model.fields import JsonValue, UniqueValue, path
+
+
+class Outline:
+    """What a plan needs of a declaration outside its shard: its key, state, previous keys and
+    unique values (the checks across the tree, and the conflicts another shard's profile can
+    cause here). A few hundred bytes, where a :class:`Declaration` holds the whole profile."""
+
+    __slots__ = ("key", "previous_keys", "state", "unique")
+
+    key: str
+    state: str
+    previous_keys: tuple[str, ...]
+    unique: tuple[UniqueValue, ...]
+    erasure_reference = None
+
+    def __init__(self, profile: Declaration | Outline) -> None:
+        self.key = profile.key
+        self.state = intern(profile.state)
+        self.previous_keys = profile.previous_keys
+        self.unique = profile.unique
+
+    @property
+    def is_tombstone(self) -> bool:
+        return self.state != "present"
+
+    @property
+    def view(self) -> Mapping[str, JsonValue]:
+        """The unique values only (all a conflict names of a profile outside the shard)."""
+        return dict(self.unique)
+
+    def __repr__(self) -> str:
+        return f"Outline(key={self.key!r}, state={self.state!r})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +54,7 @@ class LoadedProfile:
     """A validated profile, where it was declared, the lines of the fields checked here, and its
     tags as written (before normalising, for the spelling warnings)."""
 
-    profile: Declaration
+    profile: Declaration | Outline
     file: str
     line: int
     lines: dict[str, int] = field(default_factory=dict)
@@ -28,6 +62,22 @@ class LoadedProfile:
 
     def line_of(self, path: str) -> int:
         return self.lines.get(path, self.line)
+
+
+def outlined(item: LoadedProfile, keep: Callable[[str], bool]) -> LoadedProfile:
+    """``item`` as it is, when ``keep`` selects its key; else its outline, with only the lines
+    the checks across the tree name (key, previous keys, tags, unique values)."""
+    profile = item.profile
+    if keep(profile.key):
+        return item
+    names = {name for name, _ in profile.unique}
+    lines = {
+        name: line
+        for name, line in item.lines.items()
+        if name == "key" or name in names or name.startswith(("previous_keys.", "tags."))
+    }
+    tags = tuple(intern(tag) for tag in item.tags)
+    return LoadedProfile(Outline(profile), item.file, item.line, lines, tags)
 
 
 def check_unique(

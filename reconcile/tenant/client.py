@@ -13,7 +13,7 @@ so it is never replayed blindly: it is raised to the caller, who checks before t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -103,8 +103,12 @@ class OmneoClient:
 
     # -- reading ---------------------------------------------------------------------------
 
-    async def list_identities(self, handle: str) -> list[OwnedProfile]:
-        """Every identity of ``handle`` with its profile: page 1, then the rest concurrently."""
+    async def list_identities(
+        self, handle: str, keep: Callable[[str], bool] | None = None
+    ) -> list[OwnedProfile]:
+        """Every identity of ``handle`` with its profile: page 1, then the rest concurrently.
+        ``keep`` (a shard) selects identifiers as each page arrives: only those are typed and held.
+        """
         params = {"filter[handle]": handle, "include": "profile", "page[size]": str(PAGE_SIZE)}
 
         async def page(number: int) -> tuple[int, list[OwnedProfile]]:
@@ -113,7 +117,11 @@ class OmneoClient:
             )
             # Typed as each page arrives: 200 pages of raw JSON held to the end cost a GB.
             with paused():
-                owned = [owned_profile(item) for item in body["data"] if item.get("profile")]
+                owned = [
+                    owned_profile(item)
+                    for item in body["data"]
+                    if item.get("profile") and (keep is None or keep(str(item.get("identifier"))))
+                ]
             return int(body.get("meta", {}).get("last_page", 1)), owned
 
         last_page, first = await page(1)
