@@ -34,10 +34,12 @@ from reconcile.cli.common import (
     template_variables,
 )
 from reconcile.errors import ConflictError
+from reconcile.plan.merge import merge_plans
 from reconcile.plan.selectors import Selectors, parse_shard
 from reconcile.plan.value import Plan
 from reconcile.profiles.loader import skipped_files
 from reconcile.profiles.schema import profile_file_schema_json
+from reconcile.report.merged import render_merged
 from reconcile.report.render import Format, render
 from reconcile.settings import Target, resolve_target
 
@@ -166,15 +168,37 @@ def _save_and_show(
 
 @app.command()
 def show(
-    plan_file: Annotated[Path, typer.Argument(help="A saved plan.")],
+    plan_files: Annotated[
+        list[Path], typer.Argument(help="A saved plan, or every shard's plan of one run.")
+    ],
     fmt: FormatOption = "text",
     show_pii: ShowPii = False,
+    detailed_exitcode: Annotated[
+        bool,
+        typer.Option(
+            "--detailed-exitcode",
+            help="Exit 2 when there are changes (or withheld); 1 on conflicts.",
+        ),
+    ] = False,
 ) -> None:
-    """Render a saved plan in any report format.
+    """Render a saved plan, or the shards' plans as one review, in any report format.
 
-    Example: reconcile show plans/release.json --format html > plan.html
+    Exit codes with --detailed-exitcode: 0 no changes; 2 changes, planned or withheld; 1
+    conflicts (not skipped with --allow-conflicts) or errors.
+
+    Example: reconcile show plans/shard-*.json --format markdown --detailed-exitcode
     """
-    typer.echo(_rendered(Plan.load(plan_file), report_format(fmt), show_pii), nl=False)
+    plans = [Plan.load(path) for path in plan_files]
+    chosen = report_format(fmt)
+    color = chosen == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    typer.echo(render_merged(plans, chosen, show_pii=show_pii, color=color), nl=False)
+    if detailed_exitcode:
+        merged = merge_plans(plans)
+        if merged.conflicts and not merged.options.allow_conflicts:
+            notice(f"{len(merged.conflicts)} conflicts: resolve them in profiles.d/")
+            raise typer.Exit(1)
+        if merged.drifted:
+            raise typer.Exit(2)
 
 
 def _rendered(made: Plan, fmt: Format, show_pii: bool) -> str:
