@@ -8,7 +8,7 @@ declarations list, is ambiguous. Each is reported at the second claim, naming th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from sys import intern
 
@@ -22,19 +22,24 @@ class Outline:
     unique values (the checks across the tree, and the conflicts another shard's profile can
     cause here). A few hundred bytes, where a :class:`Declaration` holds the whole profile."""
 
-    __slots__ = ("key", "previous_keys", "state", "unique")
+    __slots__ = ("_names", "_values", "key", "previous_keys", "state")
 
     key: str
     state: str
     previous_keys: tuple[str, ...]
-    unique: tuple[UniqueValue, ...]
     erasure_reference = None
 
     def __init__(self, profile: Declaration | Outline) -> None:
         self.key = profile.key
         self.state = intern(profile.state)
         self.previous_keys = profile.previous_keys
-        self.unique = profile.unique
+        # Names and values apart: the names' tuple is shared, and no pair is kept per value.
+        self._names = _shared(tuple(name for name, _ in profile.unique))
+        self._values = tuple(value for _, value in profile.unique)
+
+    @property
+    def unique(self) -> tuple[UniqueValue, ...]:
+        return tuple(zip(self._names, self._values, strict=True))
 
     @property
     def is_tombstone(self) -> bool:
@@ -57,7 +62,7 @@ class LoadedProfile:
     profile: Declaration | Outline
     file: str
     line: int
-    lines: dict[str, int] = field(default_factory=dict)
+    lines: Mapping[str, int] = field(default_factory=dict)
     tags: tuple[str, ...] = ()
 
     def line_of(self, path: str) -> int:
@@ -76,8 +81,47 @@ def outlined(item: LoadedProfile, keep: Callable[[str], bool]) -> LoadedProfile:
         for name, line in item.lines.items()
         if name == "key" or name in names or name.startswith(("previous_keys.", "tags."))
     }
-    tags = tuple(intern(tag) for tag in item.tags)
-    return LoadedProfile(Outline(profile), item.file, item.line, lines, tags)
+    tags = _shared(tuple(intern(tag) for tag in item.tags))
+    compact = Offsets.of(lines, item.line)
+    return LoadedProfile(Outline(profile), intern(item.file), item.line, compact, tags)
+
+
+# One copy of each tuple of names or tags that many outlines share (a million outlines mostly
+# repeat a few shapes).
+_SHARED: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
+def _shared(names: tuple[str, ...]) -> tuple[str, ...]:
+    return _SHARED.setdefault(names, names)
+
+
+class Offsets(Mapping[str, int]):
+    """Field lines as offsets from the profile's first line, one byte each: an outline's lines
+    in a tenth of a dict's memory (a dict when an offset does not fit a byte)."""
+
+    __slots__ = ("_names", "_offsets", "_start")
+
+    def __init__(self, names: tuple[str, ...], start: int, offsets: bytes) -> None:
+        self._names, self._start, self._offsets = names, start, offsets
+
+    @classmethod
+    def of(cls, lines: dict[str, int], start: int) -> Mapping[str, int]:
+        offsets = [line - start for line in lines.values()]
+        if not all(0 <= offset < 256 for offset in offsets):
+            return lines
+        return cls(_shared(tuple(lines)), start, bytes(offsets))
+
+    def __getitem__(self, name: str) -> int:
+        try:
+            return self._start + self._offsets[self._names.index(name)]
+        except ValueError:
+            raise KeyError(name) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
 
 
 def check_unique(
