@@ -1,46 +1,28 @@
 """reconcile: GitOps for Omneo customer profiles, as a library.
 
-The CLI is a thin layer over these names; the same pipeline runs from Python::
+Every command is a method of :class:`Project`, with the command's options and defaults and the
+project's ``reconcile.toml``; the CLI is a thin layer over it::
 
-    import asyncio, os
-    from pathlib import Path
     import reconcile
 
-    async def main() -> None:
-        settings = reconcile.load_settings(Path("."))
-        target = reconcile.resolve_target(settings, None, os.environ)  # the embedded sandbox
-        declared = reconcile.load_profiles(Path("profiles.d"), phone_region="AU")
-        options = reconcile.PlanOptions(tenant=target.url, owner_handle=settings.owner_handle)
-        async with reconcile.OmneoClient.open(target) as client:
-            plan = await reconcile.build_plan(declared, client, options)
-        print(reconcile.render(plan, "text"))
-        journal = reconcile.Journal(Path("plans/api.journal.jsonl"))
-        policy = reconcile.ProjectPolicy.of(settings)  # the project's owner handle, thresholds
-        result = await reconcile.apply_reviewed(
-            plan, declared, target, journal, reconcile.ApplyOptions(policy=policy)
-        )
-        print(result.summary())
+    project = reconcile.Project(".")          # reconcile.toml, profiles.d/, plans/
+    plan = project.plan()                     # saved under plans/, as `reconcile plan` does
+    print(project.show(plan))
+    print(project.apply(plan).summary())      # checked against the project, locked, journalled
 
-    asyncio.run(main())
-
-``apply_reviewed`` is the one way to apply a plan: it refuses a plan made for another tenant,
-enforces a production tenant's guards (``ApplyOptions.force`` and ``reason`` pass them), holds
-the tenant's apply lock while it works, and journals every outcome, exactly as ``reconcile apply``
-does. Give it the project's ``ProjectPolicy``: a plan file is input, and apply then checks it
-against the project (owner handle, thresholds) instead of trusting what the file says.
+:class:`AsyncProject` has the same methods as coroutines. Applying always checks the plan against
+the project and the tenant (tenant, profiles.d/'s digest, ownership, safety, fingerprints) and
+holds the tenant's apply lock; nothing in this package applies a plan without those checks.
 """
 
-from reconcile.apply.carry import ApplyOptions
-from reconcile.apply.journal import Journal
 from reconcile.apply.outcomes import ApplyResult
-from reconcile.apply.session import apply_reviewed
-from reconcile.apply.trust import ProjectPolicy
 from reconcile.errors import (
     ApiError,
     ApplyError,
     ConfigError,
     ConflictError,
     LockError,
+    OptionError,
     PlanError,
     ProfileError,
     ReconcileError,
@@ -54,6 +36,14 @@ from reconcile.plan.build import build_plan
 from reconcile.plan.options import PlanOptions
 from reconcile.plan.value import Change, Conflict, Plan
 from reconcile.profiles.loader import DeclaredProfiles, load_profiles
+from reconcile.project import (
+    AsyncProject,
+    ExportResult,
+    LockStatus,
+    ProgressEvent,
+    Project,
+    ValidationResult,
+)
 from reconcile.report.render import render
 from reconcile.settings import Settings, Target, load_settings, resolve_target
 from reconcile.tenant.client import OmneoClient
@@ -63,8 +53,8 @@ __version__ = "0.1.0"
 __all__ = [
     "ApiError",
     "ApplyError",
-    "ApplyOptions",
     "ApplyResult",
+    "AsyncProject",
     "Change",
     "ConfigError",
     "Conflict",
@@ -72,21 +62,24 @@ __all__ = [
     "Declaration",
     "DeclaredProfiles",
     "DesiredProfile",
-    "Journal",
+    "ExportResult",
     "LockError",
+    "LockStatus",
     "ObservedProfile",
     "OmneoClient",
+    "OptionError",
     "Plan",
     "PlanError",
     "PlanOptions",
     "ProfileError",
-    "ProjectPolicy",
+    "ProgressEvent",
+    "Project",
     "ReconcileError",
     "Settings",
     "StalePlanError",
     "Target",
     "UnsafePlanError",
-    "apply_reviewed",
+    "ValidationResult",
     "build_plan",
     "load_profiles",
     "load_settings",

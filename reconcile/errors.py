@@ -8,8 +8,10 @@ them; 2 is kept for "changes present"). Every message is one line that says what
 
     ReconcileError                 exit 1
     ├── ConfigError                bad reconcile.toml, unknown tenant, missing token variable
-    │   └── SandboxError           the embedded sandbox cannot start as asked (port in use,
-    │                              database of a newer version, published token beyond loopback)
+    │   ├── SandboxError           the embedded sandbox cannot start as asked (port in use,
+    │   │                          database of a newer version, published token beyond loopback)
+    │   └── OptionError            an option's value is not one it takes (a report format, a
+    │                              shard); the CLI shows it as a usage error (exit 2)
     ├── ProfileError               profiles.d/ is invalid; carries every Problem, with file and line
     ├── FileProblem                one file of profiles.d/ cannot be read (loader-internal: becomes
     │   └── YamlProblem            a Problem of the ProfileError); YamlProblem: not acceptable YAML
@@ -53,6 +55,17 @@ class ConfigError(ReconcileError):
 
 class SandboxError(ConfigError):
     """The embedded sandbox cannot start as asked; the message says what to change."""
+
+
+class OptionError(ConfigError, ValueError):
+    """An option's value is not one it takes; ``option`` names it (``--format``), if one does.
+
+    Also a ``ValueError``, so that a pydantic validator raising it becomes a validation error.
+    """
+
+    def __init__(self, message: str, *, option: str | None = None) -> None:
+        super().__init__(message)
+        self.option = option
 
 
 @dataclass(frozen=True, order=True)

@@ -25,9 +25,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from reconcile.errors import ConfigError
+from reconcile.model.fields import IDENTITY_HANDLE_PATTERN
+from reconcile.model.normalize import is_known_region
 
 LOCAL_TENANT = "local"
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -73,8 +75,8 @@ class Settings(BaseModel):
     profiles_dir: Path = Path("profiles.d")
     plans_dir: Path = Path("plans")
     state_dir: Path = Path(".reconcile")
-    owner_handle: str = Field(default="reconcile", pattern=r"^[A-Za-z0-9_.:-]+$")
-    phone_region: str | None = Field(default="AU", pattern=r"^[A-Z]{2}$")
+    owner_handle: str = Field(default="reconcile", pattern=IDENTITY_HANDLE_PATTERN)
+    phone_region: str | None = "AU"
     delete_threshold: float = Field(default=0.30, ge=0, le=1)
     threshold_floor: int = Field(default=10, ge=0)
     # Read symbolic links in profiles.d/ that lead out of it (refused by default: docs/profiles.md)
@@ -83,6 +85,17 @@ class Settings(BaseModel):
     plan_key_env: str = Field(default="RECONCILE_PLAN_KEY", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     tenants: dict[str, TenantConfig] = Field(default_factory=dict)
     sandbox: SandboxFaults = SandboxFaults()
+
+    @field_validator("phone_region")
+    @classmethod
+    def _known_region(cls, value: str | None) -> str | None:
+        # Refused here, once, rather than at every national number of the tree.
+        if value is not None and not (re.fullmatch("[A-Z]{2}", value) and is_known_region(value)):
+            raise ValueError(
+                f"{value!r} is not a region phone numbers are known for; write a two-letter "
+                'ISO 3166 code in capitals, e.g. phone_region = "AU"'
+            )
+        return value
 
     def path(self, relative: Path) -> Path:
         return relative if relative.is_absolute() else self.root / relative
@@ -130,7 +143,10 @@ def load_settings(root: Path) -> Settings:
         return Settings.model_validate({**data, "root": root})
     except ValidationError as exc:
         where = config_file.name if config_file.exists() else "pyproject.toml [tool.reconcile]"
-        reasons = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        reasons = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors()
+        )
         raise ConfigError(f"{where}: {reasons}") from None
 
 

@@ -3,9 +3,7 @@ when that takes fewer requests (on a test tenant), with the same journal and no 
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
 
 import reconcile
 from reconcile.plan.cost import BATCH_FROM
@@ -30,20 +28,9 @@ def declare(project: Project, count: int, *, first_name: str = "Customer") -> No
 def plan_and_apply(project: Project) -> tuple[reconcile.Plan, reconcile.ApplyResult]:
     """Plan and apply through the library, as the CLI does: the plan's estimate, and what the
     apply did (its API calls are the apply's own: lock, verification, writes)."""
-
-    async def run() -> tuple[reconcile.Plan, reconcile.ApplyResult]:
-        settings = reconcile.load_settings(project.root)
-        target = reconcile.resolve_target(settings, None, os.environ)
-        declared = reconcile.load_profiles(project.profiles, phone_region="AU")
-        options = reconcile.PlanOptions(tenant=target.url, owner_handle=settings.owner_handle)
-        async with reconcile.OmneoClient.open(target) as client:
-            plan = await reconcile.build_plan(declared, client, options)
-        journal = reconcile.Journal(project.plans / "run.journal.jsonl")
-        policy = reconcile.ProjectPolicy.of(settings)
-        applied = reconcile.ApplyOptions(policy=policy, force=True)
-        return plan, await reconcile.apply_reviewed(plan, declared, target, journal, applied)
-
-    return asyncio.run(run())
+    library = reconcile.Project(project.root, env={})
+    plan = library.plan(out=project.plans / "run.json")
+    return plan, library.apply(plan, force=True)
 
 
 def journal_modes(project: Project) -> list[str]:

@@ -20,13 +20,12 @@ from reconcile.apply.ordering import (
     temporary_email,
 )
 from reconcile.apply.scheduler import run_steps
-from reconcile.apply.verify import LISTING_FROM
 from reconcile.apply.writes import Writer
 from reconcile.errors import OrderingError, PlanError
 from reconcile.model.declaration import Declaration
 from reconcile.model.desired import DesiredProfile
 from reconcile.model.normalize import normalize_email
-from reconcile.plan.cost import BATCH_SIZE
+from reconcile.plan.cost import BATCH_SIZE, LISTING_FROM
 from reconcile.sandbox import DEFAULT_TOKEN, SandboxConfig, create_app
 from reconcile.tenant.client import OmneoClient
 from reconcile.tenant.pacing import MIN_RATE

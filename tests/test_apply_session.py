@@ -1,4 +1,4 @@
-"""The library's one way to apply a plan (``reconcile.apply_reviewed``) carries every safety check
+"""The gated engine under ``Project.apply`` (``apply.session.apply_reviewed``) carries every check
 the CLI has: the plan's tenant, the production guards, the tenant's apply lock, the journal."""
 
 from __future__ import annotations
@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 
 import reconcile
+from reconcile.apply.gate import ProjectPolicy
+from reconcile.apply.journal import Journal
+from reconcile.apply.session import ApplyOptions, apply_reviewed
 from reconcile.tenant.lock import Holder, TenantLock, read_lock
 from tests.conftest import REPO
 
@@ -23,7 +26,7 @@ class Library:
         self.settings = reconcile.load_settings(root)
         self.target = reconcile.resolve_target(self.settings, None, {})
         self.declared = reconcile.load_profiles(root / "profiles.d", phone_region="AU")
-        self.journal = reconcile.Journal.beside(root / "plans" / "release.json")
+        self.journal = Journal.beside(root / "plans" / "release.json")
 
     def plan(self) -> reconcile.Plan:
         options = reconcile.PlanOptions(
@@ -43,12 +46,12 @@ class Library:
         notices: list[str] | None = None,
         **options: object,
     ) -> reconcile.ApplyResult:
-        run = reconcile.apply_reviewed(
+        run = apply_reviewed(
             plan,
             self.declared,
             target or self.target,
             self.journal,
-            reconcile.ApplyOptions.model_validate(options),
+            ApplyOptions.model_validate({**options, "policy": ProjectPolicy.of(self.settings)}),
             on_notice=(notices if notices is not None else []).append,
         )
         return asyncio.run(run)
@@ -117,9 +120,9 @@ def test_another_holder_of_the_tenant_lock_refuses_the_apply(library: Library) -
             other = TenantLock(client, "reconcile", holder=Holder.here("plans/other.json"))
             await other.acquire()
             try:
-                await reconcile.apply_reviewed(
+                await apply_reviewed(
                     plan, library.declared, library.target, library.journal,
-                    reconcile.ApplyOptions(),
+                    ApplyOptions(policy=ProjectPolicy.of(library.settings)),
                 )  # fmt: skip
             finally:
                 await other.release()

@@ -9,19 +9,24 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
-from reconcile.apply.carry import ApplyOptions, carry_out
+from reconcile.apply.gate import ProjectPolicy
 from reconcile.apply.journal import Journal
 from reconcile.apply.outcomes import ApplyResult
+from reconcile.apply.session import ApplyOptions, _locked
 from reconcile.errors import StalePlanError
 from reconcile.model.observed import ObservedProfile
 from reconcile.plan.build import PlanOptions, build_plan
 from reconcile.plan.value import Plan
 from reconcile.profiles.loader import load_profiles
 from reconcile.sandbox import DEFAULT_TOKEN, SandboxConfig, create_app
+from reconcile.settings import Target
 from reconcile.tenant.client import OmneoClient
 
 URL = "http://sandbox.local/api/v3/"
+TARGET = Target(name="t", url="sandbox", token=SecretStr(DEFAULT_TOKEN), kind="test",
+                concurrency=8, rps=1000, max_creates=1000)  # fmt: skip
 HEADERS = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
 
 
@@ -98,5 +103,9 @@ async def _apply(
         made = await build_plan(declared, client, PlanOptions(tenant="sandbox"))
         made.save(plan_file)
     journal = Journal.beside(plan_file)
-    options = ApplyOptions(resume=resume)
-    return await carry_out(Plan.load(plan_file), declared, client, journal, options)
+    options = ApplyOptions(resume=resume, policy=ProjectPolicy(owner_handle="reconcile"))
+    # The gated engine under apply_reviewed, through this test's own client (its transport edits
+    # a profile mid-apply): lock, journal, every check of the gate.
+    return await _locked(
+        Plan.load(plan_file), declared, client, TARGET, journal, options, on_notice=[].append
+    )

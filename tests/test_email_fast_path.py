@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from reconcile.errors import InvalidValue
 from reconcile.model import normalize
-from reconcile.model.normalize import normalize_email
+from reconcile.model.normalize import email_reason, normalize_email
 
 _TRICKY = list(string.ascii_letters + string.digits + ".-_+@'!#$%&*/=?^`{|}~\"<>()[]\\,;: \t")
 _TRICKY += ["é", "İ", "\u212a", "\u0338", "\uff0e", "\uff20", "\u200b", "\u00ad", "ß", "ﬁ"]
@@ -41,7 +41,8 @@ def _before(value: str) -> str:
     try:
         validate_email(candidate, check_deliverability=False)
     except EmailNotValidError as exc:
-        raise InvalidValue(f"is not a valid email address ({exc})") from None
+        reason = email_reason(exc, candidate)  # the library's reason, without the address
+        raise InvalidValue(f"is not a valid email address ({reason})") from None
     return candidate
 
 

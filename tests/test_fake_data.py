@@ -76,7 +76,7 @@ def test_fake_people_are_valid_for_omneo_in_their_locale() -> None:
             assert person.address.address_line_1 and person.address.state
         assert len({p.email for p in people}) == len(people)
     assert data.person(1, "ja_JP").first_name.isascii() is False  # names in the locale's script
-    assert data.person(5, domain="shop.test").email.endswith("5@shop.test")
+    assert data.person(5, domain="shop.example").email.endswith("5@shop.example")
 
 
 def test_a_seed_of_1000_loads_without_a_clash(project: Project) -> None:

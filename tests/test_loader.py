@@ -10,7 +10,7 @@ import pytest
 from reconcile.errors import ConfigError, ProfileError
 from reconcile.model.desired import DesiredProfile
 from reconcile.profiles.loader import DeclaredProfiles, Limits, load_profiles, read_variables
-from reconcile.profiles.templates import MAX_TEMPLATE_ITERATIONS
+from reconcile.profiles.template_budget import MAX_TEMPLATE_STEPS
 
 
 def write(root: Path, relative: str, text: str) -> Path:
@@ -354,7 +354,7 @@ def test_the_reference_states_the_limits_the_code_enforces() -> None:
     assert f"{limits.max_file_bytes // (1024 * 1024)} MiB (`Limits.max_file_bytes`)" in reference
     assert f"{limits.max_depth} levels (`Limits.max_depth`)" in reference
     assert f"{limits.values_per_byte} values a byte" in reference
-    assert f"{MAX_TEMPLATE_ITERATIONS:,} in all" in reference
+    assert f"{MAX_TEMPLATE_STEPS:,} steps" in reference
 
 
 def test_values_yaml_1_1_and_1_2_read_alike_are_kept_and_every_other_is_refused(

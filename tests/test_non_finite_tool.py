@@ -35,8 +35,9 @@ def test_infinity_in_a_file_stops_plan_and_apply_at_its_line(project: Project) -
         assert result.exit_code == 1, result.output
         assert "Traceback" not in result.output
         assert "profiles.d/ann.yaml:4: loyalty.ratio" not in result.stderr
-        assert "profiles.d/ann.yaml:4: custom_attributes.loyalty.ratio: .inf is not a finite" in (
-            result.stderr
+        assert (
+            "profiles.d/ann.yaml:4: ann: custom_attributes.loyalty.ratio: .inf is not a finite"
+            in (result.stderr)
         )
     assert project.saved_plans() == []
 

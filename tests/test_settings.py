@@ -55,3 +55,23 @@ def test_pyproject_tool_section_and_bad_values(tmp_path: Path) -> None:
     (tmp_path / "reconcile.toml").write_text('phone_region = "nz"\nowner = "x"\n')
     with pytest.raises(ConfigError, match=r"reconcile.toml: phone_region: .*owner: Extra"):
         load_settings(tmp_path)
+
+
+@pytest.mark.parametrize("region", ["XX", "au", "A1", "AUS"])
+def test_an_unknown_phone_region_is_refused_when_the_config_is_read(
+    tmp_path: Path, region: str
+) -> None:
+    (tmp_path / "reconcile.toml").write_text(f'phone_region = "{region}"\n')
+
+    with pytest.raises(ConfigError) as raised:
+        load_settings(tmp_path)
+
+    assert str(raised.value) == (
+        f"reconcile.toml: phone_region: {region!r} is not a region phone numbers are known for; "
+        'write a two-letter ISO 3166 code in capitals, e.g. phone_region = "AU"'
+    )
+
+
+def test_a_known_phone_region_is_kept(tmp_path: Path) -> None:
+    (tmp_path / "reconcile.toml").write_text('phone_region = "NZ"\n')
+    assert load_settings(tmp_path).phone_region == "NZ"

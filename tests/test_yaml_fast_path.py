@@ -3,7 +3,7 @@
 Documents are generated as people write profiles (block and flow mappings and lists, plain,
 quoted and block scalars, numbers, flags, dates, nulls), with the things only the full reader
 handles mixed in (anchors, merge keys, tags, duplicate fields, values YAML 1.1 and 1.2 read
-apart, floats). Each is read by ``parse`` (fast path first) and by ``parse_fully`` (PyYAML's
+apart, floats). Each is read by ``parse`` (fast path first) and by ``parse(fully=True)`` (PyYAML's
 node tree): the data, the problems and every line the loader can ask for must be the same.
 """
 
@@ -84,8 +84,7 @@ def _answers(reader: YamlReader, data: Any, node: Any) -> list[Any]:
 
 def _read(reader: YamlReader, text: str, *, fully: bool) -> tuple[Any, ...]:
     try:
-        budget = reader.limits.values_per_byte * len(text) + 10_000
-        data, node = reader.parse_fully(text, budget) if fully else reader.parse(text)
+        data, node = reader.parse(text, fully=fully)
     except FileProblem as problem:
         return (
             "refused",

@@ -10,17 +10,17 @@ still needs a create or an adoption is reported as not landed.
   match the profile otherwise), then its fields through the batch.
 - Updates, deletes and purges in the same plan go through the per-profile engine first.
 
->>> result = await bulk_apply(plan, declared, client, observed, journal=journal)   # doctest: +SKIP
+>>> result = await _bulk_apply(plan, declared, client, observed, journal=journal)  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from reconcile.apply.bodies import TargetProfile, batch_item
-from reconcile.apply.executor import ProgressCallback, apply_plan
+from reconcile.apply.executor import ProgressCallback, _apply_plan
 from reconcile.apply.journal import ChangeEntry, Journal, JournalState
 from reconcile.apply.outcomes import ApplyResult, Outcome
 from reconcile.apply.progress import Progress
@@ -36,7 +36,7 @@ from reconcile.tenant.client import OmneoClient
 SEEDED = ("create", "adopt")
 
 
-async def bulk_apply(
+async def _bulk_apply(
     plan: Plan,
     declared: DeclaredProfiles,
     client: OmneoClient,
@@ -48,15 +48,18 @@ async def bulk_apply(
     fail_fast: bool = False,
     on_progress: ProgressCallback | None = None,
     wait_timeout: float = 600.0,
+    halt: Callable[[], bool] | None = None,
 ) -> ApplyResult:
-    """Apply ``plan`` with its creates and adoptions batched; verify by planning again."""
+    """Apply ``plan`` with its creates and adoptions batched; verify by planning again.
+
+    Once ``halt()`` is true no further change starts: the batches are not sent."""
     state = state or JournalState()
     pending = [c for c in plan.changes if c.key not in state.succeeded]
     progress = Progress(total=len(pending))
     others = plan.model_copy(
         update={"changes": tuple(c for c in pending if c.action not in SEEDED)}
     )
-    first = await apply_plan(
+    first = await _apply_plan(
         others,
         declared,
         client,
@@ -65,10 +68,14 @@ async def bulk_apply(
         state=state,
         concurrency=concurrency,
         fail_fast=fail_fast,
+        halt=halt,
     )
     if fail_fast and not first.complete:
         return first
     seeded = [c for c in pending if c.action in SEEDED]
+    if halt is not None and halt():
+        left = sorted({*first.not_attempted, *(c.key for c in seeded)})
+        return first.model_copy(update={"not_attempted": tuple(left)})
     desired = declared.by_key()
     targets = {c.key: TargetProfile.of(desired[c.key], plan.options.owner_handle) for c in seeded}
     if journal is not None and seeded:

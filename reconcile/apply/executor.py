@@ -1,11 +1,13 @@
 """Write a plan's changes one profile at a time: concurrent, in uniqueness order, journalled.
 
+The engine checks nothing: only ``session.py`` calls it, after the gate admitted the plan.
+
 The changes become steps (``ordering.py``), run by the scheduler (``scheduler.py``) through the
 writer (``writes.py``). Each change gets a ``started`` journal line before its first write and an
 ``ok`` or ``failed`` line when it ends; a failure does not stop unrelated changes unless
 ``fail_fast``.
 
->>> result = await apply_plan(plan, declared, client, observed, journal=journal)   # doctest: +SKIP
+>>> result = await _apply_plan(plan, declared, client, observed, journal=journal)  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ ProgressCallback = Callable[[Progress], None]
 _REMOVALS = ("delete", "purge")
 
 
-async def apply_plan(
+async def _apply_plan(
     plan: Plan,
     declared: DeclaredProfiles,
     client: OmneoClient,
@@ -41,12 +43,15 @@ async def apply_plan(
     concurrency: int = 8,
     fail_fast: bool = False,
     on_progress: ProgressCallback | None = None,
+    halt: Callable[[], bool] | None = None,
 ) -> ApplyResult:
-    """Write every change not already done, in uniqueness order, journalling each outcome."""
+    """Write every change not already done, in uniqueness order, journalling each outcome.
+
+    Once ``halt()`` is true no further change starts (see ``scheduler.run_steps``)."""
     run = _Run(plan, declared, client, observed, journal, state or JournalState(), on_progress)
     steps = run.schedule()
     skipped = await run_steps(
-        steps, run.execute, run.blocked, concurrency=concurrency, fail_fast=fail_fast
+        steps, run.execute, run.blocked, concurrency=concurrency, fail_fast=fail_fast, halt=halt
     )
     not_attempted = tuple(sorted({step.key for step in skipped} - run.finished_keys))
     return ApplyResult(

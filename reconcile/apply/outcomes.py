@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -33,6 +34,11 @@ class ApplyResult(BaseModel):
     api_calls: int = 0
     retries: int = 0
     throttled: int = 0
+    # Where the applied plan and its journal are (set by the Project that applied it).
+    plan_file: Path | None = None
+    journal: Path | None = None
+    # Stopped on request before every change was started: resume the plan to finish it.
+    stopped: bool = False
 
     @property
     def failed(self) -> tuple[Outcome, ...]:

@@ -1,8 +1,9 @@
 """Run ordered steps concurrently: a step starts once every step it waits for has succeeded.
 
 A step whose prerequisite did not succeed is handed to ``blocked`` instead of being run. With
-``fail_fast`` the first failure stops new steps from starting (steps in flight finish); the
-steps never started are returned.
+``fail_fast`` the first failure stops new steps from starting (steps in flight finish), and so
+does ``halt()`` once it is true (a stop asked for from outside); the steps never started are
+returned.
 
 >>> skipped = await run_steps(steps, execute, blocked, concurrency=8)   # doctest: +SKIP
 """
@@ -25,6 +26,7 @@ async def run_steps(
     *,
     concurrency: int = 8,
     fail_fast: bool = False,
+    halt: Callable[[], bool] | None = None,
 ) -> list[Step]:
     """Run ``steps`` (each ``after`` naming earlier step ids); return those never started."""
     if not steps:
@@ -62,6 +64,7 @@ async def run_steps(
         nonlocal stop
         while (step_id := await queue.get()) is not None:
             step = by_id[step_id]
+            stop = stop or (halt is not None and halt())
             if stop:
                 skipped.append(step)
                 finish(step_id, ok=False)

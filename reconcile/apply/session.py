@@ -1,32 +1,38 @@
-"""The one way to apply a reviewed plan to a tenant, with every safety check on the way.
+"""Apply a reviewed plan to a tenant: the gate, the lock, the journal, then an engine.
 
-:func:`apply_reviewed` is what ``reconcile apply`` and ``reconcile teardown`` run, and what a
-library user should call. In order, it:
+:func:`apply_reviewed` is what :meth:`reconcile.Project.apply` runs (and through it ``reconcile
+apply`` and ``reconcile teardown``). In order, it:
 
-1. refuses a plan made for another tenant (the plan records the tenant's URL);
-2. enforces the production guards (``guards.py``): bulk mode, and more creates than
-   ``max_creates``, need ``force`` and a ``reason`` on a production tenant;
-3. opens a client to the tenant and takes its apply lock (``tenant/lock.py``), refreshed while it
+1. runs the gate's early checks (``gate.preflight``: the plan's tenant, the production guards);
+2. opens a client to the tenant and takes its apply lock (``tenant/lock.py``), refreshed while it
    works and released however the run ends;
-4. verifies the plan and carries it out, journalling every outcome (``carry.py``).
+3. refuses to run a plan twice unless resuming (the journal says what ran);
+4. admits the plan through the gate (``gate.admit``: every check, against the project and the
+   tenant, with the project's :class:`~reconcile.apply.gate.ProjectPolicy`, which is required);
+5. writes the changes through the per-profile engine (``executor.py``) or, with creates and
+   adoptions through the batch endpoint (``bulk.py``) when the plan found that cheaper
+   (``plan.cost``, not on a production tenant) or ``bulk`` asks for it, journalling every outcome
+   in ``plans/NAME.journal.jsonl``.
 
->>> options = ApplyOptions(allow_delete=True)                                 # doctest: +SKIP
->>> journal = Journal.beside(Path("plans/release.json"))                     # doctest: +SKIP
->>> result = await apply_reviewed(plan, declared, target, journal, options)  # doctest: +SKIP
->>> result.summary()                                                         # doctest: +SKIP
+The engines are not called from anywhere else. The library never prints: what a person should
+hear about (a production guard passed with ``force``, a stale lock taken over) goes to
+``on_notice``.
+
+>>> options = ApplyOptions(policy=ProjectPolicy.of(settings), allow_delete=True)  # doctest: +SKIP
+>>> result = await apply_reviewed(plan, declared, target, journal, options)      # doctest: +SKIP
+>>> result.summary()                                                              # doctest: +SKIP
 '12 applied, 0 failed'
-
-The library never prints: what a person should hear about (a production guard passed with
-``force``, a stale lock taken over) goes to ``on_notice``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from reconcile.apply.carry import ApplyOptions, carry_out
-from reconcile.apply.executor import ProgressCallback
-from reconcile.apply.guards import Override, check_bulk, check_creates
+from pydantic import Field
+
+from reconcile.apply.bulk import _bulk_apply
+from reconcile.apply.executor import ProgressCallback, _apply_plan
+from reconcile.apply.gate import Allowed, ProjectPolicy, admit, preflight
 from reconcile.apply.journal import Journal
 from reconcile.apply.outcomes import ApplyResult
 from reconcile.errors import PlanError
@@ -37,23 +43,23 @@ from reconcile.tenant.client import OmneoClient
 from reconcile.tenant.lock import Holder, TenantLock
 
 Notice = Callable[[str], None]
+Halt = Callable[[], bool]
 
-__all__ = ["Notice", "apply_reviewed", "preflight"]
+__all__ = ["ApplyOptions", "Notice", "apply_reviewed"]
 
 
-def preflight(plan: Plan, target: Target, options: ApplyOptions) -> list[str]:
-    """Refuse ``plan`` on ``target`` before anything is read or written; the guards' notes.
+class ApplyOptions(Allowed):
+    """How to apply: the flags of ``reconcile apply``, and the project's policy (required: the
+    plan is checked against what the project says, never against what the file says).
 
-    Raises :class:`~reconcile.errors.PlanError` for a plan of another tenant and
-    :class:`~reconcile.errors.UnsafePlanError` when a production guard refuses.
+    ``lock_timeout`` is how long to wait for another apply's lock on the tenant.
     """
-    if plan.options.tenant != target.url:
-        raise PlanError(f"the plan was made for {plan.options.tenant}, not {target.url}")
-    override = Override(force=options.force, reason=options.reason)
-    notes = [check_creates(target, creates=plan.count("create"), override=override)]
-    if options.bulk:
-        notes.append(check_bulk(target, override=override))
-    return [note for note in notes if note]
+
+    policy: ProjectPolicy
+    lock_timeout: float = Field(default=0.0, ge=0)
+    resume: bool = False
+    fail_fast: bool = False
+    concurrency: int = Field(default=8, ge=1)
 
 
 async def apply_reviewed(
@@ -66,43 +72,75 @@ async def apply_reviewed(
     holder: Holder | None = None,
     on_progress: ProgressCallback | None = None,
     on_notice: Notice | None = None,
+    halt: Halt | None = None,
 ) -> ApplyResult:
-    """Check, lock, verify and carry out ``plan`` on ``target``; see the module docstring.
+    """Check, lock, admit and carry out ``plan`` on ``target``; see the module docstring.
 
     ``holder`` names this run in the tenant's lock (default: this process, applying the
-    journal's plan).
+    journal's plan). Once ``halt()`` is true, no further change starts (those in flight finish);
+    the changes not started are in the result's ``not_attempted``.
     """
     tell = on_notice or (lambda _note: None)
     for note in preflight(plan, target, options):
         tell(note)
     async with OmneoClient.open(target) as client:
-        return await locked(
-            plan,
-            declared,
-            client,
-            journal,
-            options,
-            holder=holder,
-            on_progress=on_progress,
-            on_notice=tell,
-        )
+        return await _locked(
+            plan, declared, client, target, journal, options,
+            holder=holder, on_progress=on_progress, on_notice=tell, halt=halt,
+        )  # fmt: skip
 
 
-async def locked(
+async def _locked(
     plan: Plan,
     declared: DeclaredProfiles,
     client: OmneoClient,
+    target: Target,
     journal: Journal,
     options: ApplyOptions,
     *,
     holder: Holder | None = None,
     on_progress: ProgressCallback | None = None,
     on_notice: Notice,
+    halt: Halt | None = None,
 ) -> ApplyResult:
-    """Carry out ``plan`` through an open client while holding the tenant's apply lock."""
+    """Carry out ``plan`` through an open client to ``target`` while holding its apply lock."""
     who = holder or Holder.here(str(journal.plan_file))
-    lock = TenantLock(client, plan.options.owner_handle, holder=who, timeout=options.lock_timeout)
+    lock = TenantLock(client, options.policy.owner_handle, holder=who,
+                      timeout=options.lock_timeout)  # fmt: skip
     async with lock.held():
         if lock.taken_over is not None:
             on_notice(f"Took over a stale apply lock ({lock.taken_over.describe()})")
-        return await carry_out(plan, declared, client, journal, options, on_progress=on_progress)
+        state = journal.read(plan.checksum)
+        if state.runs and not options.resume:
+            raise PlanError(
+                f"this plan was already applied ({len(state.succeeded)} changes done, see "
+                f"{journal.path}); finish it with `reconcile apply --resume`, or plan again"
+            )
+        observed = await admit(
+            plan, declared, client, target, options.policy, options, journal=state
+        )
+        batched = _batches(plan, client, options)
+        journal.start(plan.checksum, "bulk" if batched else "resume" if state.runs else "apply")
+        try:
+            if batched:
+                return await _bulk_apply(
+                    plan, declared, client, observed, journal=journal, state=state,
+                    concurrency=options.concurrency, fail_fast=options.fail_fast,
+                    on_progress=on_progress, halt=halt,
+                )  # fmt: skip
+            return await _apply_plan(
+                plan, declared, client, observed, journal=journal, state=state,
+                concurrency=options.concurrency, fail_fast=options.fail_fast,
+                on_progress=on_progress, halt=halt,
+            )  # fmt: skip
+        finally:
+            journal.close()
+
+
+def _batches(plan: Plan, client: OmneoClient, options: ApplyOptions) -> bool:
+    """Whether creates and adoptions go through ``POST /profiles/batch``: as asked (``--bulk``,
+    ``--no-bulk``), else when the plan found it cheaper (``plan.cost``) on a tenant that batches
+    by default (not a production one)."""
+    if options.bulk is not None:
+        return options.bulk
+    return plan.cost is not None and plan.cost.engine == "batch" and client.batch_by_default

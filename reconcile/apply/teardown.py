@@ -4,29 +4,23 @@ Managed profiles are those carrying the owner identity, found by one paginated l
 handle; with ``purge``, the soft-deleted ones too (the tenant keeps them, with their email, mobile
 and identities, until they are purged), found by the listing of deleted profiles. Nothing else on
 the tenant is ever part of the plan. The plan is an ordinary plan: it is
-shown, saved and applied like any other, and applying it refuses a stale plan.
+shown, saved and applied like any other (``Project.apply``, through the same gate: with
+``allow_delete`` or ``allow_purge``, and ``force``, since removing every managed profile is unsafe
+by design), and applying it refuses a stale plan. A production tenant refuses a teardown unless
+forced with a reason (``guards.check_teardown``, asked by ``Project.teardown``).
 
 >>> plan = await teardown_plan(client, TeardownOptions(tenant=url))     # doctest: +SKIP
->>> result = await apply_teardown(plan, target, Journal.beside(path))  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from reconcile.apply.carry import ApplyOptions, ApplyResult
-from reconcile.apply.executor import ProgressCallback
-from reconcile.apply.guards import Override, check_teardown
-from reconcile.apply.journal import Journal
-from reconcile.apply.session import Notice, apply_reviewed
 from reconcile.model.fields import JsonValue
 from reconcile.model.observed import ObservedProfile
 from reconcile.plan.options import PlanOptions
 from reconcile.plan.value import Change, Plan
-from reconcile.profiles.loader import DeclaredProfiles
-from reconcile.settings import Target
 from reconcile.tenant.client import OmneoClient
-from reconcile.tenant.lock import Holder
 
 
 class TeardownOptions(BaseModel):
@@ -79,40 +73,4 @@ def _change(action: str, key: str, profile: ObservedProfile) -> Change:
             "profile_id": profile.id,
             "fingerprint": profile.fingerprint(),
         }
-    )
-
-
-async def apply_teardown(
-    plan: Plan,
-    target: Target,
-    journal: Journal,
-    *,
-    override: Override | None = None,
-    on_progress: ProgressCallback | None = None,
-    on_notice: Notice | None = None,
-) -> ApplyResult:
-    """Carry out a teardown plan just shown and confirmed, journalling beside the saved plan.
-
-    A production tenant refuses it unless ``override`` gives ``force`` and a reason; then it runs
-    through :func:`~reconcile.apply.session.apply_reviewed` (tenant check, lock, journal). It
-    needs no ``profiles.d/``: a teardown changes nothing that the files declare.
-    """
-    note = check_teardown(target, override=override or Override())
-    if note and on_notice is not None:
-        on_notice(note)
-    declared = DeclaredProfiles(profiles=(), locations={}, digest=plan.inputs_digest)
-    # Removing every managed profile is unsafe by design (trust.py); the person just confirmed it.
-    options = ApplyOptions(
-        allow_delete=True, allow_purge=True, force=True, concurrency=target.concurrency
-    )
-    holder = Holder.here(f"teardown ({journal.path.name})")
-    return await apply_reviewed(
-        plan,
-        declared,
-        target,
-        journal,
-        options,
-        holder=holder,
-        on_progress=on_progress,
-        on_notice=on_notice,
     )

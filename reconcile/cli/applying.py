@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from reconcile.apply.carry import ApplyOptions
-from reconcile.apply.journal import Journal
-from reconcile.apply.recorded import tenant_for, variables_for
-from reconcile.apply.session import apply_reviewed, preflight
-from reconcile.apply.trust import ProjectPolicy
+from reconcile import Plan
 from reconcile.cli.common import (
     AllowDelete,
     AllowPurge,
@@ -27,22 +20,13 @@ from reconcile.cli.common import (
     VarsFile,
     app,
     confirm,
-    declared_profiles,
     interrupted,
-    make_plan,
-    new_plan_file,
     notice,
+    project_of,
     report_apply,
     resume_command,
-    settings_of,
-    template_variables,
+    variables,
 )
-from reconcile.errors import ConflictError, PlanError
-from reconcile.plan.value import Plan
-from reconcile.profiles.loader import DeclaredProfiles
-from reconcile.report.render import render
-from reconcile.settings import Settings, Target, resolve_target
-from reconcile.tenant.lock import Holder
 
 
 @app.command()
@@ -86,107 +70,33 @@ def apply(
 
     Example: reconcile apply plans/release.json --concurrency 16 --rps 20
     """
-    settings = settings_of(ctx)
-    key = settings.plan_key(os.environ)
-    variables = template_variables(var, vars_file)
-    if plan_file is not None:  # the plan says where and with what: flags may only agree
-        reviewed = Plan.load(plan_file, key=key)
-        tenant = tenant_for(reviewed, tenant)
-        variables = variables_for(reviewed, variables)
-    elif resume:
-        raise PlanError("--resume needs the plan file: reconcile apply --resume plans/NAME.json")
-    target = _limited(resolve_target(settings, tenant, os.environ), concurrency, rps)
-    flags = {"allow_delete": allow_delete, "allow_purge": allow_purge, "force": force,
-             "reason": reason, "resume": resume, "fail_fast": fail_fast, "bulk": bulk,
-             "lock_timeout": lock_timeout}  # fmt: skip
-    options = _options(settings, target, flags)
-    if plan_file is not None:
-        preflight(reviewed, target, options)  # before profiles.d/ is read
-    declared = declared_profiles(settings, variables)
-    if plan_file is None:
-        plan_file = _plan_now(
-            settings, target, declared, variables, options, show_pii, auto_approve
-        )
-        if plan_file is None:
-            return
+    project = project_of(ctx)
+    # A plan made now is saved where the resume command says (under plans/); --resume without
+    # a plan file is refused by the library before anything is read.
+    path = plan_file or (Path("PLAN") if resume else project.new_plan_file(tenant))
     # The plan records its tenant and variables: finishing it needs only the flags of this run.
-    resume_with = resume_command(plan_file, options, tenant=tenant)
-    _carry(plan_file, declared, target, options, key, resume_with)
-
-
-def _options(settings: Settings, target: Target, flags: Mapping[str, object]) -> ApplyOptions:
-    """The command's flags, with the tenant's concurrency and the project's policy."""
-    policy = ProjectPolicy.of(settings)
-    return ApplyOptions.model_validate(
-        {**flags, "concurrency": target.concurrency, "policy": policy}
-    )
-
-
-def _limited(target: Target, concurrency: int | None, rps: float | None) -> Target:
-    limits = {"concurrency": concurrency, "rps": rps}
-    return target.model_copy(update={k: v for k, v in limits.items() if v is not None})
-
-
-def _plan_now(
-    settings: Settings,
-    target: Target,
-    declared: DeclaredProfiles,
-    variables: dict[str, object],
-    options: ApplyOptions,
-    show_pii: bool,
-    auto_approve: bool,
-) -> Path | None:
-    """Plan, show it, and once confirmed save it (so the run has a journal); None: nothing to do."""
-    made = asyncio.run(
-        make_plan(
-            settings,
-            target,
-            declared,
-            allow_delete=options.allow_delete,
-            allow_purge=options.allow_purge,
-            variables=variables,
-        )
-    )
-    typer.echo(render(made, "text", show_pii=show_pii), nl=False)
-    if made.conflicts:
-        raise ConflictError(f"{len(made.conflicts)} conflicts: resolve them before applying")
-    if not made.has_changes:
-        return None
-    preflight(made, target, options)  # a refusal comes before the question, not after
-    confirm(auto_approve)
-    plan_file = new_plan_file(settings, target)
-    made.save(plan_file, key=settings.plan_key(os.environ))
-    notice(f"Saved plan to {plan_file}")
-    return plan_file
-
-
-def _carry(
-    plan_file: Path,
-    declared: DeclaredProfiles,
-    target: Target,
-    options: ApplyOptions,
-    key: bytes | None,
-    resume: str,
-) -> None:
-    journal = Journal.beside(plan_file)
+    resume_with = resume_command(
+        path, allow_delete=allow_delete, allow_purge=allow_purge, force=force, reason=reason,
+        bulk=bulk, tenant=tenant,
+    )  # fmt: skip
     view = ProgressView("apply")
-    holder = Holder.here(str(plan_file))
-    reviewed = Plan.load(plan_file, key=key)
+
+    def review(made: Plan) -> None:
+        typer.echo(project.show(made, "text", reveal_pii=show_pii), nl=False)
+
     try:
-        result = asyncio.run(
-            apply_reviewed(
-                reviewed,
-                declared,
-                target,
-                journal,
-                options,
-                holder=holder,
-                on_progress=view,
-                on_notice=notice,
-            )
-        )
+        result = project.apply(
+            plan_file, tenant=tenant, resume=resume, allow_delete=allow_delete,
+            allow_purge=allow_purge, force=force, reason=reason, bulk=bulk, fail_fast=fail_fast,
+            concurrency=concurrency, rps=rps, lock_timeout=lock_timeout,
+            vars=variables(var, vars_file), out=path, progress=view, review=review,
+            confirm=None if plan_file else lambda _: confirm(auto_approve), on_notice=notice,
+        )  # fmt: skip
     except KeyboardInterrupt:
-        raise interrupted(journal.path, resume) from None
+        if not path.exists():  # interrupted before the plan was saved: nothing was written
+            raise
+        raise interrupted(path.with_name(f"{path.stem}.journal.jsonl"), resume_with) from None
     finally:
         view.close()
-    report_apply(result, journal.path, resume)
+    if result.plan_file is not None:  # None: planned now, and nothing to apply
+        report_apply(result, resume_with)

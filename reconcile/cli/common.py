@@ -5,37 +5,21 @@ This is the one module the command modules import from each other; each of its n
 
 from __future__ import annotations
 
-import gc
+import os
 import shlex
 import sys
 import time
-from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
-from reconcile.apply.carry import ApplyOptions
-from reconcile.apply.outcomes import ApplyResult
-from reconcile.apply.progress import Progress
-from reconcile.collector import paused
-from reconcile.errors import ApplyError, ConfigError, ReconcileError
-from reconcile.plan.build import PlanOptions, build_plan
-from reconcile.plan.value import Plan
-from reconcile.profiles.loader import (
-    DeclaredProfiles,
-    Loading,
-    begin_loading,
-    read_variables,
-)
-from reconcile.report.render import FORMATS, Format
-from reconcile.settings import Settings, Target, load_settings
-from reconcile.tenant.client import OmneoClient
+from reconcile import ApplyError, OptionError, Project, ReconcileError, Settings
+from reconcile.project import ApplyResult, ProgressEvent, template_variables
 
 
 class ReportingGroup(TyperGroup):
@@ -64,9 +48,6 @@ sandbox_app = typer.Typer(help="Run the embedded Omneo-compatible sandbox.", no_
 app.add_typer(sandbox_app, name="sandbox")
 lock_app = typer.Typer(help="Inspect or break the tenant's apply lock.", no_args_is_help=True)
 app.add_typer(lock_app, name="lock")
-
-T = TypeVar("T")
-
 
 TenantOption = Annotated[
     str | None, typer.Option("--tenant", "-t", help="Tenant from reconcile.toml (default: local).")
@@ -117,13 +98,26 @@ def main(
         ),
     ] = False,
 ) -> None:
-    ctx.obj = load_settings(chdir)
+    ctx.obj = Project(chdir, env=os.environ)
+
+
+def project_of(ctx: typer.Context) -> Project:
+    project = ctx.obj
+    assert isinstance(project, Project)
+    return project
 
 
 def settings_of(ctx: typer.Context) -> Settings:
-    settings = ctx.obj
-    assert isinstance(settings, Settings)
-    return settings
+    return project_of(ctx).settings
+
+
+@contextmanager
+def usage_errors() -> Iterator[None]:
+    """An option's bad value is a usage error (exit 2, with the command's usage), as typer's."""
+    try:
+        yield
+    except OptionError as exc:
+        raise typer.BadParameter(str(exc), param_hint=exc.option) from None
 
 
 def notice(message: str) -> None:
@@ -131,74 +125,14 @@ def notice(message: str) -> None:
     typer.echo(message, err=True)
 
 
-@contextmanager
-def long_lived() -> Iterator[None]:
-    """Around loading and planning in one command: the collector stays paused from the first
-    file read to the finished plan (each of them pauses it, and re-enabling it in between cost a
-    full collection of the loaded tree: 10 µs a profile), and what they built is then frozen
-    (``gc.freeze``), so the collections of rendering and saving do not rescan it. A command is
-    short-lived, so what is frozen is freed when it exits."""
-    with paused():
-        try:
-            yield
-        finally:
-            gc.freeze()
+def variables(pairs: list[str] | None, vars_file: Path | None) -> dict[str, object]:
+    """The template variables of ``--vars FILE`` and ``--var NAME=VALUE``."""
+    return template_variables(pairs, vars_file)
 
 
-def declared_profiles(
-    settings: Settings, variables: dict[str, object] | None = None
-) -> DeclaredProfiles:
-    return declared_loading(settings, variables).result()
-
-
-def declared_loading(
-    settings: Settings,
-    variables: dict[str, object] | None = None,
-    keep: Callable[[str], bool] | None = None,
-) -> Loading:
-    """The project's profiles.d/ load begun (a cold tree parses in workers meanwhile); ``keep``
-    (a plan's selection) holds only the selected profiles whole."""
-    return begin_loading(
-        settings.path(settings.profiles_dir),
-        phone_region=settings.phone_region,
-        variables=variables,
-        cache_dir=settings.path(settings.state_dir) / "cache",
-        owner_handle=settings.owner_handle,
-        links_outside=settings.follow_symlinks_outside,
-        keep=keep,
-    )
-
-
-def template_variables(pairs: list[str] | None, vars_file: Path | None) -> dict[str, object]:
-    """``--vars FILE`` first, then each ``--var NAME=VALUE`` (values are text) over it."""
-    variables = read_variables(vars_file) if vars_file is not None else {}
-    for pair in pairs or []:
-        name, equals, value = pair.partition("=")
-        if not equals or not name.strip().isidentifier():
-            raise ConfigError(
-                f"--var {pair!r}: write NAME=VALUE, NAME a letter then letters, digits, _"
-            )
-        variables[name.strip()] = value
-    return variables
-
-
-def report_format(fmt: str) -> Format:
-    if fmt not in FORMATS:
-        raise typer.BadParameter(
-            f"unknown format {fmt!r}; use {', '.join(FORMATS)}", param_hint="--format"
-        )
-    return fmt  # type: ignore[return-value]
-
-
-def new_plan_file(settings: Settings, target: Target, prefix: str = "") -> Path:
-    """``plans/<prefix><tenant>-<UTC time>.json``, with a counter if a plan has the name."""
-    name = f"{prefix}{target.name}-{datetime.now(UTC):%Y%m%d-%H%M%S}.json"
-    path = candidate = settings.path(settings.plans_dir) / name
-    n = 1
-    while candidate.exists():
-        n += 1
-        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
-    return candidate
+def colored(fmt: str) -> bool:
+    """Whether a report goes to a terminal that takes colours (text only; NO_COLOR says not)."""
+    return fmt == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
 def apply_command(plan_file: Path, *flags: str, tenant: str | None = None) -> str:
@@ -212,8 +146,12 @@ def apply_command(plan_file: Path, *flags: str, tenant: str | None = None) -> st
 
 def resume_command(
     plan_file: Path,
-    options: ApplyOptions,
     *,
+    allow_delete: bool = False,
+    allow_purge: bool = False,
+    force: bool = False,
+    reason: str | None = None,
+    bulk: bool | None = None,
     tenant: str | None = None,
 ) -> str:
     """``reconcile apply PLAN --resume`` with the flags this run was given, so that it works as
@@ -222,15 +160,15 @@ def resume_command(
     flags: list[str] = [
         flag
         for flag, given in (
-            ("--allow-delete", options.allow_delete),
-            ("--allow-purge", options.allow_purge),
-            ("--force", options.force),
-            ("--bulk", options.bulk is True),
-            ("--no-bulk", options.bulk is False),
+            ("--allow-delete", allow_delete),
+            ("--allow-purge", allow_purge),
+            ("--force", force),
+            ("--bulk", bulk is True),
+            ("--no-bulk", bulk is False),
         )
         if given
     ]
-    flags += ["--reason", options.reason] if options.force and options.reason else []
+    flags += ["--reason", reason] if force and reason else []
     flags += ["--tenant", tenant] if tenant else []
     return shlex.join(["reconcile", "apply", "--resume", str(plan_file), *flags])
 
@@ -240,40 +178,17 @@ def interrupted(journal_path: Path, resume: str) -> ApplyError:
     return ApplyError(f"interrupted; {journal_path} records what was done: finish with `{resume}`")
 
 
-def confirm(auto_approve: bool) -> None:
+def confirm(auto_approve: bool) -> bool:
+    """True once the person agrees (or ``--auto-approve``); raises otherwise."""
     if auto_approve:
-        return
+        return True
     if not sys.stdin.isatty():
         raise ReconcileError(
             "no terminal to confirm on: pass --auto-approve, or apply a saved plan"
         )
     if not typer.confirm("Apply these changes?"):
         raise ReconcileError("apply cancelled; nothing was changed")
-
-
-async def with_client(target: Target, call: Callable[[OmneoClient], Awaitable[T]]) -> T:
-    async with OmneoClient.open(target) as client:
-        return await call(client)
-
-
-async def make_plan(
-    settings: Settings, target: Target, declared: DeclaredProfiles | Loading, **options: object
-) -> Plan:
-    """Plan ``declared`` against ``target`` with the project's settings; ``options`` override."""
-    plan_options = PlanOptions.model_validate(
-        {
-            "tenant": target.url,
-            "owner_handle": settings.owner_handle,
-            "phone_region": settings.phone_region,
-            "threshold": settings.delete_threshold,
-            "threshold_floor": settings.threshold_floor,
-            "tenant_name": target.name,
-            "variables": {},
-            **options,
-        }
-    )
-    async with OmneoClient.open(target) as client:
-        return await build_plan(declared, client, plan_options)
+    return True
 
 
 class ProgressView:
@@ -286,7 +201,7 @@ class ProgressView:
         self.drawn = False
         self.started = time.monotonic()
 
-    def __call__(self, progress: Progress) -> None:
+    def __call__(self, progress: ProgressEvent) -> None:
         now = time.monotonic()
         last = progress.finished >= progress.total
         if not last and now - self.shown < (0.1 if self.tty else 5.0):
@@ -302,16 +217,12 @@ class ProgressView:
         else:
             notice(f"{self.label}: {line}")
 
-    def counted(self, done: int, total: int) -> None:
-        """For work counted as done-of-total (export): the same view."""
-        self(Progress(total=total, done=Counter({"done": done}), started=self.started))
-
     def close(self) -> None:
         if self.drawn:
             notice("")
 
 
-def progress_line(progress: Progress) -> str:
+def progress_line(progress: ProgressEvent) -> str:
     counts = ", ".join(f"{action} {n}" for action, n in sorted(progress.done.items()))
     eta = progress.eta
     left = f", ETA {int(eta) // 60}:{int(eta) % 60:02d}" if eta is not None and eta >= 1 else ""
@@ -321,7 +232,7 @@ def progress_line(progress: Progress) -> str:
     )
 
 
-def report_apply(result: ApplyResult, journal_path: Path, resume: str) -> None:
+def report_apply(result: ApplyResult, resume: str) -> None:
     """What was applied and what failed; raises :class:`ApplyError` unless all of it was.
 
     ``resume`` is the command that finishes the run (:func:`resume_command`)."""
@@ -336,7 +247,7 @@ def report_apply(result: ApplyResult, journal_path: Path, resume: str) -> None:
             f"{result.api_calls} API calls, {result.throttled} throttled (429), "
             f"{result.retries} retried"
         )
-    notice(f"Journal: {journal_path}")
+    notice(f"Journal: {result.journal}")
     if not result.complete:
         notice(f"Finish it with: {resume}")
         raise ApplyError(

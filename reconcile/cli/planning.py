@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
+import gc
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from reconcile.apply.guards import Override, check_creates
+from reconcile import ConflictError, Plan
 from reconcile.cli.common import (
     AllowDelete,
     AllowPurge,
@@ -23,25 +22,13 @@ from reconcile.cli.common import (
     VarsFile,
     app,
     apply_command,
-    declared_loading,
-    declared_profiles,
-    long_lived,
-    make_plan,
-    new_plan_file,
+    colored,
     notice,
-    report_format,
-    settings_of,
-    template_variables,
+    project_of,
+    usage_errors,
+    variables,
 )
-from reconcile.errors import ConflictError
-from reconcile.plan.merge import merge_plans
-from reconcile.plan.selectors import Selectors, parse_shard
-from reconcile.plan.value import Plan
-from reconcile.profiles.loader import skipped_files
-from reconcile.profiles.schema import profile_file_schema_json
-from reconcile.report.merged import render_merged
-from reconcile.report.render import Format, render
-from reconcile.settings import Target, resolve_target
+from reconcile.project import report_format
 
 
 @app.command()
@@ -57,26 +44,26 @@ def validate(
 
     Example: reconcile validate --var count=1000
     """
-    settings = settings_of(ctx)
+    checked = project_of(ctx).validate(vars=variables(var, vars_file))
     if verbose:
-        root = settings.path(settings.profiles_dir)
-        for name, why in skipped_files(root, links_outside=settings.follow_symlinks_outside):
-            typer.echo(f"ignored: {name} ({why})", err=True)
-    declared = declared_profiles(settings, template_variables(var, vars_file))
+        for name, why in checked.skipped:
+            notice(f"ignored: {name} ({why})")
+    if (problems := checked.error()) is not None:
+        raise problems
     if verbose:
-        typer.echo(f"{declared.files} files read, {declared.cached} from the cache", err=True)
-    for warning in declared.warnings:
-        typer.echo(f"warning: {warning}", err=True)
-    typer.echo(f"{len(declared.profiles)} profiles valid", err=True)
+        notice(f"{checked.files} files read, {checked.cached} from the cache")
+    for warning in checked.warnings:
+        notice(f"warning: {warning}")
+    notice(f"{checked.profiles} profiles valid")
 
 
 @app.command()
-def schema() -> None:
+def schema(ctx: typer.Context) -> None:
     """Print the JSON Schema of profiles.d/ files, for editor completion and checks.
 
     Example: reconcile schema > .reconcile/profiles.schema.json
     """
-    typer.echo(profile_file_schema_json())
+    typer.echo(json.dumps(project_of(ctx).schema(), indent=2, sort_keys=True))
 
 
 @app.command()
@@ -121,24 +108,26 @@ def plan(
 
     Example: reconcile plan -o plans/release.json --format markdown --shard 1/4
     """
-    settings = settings_of(ctx)
-    chosen_format = report_format(fmt)
-    resolved = resolve_target(settings, tenant, os.environ)
-    variables = template_variables(var, vars_file)
-    selectors = _selectors(target, exclude, shard)
-    flags = {"allow_delete": allow_delete, "allow_purge": allow_purge, "adopt": not no_adopt,
-             "allow_conflicts": allow_conflicts, "selectors": selectors}  # fmt: skip
-    with long_lived():
-        # The tenant is listed while a cold profiles.d/ is parsed in worker processes.
-        keep = None if selectors.is_everything else selectors.selects
-        declared = declared_loading(settings, variables, keep)
-        made = asyncio.run(make_plan(settings, resolved, declared, variables=variables, **flags))
-    _guard_creates(resolved, made, force, reason)
-    path = out or new_plan_file(settings, resolved)
-    # The plan records the tenant and the variables: the command needs only the flags it asks for.
-    command = apply_command(path, *made.apply_flags(), tenant=tenant)
-    key = settings.plan_key(os.environ)
-    _save_and_show(made, path, chosen_format, show_pii, command, key)
+    project = project_of(ctx)
+    with usage_errors():
+        report_format(fmt)
+        made = project.plan(
+            tenant=tenant, out=out, allow_delete=allow_delete, allow_purge=allow_purge,
+            targets=target or (), excludes=exclude or (), shard=shard, adopt=not no_adopt,
+            allow_conflicts=allow_conflicts, force=force, reason=reason,
+            vars=variables(var, vars_file), on_notice=notice,
+        )  # fmt: skip
+    # A command is short-lived: what loading and planning built is frozen, so the collections
+    # of rendering do not rescan it (reconcile.collector).
+    gc.freeze()
+    typer.echo(project.show(made, fmt, reveal_pii=show_pii, color=colored(fmt)), nl=False)
+    path = project.saved(made)
+    if made.has_changes or made.conflicts:
+        # The plan records the tenant and the variables: the command needs only its flags.
+        command = apply_command(path or Path("PLAN"), *made.apply_flags(), tenant=tenant)
+        notice(f"Saved plan to {path}; apply it with: {command}")
+    elif made.withheld:
+        notice(f"Withheld: {made.withheld_summary()}; plan with those flags to include them")
     _refuse_conflicts(made)
     if detailed_exitcode and made.drifted:  # a withheld change is drift too
         raise typer.Exit(2)
@@ -152,22 +141,9 @@ def _refuse_conflicts(made: Plan) -> None:
         )
 
 
-def _save_and_show(
-    made: Plan, path: Path, chosen_format: Format, show_pii: bool, command: str, key: bytes | None
-) -> None:
-    sealed = made.sealed(key)
-    sealed.save(path, key=key)
-    # Masked reports come from the saved form, so `plan` and `show` print the same bytes.
-    shown = made.model_copy(update={"checksum": sealed.checksum}) if show_pii else sealed
-    typer.echo(_rendered(shown, chosen_format, show_pii), nl=False)
-    if made.has_changes or made.conflicts:
-        notice(f"Saved plan to {path}; apply it with: {command}")
-    elif made.withheld:
-        notice(f"Withheld: {made.withheld_summary()}; plan with those flags to include them")
-
-
 @app.command()
 def show(
+    ctx: typer.Context,
     plan_files: Annotated[
         list[Path], typer.Argument(help="A saved plan, or every shard's plan of one run.")
     ],
@@ -188,36 +164,15 @@ def show(
 
     Example: reconcile show plans/shard-*.json --format markdown --detailed-exitcode
     """
-    plans = [Plan.load(path) for path in plan_files]
-    chosen = report_format(fmt)
-    color = chosen == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    typer.echo(render_merged(plans, chosen, show_pii=show_pii, color=color), nl=False)
+    project = project_of(ctx)
+    plans = plan_files[0] if len(plan_files) == 1 else plan_files
+    with usage_errors():
+        shown = project.show(plans, fmt, reveal_pii=show_pii, color=colored(fmt))
+    typer.echo(shown, nl=False)
     if detailed_exitcode:
-        merged = merge_plans(plans)
+        merged = project.merged(plan_files)
         if merged.conflicts and not merged.options.allow_conflicts:
             notice(f"{len(merged.conflicts)} conflicts: resolve them in profiles.d/")
             raise typer.Exit(1)
         if merged.drifted:
             raise typer.Exit(2)
-
-
-def _rendered(made: Plan, fmt: Format, show_pii: bool) -> str:
-    color = fmt == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    return render(made, fmt, show_pii=show_pii, color=color)
-
-
-def _selectors(target: list[str] | None, exclude: list[str] | None, shard: str | None) -> Selectors:
-    if shard is not None:
-        try:
-            parse_shard(shard)
-        except ValueError as exc:
-            raise typer.BadParameter(str(exc), param_hint="--shard") from None
-    return Selectors(target=tuple(target or ()), exclude=tuple(exclude or ()), shard=shard)
-
-
-def _guard_creates(target: Target, made: Plan, force: bool, reason: str | None) -> None:
-    """A production tenant refuses a plan creating more than its max_creates (bulk seeding)."""
-    override = Override(force=force, reason=reason)
-    note = check_creates(target, creates=made.count("create"), override=override)
-    if note:
-        notice(note)

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from reconcile.apply.carry import ApplyOptions
-from reconcile.apply.guards import Override, check_teardown
-from reconcile.apply.journal import Journal
-from reconcile.apply.teardown import TeardownOptions, apply_teardown, teardown_plan
 from reconcile.cli.common import (
     AutoApprove,
     ForceOption,
@@ -25,23 +19,16 @@ from reconcile.cli.common import (
     app,
     apply_command,
     confirm,
-    declared_profiles,
     interrupted,
     lock_app,
-    new_plan_file,
     notice,
+    project_of,
     report_apply,
     resume_command,
-    settings_of,
-    template_variables,
-    with_client,
+    usage_errors,
+    variables,
 )
-from reconcile.errors import ReconcileError
-from reconcile.export.exporter import ExportOptions, ExportResult, Selection, export_profiles
-from reconcile.plan.value import Plan
-from reconcile.report.render import render
-from reconcile.settings import Settings, Target, resolve_target
-from reconcile.tenant.lock import break_lock, read_lock
+from reconcile.project import ExportResult
 
 
 @lock_app.command("status")
@@ -50,9 +37,7 @@ def lock_status(ctx: typer.Context, tenant: TenantOption = None) -> None:
 
     Example: reconcile lock status --tenant staging
     """
-    settings = settings_of(ctx)
-    target = resolve_target(settings, tenant, os.environ)
-    current = asyncio.run(with_client(target, lambda c: read_lock(c, settings.owner_handle)))
+    current = project_of(ctx).lock_status(tenant=tenant)
     typer.echo(f"locked: {current.describe()}" if current else "not locked")
 
 
@@ -68,15 +53,12 @@ def lock_break(
 
     Example: reconcile lock break --reason "CI runner killed" --tenant staging
     """
-    settings = settings_of(ctx)
-    target = resolve_target(settings, tenant, os.environ)
-    if not reason.strip():
-        raise typer.BadParameter("say why the lock is stale", param_hint="--reason")
-    broken = asyncio.run(with_client(target, lambda c: break_lock(c, settings.owner_handle)))
+    with usage_errors():  # an unknown tenant is named first, then a blank reason
+        broken = project_of(ctx).lock_break(reason=reason, tenant=tenant)
     if broken is None:
-        typer.echo("not locked: nothing to break", err=True)
+        notice("not locked: nothing to break")
         return
-    typer.echo(f"Broke the apply lock {broken.describe()} (reason: {reason.strip()})", err=True)
+    notice(f"Broke the apply lock {broken.describe()} (reason: {reason.strip()})")
 
 
 @app.command("export")
@@ -113,80 +95,36 @@ def export_command(
 
     Example: reconcile export --tag vip --split tag && reconcile plan
     """
-    settings = settings_of(ctx)
-    target = resolve_target(settings, tenant, os.environ)
-    pairs = tuple(_pair(f) for f in filters or [])
-    selection = Selection(filters=pairs, tags=tuple(tags or []), identity_handle=identity_handle,
-                          search=search)  # fmt: skip
-    options = _export_options(
-        settings,
-        target,
-        out,
-        selection,
-        split=split,
-        key_template=_key_template(key_template, key_identity),
-        page_size=page_size,
-        variables=template_variables(var, vars_file),
-    )
+    project = project_of(ctx)
     view = ProgressView("export")
     try:
-        result = asyncio.run(
-            with_client(target, lambda c: export_profiles(c, options, on_progress=view.counted))
-        )
+        with usage_errors():
+            result = project.export(
+                tenant=tenant, out=out, filters=filters or (), tag=tags or (),
+                identity_handle=identity_handle, search=search, split=split,
+                key_template=key_template, key_identity=key_identity, page_size=page_size,
+                vars=variables(var, vars_file), progress=view,
+            )  # fmt: skip
     finally:
         view.close()
-    _report_export(result, options.out)
-
-
-def _export_options(
-    settings: Settings, target: Target, out: Path | None, selection: Selection, **rest: Any
-) -> ExportOptions:
-    if rest["split"] not in ("profile", "tag", "letter", "none"):
-        split = rest["split"]
-        raise typer.BadParameter(f"unknown --split {split!r}; use profile, tag, letter or none")
-    profiles_dir = settings.path(settings.profiles_dir)
-    folder = out or profiles_dir
-    inside = folder.resolve().is_relative_to(profiles_dir.resolve())
-    return ExportOptions(
-        out=folder,
-        scan_root=profiles_dir if inside else folder,
-        tenant=target.name,
-        owner_handle=settings.owner_handle,
-        phone_region=settings.phone_region,
-        selection=selection,
-        **rest,
-    )
-
-
-def _key_template(key_template: str | None, key_identity: str | None) -> str | None:
-    if key_identity and key_template:
-        raise typer.BadParameter("give --key-template or --key-identity, not both")
-    return f"{{identity:{key_identity}}}" if key_identity else key_template
-
-
-def _pair(text: str) -> tuple[str, str]:
-    name, sep, value = text.partition("=")
-    if not sep:
-        raise typer.BadParameter(f"--filter {text!r}: use FIELD=VALUE")
-    return name.strip(), value.strip()
+    _report_export(result, out or project.settings.path(project.settings.profiles_dir))
 
 
 def _report_export(result: ExportResult, folder: Path) -> None:
     written = result.written
-    typer.echo(
+    notice(
         f"Exported {result.exported} profiles into {folder}: "
         f"{written.profiles_new} new, {written.profiles_updated} updated, "
         f"{written.profiles_unchanged} unchanged ({written.files_created} files created, "
-        f"{written.files_updated} updated)",
-        err=True,
+        f"{written.files_updated} updated)"
     )
     if written.left_to_templates:
         count = len(written.left_to_templates)
-        typer.echo(f"{count} profiles are declared by templates: left alone", err=True)
+        notice(f"{count} profiles are declared by templates: left alone")
     for note in [*written.skipped, *(f"{u.key}: {u.field}: {u.reason}" for u in result.left_out)]:
-        typer.echo(f"left out: {note}", err=True)
+        notice(f"left out: {note}")
     if written.profiles_new:
-        typer.echo("Next: reconcile plan  (expect only adoptions)", err=True)
+        notice("Next: reconcile plan  (expect only adoptions)")
 
 
 @app.command()
@@ -208,92 +146,43 @@ def teardown(
 
     Unmanaged profiles are never touched. Example: reconcile teardown -o plans/teardown.json
     """
-    settings = settings_of(ctx)
-    target = resolve_target(settings, tenant, os.environ)
-    override = Override(force=force, reason=reason)
-    note = check_teardown(target, override=override)  # refused before anything is read
-    variables = template_variables(var, vars_file)
-    digest = _tree_digest(settings, variables, required=out is not None)
-    made = asyncio.run(
-        _teardown_plan(settings, target, purge=purge, inputs_digest=digest, variables=variables)
-    )
-    typer.echo(render(made, "text", show_pii=show_pii), nl=False)
+    project = project_of(ctx)
+    notes: list[str] = []
+    made = project.teardown(
+        tenant=tenant, purge=purge, force=force, reason=reason, out=out or False,
+        vars=variables(var, vars_file), on_notice=notes.append,
+    )  # fmt: skip
+    typer.echo(project.show(made, "text", reveal_pii=show_pii), nl=False)
     if not made.has_changes:
         return
+    for note in notes:  # the production guard, passed by --force --reason
+        notice(note)
+    # Applying a teardown plan needs its flag and --force: removing every managed profile is
+    # unsafe by design; its tenant and variables are in the plan.
     if out is not None:
         command = apply_command(out, *_teardown_flags(purge), tenant=tenant)
-        _save_teardown(made, out, [note, command], settings.plan_key(os.environ))
+        notice(f"Saved plan to {out}; apply it with: {command}")
         return
-    confirm(auto_approve)
-    plan_file = new_plan_file(settings, target, prefix="teardown-")
-    made.save(plan_file, key=settings.plan_key(os.environ))
-    _carry_teardown(made, target, plan_file, override, tenant, purge=purge)
-
-
-def _carry_teardown(
-    made: Plan, target: Target, plan_file: Path, override: Override, tenant: str | None, *,
-    purge: bool,
-) -> None:  # fmt: skip
-    journal = Journal.beside(plan_file)
-    view = ProgressView("apply")
-    # apply resumes a teardown: a removal of every managed profile needs its flags and --force
-    removal = ApplyOptions(
-        allow_delete=not purge, allow_purge=purge, force=True, reason=override.reason
+    path = project.new_plan_file(tenant, prefix="teardown-")
+    resume = resume_command(
+        path, allow_delete=not purge, allow_purge=purge, force=True, reason=reason, tenant=tenant
     )
-    resume = resume_command(plan_file, removal, tenant=tenant)
+    view = ProgressView("apply")
     try:
-        run = apply_teardown(
-            made, target, journal, override=override, on_progress=view, on_notice=notice
-        )
-        result = asyncio.run(run)
+        result = project.apply(
+            made, tenant=tenant, allow_delete=not purge, allow_purge=purge, force=True,
+            reason=reason, out=path, holder=f"teardown ({path.name})", progress=view,
+            confirm=lambda _: confirm(auto_approve), on_notice=notice,
+        )  # fmt: skip
     except KeyboardInterrupt:
-        raise interrupted(journal.path, resume) from None
+        if not path.exists():
+            raise
+        raise interrupted(path.with_name(f"{path.stem}.journal.jsonl"), resume) from None
     finally:
         view.close()
-    report_apply(result, journal.path, resume)
+    report_apply(result, resume)
 
 
 def _teardown_flags(purge: bool) -> tuple[str, ...]:
-    """What applying a teardown plan needs; its tenant and variables are in the plan.
-
-    --force: removing every managed profile is unsafe by design (apply/trust.py).
-    """
+    """What applying a teardown plan needs; its tenant and variables are in the plan."""
     return ("--allow-purge" if purge else "--allow-delete", "--force")
-
-
-def _save_teardown(made: Plan, out: Path, notes: list[str | None], key: bytes | None) -> None:
-    made.save(out, key=key)
-    note, command = notes
-    if note:
-        notice(note)
-    notice(f"Saved plan to {out}; apply it with: {command}")
-
-
-async def _teardown_plan(
-    settings: Settings,
-    target: Target,
-    *,
-    purge: bool,
-    inputs_digest: str,
-    variables: dict[str, object],
-) -> Plan:
-    options = TeardownOptions(
-        tenant=target.url,
-        tenant_name=target.name,
-        variables=variables,
-        owner_handle=settings.owner_handle,
-        phone_region=settings.phone_region,
-        purge=purge,
-        inputs_digest=inputs_digest,
-    )
-    return await with_client(target, lambda client: teardown_plan(client, options))
-
-
-def _tree_digest(settings: Settings, variables: dict[str, object], *, required: bool) -> str:
-    """The digest ``apply PLAN`` checks; a saved plan needs a profiles.d/ that loads."""
-    try:
-        return declared_profiles(settings, variables).digest
-    except ReconcileError:
-        if required:
-            raise
-        return ""

@@ -13,22 +13,32 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from reconcile.model import normalize
 from reconcile.model.fields import (
     DATE_HANDLE_PATTERN,
     IDENTIFYING_FIELDS,
+    IDENTITY_HANDLE_PATTERN,
     KEY_PATTERN,
     MAX_ADDRESSES,
     MAX_CUSTOM_ATTRIBUTES,
     MAX_IDENTITIES,
     MAX_TAGS,
+    MAX_TEXT,
     MAX_URL,
     SCALAR_FIELDS,
     JsonValue,
     address_view,
+    name_problem,
     path,
 )
 from reconcile.model.parts import (
@@ -37,7 +47,6 @@ from reconcile.model.parts import (
     CustomAttribute,
     Erasure,
     ProfileDate,
-    ShortText,
     Strict,
     Text,
     TrimmedText,
@@ -45,8 +54,29 @@ from reconcile.model.parts import (
 )
 
 Key = Annotated[str, Field(pattern=KEY_PATTERN, max_length=200)]
-IdentityHandle = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]+$", max_length=100)]
+IdentityHandle = Annotated[str, Field(pattern=IDENTITY_HANDLE_PATTERN, max_length=100)]
 DateHandle = Annotated[str, Field(pattern=DATE_HANDLE_PATTERN, max_length=255)]
+
+
+def _namespace(value: str) -> str:
+    problem = name_problem(value, "a namespace", dots=False)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+def _attribute_handle(value: str) -> str:
+    problem = name_problem(value, "a custom attribute's handle")
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+# A custom attribute's names: routed unambiguously in API paths and plan paths (see name_problem).
+Namespace = Annotated[str, Field(min_length=1, max_length=MAX_TEXT), AfterValidator(_namespace)]
+AttributeHandle = Annotated[
+    str, Field(min_length=1, max_length=MAX_TEXT), AfterValidator(_attribute_handle)
+]
 
 
 # Per-profile counts Omneo bounds, by field: the noun a message counts in, and the limit.
@@ -107,7 +137,7 @@ class DesiredProfile(Strict):
     identities: dict[IdentityHandle, TrimmedText] | None = None
     attributes: Attributes | None = None
     # A null attribute is removed from the tenant (DELETE .../attributes/custom/{ns}:{handle}).
-    custom_attributes: dict[ShortText, dict[str, CustomAttribute | None]] | None = None
+    custom_attributes: dict[Namespace, dict[AttributeHandle, CustomAttribute | None]] | None = None
     addresses: list[Address] | None = None
     # Keyed by handle; a null date is removed from the tenant. Undeclared handles are left alone.
     dates: dict[DateHandle, ProfileDate | None] | None = None

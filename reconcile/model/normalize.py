@@ -25,6 +25,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from reconcile.errors import InvalidValue
 from reconcile.model.phones import e164_details as e164_details
+from reconcile.model.phones import is_known_region as is_known_region
 from reconcile.model.phones import is_mobile as is_mobile
 from reconcile.model.phones import is_valid_number as is_valid_number
 from reconcile.model.phones import mobile_numbers as mobile_numbers
@@ -60,8 +61,29 @@ def normalize_email(value: str) -> str:
     try:
         validate_email(candidate, check_deliverability=False)
     except EmailNotValidError as exc:
-        raise InvalidValue(f"is not a valid email address ({exc})") from None
+        raise InvalidValue(
+            f"is not a valid email address ({email_reason(exc, candidate)})"
+        ) from None
     return candidate
+
+
+# Domains reserved for examples (RFC 2606) that email-validator (so the loader, and the sandbox)
+# accepts: test data may use them and their subdomains. (.test, .invalid, .localhost are
+# special-use names that it refuses.)
+TEST_EMAIL_DOMAINS = ("example.com", "example.org", "example.net", "a name under .example")
+
+
+def email_reason(exc: EmailNotValidError, candidate: str) -> str:
+    """email-validator's reason, without any part of the address (messages show no PII), and
+    for a special-use domain, the domains test data can use instead."""
+    reason = str(exc)
+    local, _, domain = candidate.rpartition("@")
+    for part in sorted({candidate, local, domain}, key=len, reverse=True):
+        if len(part) >= 3 and part in reason:
+            reason = reason.replace(part, "…")
+    if "special-use or reserved name" in reason:
+        reason = f"{reason.rstrip('.')}; for test data use {', '.join(TEST_EMAIL_DOMAINS)}"
+    return reason
 
 
 def _plain_email(candidate: str) -> bool:
@@ -165,7 +187,6 @@ def check_birth_date(day: int, month: int, year: int | None) -> None:
     Without a year, 29 February is allowed (it exists in leap years).
     """
     last_day = calendar.monthrange(year if year is not None else 2000, month)[1]
-    if day > last_day:
-        raise InvalidValue(
-            f"day {day} does not exist in month {month}" + (f" of {year}" if year else "")
-        )
+    if day > last_day:  # the message names no part of the date: a birth date is personal data
+        declared = "the declared month and year" if year else "the declared month"
+        raise InvalidValue(f"this day does not exist in {declared}")

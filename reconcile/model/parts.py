@@ -140,7 +140,7 @@ class CustomAttribute(Strict):
         if self.value is None:
             raise ValueError("a typed value cannot be null; write `handle: null` to remove it")
         if not is_custom_type(self.type, self.value):
-            raise ValueError(f"value {self.value!r} is not of type {self.type}")
+            raise ValueError(f"the value is not of type {self.type}")  # a value may be PII
         if not is_finite(self.value):
             raise ValueError("holds Infinity or NaN, which JSON (so Omneo) cannot carry")
         # Omneo's limit counts a text value's characters, any other value's JSON text.

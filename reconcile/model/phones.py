@@ -197,6 +197,11 @@ def e164_details(e164: str) -> tuple[int, str, str]:
     )
 
 
+def is_known_region(region: str) -> bool:
+    """Whether ``region`` is a region phonenumbers knows (``AU``, not ``XX``)."""
+    return region in phonenumbers.SUPPORTED_REGIONS
+
+
 def mobile_numbers(region: str) -> tuple[str, int] | None:
     """How to spell valid mobiles of ``region``: an E.164 prefix and how many digits follow it.
 

@@ -20,6 +20,8 @@ from fnmatch import fnmatchcase
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from reconcile.errors import OptionError
+
 _SHARD = re.compile(r"^(\d+)/(\d+)$")
 
 
@@ -69,10 +71,10 @@ def parse_shard(text: str) -> tuple[int, int]:
     """``"2/4"`` → ``(2, 4)``; shards are numbered from 1, as CI matrices usually are."""
     match = _SHARD.match(text.strip())
     if not match:
-        raise ValueError(f"shard {text!r} must look like I/N, e.g. 1/4")
+        raise OptionError(f"shard {text!r} must look like I/N, e.g. 1/4", option="--shard")
     index, count = int(match[1]), int(match[2])
     if not 1 <= index <= count:
-        raise ValueError(f"shard {text!r}: I must be between 1 and N")
+        raise OptionError(f"shard {text!r}: I must be between 1 and N", option="--shard")
     return index, count
 
 

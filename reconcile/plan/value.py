@@ -12,8 +12,11 @@ delete too large a share of the managed profiles, and ``apply`` refuses it witho
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
+import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
@@ -235,8 +238,27 @@ class Plan(BaseModel):
         )
 
     def save(self, path: Path, *, key: bytes | None = None) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.sealed(key).dumps() + "\n", encoding="utf-8")
+        """Write the sealed plan to ``path`` whole or not at all (a temporary file beside it,
+        then renamed over it), so a reader never finds half a plan."""
+        if path.is_dir():
+            raise PlanError(
+                f"{path} is a folder: save the plan to a file, e.g. {path / 'NAME.json'}"
+            )
+        text = self.sealed(key).dumps() + "\n"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        except OSError as exc:
+            raise PlanError(f"{path}: cannot be written ({exc.strerror or exc})") from None
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as file:
+                file.write(text)
+            os.chmod(temporary, 0o644)  # as an ordinary file (mkstemp makes it owner-only)
+            os.replace(temporary, path)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise PlanError(f"{path}: cannot be written ({exc.strerror or exc})") from None
 
     @classmethod
     def load(cls, path: Path, *, key: bytes | None = None) -> Plan:

@@ -23,12 +23,14 @@ from reconcile.profiles.documents import (
     Document,
     DocumentReader,
     Run,
+    already_reported,
     entries,
     profile_of,
+    report_located,
 )
 from reconcile.profiles.fake import fake_data_version
 from reconcile.profiles.files import SourceFile, Tree, decode_text, read_bytes
-from reconcile.profiles.messages import describe
+from reconcile.profiles.messages import describe, field_path
 from reconcile.profiles.parallel import Started, start_in_parallel
 from reconcile.profiles.spellings import spelt_two_ways, tag_uses
 from reconcile.profiles.templates import render_profile_template_lines
@@ -189,7 +191,7 @@ def _document(run: Run, source: SourceFile, raw: bytes) -> Document | None:
                 seed_name=source.relative,
             )
             text, lines = rendered.text, rendered.template_lines
-        data, node = run.reader.parse(text)
+        data, node, located = run.reader.parse_leniently(text)
     except FileProblem as exc:  # unreadable text, or YAML the reader refused
         document = Document(source, None, None, lines)
         for each in (exc, *exc.also):
@@ -199,7 +201,7 @@ def _document(run: Run, source: SourceFile, raw: bytes) -> Document | None:
     except ProfileError as exc:  # a template that cannot render
         run.problems += exc.problems
         return None
-    return Document(source, data, node, lines)
+    return Document(source, data, node, lines, located)
 
 
 def _rendered_suffix(document: Document, parsed_line: int) -> str:
@@ -213,6 +215,8 @@ def _read_defaults(run: Run, source: SourceFile) -> None:
     document = _document(run, source, raw) if raw is not None else None
     if document is None:
         return
+    before = len(run.problems)
+    report_located(run, document, keyed=False)
     if source.folder in run.defaults:
         first = run.defaults[source.folder].document.source.name
         run.problems.append(Problem(source.name, 1, "", "", f"{first} already sets defaults here"))
@@ -224,7 +228,6 @@ def _read_defaults(run: Run, source: SourceFile) -> None:
             Problem(source.name, run.reader.line_of(document.node), "", "", message)
         )
         return
-    before = len(run.problems)
     for name in NOT_DEFAULTABLE:
         if name in data:
             line = run.reader.key_line(document.node, name) or 1
@@ -236,9 +239,10 @@ def _read_defaults(run: Run, source: SourceFile) -> None:
     except ValidationError as exc:
         for error in exc.errors():
             loc = tuple(error["loc"])
+            if already_reported(document, None, loc):
+                continue
             _, line = run.reader.line_at(document.node, loc)
-            field_name = ".".join(str(part) for part in loc if part != "[key]")
-            run.problems.append(Problem(source.name, line, "", field_name, describe(error)))
+            run.problems.append(Problem(source.name, line, "", field_path(loc), describe(error)))
     if len(run.problems) == before:  # a broken defaults file is reported once, not merged
         document.data = fields
         run.defaults[source.folder] = Defaults(document, cache_key(raw or b""))
@@ -259,8 +263,8 @@ def _read_profiles(run: Run, source: SourceFile, variables_text: str) -> list[Lo
     before = len(run.problems)
     loaded = [
         item
-        for data, node, single in entries(run, document)
-        if (item := profile_of(run, document, chain, data, node, single)) is not None
+        for data, node, index in entries(run, document)
+        if (item := profile_of(run, document, chain, data, node, index)) is not None
     ]
     if len(run.problems) == before:
         run.cache.put(key, loaded)

@@ -20,7 +20,7 @@ from reconcile.model.desired import DesiredProfile
 from reconcile.profiles.cache import ParseCache
 from reconcile.profiles.defaults import merge_defaults
 from reconcile.profiles.files import SourceFile
-from reconcile.profiles.messages import describe
+from reconcile.profiles.messages import describe, field_path, printable
 from reconcile.profiles.uniqueness import LoadedProfile
 
 TOMBSTONE_STATES = ("absent", "purged")
@@ -29,12 +29,14 @@ TOMBSTONE_STATES = ("absent", "purged")
 class DocumentReader(Protocol):
     """Parses text into plain data plus an opaque node tree that knows the lines.
 
-    ``parse`` raises :class:`FileProblem` (with a line) for text it refuses.
+    ``parse`` raises :class:`FileProblem` (with a line) for text it refuses; ``parse_leniently``
+    also returns the problems that leave the rest readable, each as (path, line, message).
     """
 
     @property
     def max_file_bytes(self) -> int: ...
     def parse(self, text: str) -> tuple[Any, Any]: ...
+    def parse_leniently(self, text: str) -> tuple[Any, Any, list[Located]]: ...
     def line_at(self, node: Any, loc: tuple[str | int, ...]) -> tuple[bool, int]: ...
     def field_lines(self, node: Any) -> dict[str, int]: ...
     def line_of(self, node: Any) -> int: ...
@@ -43,14 +45,20 @@ class DocumentReader(Protocol):
     def value_node(self, node: Any, name: str) -> Any: ...
 
 
+# A problem found in a document's data: (its path, its parsed line, the message).
+Located = tuple[tuple[str, ...], int, str]
+
+
 @dataclass
 class Document:
-    """One file's parsed content; ``lines`` maps a rendered template's lines to its own."""
+    """One file's parsed content; ``lines`` maps a rendered template's lines to its own;
+    ``located``: the problems the reader found that leave the rest readable."""
 
     source: SourceFile
     data: Any
     node: Any
     lines: tuple[int, ...] | None = None
+    located: list[Located] = field(default_factory=list)
 
     def line(self, parsed_line: int) -> int:
         if self.lines is None or parsed_line < 1:
@@ -81,7 +89,43 @@ class Run:
         return {"phone_region": self.phone_region}
 
 
-def entries(run: Run, document: Document) -> list[tuple[Any, Any, bool]]:
+def report_located(run: Run, document: Document, *, keyed: bool = True) -> None:
+    """Each problem the reader placed, keyed by the profile it is in (``p1: mobile_phone``)
+    when ``keyed`` (not in a folder defaults file)."""
+    data = document.data
+    for where, line, message in document.located:
+        key, field_path = "", where
+        listed = where[:1] == ("profiles",) and len(where) > 1 and isinstance(data, dict)
+        if listed and isinstance(data.get("profiles"), list) and where[1].isdigit():
+            items = data["profiles"]
+            item = items[int(where[1])] if int(where[1]) < len(items) else None
+            key = str(item.get("key", "")) if isinstance(item, dict) else ""
+            field_path = where[2:]
+        elif keyed and isinstance(data, dict) and "profiles" not in data:
+            key = str(data.get("key", document.source.stem))
+        name = document.source.name
+        shown = printable(".".join(field_path))
+        run.problems.append(Problem(name, document.line(line), printable(key), shown, message))
+
+
+def already_reported(document: Document, index: int | None, loc: tuple[Any, ...]) -> bool:
+    """Whether the reader reported the value at ``loc`` (a validation error's place) of entry
+    ``index`` (see :func:`entries`) already, with how to write it."""
+    if not document.located:
+        return False
+    at = tuple(str(part) for part in loc if part != "[key]")
+    prefix = () if index is None else ("profiles", str(index))
+    for where, _, _ in document.located:
+        path = where[len(prefix) :] if where[: len(prefix)] == prefix else None
+        if path is not None and at[: len(path)] == path:
+            return True
+    return False
+
+
+def entries(run: Run, document: Document) -> list[tuple[Any, Any, int | None]]:
+    """Each profile of the document: its data, its node, and its index in a ``profiles:`` list
+    (``None`` for a file that is one profile)."""
+    report_located(run, document)
     data, node, name = document.data, document.node, document.source.name
     if data is None:
         if not document.source.is_template:  # a template may render no profiles at all
@@ -94,7 +138,7 @@ def entries(run: Run, document: Document) -> list[tuple[Any, Any, bool]]:
         run.problems.append(Problem(name, document.line(run.reader.line_of(node)), "", "", message))
         return []
     if "profiles" not in data:
-        return [(data, node, True)]
+        return [(data, node, None)]
     for other in sorted(set(data) - {"profiles"}):
         line = document.line(run.reader.key_line(node, other) or 1)
         message = "a file with 'profiles:' holds only that list; move this into a profile"
@@ -107,7 +151,7 @@ def entries(run: Run, document: Document) -> list[tuple[Any, Any, bool]]:
         line = document.line(run.reader.key_line(node, "profiles") or 1)
         run.problems.append(Problem(name, line, "", "profiles", "must be a list of profiles"))
         return []
-    return list(zip(items, run.reader.items(items_node), [False] * len(items), strict=True))
+    return list(zip(items, run.reader.items(items_node), range(len(items)), strict=True))
 
 
 def profile_of(
@@ -116,8 +160,9 @@ def profile_of(
     chain: list[Defaults],
     data: Any,
     node: Any,
-    single: bool,
+    index: int | None,
 ) -> LoadedProfile | None:
+    single = index is None
     line = document.line(run.reader.line_of(node))
     name = document.source.name
     if not isinstance(data, dict):
@@ -132,8 +177,10 @@ def profile_of(
     try:
         profile = DesiredProfile.model_validate(merged, context=run.context)
     except ValidationError as exc:
-        key = str(data.get("key", ""))
+        key = printable(str(data.get("key", "")))
         for error in exc.errors():
+            if already_reported(document, index, tuple(error["loc"])):
+                continue  # the reader said what is wrong there, and how to write it
             run.problems.append(_problem(run, document, chain, node, key, error, from_file_name))
         return None
     lines = {k: document.line(v) for k, v in run.reader.field_lines(node).items()}
@@ -152,7 +199,7 @@ def _problem(
     from_file_name: bool,
 ) -> Problem:
     loc = tuple(error["loc"])
-    field_name = ".".join(str(part) for part in loc if part != "[key]")
+    field_name = field_path(loc)
     message = describe(error)
     if loc == ("key",) and from_file_name:
         message += " (the key comes from the file name: rename the file or add a key)"

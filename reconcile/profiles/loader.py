@@ -32,8 +32,10 @@ from reconcile.profiles.files import (
     discover,
     read_bytes,
 )
+from reconcile.profiles.scalars import non_finite_word
 from reconcile.profiles.uniqueness import Outline
 from reconcile.profiles.yaml_reader import Limits, YamlReader
+from reconcile.profiles.yaml_tree import plain_scalars
 
 YAML_SUFFIXES = PROFILE_SUFFIXES  # kept for callers that name the profile suffixes
 
@@ -179,8 +181,9 @@ class Loading:
 # lang-3: tags as written, for the spelling warnings; lang-4: values as Omneo stores them (names,
 # identifiers, tags and date texts trimmed, Unknown names, lower-case gender); lang-5: per-profile
 # count limits, so a file cached as valid before them is checked again; lang-6: the cache holds
-# compact declarations (flat view and model dump), not the model
-LOADER_VERSION = "lang-6"
+# compact declarations (flat view and model dump), not the model; lang-7: names that could be
+# misrouted (namespaces, handles, keys with ':', '..', invisible characters, not NFC) are refused
+LOADER_VERSION = "lang-7"
 
 
 def ignored_files(root: Path) -> tuple[str, ...]:
@@ -194,13 +197,21 @@ def skipped_files(root: Path, *, links_outside: bool = False) -> tuple[tuple[str
 
 
 def read_variables(path: Path) -> dict[str, object]:
-    """Template variables from a YAML or JSON file holding one mapping."""
+    """Template variables from a YAML or JSON file holding one mapping. A number that is not
+    finite is refused in every spelling (``.nan``, ``1e999``, ``NaN``, ``Infinity``); quoted, it
+    is text."""
     try:
         text = decode_text(read_bytes(path, max_bytes=MIB))
-        data, _ = YamlReader(Limits()).parse(text)
+        data, node = YamlReader(Limits()).parse(text, fully=True)
     except FileProblem as exc:
-        line = f":{exc.line}" if exc.line else ""
-        raise ConfigError(f"{path}{line}: {exc.message}") from None
+        where = f":{exc.line}" if exc.line else ""
+        raise ConfigError(f"{path}{where}: {exc.message}") from None
+    for word, line in sorted(plain_scalars(node), key=lambda item: item[1]) if node else []:
+        if non_finite_word(word):  # as 1e999 and .nan are refused: no number that is not finite
+            raise ConfigError(
+                f"{path}:{line}: {word} is not a finite number (JSON readers and Python take it "
+                f'for one); quote it ("{word}") for the text'
+            )
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: must hold a mapping of variable names to values")
     return {str(name): value for name, value in data.items()}

@@ -7,16 +7,21 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from reconcile.model.mask import mask_value
 from reconcile.profiles.suggest import did_you_mean, field_names
 
 _PATTERNS = {
-    "key": "must be lowercase letters, digits, '.', '_' or '-', starting with a letter or digit",
+    "key": "must be lowercase letters, digits, '.', '_' or '-', starting with a letter or digit, "
+    "with no '..'",
+    "previous_keys": "must be lowercase letters, digits, '.', '_' or '-', starting with a letter "
+    "or digit, with no '..'",
     "currency": "must be a three-letter ISO 4217 code in capitals, e.g. AUD",
     "avatar_url": "must be an http:// or https:// URL",
-    "identities": "an identity handle may hold only letters, digits and _ . : -",
+    "identities": "an identity handle may hold only letters, digits, _ and -, and single dots "
+    "between them (it is part of API paths)",
     "dates": "a date's handle may hold only letters, digits and _ : - (no dots)",
 }
 _TYPES = {
@@ -33,6 +38,29 @@ _TYPES = {
     "missing": "is required",
     "string_too_short": "must not be empty",
 }
+
+
+def field_path(loc: tuple[Any, ...]) -> str:
+    r"""The field path a problem names, with characters that print as nothing (controls, bidi and
+    zero-width ones) shown escaped, so a name in a file cannot disguise or reorder the message.
+
+    >>> field_path(("custom_attributes", "ns", "a\u202eb", "[key]"))
+    'custom_attributes.ns.a\\u202eb'
+    """
+    return printable(".".join(str(part) for part in loc if part != "[key]"))
+
+
+def printable(text: str) -> str:
+    """``text`` with characters that print as nothing shown escaped (a key, a field path)."""
+    if text.isascii() and text.isprintable():
+        return text
+    return "".join(_escaped(character) for character in text)
+
+
+def _escaped(character: str) -> str:
+    if unicodedata.category(character) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
+        return f"\\u{ord(character):04x}"
+    return character
 
 
 def describe(error: Any) -> str:

@@ -68,13 +68,21 @@ def yaml12(text: str) -> Any:
     return TEXT
 
 
-def ambiguity(text: str, value: Any) -> str | None:
-    """Why the plain scalar ``text``, which PyYAML (YAML 1.1) read as ``value``, is refused.
+def ambiguity(text: str, value: Any, *, personal: bool = False) -> str | None:
+    """Why the plain scalar ``text``, which PyYAML (YAML 1.1) read as ``value``, is refused;
+    ``personal``: in a field holding personal data, said without showing the value.
 
     ``None`` when YAML 1.1 and YAML 1.2 agree and the value is finite.
+
+    >>> print(ambiguity("0412345678", "0412345678"))
+    0412345678 is text to YAML 1.1 but 412345678 to YAML 1.2: quote it ("0412345678") for text
+    >>> print(ambiguity("0412345678", "0412345678", personal=True))
+    this value is text to YAML 1.1 but a number to YAML 1.2 (which drops the leading zero): quote it
     """
     other = yaml12(text)
     if _non_finite(value) or _non_finite(other):
+        if personal:
+            return "this value is not a finite number to YAML, and Omneo cannot hold it: quote it"
         return (
             f"{text} is not a finite number, and JSON (so Omneo) cannot hold it: "
             f'write a number, or quote it ("{text}") for text'
@@ -82,10 +90,49 @@ def ambiguity(text: str, value: Any) -> str | None:
     read_11 = TEXT if isinstance(value, str) else value
     if type(read_11) is type(other) and read_11 == other:
         return None
+    if personal:
+        return _unshown(text, read_11, other)
     return (
         f"{text} is {_reading(read_11, text)} to YAML 1.1 but {_reading(other, '')} to YAML 1.2: "
         f"{_advice(text, read_11, other)}"
     )
+
+
+def _unshown(text: str, read_11: Any, other: Any) -> str:
+    """Why a plain value is refused, and how to write it, without showing it."""
+    zero = bool(_INT.fullmatch(text)) and text.lstrip("+-").startswith("0") and len(text) > 1
+    if zero and read_11 is not TEXT:
+        return (
+            "this number has a leading zero, so YAML 1.1 reads it as octal and YAML 1.2 as "
+            "decimal: write it without the leading zero, or quote it for text"
+        )
+    if zero:
+        return (
+            "this value is text to YAML 1.1 but a number to YAML 1.2 (which drops the leading "
+            "zero): quote it"
+        )
+    if isinstance(read_11, bool):
+        return (
+            "this value is a flag to YAML 1.1 but text to YAML 1.2: write true or false for a "
+            "flag, or quote it for text"
+        )
+    first, second = ("text", "a number") if read_11 is TEXT else ("a number", "text")
+    return f"this value is {first} to YAML 1.1 but {second} to YAML 1.2: quote it"
+
+
+# Words JSON's extensions and Python read as numbers that are not finite (YAML's own spellings,
+# .inf and .nan, are refused by ambiguity()).
+_NON_FINITE_WORDS = frozenset(("NaN", "Infinity", "-Infinity", "+Infinity", "inf", "-inf", "nan"))
+
+
+def non_finite_word(text: str) -> bool:
+    """Whether a plain value is a word that JSON's extensions or Python read as a non-finite
+    number (``NaN``, ``Infinity``): text to YAML, but not what a JSON or Python user meant.
+
+    >>> non_finite_word("NaN"), non_finite_word("Nan")
+    (True, False)
+    """
+    return text in _NON_FINITE_WORDS
 
 
 def _non_finite(value: Any) -> bool:
@@ -107,6 +154,8 @@ def _reading(value: Any, text: str) -> str:
 def _advice(text: str, read_11: Any, other: Any) -> str:
     quote = f'quote it ("{text}") for text'
     number = other if other is not TEXT else read_11
+    if read_11 is TEXT and _INT.fullmatch(text):  # 0412345678: a code or a phone, zero and all
+        return quote
     if isinstance(number, bool):
         return f"write {str(number).lower()} for a flag, or {quote}"
     if isinstance(number, int | float) and other is not TEXT:

@@ -17,10 +17,12 @@ from typing import Any
 
 import yaml
 
-from reconcile.errors import YamlProblem
+from reconcile.errors import FileProblem, YamlProblem
+from reconcile.model.mask import is_pii
 from reconcile.profiles import yaml_plain
 from reconcile.profiles.documents import DocumentReader
 from reconcile.profiles.files import MIB
+from reconcile.profiles.scalars import ambiguity
 from reconcile.profiles.yaml_tree import Builder, path_to, resolve_quickly
 from reconcile.profiles.yaml_tree import line as _line
 
@@ -51,31 +53,49 @@ class YamlReader(DocumentReader):
     def max_file_bytes(self) -> int:
         return self.limits.max_file_bytes
 
-    def parse(self, text: str) -> tuple[Any, Any]:
+    def parse(self, text: str, *, fully: bool = False) -> tuple[Any, Any]:
+        """Plain data and its node tree; every problem the reader finds is raised. ``fully``:
+        through PyYAML's node tree even when the fast path could read the text."""
+        data, node, located = self.parse_leniently(text, fully=fully)
+        if located:
+            ordered = sorted(located, key=lambda item: (item[1], item[2]))
+            (where, line, message), *others = ordered
+            also: list[FileProblem] = [
+                YamlProblem(_shown(path, text), number) for path, number, text in others
+            ]
+            raise YamlProblem(_shown(where, message), line, also=also)
+        return data, node
+
+    def parse_leniently(self, text: str, *, fully: bool = False) -> tuple[Any, Any, list[Located]]:
+        """Like ``parse``, but a field written twice and a value YAML 1.1 and 1.2 read apart are
+        returned with their place (the value built as if quoted), so the rest can be checked."""
         budget = self.limits.values_per_byte * len(text) + 10_000
-        plain = yaml_plain.read_plain(_Loader(text), self._tags, self.limits.max_depth, budget)
-        if plain is not None:
-            return plain  # most files: built from the parser's events (profiles/yaml_plain.py)
+        if not fully:
+            plain = yaml_plain.read_plain(_Loader(text), self._tags, self.limits.max_depth, budget)
+            if plain is not None:  # most files: built from the parser's events (yaml_plain.py)
+                return (*plain, [])
         return self.parse_fully(text, budget)
 
-    def parse_fully(self, text: str, budget: int) -> tuple[Any, Any]:
-        """``parse`` through PyYAML's node tree: any file, and every problem of it."""
+    def parse_fully(self, text: str, budget: int) -> tuple[Any, Any, list[Located]]:
+        """``parse_leniently`` through PyYAML's node tree: any file, and every problem of it."""
         loader = _Loader(text)
         resolve_quickly(loader, self._tags)
         try:
             node = loader.get_single_node()
             if node is None:
-                return None, None
+                return None, None, []
             builder = Builder(loader, max_depth=self.limits.max_depth, max_values=budget)
             data = builder.build(node, 0)
-            problems = builder.problems + [
-                (_line(scalar), f"{path_to(node, scalar)}: {why}")
-                for scalar, why in builder.ambiguous
+            located: list[Located] = [
+                ((*path_to(node, mapping), name), line, message)
+                for mapping, name, line, message in builder.duplicates
             ]
-            if problems:
-                (line, message), *others = sorted(problems)
-                raise YamlProblem(message, line, also=[YamlProblem(m, n) for n, m in others])
-            return data, node
+            for scalar, value, why in builder.ambiguous:
+                where = path_to(node, scalar)
+                personal = is_pii(".".join(_field_of(where)))
+                message = why or ambiguity(scalar.value, value, personal=personal) or ""
+                located.append((where, _line(scalar), message))
+            return data, node, located
         except yaml.MarkedYAMLError as exc:
             raise _syntax_problem(exc) from None
         except yaml.YAMLError as exc:
@@ -112,6 +132,19 @@ class YamlReader(DocumentReader):
         if isinstance(node, yaml.MappingNode):
             return next((v for k, v in node.value if k.value == name), None)
         return yaml_plain.value_node(node, name)
+
+
+# A problem the reader found at a place in the data: (its path, its line, the message).
+Located = tuple[tuple[str, ...], int, str]
+
+
+def _field_of(where: tuple[str, ...]) -> tuple[str, ...]:
+    """The field path within a profile (``profiles.0.email`` is ``email``)."""
+    return where[2:] if where[:1] == ("profiles",) and len(where) > 1 else where
+
+
+def _shown(where: tuple[str, ...], message: str) -> str:
+    return f"{'.'.join(where) or 'value'}: {message}"
 
 
 def _full(node: Any) -> bool:

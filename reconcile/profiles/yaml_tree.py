@@ -73,8 +73,11 @@ class Builder:
         self.built: dict[int, Any] = {}
         self.sizes: dict[int, int] = {}
         self.active: set[int] = set()
-        self.problems: list[tuple[int, str]] = []
-        self.ambiguous: list[tuple[yaml.Node, str]] = []  # values YAML 1.1 and 1.2 differ on
+        # Fields written twice: (their mapping, the field, its line, the message).
+        self.duplicates: list[tuple[yaml.Node, str, int, str]] = []
+        # Values YAML 1.1 and 1.2 read apart: (node, YAML 1.1's reading, a message if fixed);
+        # each is built as its text, as if quoted, so the rest of the file can be checked.
+        self.ambiguous: list[tuple[yaml.Node, Any, str | None]] = []
         self.constructors = {
             _TAG + "bool": loader.construct_yaml_bool,
             _TAG + "int": loader.construct_yaml_int,
@@ -119,8 +122,8 @@ class Builder:
         if self.values > self.max_values:
             self._count(0, node)
         text: str = node.value
-        if text[:1] in NUMBER_START and not node.style and (why := ambiguity(text, text)):
-            self.ambiguous.append((node, why))
+        if text[:1] in NUMBER_START and not node.style and ambiguity(text, text):
+            self.ambiguous.append((node, text, None))
         return text
 
     def _count(self, size: int, node: yaml.Node) -> None:
@@ -154,8 +157,8 @@ class Builder:
             if self.values > self.max_values:
                 self._count(0, value_node)
             text = value_node.value
-            if text[:1] in NUMBER_START and not value_node.style and (why := ambiguity(text, text)):
-                self.ambiguous.append((value_node, why))
+            if text[:1] in NUMBER_START and not value_node.style and ambiguity(text, text):
+                self.ambiguous.append((value_node, text, None))
             result[name] = text
         return result
 
@@ -182,7 +185,7 @@ class Builder:
     def _duplicate(self, node: yaml.MappingNode, key_node: yaml.Node) -> None:
         first = next(k for k, _ in node.value if k.value == key_node.value)
         message = f"{key_node.value!r} appears twice (first at line {line(first)})"
-        self.problems.append((line(key_node), message))
+        self.duplicates.append((node, str(key_node.value), line(key_node), message))
 
     def _merge_sources(self, node: yaml.Node, depth: int) -> list[dict[str, Any]]:
         nodes = node.value if isinstance(node, yaml.SequenceNode) else [node]
@@ -210,12 +213,12 @@ class Builder:
         try:
             value = construct(node)
         except ValueError:  # PyYAML resolves 0x_ as an int, then cannot build it
-            self.ambiguous.append(
-                (node, f'{text} looks like a number and is none: quote it ("{text}")')
-            )
+            why = f'{text} looks like a number and is none: quote it ("{text}")'
+            self.ambiguous.append((node, text, why))
             return text
-        if why := ambiguity(text, value):
-            self.ambiguous.append((node, why))
+        if ambiguity(text, value):
+            self.ambiguous.append((node, value, None))
+            return text
         return value
 
     def _tag(self, node: yaml.Node, kind: str) -> None:
@@ -228,8 +231,8 @@ def unsupported(node: yaml.Node) -> YamlProblem:
     return YamlProblem(f"the YAML tag {tag} is not supported in profiles", line(node))
 
 
-def path_to(root: yaml.Node, target: yaml.Node) -> str:
-    """The field path (``custom_attributes.loyalty.code``) of ``target`` below ``root``.
+def path_to(root: yaml.Node, target: yaml.Node) -> tuple[str, ...]:
+    """The field path (``("custom_attributes", "loyalty", "code")``) of ``target`` below ``root``.
 
     Only called for a refused value, so a walk of the tree costs nothing on valid files.
     """
@@ -238,7 +241,7 @@ def path_to(root: yaml.Node, target: yaml.Node) -> str:
     while stack:
         node, where = stack.pop()
         if node is target:
-            return ".".join(where) or "value"
+            return where
         if id(node) in seen:
             continue
         seen.add(id(node))
@@ -246,7 +249,25 @@ def path_to(root: yaml.Node, target: yaml.Node) -> str:
             stack += [(v, (*where, str(k.value))) for k, v in node.value]
         elif isinstance(node, yaml.SequenceNode):
             stack += [(v, (*where, str(i))) for i, v in enumerate(node.value)]
-    return "value"
+    return ()
+
+
+def plain_scalars(root: yaml.Node) -> list[tuple[str, int]]:
+    """Each plain (unquoted) scalar below ``root``, with its line."""
+    found: list[tuple[str, int]] = []
+    stack, seen = [root], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode) and not node.style:
+            found.append((str(node.value), line(node)))
+        elif isinstance(node, yaml.MappingNode):
+            stack += [part for pair in node.value for part in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            stack += node.value
+    return found
 
 
 def line(node: Any) -> int:

@@ -24,6 +24,7 @@ from jinja2 import (
     select_autoescape,
 )
 
+from reconcile.errors import OptionError
 from reconcile.model.fields import JsonValue
 from reconcile.model.mask import is_pii, mask_value
 from reconcile.plan.diff import FieldChange
@@ -103,7 +104,7 @@ def render(plan: Plan, fmt: Format = "text", *, show_pii: bool = False, color: b
     if fmt == "json":
         return json_report(plan, show_pii=show_pii)
     if fmt not in _TEMPLATES:
-        raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+        raise OptionError(f"unknown format {fmt!r}; use {', '.join(FORMATS)}", option="--format")
     context = _context(plan, show_pii=show_pii, color=color)
     if fmt == "markdown":
         return _markdown(context)

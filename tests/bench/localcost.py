@@ -20,10 +20,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
 
-from reconcile.cli import common as cli
+from reconcile.collector import paused
 from reconcile.model.observed import ObservedProfile
 from reconcile.plan.build import PlanOptions, assemble_plan
 from reconcile.plan.match import TenantIndex
+from reconcile.project.config import begin_declared
 from reconcile.settings import Settings, load_settings, resolve_target
 from reconcile.tenant.client import OmneoClient
 
@@ -56,9 +57,9 @@ def main() -> None:
     args = parser.parse_args()
     settings = load_settings(args.dir)
     owned = asyncio.run(fetch_owned(settings, args.tenant))
-    with cli.long_lived():  # as `reconcile plan` does
+    with paused():  # as `reconcile plan` does
         started = cpu()
-        declared = cli.declared_profiles(settings)
+        declared = begin_declared(settings).result()
         loaded = cpu()
         changed = compare(declared, owned, settings)
         compared = cpu()

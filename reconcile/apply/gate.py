@@ -1,66 +1,130 @@
-"""Before anything is written: is the reviewed plan still the truth, and may it run?
+"""The gate: whether a plan may be carried out on a tenant, decided in one place.
 
-Re-reads nothing but the profiles the plan touches (for a large plan, or one whose safety depends
-on how many profiles are managed, through one paginated listing of the owner handle;
-soft-deleted ones, which reads by id do not reach, through the listing of deleted profiles when
-the plan restores or purges). A plan is stale when profiles.d/ changed (its digest) or a touched
-tenant profile changed (its fingerprint); the message names the keys that moved. Deletes, purges
-and unsafe plans need the flags they were planned with. What the plan file says is checked, not
-trusted (``trust.py``): its shape against the project, each touched profile's owner identity on
-the tenant, and its safety recomputed from its changes.
+A plan file is input, so nothing it says is trusted; :func:`admit` is the one entry point, and
+the engines run only what it admitted (``session.py`` calls it under the tenant's lock). In
+order, it refuses a plan:
 
->>> observed = await verify_plan(plan, declared, client, allow_delete=True)   # doctest: +SKIP
+1. made for another tenant (the plan records the tenant's URL), or refused by a production
+   tenant's guards (``guards.py``: bulk mode, more creates than ``max_creates``, unless ``force``
+   with a ``reason``);
+2. of another project, or of another state of profiles.d/ (its owner handle, its digest), or
+   that contradicts itself or profiles.d/ (``contents.py``);
+3. needing a flag it was not given: conflicts, deletes, purges, an unsafe plan;
+4. naming a tenant profile it may not touch (each one re-read: owner identity, declared values);
+5. stale: a touched profile changed since the plan was made (its fingerprint; the message names
+   the keys that moved);
+6. unsafe once recounted: its safety recomputed from its changes, with the project's threshold and
+   the tenant's count of managed profiles, never read from the file.
+
+:func:`preflight` is step 1 alone, needing no reads: callers run it early, to refuse before
+profiles.d/ is read; :func:`admit` runs it again, so no path skips it.
+
+Touched profiles are re-read one by one, or for a large plan (or one whose safety depends on how
+many profiles are managed) through one paginated listing of the owner handle; soft-deleted ones,
+which reads by id do not reach, through the listing of deleted profiles when the plan restores
+or purges.
+
+>>> observed = await admit(plan, declared, client, target, policy, allowed)   # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import asyncio
 
-from reconcile.apply.journal import JournalState
-from reconcile.apply.trust import (
-    ProjectPolicy,
+from pydantic import BaseModel, ConfigDict
+
+from reconcile.apply.contents import (
     check_project,
     check_shape,
     count_matters,
     ownership_problem,
     recomputed_unsafe,
 )
+from reconcile.apply.guards import Override, check_bulk, check_creates
+from reconcile.apply.journal import JournalState
 from reconcile.errors import ConflictError, PlanError, StalePlanError, UnsafePlanError
 from reconcile.model.observed import ObservedProfile
 from reconcile.plan.cost import LISTING_FROM  # from this many changes on, one listing
 from reconcile.plan.value import Change, Plan
 from reconcile.profiles.loader import DeclaredProfiles
+from reconcile.settings import Settings, Target
 from reconcile.tenant.client import OmneoClient
 
 _GONE = frozenset({"delete", "purge"})
 
 
-async def verify_plan(
+class ProjectPolicy(BaseModel):
+    """What the project (not the plan file) says: whose profiles these are, and how many
+    changes at once are safe."""
+
+    model_config = ConfigDict(frozen=True)
+
+    owner_handle: str
+    threshold: float = 0.30
+    threshold_floor: int = 10
+
+    @classmethod
+    def of(cls, settings: Settings) -> ProjectPolicy:
+        return cls(
+            owner_handle=settings.owner_handle,
+            threshold=settings.delete_threshold,
+            threshold_floor=settings.threshold_floor,
+        )
+
+
+class Allowed(BaseModel):
+    """What the person applying allows: the flags of ``reconcile apply``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    allow_delete: bool = False
+    allow_purge: bool = False
+    # applies a plan marked unsafe and, with a ``reason``, passes a production tenant's guards
+    force: bool = False
+    reason: str | None = None
+    # True: batch creates and adoptions even where one by one is cheaper; False: never batch;
+    # None: batch when the plan found it cheaper (not on a production tenant)
+    bulk: bool | None = None
+
+
+def preflight(plan: Plan, target: Target, allowed: Allowed) -> list[str]:
+    """Step 1: refuse ``plan`` on ``target`` before anything is read; the guards' notes.
+
+    Raises :class:`~reconcile.errors.PlanError` for a plan of another tenant and
+    :class:`~reconcile.errors.UnsafePlanError` when a production guard refuses.
+    """
+    if plan.options.tenant != target.url:
+        raise PlanError(f"the plan was made for {plan.options.tenant}, not {target.url}")
+    override = Override(force=allowed.force, reason=allowed.reason)
+    notes = [check_creates(target, creates=plan.count("create"), override=override)]
+    if allowed.bulk:
+        notes.append(check_bulk(target, override=override))
+    return [note for note in notes if note]
+
+
+async def admit(
     plan: Plan,
     declared: DeclaredProfiles,
     client: OmneoClient,
+    target: Target,
+    policy: ProjectPolicy,
+    allowed: Allowed,
     *,
-    allow_delete: bool = False,
-    allow_purge: bool = False,
-    force: bool = False,
     journal: JournalState | None = None,
-    policy: ProjectPolicy | None = None,
 ) -> dict[str, ObservedProfile]:
-    """Refuse a plan that is stale, unsafe or not this project's; return the re-fetched profiles
-    it touches.
+    """Refuse a plan that may not run (see the module); the re-read profiles it touches.
 
     With ``journal`` (a resume), changes the journal shows done are skipped, and profiles it
     shows started are accepted as they are now: their fingerprints moved because of us.
-    ``policy`` is what the project says (owner handle, threshold); without it the plan's own
-    values are trusted, so a library caller applying plans it did not make should pass one.
     """
-    policy = policy or ProjectPolicy.trusting(plan)
-    check_project(plan, declared, policy)
+    preflight(plan, target, allowed)
+    check_project(plan, declared, owner_handle=policy.owner_handle)
     check_shape(plan, declared)
-    _check_flags(plan, allow_delete=allow_delete, allow_purge=allow_purge, force=force)
+    _check_flags(plan, allowed)
     state = journal or JournalState()
     pending = [c for c in plan.changes if c.key not in state.succeeded]
-    counting = count_matters(plan, policy)
+    threshold, floor = policy.threshold, policy.threshold_floor
+    counting = count_matters(plan, threshold=threshold, floor=floor)
     known = await _Known.fetch(
         client,
         policy.owner_handle,
@@ -78,8 +142,8 @@ async def verify_plan(
             f"the tenant changed since the plan was made ({names}); run `reconcile plan` again"
         )
     managed = known.managed(plan, state) if counting else plan.managed
-    unsafe = recomputed_unsafe(plan, declared, policy, managed=managed)
-    if unsafe and not force:
+    unsafe = recomputed_unsafe(plan, declared, threshold=threshold, floor=floor, managed=managed)
+    if unsafe and not allowed.force:
         raise UnsafePlanError(f"the plan is unsafe ({'; '.join(unsafe)}): pass --force")
     return {
         c.key: observed
@@ -110,17 +174,17 @@ def _check_owned(
         )
 
 
-def _check_flags(plan: Plan, *, allow_delete: bool, allow_purge: bool, force: bool) -> None:
+def _check_flags(plan: Plan, allowed: Allowed) -> None:
     if plan.conflicts and not plan.options.allow_conflicts:
         raise ConflictError(
             f"the plan has {len(plan.conflicts)} conflicts: resolve them and plan again, or plan "
             "with --allow-conflicts to apply the rest"
         )
-    if plan.count("delete") and not allow_delete:
+    if plan.count("delete") and not allowed.allow_delete:
         raise UnsafePlanError("the plan deletes profiles: pass --allow-delete to apply it")
-    if plan.count("purge") and not allow_purge:
+    if plan.count("purge") and not allowed.allow_purge:
         raise UnsafePlanError("the plan purges profiles: pass --allow-purge to apply it")
-    if plan.unsafe and not force:  # recomputed after reading the tenant, too
+    if plan.unsafe and not allowed.force:  # recomputed after reading the tenant, too
         raise UnsafePlanError(f"the plan is unsafe ({'; '.join(plan.unsafe)}): pass --force")
 
 

@@ -1,34 +1,33 @@
-"""What apply checks because a plan file is input: it may be wrong, or written by someone else.
+"""What a plan's contents must agree with: the project, itself, profiles.d/, and the tenant.
 
-A checksum only proves that a plan was not edited by accident; anyone can recompute it. So apply
-takes from a plan only what it can check, and checks it against the project and the tenant:
+A checksum only proves that a plan was not edited by accident; anyone can recompute it. So these
+checks take from a plan only what can be checked, each a pure function of the plan, profiles.d/
+and (for :func:`ownership_problem`) one tenant profile. The gate (``gate.py``) runs them; they
+call nothing back.
 
-- the plan must be this project's: its owner handle is the project's (``ProjectPolicy``);
-- it must agree with itself: every change is inside its selection, needs no flag the plan was
-  made without, writes only fields that profiles.d/ declares, and fits what profiles.d/ says of
-  its key (a create, adopt or update needs a declared profile; a delete or purge of a key that
-  profiles.d/ still declares is unsafe, as a teardown is);
-- its safety is recomputed from its changes, with the project's threshold and the tenant's count
-  of managed profiles, never read from its ``unsafe`` list;
+- the plan must be this project's: its owner handle is the project's (:func:`check_project`);
+- it must agree with itself (:func:`check_shape`): every change is inside its selection, needs no
+  flag the plan was made without, writes only fields that profiles.d/ declares, and fits what
+  profiles.d/ says of its key (a create, adopt or update needs a declared profile; a delete or
+  purge of a key that profiles.d/ still declares is unsafe, as a teardown is);
+- its safety is recomputed from its changes (:func:`recomputed_unsafe`), with the project's
+  threshold and the tenant's count of managed profiles, never read from its ``unsafe`` list;
 - each profile it touches must be what the change says, on the tenant (:func:`ownership_problem`):
   a profile that is updated, deleted or purged carries this project's owner identity for that
   key (renamed or restored: for the key or one of its ``previous_keys``); an adopted profile
   carries none and holds one of the declared email, mobile or identities.
 
->>> check_project(plan, declared, ProjectPolicy(owner_handle="reconcile"))  # doctest: +SKIP
->>> check_shape(plan, declared)                                             # doctest: +SKIP
+>>> check_project(plan, declared, owner_handle="reconcile")  # doctest: +SKIP
+>>> check_shape(plan, declared)                              # doctest: +SKIP
 """
 
 from __future__ import annotations
-
-from pydantic import BaseModel, ConfigDict
 
 from reconcile.errors import PlanError, StalePlanError
 from reconcile.model.declaration import Declaration
 from reconcile.model.observed import ObservedProfile
 from reconcile.plan.value import Action, Change, Plan, safety_reasons
 from reconcile.profiles.loader import DeclaredProfiles
-from reconcile.settings import Settings
 
 # Actions on a profile this project already manages: it must carry the owner identity of the key
 # (a restore or a rename: of the key or, re-keyed, of one of its previous keys).
@@ -41,44 +40,16 @@ DECLARED_ACTIONS = frozenset({"create", "adopt", "update", "restore", "rename"})
 _REMOVALS = {"delete": "absent", "purge": "purged"}
 
 
-class ProjectPolicy(BaseModel):
-    """What the project (not the plan file) says: whose profiles these are, and how many
-    changes at once are safe."""
-
-    model_config = ConfigDict(frozen=True)
-
-    owner_handle: str
-    threshold: float = 0.30
-    threshold_floor: int = 10
-
-    @classmethod
-    def of(cls, settings: Settings) -> ProjectPolicy:
-        return cls(
-            owner_handle=settings.owner_handle,
-            threshold=settings.delete_threshold,
-            threshold_floor=settings.threshold_floor,
-        )
-
-    @classmethod
-    def trusting(cls, plan: Plan) -> ProjectPolicy:
-        """The plan's own values, for a library caller that has no project settings."""
-        return cls(
-            owner_handle=plan.options.owner_handle,
-            threshold=plan.options.threshold,
-            threshold_floor=plan.options.threshold_floor,
-        )
-
-
-def check_project(plan: Plan, declared: DeclaredProfiles, policy: ProjectPolicy) -> None:
+def check_project(plan: Plan, declared: DeclaredProfiles, *, owner_handle: str) -> None:
     """Refuse a plan made for another project, or for another state of profiles.d/, saying which.
 
     Another project is told by its owner handle or, when both use the same handle, by a plan none
     of whose declared keys this profiles.d/ declares.
     """
-    if plan.options.owner_handle != policy.owner_handle:
+    if plan.options.owner_handle != owner_handle:
         raise PlanError(
             f"the plan is from another project: it manages profiles under the handle "
-            f"{plan.options.owner_handle!r}, this project under {policy.owner_handle!r}"
+            f"{plan.options.owner_handle!r}, this project under {owner_handle!r}"
         )
     if plan.inputs_digest == declared.digest:
         return
@@ -138,7 +109,7 @@ def _contradiction(
 
 
 def recomputed_unsafe(
-    plan: Plan, declared: DeclaredProfiles, policy: ProjectPolicy, *, managed: int
+    plan: Plan, declared: DeclaredProfiles, *, threshold: float, floor: int, managed: int
 ) -> tuple[str, ...]:
     """Why the plan is unsafe, from its changes alone: the share of the ``managed`` profiles it
     updates or deletes, and removals of profiles that profiles.d/ still declares present."""
@@ -147,8 +118,8 @@ def recomputed_unsafe(
         managed=managed,
         updates=sum(plan.count(action) for action in UPDATE_ACTIONS),
         deletes=removals,
-        threshold=policy.threshold,
-        floor=policy.threshold_floor,
+        threshold=threshold,
+        floor=floor,
     )
     desired = declared.by_key()
     declared_alive = sorted(
@@ -166,13 +137,13 @@ def recomputed_unsafe(
     return reasons
 
 
-def count_matters(plan: Plan, policy: ProjectPolicy) -> bool:
+def count_matters(plan: Plan, *, threshold: float, floor: int) -> bool:
     """Whether the number of managed profiles can decide the plan's safety; if not, apply need
     not count them. A plan cannot update or delete more profiles than are managed."""
     updates = sum(plan.count(action) for action in UPDATE_ACTIONS)
     removals = plan.count("delete") + plan.count("purge")
-    smallest = max(policy.threshold_floor, updates, removals, 1)
-    return max(updates, removals) / smallest > policy.threshold
+    smallest = max(floor, updates, removals, 1)
+    return max(updates, removals) / smallest > threshold
 
 
 def ownership_problem(
