@@ -15,6 +15,7 @@ import httpx
 import pytest
 from click.testing import Result
 
+import reconcile
 from reconcile.errors import PlanError
 from reconcile.plan.merge import merge_plans
 from reconcile.plan.value import Plan
@@ -151,3 +152,18 @@ def test_a_large_merged_review_is_one_comment(shards: Shards) -> None:
     assert "more changes in the plan artifact" in shown.stdout
     assert "**900 to create" in shown.stdout
     assert "Merged from 4 shard plans" in shown.stdout
+
+
+def test_the_library_shows_and_merges_several_plans(shards: Shards) -> None:
+    _applied(shards, 5)
+    shards.project.write("p01.yaml", "first_name: Changed\nemail: p1@example.com\n")
+    files = [Path(f) for f in shards.shards(2)]
+    env = {"OMNEO_URL": shards.sandbox.url, "OMNEO_TOKEN": shards.sandbox.token}
+    library = reconcile.Project(shards.project.root, env=env)
+    assert (
+        library.show(files, "markdown")
+        == shards.cli("show", *map(str, files), "-f", "markdown").stdout
+    )
+    merged = library.merged(files)
+    assert [c.key for c in merged.changes] == ["p01"] and merged.unchanged == 4
+    assert library.show(files[0]) == shards.cli("show", str(files[0])).stdout  # one: itself
