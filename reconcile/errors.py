@@ -25,9 +25,11 @@ them; 2 is kept for "changes present"). Every message is one line that says what
     │   ├── UnsafePlanError        over a safety threshold, or needs a flag it was not given
     │   └── OrderingError          the changes cannot be ordered (two take the same unique value)
     ├── ConflictError              matching found conflicts and --allow-conflicts was not given
-    ├── LockError                  another apply holds the tenant's lock (or ours was broken)
+    ├── LockError                  another apply holds the tenant's lock
+    │   └── LockLostError          ours was broken or taken over while we held it
     ├── ApplyError                 some changes failed; the journal says which succeeded
-    └── YamlWriteError             export cannot edit a file of the tree safely
+    ├── YamlWriteError             export cannot edit a file of the tree safely
+    └── SourceError                reconcile watch cannot fetch or read the watched repository
 
 Foreign libraries' exceptions are translated where the library is used (phonenumbers in
 ``model/phones.py``, email-validator in ``model/normalize.py``, httpx in ``tenant/client.py``,
@@ -155,7 +157,18 @@ class ApiError(ReconcileError):
 
 
 class TransportError(ApiError):
-    """The request got no answer: connection refused or dropped, or a timeout."""
+    """The request got no answer: connection refused or dropped, or a timeout. ``tenant``
+    names where it went ("tenant 'staging' at https://..."), when the client knows it."""
+
+    def __init__(self, message: str, *, method: str = "", path: str = "", tenant: str = ""):
+        self.tenant = tenant
+        super().__init__(message, method=method, path=path)
+
+    def _describe(self) -> str:
+        where = f"{self.method} {self.path}".strip()
+        if not self.tenant:
+            return f"{where} failed: {self.api_message}"
+        return f"cannot reach {self.tenant}: {self.api_message} ({where})"
 
 
 class PlanError(ReconcileError):
@@ -187,9 +200,23 @@ class LockError(ReconcileError):
     """The tenant's apply lock is held by another run, or was broken while we held it."""
 
 
+class LockLostError(LockError):
+    """The apply lock was broken, taken over or lost while we held it: no write starts after
+    the holder finds out; the journal records what was done, and ``--resume`` finishes it."""
+
+
 class ApplyError(ReconcileError):
     """Some changes failed during apply; the others were applied and are in the journal."""
 
 
 class YamlWriteError(ReconcileError):
     """A file to update is not YAML that can be edited safely; the message says why."""
+
+
+class SourceError(ReconcileError):
+    """``reconcile watch`` cannot fetch or read its git repository; ``permanent`` when trying
+    again cannot help (credentials refused, no such repository or branch)."""
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent

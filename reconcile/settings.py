@@ -30,8 +30,10 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from reconcile.errors import ConfigError
 from reconcile.model.fields import IDENTITY_HANDLE_PATTERN
 from reconcile.model.normalize import is_known_region
+from reconcile.watch.config import WatchPolicy
 
 LOCAL_TENANT = "local"
+ENV_TENANT = "env"  # the name of the tenant OMNEO_URL and OMNEO_TOKEN give
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 SANDBOX_URL = "http://sandbox.local/api/v3"  # in-process: never leaves the Python process
 
@@ -47,6 +49,7 @@ class TenantConfig(BaseModel):
     concurrency: int = Field(default=8, ge=1, le=64)
     rps: float = Field(default=10.0, gt=0)
     max_creates: int = Field(default=1000, ge=0)
+    watch: WatchPolicy = WatchPolicy()  # how `reconcile watch` treats it (reconcile/watch/)
 
 
 class SandboxFaults(BaseModel):
@@ -191,7 +194,7 @@ def _from_environment(env: Mapping[str, str]) -> Target:
     if not token:
         raise ConfigError("OMNEO_URL is set but OMNEO_TOKEN is not: export the tenant's API token")
     return Target(
-        name="env",
+        name=ENV_TENANT,
         url=env["OMNEO_URL"].rstrip("/"),
         token=checked_token(token, "OMNEO_TOKEN"),
         kind="production",

@@ -5,7 +5,8 @@ The engine checks nothing: only ``session.py`` calls it, after the gate admitted
 The changes become steps (``ordering.py``), run by the scheduler (``scheduler.py``) through the
 writer (``writes.py``). Each change gets a ``started`` journal line before its first write and an
 ``ok`` or ``failed`` line when it ends; a failure does not stop unrelated changes unless
-``fail_fast``.
+``fail_fast``. Once the client refuses writes (the apply lock was lost: ``tenant/lock.py``), no
+new change starts; a change whose write was refused fails, and ``--resume`` finishes it.
 
 >>> result = await _apply_plan(plan, declared, client, observed, journal=journal)  # doctest: +SKIP
 """
@@ -22,7 +23,7 @@ from reconcile.apply.outcomes import ApplyResult, Outcome
 from reconcile.apply.progress import Progress
 from reconcile.apply.scheduler import run_steps
 from reconcile.apply.writes import Writer
-from reconcile.errors import ApiError, ProfileMovedError
+from reconcile.errors import ApiError, LockLostError, ProfileMovedError
 from reconcile.model.observed import ObservedProfile
 from reconcile.plan.value import Change, Plan
 from reconcile.profiles.loader import DeclaredProfiles
@@ -51,7 +52,13 @@ async def _apply_plan(
     run = _Run(plan, declared, client, observed, journal, state or JournalState(), on_progress)
     steps = run.schedule()
     skipped = await run_steps(
-        steps, run.execute, run.blocked, concurrency=concurrency, fail_fast=fail_fast, halt=halt
+        steps,
+        run.execute,
+        run.blocked,
+        concurrency=concurrency,
+        fail_fast=fail_fast,
+        # a lost apply lock halts it too: the client then refuses every write
+        halt=lambda: client.writes_stopped or (halt is not None and halt()),
     )
     not_attempted = tuple(sorted({step.key for step in skipped} - run.finished_keys))
     return ApplyResult(
@@ -124,7 +131,7 @@ class _Run:
                 await self.writer.park(confirmed or self._observed(change), step.parks)
                 return True
             profile_id = await self._write(change, confirmed)
-        except (ApiError, ProfileMovedError) as exc:
+        except (ApiError, ProfileMovedError, LockLostError) as exc:
             self._finish(change, change.profile_id, str(exc))
             await self._sync()
             return False

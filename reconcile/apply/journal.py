@@ -122,7 +122,11 @@ class Journal:
     def _entries(self) -> Iterable[RunEntry | ChangeEntry]:
         if not self.path.exists():
             return
-        lines = [line for line in self.path.read_text(encoding="utf-8").splitlines() if line]
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise self._unusable(exc) from None
+        lines = [line for line in text.splitlines() if line]
         for number, line in enumerate(lines, start=1):
             try:
                 data = json.loads(line)
@@ -138,14 +142,29 @@ class Journal:
                     raise PlanError(f"{self.path}: line {number} is not a journal line") from None
 
     def start(self, plan_checksum: str, mode: Literal["apply", "resume", "bulk"]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        torn = self.path.exists() and not self.path.read_bytes().endswith(b"\n")
-        self._file = self.path.open("a", encoding="utf-8")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            torn = self.path.exists() and not self.path.read_bytes().endswith(b"\n")
+            self._file = self.path.open("a", encoding="utf-8")
+        except OSError as exc:
+            raise self._unusable(exc) from None
         if torn and self.path.stat().st_size:
             self._file.write("\n")
         self._write([RunEntry(plan=plan_checksum, mode=mode)])
         os.fsync(self._file.fileno())
         self._synced = self._written
+
+    def _unusable(self, exc: OSError | UnicodeDecodeError) -> PlanError:
+        """The journal's path cannot hold a journal: say which, and what to do, before any write."""
+        if self.path.is_dir():
+            why = "is a folder"
+        elif isinstance(exc, UnicodeDecodeError):
+            why = "is not a journal (not UTF-8 text)"
+        else:
+            why = f"cannot be used ({exc.strerror or exc})"
+        return PlanError(
+            f"{self.path} {why}: the journal of {self.plan_file.name} goes there; move it away"
+        )
 
     def record(self, *entries: ChangeEntry) -> None:
         """Append and flush: the lines survive the process being killed from here on."""

@@ -35,7 +35,8 @@ from reconcile.apply.executor import ProgressCallback, _apply_plan
 from reconcile.apply.gate import Allowed, ProjectPolicy, admit, preflight
 from reconcile.apply.journal import Journal
 from reconcile.apply.outcomes import ApplyResult
-from reconcile.errors import PlanError
+from reconcile.apply.resume import resume_command
+from reconcile.errors import LockLostError, PlanError
 from reconcile.plan.value import Plan
 from reconcile.profiles.loader import DeclaredProfiles
 from reconcile.settings import Target
@@ -73,21 +74,33 @@ async def apply_reviewed(
     on_progress: ProgressCallback | None = None,
     on_notice: Notice | None = None,
     halt: Halt | None = None,
+    resume: str | None = None,
 ) -> ApplyResult:
     """Check, lock, admit and carry out ``plan`` on ``target``; see the module docstring.
 
     ``holder`` names this run in the tenant's lock (default: this process, applying the
     journal's plan). Once ``halt()`` is true, no further change starts (those in flight finish);
-    the changes not started are in the result's ``not_attempted``.
+    the changes not started are in the result's ``not_attempted``. ``resume`` is the command
+    that finishes an interrupted run, as the caller's users type it, for the error of a run
+    stopped by a broken lock (default: ``reconcile apply --resume PLAN`` with this run's flags,
+    ``apply/resume.py``).
     """
     tell = on_notice or (lambda _note: None)
     for note in preflight(plan, target, options):
         tell(note)
     async with OmneoClient.open(target) as client:
-        return await _locked(
-            plan, declared, client, target, journal, options,
-            holder=holder, on_progress=on_progress, on_notice=tell, halt=halt,
-        )  # fmt: skip
+        try:
+            return await _locked(
+                plan, declared, client, target, journal, options,
+                holder=holder, on_progress=on_progress, on_notice=tell, halt=halt,
+            )  # fmt: skip
+        except LockLostError as lost:  # what was done, and the command that finishes it
+            done = len(journal.read(plan.checksum).succeeded)
+            resume = resume or resume_command(journal.plan_file, options, tenant=target.name)
+            raise LockLostError(
+                f"{lost}; {done} of {len(plan.changes)} changes done, recorded in "
+                f"{journal.path}: finish with `{resume}`"
+            ) from None
 
 
 async def _locked(

@@ -7,7 +7,7 @@ commands (``planning``, ``applying``, ``tenant``, ``sandbox``); they share helpe
 ``common``, and each command is a few lines over the library.
 """
 
-from reconcile.cli import applying, planning, sandbox, tenant
+from reconcile.cli import applying, planning, sandbox, tenant, watch
 from reconcile.cli.common import app, run
 
-__all__ = ["app", "applying", "planning", "run", "sandbox", "tenant"]
+__all__ = ["app", "applying", "planning", "run", "sandbox", "tenant", "watch"]

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from pydantic import ValidationError
 
 from reconcile.cli.common import notice, sandbox_app, settings_of
 from reconcile.errors import SandboxError
@@ -18,6 +19,14 @@ if TYPE_CHECKING:
 # does not import the sandbox's web stack.
 TOKEN_ENV = "RECONCILE_SANDBOX_TOKEN"
 READ_TOKEN_ENV = "RECONCILE_SANDBOX_READ_TOKEN"
+# The option that sets each fault of SandboxConfig (a bad value is named by its option).
+_FLAGS = {
+    "latency_ms": "--latency-ms",
+    "rate_limit_rps": "--rate-limit",
+    "error_rate": "--error-rate",
+    "throttle_rate": "--throttle-rate",
+    "drop_rate": "--drop-rate",
+}
 
 
 @sandbox_app.command("serve")
@@ -45,7 +54,7 @@ def sandbox_serve(
     """
     from reconcile.sandbox import SandboxRefused, serve
     from reconcile.sandbox.http.access import uses_published_token
-    from reconcile.sandbox.storage.schema import SchemaTooNew
+    from reconcile.sandbox.storage.schema import SchemaTooNew, UnusableDatabase
 
     faults = {
         "latency_ms": latency_ms,
@@ -59,13 +68,20 @@ def sandbox_serve(
     try:
         config = _config(settings, path, token, read_token, faults)
         used = "published tokens" if uses_published_token(config) else "chosen token"
-        url = f"http://{host}:{port}/api/v3"
+        url = f"http://{_url_host(host)}:{port}/api/v3"
         serving = f"Serving the Omneo sandbox on {url} with its {used}"
         serve(config, host=host, port=port, on_listening=lambda: notice(serving))
     except SandboxRefused as refused:  # the sandbox's own errors, translated at this seam
         raise SandboxError(str(refused)) from None
     except SchemaTooNew as too_new:
         raise SandboxError(f"{path}: {too_new}; upgrade reconcile, or pass --db FILE") from None
+    except UnusableDatabase as unusable:
+        raise SandboxError(f"{path}: {unusable}: pass --db with another file") from None
+
+
+def _url_host(host: str) -> str:
+    """The host as a URL writes it: an IPv6 address in brackets (``http://[::1]:8765``)."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
 def _config(
@@ -79,7 +95,12 @@ def _config(
 
     given = {name: value for name, value in faults.items() if value is not None}
     chosen = settings.sandbox.model_copy(update=given)
-    config = SandboxConfig(
-        db_path=path, tokens=chosen_tokens(token, read_token), **chosen.model_dump()
-    )
-    return config
+    try:
+        return SandboxConfig(
+            db_path=path, tokens=chosen_tokens(token, read_token), **chosen.model_dump()
+        )
+    except ValidationError as exc:  # one line naming the option, not pydantic's report
+        first = exc.errors()[0]
+        name = str(first["loc"][0]) if first["loc"] else ""
+        flag = _FLAGS.get(name, name)
+        raise SandboxError(f"{flag} {first.get('input')}: {first['msg'].lower()}") from None

@@ -38,18 +38,22 @@ def lock_status(ctx: typer.Context, tenant: TenantOption = None) -> None:
     Example: reconcile lock status --tenant staging
     """
     current = project_of(ctx).lock_status(tenant=tenant)
-    typer.echo(f"locked: {current.describe()}" if current else "not locked")
+    state = "not locked" if current is None else "broken" if current.broken else "locked"
+    typer.echo(f"{state}: {current.describe()}" if current else state)
 
 
 @lock_app.command("break")
 def lock_break(
     ctx: typer.Context,
     reason: Annotated[
-        str, typer.Option("--reason", help="Why the lock is stale (printed for the record).")
+        str,
+        typer.Option(
+            "--reason", help="Why it is broken (recorded on the lock, shown to its holder)."
+        ),
     ],
     tenant: TenantOption = None,
 ) -> None:
-    """Remove a stale apply lock (its holder died); the holder's journal allows --resume.
+    """Break the apply lock: its holder stops writing within seconds; the next apply takes it.
 
     Example: reconcile lock break --reason "CI runner killed" --tenant staging
     """

@@ -26,9 +26,17 @@ _MATCH_FIELDS = ("email", "mobile_phone")
 
 
 def declaration_of(
-    observed: ObservedProfile, *, owner_handle: str, types: dict[str, str]
+    observed: ObservedProfile,
+    *,
+    owner_handle: str,
+    types: dict[str, str],
+    other_owners: frozenset[str] = frozenset(),
 ) -> dict[str, JsonValue]:
-    """The writable fields of a tenant profile that hold a value, as a declaration."""
+    """The writable fields of a tenant profile that hold a value, as a declaration.
+
+    No owner identity is copied: neither ``owner_handle``'s nor one of ``other_owners``
+    (another project's, ``tenant/owners.py``), so a file never claims a profile for a project."""
+    owners = {f"identities.{handle}" for handle in (owner_handle, *other_owners)}
     fields = observed.fields
     out: dict[str, JsonValue] = {
         name: fields[name] for name in SCALAR_FIELDS if fields.get(name) not in (None, "")
@@ -39,7 +47,7 @@ def declaration_of(
     identities = {
         name.removeprefix("identities."): value
         for name, value in fields.items()
-        if name.startswith("identities.") and name != f"identities.{owner_handle}"
+        if name.startswith("identities.") and name not in owners
     }
     if identities:
         out["identities"] = dict(sorted(identities.items()))

@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from reconcile.errors import ConfigError
+from reconcile.errors import ConfigError, YamlWriteError
 from reconcile.export.declaration import check_declaration, declaration_of
 from reconcile.export.keys import KeyAllocator, KeyTemplate
 from reconcile.export.tree import ExistingTree, ExportRecord, Split, TreeWriter, WriteCounts
@@ -30,7 +30,7 @@ from reconcile.model.observed import ObservedProfile
 from reconcile.profiles.defaults import DEFAULTS_NAMES
 from reconcile.profiles.loader import read_variables
 from reconcile.tenant.client import OmneoClient
-from reconcile.tenant.lock import LOCK_HANDLE
+from reconcile.tenant.owners import SYSTEM_HANDLES, other_owners
 from reconcile.tenant.responses import ProfilePage
 
 Progress = Callable[[int, int], None]
@@ -101,6 +101,10 @@ class ExportResult(BaseModel):
 async def export_profiles(
     client: OmneoClient, options: ExportOptions, *, on_progress: Progress | None = None
 ) -> ExportResult:
+    if options.out.exists() and not options.out.is_dir():
+        raise YamlWriteError(
+            f"{options.out} is a file: --out names the folder to export into, e.g. profiles.d/"
+        )
     template = KeyTemplate.parse(options.key_template) if options.key_template else None
     query = options.selection.query()
     tree = ExistingTree.scan(
@@ -108,6 +112,7 @@ async def export_profiles(
         phone_region=options.phone_region,
         variables=options.variables,
     )
+    others = await other_owners(client, options.owner_handle)
     keys = KeyAllocator(template, taken=set(tree.entries))
     defaults = folder_defaults(options.scan_root or options.out, options.out)
     left_out: list[Unexportable] = []
@@ -120,7 +125,7 @@ async def export_profiles(
             types = await _custom_types(client, page)
             for observed in page.profiles:
                 custom = types.get(observed.id)
-                record = _record(observed, options, keys, tree, custom, defaults, left_out)
+                record = _record(observed, options, keys, tree, custom, defaults, left_out, others)
                 if record is not None:
                     writer.add(record)
                     exported += 1
@@ -178,10 +183,16 @@ def _record(
     types: dict[str, str] | None,
     defaults: list[dict[str, Any]],
     left_out: list[Unexportable],
+    others: frozenset[str] = frozenset(),
 ) -> ExportRecord | None:
-    if observed.identifier(LOCK_HANDLE) is not None:  # the apply lock (lock.py), not a customer
+    if any(observed.identifier(h) is not None for h in SYSTEM_HANDLES):  # lock, owner registry
         return None
     owned = observed.identifier(options.owner_handle)
+    theirs = next(((h, k) for h in sorted(others) if (k := observed.identifier(h))), None)
+    if theirs is not None and owned is None:
+        why = f"managed by another project (owner handle {theirs[0]!r}, key {theirs[1]!r})"
+        left_out.append(Unexportable(profile_id=observed.id, key=theirs[1], field="*", reason=why))
+        return None
     matched = tree.match(observed)
     if owned is not None and keys.claim(owned):
         key = owned
@@ -189,7 +200,9 @@ def _record(
         key = matched
     else:
         key = keys.derive(observed)
-    declaration = declaration_of(observed, owner_handle=options.owner_handle, types=types or {})
+    declaration = declaration_of(
+        observed, owner_handle=options.owner_handle, types=types or {}, other_owners=others
+    )
     under = () if key in tree.entries else defaults  # a new file takes its folder's defaults
     problems = check_declaration(key, declaration, observed, options.phone_region, under)
     left_out += [Unexportable(profile_id=observed.id, key=key, **p) for p in problems]

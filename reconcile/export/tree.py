@@ -26,6 +26,7 @@ from reconcile.export.merge import merge_entry
 from reconcile.model.fields import JsonValue
 from reconcile.model.observed import ObservedProfile
 from reconcile.profiles.loader import YAML_SUFFIXES, load_profiles
+from reconcile.profiles.portable import portable_stem
 
 Split = Literal["profile", "tag", "letter", "none"]
 SPLITS: tuple[Split, ...] = ("profile", "tag", "letter", "none")
@@ -136,10 +137,14 @@ class TreeWriter:
             self.counts.skipped.append(f"{record.key}: declared with a state: tombstone")
         elif declared is not None:
             self._spool_for(declared.file, record)
-        elif self._split == "profile" and not (self._out / f"{record.key}.yaml").exists():
+        elif self._split == "profile" and not self._file(record.key).exists():
             self._write_single(record)
         else:
-            self._spool_for(self._out / f"{self._group(record)}.yaml", record)
+            self._spool_for(self._file(self._group(record)), record)
+
+    def _file(self, stem: str) -> Path:
+        """The file for ``stem``, never a name Windows cannot check out (``con`` → ``con_``)."""
+        return self._out / f"{portable_stem(stem)}.yaml"
 
     def finish(self) -> WriteCounts:
         for path in sorted(self._spooled):
@@ -168,7 +173,7 @@ class TreeWriter:
             {"key": record.key, **record.declaration}, header=self._header()
         )
         yaml_writer.add_key_comment(document.root, "key", self._source(record))
-        yaml_writer.write_document(document, self._out / f"{record.key}.yaml")
+        yaml_writer.write_document(document, self._file(record.key))
         self.counts.files_created += 1
         self.counts.profiles_new += 1
 

@@ -36,6 +36,7 @@ from reconcile.plan.value import Action, Change, Plan, Withheld, safety_reasons
 from reconcile.profiles.loader import DeclaredProfiles, Loading
 from reconcile.profiles.uniqueness import Outline
 from reconcile.tenant.client import OmneoClient
+from reconcile.tenant.owners import DEFAULT_OWNER, SYSTEM_HANDLES, other_owners
 
 __all__ = ["PlanOptions", "assemble_plan", "build_plan"]
 
@@ -82,6 +83,8 @@ async def _build_plan(
     wanted = _wanted(selected, owned, index)
     covered = await _scan_tenant(client, wanted, index, only_wanted=managed is not None)
     await _look_up(client, [v for v in wanted if _kind(v[0]) not in covered], index)
+    if _unmanaged_seen(index):  # a possible adoption: is it another project's profile?
+        index.other_owners = await other_owners(client, options.owner_handle)
     plan = assemble_plan(declared, owned, index, options, api_calls=client.calls, managed=managed)
     cost = estimate(
         plan.changes,
@@ -90,6 +93,7 @@ async def _build_plan(
         batch=client.batch_by_default,
         threshold=options.threshold,
         threshold_floor=options.threshold_floor,
+        registers=options.owner_handle != DEFAULT_OWNER,
     )
     return plan.model_copy(update={"cost": cost})
 
@@ -237,6 +241,16 @@ async def _scan_tenant(
         index.add(held(page.profiles))
     shows_identities = all(page.with_identities for page in (first, *rest))
     return frozenset({"email", "mobile_phone", *(["identities"] if shows_identities else [])})
+
+
+def _unmanaged_seen(index: TenantIndex) -> bool:
+    """Whether a live tenant profile that is not ours was seen (the tool's own aside)."""
+    return any(
+        not profile.deleted
+        and index.owner_key(profile_id) is None
+        and not any(profile.identifier(handle) is not None for handle in SYSTEM_HANDLES)
+        for profile_id, profile in index.profiles.items()
+    )
 
 
 def _kind(name: str) -> str:

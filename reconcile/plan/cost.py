@@ -89,13 +89,15 @@ def estimate(
     batch: bool = True,
     threshold: float = 0.30,
     threshold_floor: int = 10,
+    registers: bool = False,
 ) -> ApplyCost:
     """The cost of applying ``changes`` to a tenant managing ``managed`` profiles at ``rps``;
     ``batch``: whether apply may take the batch path by itself (not on a production tenant);
-    the safety threshold and floor decide whether apply counts the managed profiles."""
+    the safety threshold and floor decide whether apply counts the managed profiles;
+    ``registers``: whether apply registers its owner handle (one request: tenant/owners.py)."""
     rps = min(max(rps, MIN_RPS), MAX_RPS)  # reconcile.toml allows any rate above 0
     counting = _count_matters(changes, threshold, threshold_floor)
-    overhead = LOCK_REQUESTS + _verify_requests(changes, managed, listing=counting)
+    overhead = LOCK_REQUESTS + registers + _verify_requests(changes, managed, listing=counting)
     one_by_one = overhead + sum(change_requests(change) for change in changes)
     seeded = [change for change in changes if change.action in SEEDED]
     if not batch or len(seeded) < BATCH_FROM:

@@ -40,6 +40,9 @@ class TenantIndex:
     # A tuple, not a set: almost every value has one holder, and 500,000 sets of one id cost
     # 100 MB at 100,000 profiles.
     holders: dict[UniqueValue, tuple[str, ...]] = field(default_factory=dict)
+    # The owner handles of other projects on this tenant (tenant/owners.py): a profile holding
+    # one of their identities is theirs, never adopted.
+    other_owners: frozenset[str] = frozenset()
 
     def add(self, profiles: Iterable[ObservedProfile]) -> None:
         """Soft-deleted profiles are added too: they still hold their unique values."""
@@ -56,6 +59,15 @@ class TenantIndex:
 
     def owner_key(self, profile_id: str) -> str | None:
         return self.profiles[profile_id].identifier(self.owner_handle)
+
+    def other_owner(self, profile_id: str) -> tuple[str, str] | None:
+        """The other project's owner handle and key that ``profile_id`` is managed under."""
+        profile = self.profiles[profile_id]
+        for handle in sorted(self.other_owners):
+            key = profile.identifier(handle)
+            if key is not None:
+                return handle, key
+        return None
 
 
 @dataclass(frozen=True)
@@ -133,6 +145,8 @@ def match_profiles(
     for profile_id, claimants in sorted(claims.items()):
         if len(claimants) > 1:
             conflicts.append(_contested(profile_id, claimants))
+        elif (other := index.other_owner(profile_id)) is not None:
+            conflicts.append(_managed_elsewhere(profile_id, *claimants[0], other))
         elif not adopt:
             conflicts.append(_no_adopt(profile_id, *claimants[0]))
         else:
@@ -314,6 +328,22 @@ def _no_adopt(profile_id: str, profile: Declaration | Outline, fields: list[str]
         values={name: view[name] for name in fields},
         reason=f"matches unmanaged profile {profile_id} by {', '.join(fields)}; "
         "adoption is off (--no-adopt)",
+    )
+
+
+def _managed_elsewhere(
+    profile_id: str, profile: Declaration | Outline, fields: list[str], owner: tuple[str, str]
+) -> Conflict:
+    handle, key = owner
+    return Conflict(
+        kind="managed-elsewhere",
+        keys=(profile.key,),
+        fields=tuple(fields),
+        profile_ids=(profile_id,),
+        values={name: profile.view[name] for name in fields},
+        reason=f"matches profile {profile_id} by {', '.join(fields)}, which another project "
+        f"manages (owner handle {handle!r}, key {key!r}): it is not adopted; remove the "
+        "declaration, or release the profile in that project first",
     )
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from reconcile.errors import FileProblem, Problem, ProfileError
 from reconcile.profiles.defaults import DEFAULTS_NAMES
+from reconcile.profiles.portable import windows_problem
 
 PROFILE_SUFFIXES = (".yaml", ".yml")
 TEMPLATE_SUFFIXES = (".yaml.j2", ".yml.j2")
@@ -100,10 +101,24 @@ def discover(root: Path, *, links_outside: bool = False) -> Tree:
         elif base_name in DEFAULTS_NAMES:
             defaults.append(source)
         elif _read(base_name):
+            if (why := _unportable(relative)) is not None:
+                problems.append(Problem(source.name, 0, "", "", f"{why}: rename it{_KEEP_KEY}"))
             profiles.append(source)
         else:
             skipped.append((source.name, NOT_YAML))
     return Tree(tuple(profiles), tuple(defaults), tuple(sorted(skipped)), tuple(problems))
+
+
+_KEEP_KEY = " (a one-profile file keeps its key with `key:`, e.g. con_.yaml holding key: con)"
+
+
+def _unportable(relative: str) -> str | None:
+    """Why Windows cannot check out the file at ``relative`` (its name or a folder's)."""
+    for part in relative.split("/"):
+        why = windows_problem(part)
+        if why is not None:
+            return why if part == relative.rsplit("/", 1)[-1] else f"the folder {part}/: {why}"
+    return None
 
 
 def _read(base_name: str) -> bool:

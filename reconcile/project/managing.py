@@ -98,8 +98,9 @@ async def lock_status(settings: Settings, target: Target) -> LockInfo | None:
 
 
 async def lock_break(settings: Settings, target: Target, reason: str) -> LockInfo | None:
-    """Remove the lock, saying why; what it was (None: there was no lock)."""
+    """Break the lock, saying why (its holder stops; the next apply takes it over); what it
+    was (None: there was no lock)."""
     if not reason.strip():
         raise OptionError("say why the lock is stale", option="--reason")
     async with OmneoClient.open(target) as client:
-        return await break_lock(client, settings.owner_handle)
+        return await break_lock(client, settings.owner_handle, reason=reason.strip())

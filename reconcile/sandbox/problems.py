@@ -16,6 +16,7 @@ MESSAGES: dict[int, str] = {
     404: "Not found.",
     405: "Method not allowed.",
     413: "The request body is too large.",
+    421: "Misdirected request: this sandbox answers only to a loopback host name.",
     422: "The given data was invalid.",
     429: "Too Many Attempts.",
     503: "Service unavailable (simulated fault).",

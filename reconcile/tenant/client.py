@@ -23,7 +23,7 @@ from reconcile.collector import paused
 from reconcile.errors import ApiError
 from reconcile.model.fields import JsonValue
 from reconcile.model.observed import DELETED_TYPE, ObservedProfile
-from reconcile.settings import Target
+from reconcile.settings import ENV_TENANT, Target
 from reconcile.tenant.pacing import Pacer
 from reconcile.tenant.ratelimit import RetryPolicy
 from reconcile.tenant.responses import (
@@ -35,7 +35,7 @@ from reconcile.tenant.responses import (
     owned_profile,
     profile_page,
 )
-from reconcile.tenant.wire import Wire, open_http, quote_segment
+from reconcile.tenant.wire import Wire, WriteGate, open_http, quote_segment
 
 if TYPE_CHECKING:  # the connection itself is wire.py's: httpx is only named here
     import httpx
@@ -87,19 +87,35 @@ class OmneoClient:
     def retry_policy(self) -> RetryPolicy:
         return self._wire.retry
 
+    @property
+    def gate(self) -> WriteGate | None:
+        """What every write passes first (the apply lock's check, while an apply holds it)."""
+        return self._wire.gate
+
+    @gate.setter
+    def gate(self, gate: WriteGate | None) -> None:
+        self._wire.gate = gate
+
+    @property
+    def writes_stopped(self) -> bool:
+        """True once the gate refuses every write (the apply lock was lost)."""
+        return self._wire.gate is not None and self._wire.gate.closed
+
     @classmethod
     @asynccontextmanager
     async def open(
         cls, target: Target, *, retry: RetryPolicy | None = None
     ) -> AsyncIterator[OmneoClient]:
         async with open_http(target) as http:
-            yield cls(
+            client = cls(
                 http,
                 concurrency=target.concurrency,
                 rps=target.rps,
                 retry=retry,
                 batch_by_default=target.kind != "production",
             )
+            client._wire.tenant = describe_tenant(target)
+            yield client
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -312,6 +328,13 @@ class OmneoClient:
         """The typed custom attributes of one profile (a profile shows only their values)."""
         body = await self._request("GET", f"profiles/{profile_id}/attributes/custom")
         return [CustomAttributeItem.model_validate(item) for item in body["data"]]
+
+
+def describe_tenant(target: Target) -> str:
+    """How messages name a tenant: ``tenant 'staging' at https://...``."""
+    if target.name == ENV_TENANT:
+        return f"the tenant at {target.url} (OMNEO_URL)"
+    return f"tenant {target.name!r} at {target.url}"
 
 
 def _custom_path(profile_id: str, namespace: str, handle: str) -> str:

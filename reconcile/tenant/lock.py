@@ -1,15 +1,18 @@
 """A tenant-level apply lock, recorded on the tenant itself so every machine sees it.
 
-The lock is a profile of type ``system`` holding one identity: handle ``reconcile-lock``,
-identifier = the owner handle. Omneo keeps each (handle, identifier) pair on at most one profile,
-so creating that profile is the atomic acquisition: the loser of a race gets a 422. The holder,
-the plan and the expiry live in one custom attribute (``reconcile.lock``, a JSON string). The
-lock profile carries no owner identity, so plans never match it, teardown never lists it and
-export skips it. Only documented endpoints are used: create, read by identity, custom attribute
-PUT, purge.
+Creating the lock profile (``lock_record.py`` describes it) is the atomic acquisition: Omneo
+keeps each identity on one profile, so the loser of a race gets a 422. Only documented endpoints
+are used: create, read by identity, custom attribute PUT, purge.
 
-A holder refreshes its expiry while it works (a heartbeat every ``ttl / 3``) and purges the lock
-when it is done, failed or not. A lock whose expiry has passed, or whose holder ran on this very
+While the lock is held, every write of the client passes the lock's gate (:meth:`before_write`):
+when the last check is older than ``interval`` seconds, one read of the lock (shared by every
+writer waiting at that moment) confirms it is still ours. A lock that is broken, taken over,
+expired or gone closes the gate: no new write starts, the writes already sent finish, and the
+holder ends with :class:`~reconcile.errors.LockLostError` naming who broke it and why. So a run
+writes at most ``interval`` seconds (plus one read and the writes in flight) past a break.
+
+A holder also refreshes its expiry (every ``ttl / 3``) and purges the lock when it is done,
+failed or not. A lock whose expiry has passed, that was broken, or whose holder ran on this very
 machine and is no longer alive, is stale: the next apply takes it over. Anything else waits up to
 ``timeout`` seconds, then is refused with the holder's name and the expiry.
 
@@ -22,129 +25,44 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import getpass
 import json
-import os
 import re
-import socket
-import uuid
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict, ValidationError
-
-from reconcile.errors import ApiError, LockError
+from reconcile.errors import ApiError, LockError, LockLostError
 from reconcile.model.fields import JsonValue
 from reconcile.tenant.client import OmneoClient
+from reconcile.tenant.lock_record import (
+    LOCK_ATTRIBUTE,
+    LOCK_HANDLE,
+    LOCK_NAMESPACE,
+    Ending,
+    Holder,
+    LockInfo,
+    break_lock,
+    purge,
+    read_lock,
+    stamp,
+    utcnow,
+)
+from reconcile.tenant.owners import DEFAULT_OWNER, register_owner
+from reconcile.tenant.wire import lock_requests
 
-LOCK_HANDLE = "reconcile-lock"
-LOCK_NAMESPACE = "reconcile"
-LOCK_ATTRIBUTE = "lock"
+__all__ = ["CHECK_INTERVAL", "LOCK_HANDLE", "Holder", "LockInfo", "TenantLock", "break_lock",
+           "read_lock"]  # fmt: skip
+
 DEFAULT_TTL = 300.0
+# How old the last check may be when a write starts: the bound on writing past a break. One
+# read per interval while writing (none while idle): 1 % of a 50-requests-a-second apply.
+CHECK_INTERVAL = 2.0
 Clock = Callable[[], datetime]
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
-
-
-def _stamp(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-class Holder(BaseModel):
-    """Who holds (or wants) the lock; ``nonce`` tells this very run apart from any other."""
-
-    model_config = ConfigDict(frozen=True)
-
-    who: str
-    host: str
-    pid: int
-    plan: str
-    nonce: str
-
-    @classmethod
-    def here(cls, plan: str) -> Holder:
-        try:
-            user = getpass.getuser()
-        except (KeyError, OSError):  # no user name in some containers
-            user = "unknown"
-        host = socket.gethostname()
-        pid = os.getpid()
-        return cls(who=f"{user}@{host} (pid {pid})", host=host, pid=pid, plan=plan,
-                   nonce=uuid.uuid4().hex)  # fmt: skip
-
-
-class LockInfo(BaseModel):
-    """The lock as the tenant holds it."""
-
-    model_config = ConfigDict(frozen=True)
-
-    profile_id: str
-    holder: Holder
-    acquired_at: datetime
-    expires_at: datetime
-
-    def expired(self, now: datetime) -> bool:
-        return now >= self.expires_at
-
-    def holder_is_dead(self) -> bool:
-        """True only when the holder ran on this machine and its process is gone."""
-        if self.holder.host != socket.gethostname() or self.holder.pid == os.getpid():
-            return False
-        try:
-            os.kill(self.holder.pid, 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            return False
-        return False
-
-    def stale(self, now: datetime) -> bool:
-        return self.expired(now) or self.holder_is_dead()
-
-    def describe(self) -> str:
-        return (
-            f"held by {self.holder.who} applying {self.holder.plan} since "
-            f"{_stamp(self.acquired_at)}, expires {_stamp(self.expires_at)}"
-        )
-
-
-async def read_lock(client: OmneoClient, owner: str) -> LockInfo | None:
-    """The current lock of ``owner``'s profiles on the tenant, or None."""
-    found = await client.find_by_identity(LOCK_HANDLE, owner)
-    if found is None:
-        return None
-    raw = found.fields.get(f"custom_attributes.{LOCK_NAMESPACE}.{LOCK_ATTRIBUTE}")
-    try:
-        record = json.loads(raw) if isinstance(raw, str) else {}
-        return LockInfo.model_validate({"profile_id": found.id, **record})
-    except (json.JSONDecodeError, ValidationError, TypeError):
-        # A lock profile without a readable record (half-written): stale at once.
-        unknown = Holder(who="an unknown holder", host="?", pid=0, plan="?", nonce="?")
-        epoch = datetime(1970, 1, 1, tzinfo=UTC)
-        return LockInfo(profile_id=found.id, holder=unknown, acquired_at=epoch, expires_at=epoch)
-
-
-async def break_lock(client: OmneoClient, owner: str) -> LockInfo | None:
-    """Remove the lock, whoever holds it; returns what it was (None: there was no lock)."""
-    current = await read_lock(client, owner)
-    if current is not None:
-        await _purge(client, current.profile_id)
-    return current
-
-
-async def _purge(client: OmneoClient, profile_id: str) -> None:
-    try:
-        await client.purge_profile(profile_id)
-    except ApiError as exc:
-        if exc.status != 404:  # already gone: someone else broke or released it
-            raise
-
-
 class TenantLock:
-    """Acquire, hold (with a heartbeat) and release the apply lock of one owner handle."""
+    """Acquire, hold (with a heartbeat and a write gate) and release one owner handle's lock."""
 
     def __init__(
         self,
@@ -155,7 +73,8 @@ class TenantLock:
         timeout: float = 0.0,
         ttl: float = DEFAULT_TTL,
         poll: float = 1.0,
-        clock: Clock = _utcnow,
+        interval: float = CHECK_INTERVAL,
+        clock: Clock = utcnow,
     ) -> None:
         self.client = client
         self.owner = owner
@@ -163,30 +82,87 @@ class TenantLock:
         self.timeout = timeout
         self.ttl = ttl
         self.poll = poll
+        self.interval = interval
         self.clock = clock
         self.info: LockInfo | None = None
         self.taken_over: LockInfo | None = None
-        self.lost = False
+        self._replaced: Ending | None = None
+        self.lost: str | None = None  # why the lock is no longer ours, once a check found out
+        self.checks = 0
+        self._checked_at = 0.0
+        self._checking = asyncio.Lock()
 
     @asynccontextmanager
     async def held(self) -> AsyncIterator[LockInfo]:
-        """Hold the lock for the body; release it however the body ends."""
+        """Hold the lock for the body, its writes gated; release it however the body ends.
+
+        Raises :class:`LockLostError` at the end of a body whose lock was lost meanwhile."""
         info = await self.acquire()
-        beat = asyncio.create_task(self._heartbeat(asyncio.current_task()))
+        self._checked_at = time.monotonic()
+        beat = asyncio.create_task(self._heartbeat())
+        self.client.gate = self
         try:
+            if self.owner != DEFAULT_OWNER:  # the default counts as registered everywhere
+                with lock_requests():  # bookkeeping of the lock holder: not gated
+                    await register_owner(self.client, self.owner)
             yield info
-        except asyncio.CancelledError:
-            if self.lost:
-                raise LockError(
-                    f"the apply lock of this tenant was broken while applying {self.holder.plan}; "
-                    "the journal records what was done: finish it with `reconcile apply --resume`"
-                ) from None
-            raise
+        except LockLostError:  # a write refused at the gate: reported below, as a stop
+            if self.lost is None:
+                raise
         finally:
+            self.client.gate = None
             beat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await beat
             await self.release()
+        if self.lost is not None:
+            raise LockLostError(f"stopped: {self.lost}")
+
+    # -- the write gate (tenant/wire.py calls it before every write) ------------------------
+
+    @property
+    def closed(self) -> bool:
+        return self.lost is not None
+
+    async def before_write(self) -> None:
+        """Return when a write may start: the lock was confirmed ours within ``interval``."""
+        if self.lost is None and time.monotonic() - self._checked_at >= self.interval:
+            async with self._checking:  # one read for every writer waiting now
+                if self.lost is None and time.monotonic() - self._checked_at >= self.interval:
+                    await self.check()
+        if self.lost is not None:
+            raise LockLostError(f"not written: {self.lost}")
+
+    async def check(self) -> bool:
+        """Read the lock; False (and ``lost`` says why) when it is no longer ours."""
+        sent = time.monotonic()
+        self.checks += 1
+        with lock_requests():  # never queued behind the writes waiting for it
+            current = await read_lock(self.client, self.owner)
+        self.lost = self.lost or self._why_lost(current)
+        if self.lost is None:
+            self._checked_at = sent
+        return self.lost is None
+
+    def _why_lost(self, current: LockInfo | None) -> str | None:
+        plan = f"while applying {self.holder.plan}"
+        if current is None:
+            return f"the apply lock was removed from the tenant {plan}"
+        ours = current.holder.nonce == self.holder.nonce
+        # A break is marked on our lock; once another run took the broken lock over, its own
+        # record keeps the mark (``previous``), so we still learn who broke it and why.
+        ending = current.broken if ours else current.previous
+        now = "" if ours else f"; it is now held by {current.holder.who}"
+        if ending is not None and ending.holder == self.holder.nonce:
+            verb = "broken" if ending.by != current.holder.who else "taken over"
+            return f"the apply lock was {verb} {ending.describe()} {plan}{now}"
+        if not ours:
+            return f"the apply lock was taken by {current.holder.who} {plan}"
+        if current.expired(self.clock()):
+            return f"the apply lock expired at {stamp(current.expires_at)} {plan}"
+        return None
+
+    # -- taking, refreshing and releasing ---------------------------------------------------
 
     async def acquire(self) -> LockInfo:
         """Take the lock, waiting up to ``timeout`` seconds; :class:`LockError` if still held."""
@@ -208,7 +184,13 @@ class TenantLock:
                 continue
             if current.stale(self.clock()):
                 self.taken_over = current
-                await _purge(self.client, current.profile_id)
+                self._replaced = current.broken or Ending(
+                    holder=current.holder.nonce,
+                    by=self.holder.who,
+                    reason="it had expired" if current.expired(self.clock()) else "its holder died",
+                    at=self.clock(),
+                )
+                await purge(self.client, current.profile_id)
                 continue
             left = deadline - asyncio.get_running_loop().time()
             if left <= 0:
@@ -224,30 +206,31 @@ class TenantLock:
         if self.info is None:
             return
         with contextlib.suppress(ApiError):  # unreleased, it expires within ``ttl``
-            await _purge(self.client, self.info.profile_id)
+            await purge(self.client, self.info.profile_id)
         self.info = None
 
     async def refresh(self) -> bool:
-        """Push the expiry forward; False when the lock is no longer ours."""
+        """Push the expiry forward; False when the lock profile is gone."""
         if self.info is None:
             return False
         record = self._record(self.info.acquired_at)
         try:
-            await self.client.put_custom_attribute(
-                self.info.profile_id, LOCK_NAMESPACE, LOCK_ATTRIBUTE, "string", record
-            )
+            with lock_requests():  # the lock's own write: never refused by its own gate
+                await self.client.put_custom_attribute(
+                    self.info.profile_id, LOCK_NAMESPACE, LOCK_ATTRIBUTE, "string", record
+                )
         except ApiError as exc:
             return exc.status != 404  # any other fault passes: the next beat tries again
         return True
 
-    async def _heartbeat(self, body: asyncio.Task[object] | None) -> None:
-        while True:
+    async def _heartbeat(self) -> None:
+        while self.lost is None:
             await asyncio.sleep(self.ttl / 3)
             if not await self.refresh():
-                self.lost = True
-                if body is not None:
-                    body.cancel()
-                return
+                with contextlib.suppress(ApiError):
+                    await self.check()  # learns who broke it
+                gone = f"the apply lock was removed while applying {self.holder.plan}"
+                self.lost = self.lost or gone
 
     async def _create(self) -> None:
         payload: dict[str, JsonValue] = {
@@ -268,20 +251,26 @@ class TenantLock:
         try:
             await self.client.create_profile(payload)
         except ApiError as exc:
-            if exc.status in (401, 403):
+            if exc.status == 403:
+                raise LockError(
+                    "the tenant refused to create the apply lock (POST profiles answered 403): "
+                    "the lock is written on the tenant, so apply needs a token that can write "
+                    "profiles, not a read-only one"
+                ) from None
+            if exc.status == 401:
                 raise
             # 422: someone holds it; no answer or 5xx: maybe ours. Reading the lock tells.
 
     def _record(self, acquired_at: datetime) -> str:
         expires_at = self.clock() + timedelta(seconds=self.ttl)
-        return json.dumps(
-            {
-                "holder": self.holder.model_dump(),
-                "acquired_at": _stamp(acquired_at),
-                "expires_at": _stamp(expires_at),
-            },
-            sort_keys=True,
-        )
+        record: dict[str, object] = {
+            "holder": self.holder.model_dump(),
+            "acquired_at": stamp(acquired_at),
+            "expires_at": stamp(expires_at),
+        }
+        if self._replaced is not None:
+            record["previous"] = self._replaced.model_dump(mode="json")
+        return json.dumps(record, sort_keys=True)
 
 
 def _lock_email(owner: str) -> str:

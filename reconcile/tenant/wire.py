@@ -19,10 +19,12 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import os
 import time
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
-from typing import Any
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import httpx
@@ -36,6 +38,29 @@ from reconcile.tenant.ratelimit import RetryPolicy, TokenBucket, parse_retry_aft
 
 _JSON_BODY = {"Content-Type": "application/json"}
 _READ = httpx.ByteStream(b"")
+_LOCK_OWN: ContextVar[bool] = ContextVar("reconcile_lock_own", default=False)
+
+
+class WriteGate(Protocol):
+    """What every write passes while an apply holds the tenant's lock (``lock.py``)."""
+
+    @property
+    def closed(self) -> bool:
+        """True once no write may start any more."""
+
+    async def before_write(self) -> None:
+        """Return when a write may start; raise a ``ReconcileError`` when none may."""
+
+
+@contextmanager
+def lock_requests() -> Iterator[None]:
+    """The requests made inside are the lock's own (its check and refresh): they pass no gate
+    and wait for no slot or token, so a check is never queued behind the writes it admits."""
+    token = _LOCK_OWN.set(True)
+    try:
+        yield
+    finally:
+        _LOCK_OWN.reset(token)
 
 
 class Wire:
@@ -57,6 +82,8 @@ class Wire:
         self.calls = 0
         self.retries = 0
         self.throttled = 0
+        self.gate: WriteGate | None = None
+        self.tenant = ""  # "tenant 'staging' at https://...", for the messages of no answer
 
     async def request(
         self,
@@ -72,8 +99,12 @@ class Wire:
         replayable = method != "POST" if replay_safe is None else replay_safe
         content = None if json is None else encode_body(json, method, path)
         failures = throttles = 0
+        # every attempt passes the gate: a retry must not outlive a broken lock either
+        gate = None if method == "GET" or _LOCK_OWN.get() else self.gate
         while True:
-            sent_at, response = await self._send(method, path, params=params, content=content)
+            sent_at, response = await self._send(
+                method, path, params=params, content=content, gate=gate
+            )
             if isinstance(response, httpx.Response) and response.status_code == 429:
                 throttles += 1
                 self.throttled += 1
@@ -107,27 +138,61 @@ class Wire:
         return decode_answer(response, method, path)
 
     async def _send(
-        self, method: str, path: str, *, params: Mapping[str, str] | None, content: bytes | None
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None,
+        content: bytes | None,
+        gate: WriteGate | None = None,
     ) -> tuple[float, httpx.Response | TransportError]:
         """Send once; returns when it was sent (the pacer's clock) and the answer or error."""
+        if _LOCK_OWN.get():
+            return await self._transmit(method, path, params=params, content=content)
         async with self._limit:
             # The token is taken once a slot is free: taken before, tokens pile up in callers
             # queued for a slot and are then spent at once, a burst past the tenant's limit.
             await self._bucket.acquire()
-            self.calls += 1
-            sent_at = time.monotonic()
-            try:
-                headers = _JSON_BODY if content is not None else None
-                answer = await self._http.request(
-                    method, path, params=params, content=content, headers=headers
-                )
-                # The body is read. httpx's response and its stream refer to each other, so with
-                # the collector paused (planning pauses it) every answer, a listing page of
-                # 1.8 MB included, would stay until the end: dropping the stream frees it now.
-                answer.stream = _READ
-                return sent_at, answer
-            except httpx.HTTPError as exc:
-                return sent_at, TransportError(type(exc).__name__, method=method, path=path)
+            if gate is not None:  # checked last: the write goes out at once if admitted
+                await gate.before_write()
+            return await self._transmit(method, path, params=params, content=content)
+
+    async def _transmit(
+        self, method: str, path: str, *, params: Mapping[str, str] | None, content: bytes | None
+    ) -> tuple[float, httpx.Response | TransportError]:
+        self.calls += 1
+        sent_at = time.monotonic()
+        try:
+            headers = _JSON_BODY if content is not None else None
+            answer = await self._http.request(
+                method, path, params=params, content=content, headers=headers
+            )
+            # The body is read. httpx's response and its stream refer to each other, so with
+            # the collector paused (planning pauses it) every answer, a listing page of
+            # 1.8 MB included, would stay until the end: dropping the stream frees it now.
+            answer.stream = _READ
+            return sent_at, answer
+        except httpx.HTTPError as exc:
+            return sent_at, TransportError(
+                unreachable(exc), method=method, path=path, tenant=self.tenant
+            )
+
+
+def unreachable(exc: httpx.HTTPError) -> str:
+    """Why a request got no answer, in a person's words: the operating system's reason when
+    one is known (``connection refused``, ``name or service not known``)."""
+    if isinstance(exc, httpx.TimeoutException):
+        return "no answer in time (timeout)"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "the connection was dropped"
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, OSError) and cause.errno is not None:
+            reason = os.strerror(cause.errno) if cause.errno > 0 else str(cause.strerror)
+            return reason.lower()
+        cause = cause.__cause__ or cause.__context__
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:120]
 
 
 @asynccontextmanager
@@ -167,14 +232,18 @@ def _transport_for(target: Target) -> httpx.AsyncBaseTransport | None:
     if target.sandbox_db is None:
         return None
     from reconcile.sandbox import SandboxConfig, create_app
-    from reconcile.sandbox.storage.schema import SchemaTooNew
+    from reconcile.sandbox.storage.schema import SchemaTooNew, UnusableDatabase
 
-    target.sandbox_db.parent.mkdir(parents=True, exist_ok=True)
+    db = target.sandbox_db
     faults = target.sandbox_faults.model_dump()
     try:
-        app = create_app(SandboxConfig(db_path=target.sandbox_db, **faults))
-    except SchemaTooNew as exc:  # the sandbox's own error, translated where the tool reaches it
-        raise SandboxError(f"{target.sandbox_db}: {exc}; upgrade reconcile, or move it") from None
+        app = create_app(SandboxConfig(db_path=db, **faults))
+    except SchemaTooNew as exc:  # the sandbox's own errors, translated where the tool reaches it
+        raise SandboxError(f"{db}: {exc}; upgrade reconcile, or move it") from None
+    except UnusableDatabase as exc:
+        raise SandboxError(
+            f"{db}: {exc}: move it away, or delete it to start an empty sandbox"
+        ) from None
     return _SandboxTransport(app)
 
 

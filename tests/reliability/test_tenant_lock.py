@@ -140,6 +140,7 @@ def test_a_lock_left_by_a_crashed_runner_is_shown_refused_and_broken(
         refused = project.cli("apply", "--auto-approve", *TENANT, env=env)
         no_reason = project.cli("lock", "break", *TENANT, env=env)
         broken = project.cli("lock", "break", "--reason", "runner-7 was killed", *TENANT, env=env)
+        marked = project.cli("lock", "status", *TENANT, env=env)
         applied = project.cli("apply", "--auto-approve", *TENANT, env=env)
         after = project.cli("lock", "status", *TENANT, env=env)
 
@@ -149,6 +150,9 @@ def test_a_lock_left_by_a_crashed_runner_is_shown_refused_and_broken(
     assert broken.exit_code == 0
     assert "Broke the apply lock held by ci@runner-7" in broken.stderr
     assert "runner-7 was killed" in broken.stderr
+    assert marked.stdout.startswith("broken: held by ci@runner-7 (pid 4242)")
+    assert "; broken by " in marked.stdout and "(reason: runner-7 was killed)" in marked.stdout
+    assert "the next apply takes it over" in marked.stdout
     assert applied.exit_code == 0, applied.output
     assert "4 applied" in applied.stderr
     assert after.stdout.strip() == "not locked"
@@ -190,23 +194,30 @@ def test_a_failed_apply_releases_the_lock(project: Project, tmp_path: Path) -> N
     assert status.stdout.strip() == "not locked"
 
 
-def test_an_apply_whose_lock_is_broken_stops(tmp_path: Path) -> None:
+def test_an_apply_whose_lock_is_removed_stops(tmp_path: Path) -> None:
     with served(tmp_path / "t" / "s.db") as sandbox:
 
-        async def hold_and_lose() -> str:
+        async def hold_and_lose() -> tuple[str, int]:
             async with OmneoClient.open(target(sandbox.url, sandbox.token)) as client:
                 lock = TenantLock(client, "reconcile", holder=Holder.here("plans/a.json"), ttl=0.6)
+                refused = 0
                 try:
                     async with lock.held() as info:
-                        await client.purge_profile(info.profile_id)  # someone breaks it
-                        await asyncio.sleep(5)
+                        await client.purge_profile(info.profile_id)  # removed by hand
+                        await asyncio.sleep(0.5)  # the heartbeat finds out
+                        try:
+                            await client.create_profile({"email": "late@example.com"})
+                        except LockError:
+                            refused += 1
                 except LockError as exc:
-                    return str(exc)
-                return "kept running"
+                    return str(exc), refused
+                return "kept running", refused
 
-        message = asyncio.run(hold_and_lose())
-    assert "was broken while applying plans/a.json" in message
-    assert "--resume" in message
+        message, refused = asyncio.run(hold_and_lose())
+    assert message == (
+        "stopped: the apply lock was removed from the tenant while applying plans/a.json"
+    )
+    assert refused == 1
 
 
 def test_export_leaves_the_lock_profile_out(project: Project, tmp_path: Path) -> None:

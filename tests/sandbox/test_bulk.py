@@ -170,7 +170,12 @@ def test_csv_import_job(api: httpx.Client, make_profile: MakeProfile) -> None:
     assert [r["row"] for r in rows] == [2, 3, 4]
     assert [r["status"] for r in rows] == ["success", "success", "failed"]
     assert rows[0]["profile_id"] == existing["id"]
-    assert set(rows[2]["errors"]) == {"comms:email_promo", "custom:loyalty:points:integer"}
+    # every bad cell of the row: two that cannot be read, and a mobile that breaks its rule
+    assert set(rows[2]["errors"]) == {
+        "comms:email_promo",
+        "custom:loyalty:points:integer",
+        "mobile_phone",
+    }
     profile = api.get(f"/profiles/{existing['id']}").json()["data"]
     assert profile["tags"] == ["vip", "gold"] and profile["first_name"] == "Cy"
     assert profile["identities"][0]["identifier"] == "P1"
@@ -201,6 +206,16 @@ def test_import_rows_are_the_lines_of_the_file(api: httpx.Client, newline: str) 
     assert list(done["rows"][1]["errors"]) == ["email"]
     stored = api.get("/profiles", params={"filter[email]": "multi@example.com"}).json()["data"]
     assert stored[0]["company"] == f"Acme{newline}Pty Ltd"
+
+
+def test_a_row_with_two_bad_cells_reports_both(api: httpx.Client) -> None:
+    csv = "email,birth_day,comms:sms_promo\nnot-an-email,42,perhaps\nok@example.com,40,\n"
+    job = api.post("/import-jobs", content=csv.encode(), headers={"Content-Type": "text/csv"})
+    assert job.status_code == 202, job.text
+    rows = wait_for(api, f"/import-jobs/{job.json()['data']['id']}")["rows"]
+    assert [row["status"] for row in rows] == ["failed", "failed"]
+    assert set(rows[0]["errors"]) == {"email", "birth_day", "comms:sms_promo"}
+    assert set(rows[1]["errors"]) == {"birth_day"}
 
 
 def test_csv_import_refuses_a_bad_file(api: httpx.Client) -> None:

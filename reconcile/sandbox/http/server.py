@@ -22,6 +22,7 @@ from reconcile.sandbox.config import SandboxConfig
 from reconcile.sandbox.http.access import SandboxRefused, check_exposure
 from reconcile.sandbox.http.app import create_app
 from reconcile.sandbox.http.faults import TRANSPORT_KEY
+from reconcile.sandbox.http.hosts import HostCheck
 
 
 class _DroppableH11(H11Protocol):
@@ -40,7 +41,7 @@ class _DroppableH11(H11Protocol):
 
 def _uvicorn_config(config: SandboxConfig, host: str, port: int, log_level: str) -> uvicorn.Config:
     return uvicorn.Config(
-        create_app(config),
+        HostCheck(create_app(config), served=host),
         host=host,
         port=port,
         http=_DroppableH11,
@@ -74,6 +75,8 @@ def serve(
 
 def _listening(host: str, port: int) -> socket.socket:
     """Bind the port here, so that one in use is one clear refusal rather than uvicorn's log."""
+    if not 0 <= port <= 65535:
+        raise SandboxRefused(f"port {port} does not exist: choose a port from 1 to 65535")
     listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     try:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -4,7 +4,9 @@ Columns are the profile's scalar field names, plus ``tags`` (``|``-separated),
 ``identity:<handle>``, ``comms:<flag>`` (``true``/``false``) and
 ``custom:<namespace>:<handle>:<type>``. An empty cell leaves the field alone. A file with an
 unknown column, without its match column, or with too many rows is refused whole (422); a row's
-bad cells fail that row only.
+bad cells fail that row only, and every one of them is reported: a cell that cannot be read
+(a flag that is not a boolean, a value not of its column's type) and every cell that breaks a
+validation rule.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 from reconcile.sandbox.jsonio import request_json
 from reconcile.sandbox.problems import Invalid
 from reconcile.sandbox.rules.limits import MAX_BULK_BODY_BYTES, MAX_IMPORT_ROWS
+from reconcile.sandbox.rules.validation import validate_profile
 from reconcile.sandbox.rules.vocabulary import COMMS_FIELDS, CUSTOM_TYPES
 from reconcile.sandbox.storage.batch import Item
 
@@ -103,17 +106,22 @@ def _row(header: list[str], cells: list[str], line: int) -> Item:
             flag = _BOOLEANS.get(value.lower()) if not rest.endswith("_verification") else value
             if flag is None and value.lower() != "null":
                 errors[name] = [f"The {name} cell must be true or false."]
+                continue
             body.setdefault("attributes", {}).setdefault("comms", {})[rest] = flag
         elif kind == "custom":
             namespace, handle, kind_name = rest.split(":")
             typed, ok = _typed(value, kind_name)
             if not ok:
                 errors[name] = [f"The {name} cell is not a valid {kind_name}."]
+                continue
             body.setdefault("custom_attributes", []).append(
                 {"namespace": namespace, "handle": handle, "type": kind_name, "value": typed}
             )
         else:
             body[name] = value
+    if errors:  # failed before it is queued: the other cells' problems are reported with it
+        _, broken = validate_profile(body, creating=False)
+        errors.update({field: texts for field, texts in broken.by_field.items() if texts})
     return Item(body, errors or None, line)
 
 

@@ -115,21 +115,37 @@ MIGRATIONS: tuple[str, ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-class SchemaTooNew(RuntimeError):
+class UnusableDatabase(RuntimeError):
+    """The database file cannot be used: a folder, not SQLite, damaged, or unreadable. The
+    message is one line, without the path (the caller names it)."""
+
+
+class SchemaTooNew(UnusableDatabase):
     """The database was written by a newer sandbox than this one."""
 
 
 def connect(path: Path) -> sqlite3.Connection:
     """Open (creating if needed) and migrate the database; autocommit mode, WAL journal."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-    conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute("PRAGMA busy_timeout=30000")
-    migrate(conn)
+    if path.is_dir():
+        raise UnusableDatabase("is a folder, not a database file")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=30000")
+        migrate(conn)
+    except (sqlite3.DatabaseError, OSError) as exc:  # OperationalError is a DatabaseError
+        raise UnusableDatabase(f"cannot be opened as a sandbox database ({_reason(exc)})") from None
     return conn
+
+
+def _reason(exc: sqlite3.DatabaseError | OSError) -> str:
+    if isinstance(exc, OSError):
+        return str(exc.strerror or exc).lower()
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 def migrate(conn: sqlite3.Connection) -> int:
