@@ -244,7 +244,9 @@ def printed(output: str, prefix: str) -> list[str]:
     line = next(line for line in output.splitlines() if prefix in line)
     words = shlex.split(line.split(prefix, 1)[1])
     assert words[0] == "reconcile"
-    return words[1:]
+    # The tests' CLI runs with -C; the command printed names that project with -C too.
+    assert words[1] == "-C", words
+    return words[3:]
 
 
 def test_a_partial_failure_under_var_resumes_with_the_printed_command(

@@ -429,3 +429,16 @@ def test_each_declared_value_is_looked_up_once_and_exactly(tenant: Tenant) -> No
     # of each new profile
     assert report["api_calls"] == 2 + 4 * 3
     assert report["summary"]["create"] == 4 and report["unchanged"] == 1
+
+
+def test_a_plan_with_conflicts_offers_no_apply_command(tenant: Tenant) -> None:
+    tenant.seed(email="olu@example.com")
+    tenant.project.write("olu.yaml", "email: olu@example.com\n")
+
+    refused = tenant.cli("plan", "--no-adopt")
+    skipped = tenant.cli("plan", "--no-adopt", "--allow-conflicts")
+
+    assert refused.exit_code == 1
+    assert "apply it with" not in refused.stderr
+    assert "cannot be applied while it holds conflicts" in refused.stderr
+    assert "apply it with: reconcile -C" in skipped.stderr

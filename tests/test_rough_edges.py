@@ -30,9 +30,17 @@ def test_the_apply_hint_is_quoted_for_the_shell_and_keeps_the_tenant(project: Pr
     assert made.exit_code == 0, made.output
     hint = made.stderr.split("apply it with: ", 1)[1].strip()
     words = shlex.split(hint)
-    assert words == ["reconcile", "apply", str(plan_file), "--tenant", "local"]
-    applied = project.cli(*words[1:])
+    chdir = str(project.root)  # absolute: it is not below the current folder
+    assert words == ["reconcile", "-C", chdir, "apply", str(plan_file), "--tenant", "local"]
+    applied = as_printed(words)
     assert applied.exit_code == 0, applied.output
+
+
+def as_printed(words: list[str]) -> click.testing.Result:
+    """Run a command the CLI printed, exactly as a user pastes it (``-C`` included)."""
+    assert words[0] == "reconcile"
+    runner = CliRunner(env={"NO_COLOR": "1", "OMNEO_URL": None, "OMNEO_TOKEN": None})
+    return runner.invoke(app, words[1:])
 
 
 def test_the_teardown_hint_is_a_command_that_works_as_printed(project: Project) -> None:
@@ -44,8 +52,8 @@ def test_the_teardown_hint_is_a_command_that_works_as_printed(project: Project) 
 
     assert saved.exit_code == 0, saved.output
     words = shlex.split(saved.stderr.split("apply it with: ", 1)[1].strip())
-    assert words[:3] == ["reconcile", "apply", str(plan_file)]
-    assert project.cli(*words[1:]).exit_code == 0
+    assert words[:5] == ["reconcile", "-C", str(project.root), "apply", str(plan_file)]
+    assert as_printed(words).exit_code == 0
 
 
 def test_apply_of_a_folder_says_to_give_a_plan_file(project: Project) -> None:
@@ -101,12 +109,15 @@ def test_ctrl_c_during_teardown_says_how_to_finish_it(project: Project, tmp_path
         assert "Traceback" not in stderr
         [journal] = project.plans.glob("teardown-*.journal.jsonl")
         plan_file = journal.with_name(journal.name.replace(".journal.jsonl", ".json"))
-        command = f"reconcile apply --resume {plan_file} --allow-delete --force --tenant served"
+        command = (
+            f"reconcile -C {project.root} apply --resume {plan_file} --allow-delete --force "
+            "--tenant served"
+        )
         last = stderr.strip().splitlines()[-1]
         assert (
             last == f"error: interrupted; {journal} records what was done: finish with `{command}`"
         )
-        finished = project.cli(*shlex.split(command)[1:], env=env)
+        finished = project.cli(*shlex.split(command)[3:], env=env)
         assert finished.exit_code == 0, finished.output
         assert "already done" in finished.stderr
         again = project.cli("teardown", "--auto-approve", *TENANT, env=env)

@@ -35,11 +35,11 @@ from reconcile.apply.executor import ProgressCallback, _apply_plan
 from reconcile.apply.gate import Allowed, ProjectPolicy, admit, preflight
 from reconcile.apply.journal import Journal
 from reconcile.apply.outcomes import ApplyResult
-from reconcile.apply.resume import resume_command
+from reconcile.apply.resume import RESUME_FLAGS, resume_command
 from reconcile.errors import LockLostError, PlanError
 from reconcile.plan.value import Plan
 from reconcile.profiles.loader import DeclaredProfiles
-from reconcile.settings import Target
+from reconcile.settings import ENV_TENANT, LOCAL_TENANT, Target
 from reconcile.tenant.client import OmneoClient
 from reconcile.tenant.lock import Holder, TenantLock
 
@@ -96,7 +96,10 @@ async def apply_reviewed(
             )  # fmt: skip
         except LockLostError as lost:  # what was done, and the command that finishes it
             done = len(journal.read(plan.checksum).succeeded)
-            resume = resume or resume_command(journal.plan_file, options, tenant=target.name)
+            resume = resume or resume_command(
+                journal.plan_file, **options.model_dump(include=RESUME_FLAGS),
+                tenant=None if target.name in (LOCAL_TENANT, ENV_TENANT) else target.name,
+            )  # fmt: skip
             raise LockLostError(
                 f"{lost}; {done} of {len(plan.changes)} changes done, recorded in "
                 f"{journal.path}: finish with `{resume}`"

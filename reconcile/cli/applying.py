@@ -24,9 +24,9 @@ from reconcile.cli.common import (
     notice,
     project_of,
     report_apply,
-    resume_command,
     variables,
 )
+from reconcile.project import resume_command
 
 
 @app.command()
@@ -77,7 +77,7 @@ def apply(
     # The plan records its tenant and variables: finishing it needs only the flags of this run.
     resume_with = resume_command(
         path, allow_delete=allow_delete, allow_purge=allow_purge, force=force, reason=reason,
-        bulk=bulk, tenant=tenant,
+        bulk=bulk, tenant=tenant, root=project.path,
     )  # fmt: skip
     view = ProgressView("apply")
 

@@ -6,7 +6,6 @@ This is the one module the command modules import from each other; each of its n
 from __future__ import annotations
 
 import os
-import shlex
 import sys
 import time
 from collections.abc import Iterator
@@ -133,44 +132,6 @@ def variables(pairs: list[str] | None, vars_file: Path | None) -> dict[str, obje
 def colored(fmt: str) -> bool:
     """Whether a report goes to a terminal that takes colours (text only; NO_COLOR says not)."""
     return fmt == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-
-
-def apply_command(plan_file: Path, *flags: str, tenant: str | None = None) -> str:
-    """The ``reconcile apply`` command for ``plan_file``, quoted for a shell (a path may hold
-    spaces) and naming the tenant the plan was made for (the plan records it, so it may be left
-    out; a ``--tenant`` given must be that one)."""
-    words = ["reconcile", "apply", str(plan_file), *flags]
-    words += ["--tenant", tenant] if tenant else []
-    return shlex.join(words)
-
-
-def resume_command(
-    plan_file: Path,
-    *,
-    allow_delete: bool = False,
-    allow_purge: bool = False,
-    force: bool = False,
-    reason: str | None = None,
-    bulk: bool | None = None,
-    tenant: str | None = None,
-) -> str:
-    """``reconcile apply PLAN --resume`` with the flags this run was given, so that it works as
-    printed (a plan with deletes needs --allow-delete again). The plan records its tenant and
-    template variables, so neither needs repeating (``--tenant`` is kept when it was given)."""
-    flags: list[str] = [
-        flag
-        for flag, given in (
-            ("--allow-delete", allow_delete),
-            ("--allow-purge", allow_purge),
-            ("--force", force),
-            ("--bulk", bulk is True),
-            ("--no-bulk", bulk is False),
-        )
-        if given
-    ]
-    flags += ["--reason", reason] if force and reason else []
-    flags += ["--tenant", tenant] if tenant else []
-    return shlex.join(["reconcile", "apply", "--resume", str(plan_file), *flags])
 
 
 def interrupted(journal_path: Path, resume: str) -> ApplyError:

@@ -21,14 +21,13 @@ from reconcile.cli.common import (
     VarOption,
     VarsFile,
     app,
-    apply_command,
     colored,
     notice,
     project_of,
     usage_errors,
     variables,
 )
-from reconcile.project import report_format
+from reconcile.project import apply_command, report_format
 
 
 @app.command()
@@ -122,9 +121,13 @@ def plan(
     gc.freeze()
     typer.echo(project.show(made, fmt, reveal_pii=show_pii, color=colored(fmt)), nl=False)
     path = project.saved(made)
-    if made.has_changes or made.conflicts:
+    if made.conflicts and not made.options.allow_conflicts:
+        notice(f"Saved plan to {path}; it cannot be applied while it holds conflicts")
+    elif made.has_changes or made.conflicts:
         # The plan records the tenant and the variables: the command needs only its flags.
-        command = apply_command(path or Path("PLAN"), *made.apply_flags(), tenant=tenant)
+        command = apply_command(
+            path or Path("PLAN"), *made.apply_flags(), tenant=tenant, root=project.path
+        )
         notice(f"Saved plan to {path}; apply it with: {command}")
     elif made.withheld:
         notice(f"Withheld: {made.withheld_summary()}; plan with those flags to include them")

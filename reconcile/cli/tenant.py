@@ -17,18 +17,16 @@ from reconcile.cli.common import (
     VarOption,
     VarsFile,
     app,
-    apply_command,
     confirm,
     interrupted,
     lock_app,
     notice,
     project_of,
     report_apply,
-    resume_command,
     usage_errors,
     variables,
 )
-from reconcile.project import ExportResult
+from reconcile.project import ExportResult, apply_command, resume_command
 
 
 @lock_app.command("status")
@@ -164,13 +162,14 @@ def teardown(
     # Applying a teardown plan needs its flag and --force: removing every managed profile is
     # unsafe by design; its tenant and variables are in the plan.
     if out is not None:
-        command = apply_command(out, *_teardown_flags(purge), tenant=tenant)
+        command = apply_command(out, *_teardown_flags(purge), tenant=tenant, root=project.path)
         notice(f"Saved plan to {out}; apply it with: {command}")
         return
     path = project.new_plan_file(tenant, prefix="teardown-")
     resume = resume_command(
-        path, allow_delete=not purge, allow_purge=purge, force=True, reason=reason, tenant=tenant
-    )
+        path, allow_delete=not purge, allow_purge=purge, force=True, reason=reason,
+        tenant=tenant, root=project.path,
+    )  # fmt: skip
     view = ProgressView("apply")
     try:
         result = project.apply(

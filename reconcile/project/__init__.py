@@ -14,6 +14,7 @@ teardown and the lock), ``config`` (the project's configuration given to each st
 ``results`` (what the methods answer).
 """
 
+from reconcile.apply.resume import apply_command, resume_command
 from reconcile.project.aio import AsyncProject
 from reconcile.project.config import report_format, template_variables
 from reconcile.project.results import (
@@ -35,6 +36,8 @@ __all__ = [
     "ProgressEvent",
     "Project",
     "ValidationResult",
+    "apply_command",
     "report_format",
+    "resume_command",
     "template_variables",
 ]

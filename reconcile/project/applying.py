@@ -23,6 +23,7 @@ from reconcile.apply.journal import Journal
 from reconcile.apply.outcomes import ApplyResult
 from reconcile.apply.progress import Progress
 from reconcile.apply.recorded import tenant_for, variables_for
+from reconcile.apply.resume import RESUME_FLAGS, resume_command
 from reconcile.apply.session import ApplyOptions, apply_reviewed
 from reconcile.errors import ConflictError, PlanError, ReconcileError
 from reconcile.plan.value import Plan
@@ -117,6 +118,10 @@ async def apply(
         Plan.load(plan_file, key=key), declared, target, journal, options,
         holder=Holder.here(request.holder or str(plan_file)), on_progress=hooks.progress,
         on_notice=hooks.notice, halt=hooks.stop.is_set if hooks.stop is not None else None,
+        resume=resume_command(
+            plan_file, **request.model_dump(include=RESUME_FLAGS), tenant=request.tenant,
+            root=project.path,
+        ),
     )  # fmt: skip
     stopped = hooks.stop is not None and hooks.stop.is_set() and bool(result.not_attempted)
     return result.model_copy(
