@@ -141,7 +141,9 @@ def check_unique(
         else:
             problems.append(_duplicate_key(first, item))
     problems += _previous_keys(by_key)
-    claims: dict[UniqueValue, LoadedProfile] = {}
+    # By name, then value: no (name, value) pair is kept per claim (an outline makes its pairs
+    # when asked, and a million of them would all stay alive here).
+    claims: dict[str, dict[JsonValue, LoadedProfile]] = {}
     for item in by_key.values():
         if owner_handle and (owned := path("identities", owner_handle)) in item.profile.view:
             message = (
@@ -151,10 +153,9 @@ def check_unique(
             problems.append(
                 Problem(item.file, item.line_of(owned), item.profile.key, owned, message)
             )
-        for claim in item.profile.unique:
-            first = claims.setdefault(claim, item)
+        for name, value in item.profile.unique:
+            first = claims.setdefault(name, {}).setdefault(value, item)
             if first is not item:
-                name = claim[0]
                 where = f"{first.file}:{first.line_of(name)}"
                 message = f"also claimed by {first.profile.key!r} at {where}; {_rule(name)}"
                 problems.append(
