@@ -34,11 +34,13 @@ def cache_key(*parts: str | bytes) -> str:
 class ParseCache:
     """Validated profiles per file, stored as JSON. ``directory=None`` disables the cache."""
 
-    def __init__(self, directory: Path | None) -> None:
+    def __init__(self, directory: Path | None, *, remember: bool = True) -> None:
         self.directory = directory
         self.hits = 0
         # What this process put, until it reads it back: the loader's own share of a cold tree
-        # is read again from here, not from the disk (see profiles/parallel.py).
+        # is read again from here, not from the disk (see profiles/parallel.py). Not for a
+        # shard's load (``remember=False``): it would hold every profile of that share whole.
+        self._remember = remember
         self._written: dict[str, list[LoadedProfile]] = {}
 
     def has(self, key: str) -> bool:
@@ -67,7 +69,8 @@ class ParseCache:
         entries = [_entry(item) for item in loaded]
         body = codec.encode(entries)
         payload = hashlib.sha256(body).hexdigest().encode() + b"\n" + body
-        self._written[key] = loaded
+        if self._remember:
+            self._written[key] = loaded
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=self.directory, suffix=".tmp")

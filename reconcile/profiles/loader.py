@@ -137,7 +137,7 @@ def begin_loading(
         read = begin_tree(
             tree,
             reader=YamlReader(limits or Limits()),
-            cache=ParseCache(cache_dir),
+            cache=ParseCache(cache_dir, remember=keep is None),
             phone_region=phone_region,
             variables=dict(variables or {}),
             version=LOADER_VERSION,
