@@ -1,9 +1,10 @@
 """JSON at C speed, for the tool's own data: the one seam for msgspec.
 
 The tenant's answers (``tenant/wire.py``, which judges what this refuses by the standard
-library's rules) and the parse cache (``profiles/cache.py``) are decoded here, about three times
-faster than ``json.loads``; the cache is encoded here too. Values come back as ``json`` gives
-them (``dict``, ``list``, ``str``, ``int`` of any size, ``float``, ``bool``, ``None``).
+library's rules) and the parse cache (``profiles/cache.py``) are decoded here, at a fraction of
+``json.loads``'s cost (docs/performance.md); the cache is encoded here too. Values come back as
+``json`` gives them (``dict``, ``list``, ``str``, ``int`` of any size, ``float``, ``bool``,
+``None``).
 
 >>> decode(encode({"email": "zoë@example.com", "points": 2**70}))
 {'email': 'zoë@example.com', 'points': 1180591620717411303424}

@@ -1,8 +1,7 @@
 """The cyclic garbage collector, paused where many small objects are built that all live on.
 
-Loading a tree, typing a listing page and planning each build hundreds of thousands of objects
-and no cycles; every collection they set off would only walk every object kept so far (twice
-the load time at 100,000 profiles; listing 20,000 profiles: 113 -> 78 µs a profile;
+Loading a tree, typing a listing page and planning each build many objects and no cycles; every
+collection they set off would only walk every object kept so far (what that costs:
 docs/performance.md). Reference counting still frees whatever is dropped.
 
 >>> with paused():

@@ -18,7 +18,9 @@ them; 2 is kept for "changes present"). Every message is one line that says what
     ├── InvalidValue               a value Omneo would reject (also a ValueError, for pydantic)
     ├── FakeDataError              a template called ``fake`` wrongly (also a ValueError)
     ├── ApiError                   the tenant answered with an error, or could not be reached
-    │   └── TransportError         no answer at all (connection refused, reset, timeout)
+    │   ├── TransportError         no answer at all (connection refused, reset, timeout)
+    │   └── UnreadableAnswer       an answer in a form reconcile cannot read (one profile's is a
+    │                              conflict of the plan, not an error: tenant-compatibility.md)
     ├── PlanError                  a saved plan cannot be read or does not fit this project
     │   ├── StalePlanError         the tenant or profiles.d/ changed since the plan was made
     │   │   └── ProfileMovedError  one profile changed just before its write (fails that change)
@@ -32,11 +34,11 @@ them; 2 is kept for "changes present"). Every message is one line that says what
     └── SourceError                reconcile watch cannot fetch or read the watched repository
 
 Foreign libraries' exceptions are translated where the library is used (phonenumbers in
-``model/phones.py``, email-validator in ``model/normalize.py``, httpx in ``tenant/client.py``,
-PyYAML in ``profiles/yaml_reader.py`` (around its ``yaml_plain.py`` and ``yaml_tree.py``),
-ruamel.yaml in ``export/yaml_writer.py``). The sandbox imitates Omneo
+``model/phones.py``, email-validator in ``model/normalize.py``, httpx in ``tenant/wire.py``,
+PyYAML in ``profiles/yaml_reader.py`` (around ``profiles/yaml_plain.py`` and
+``profiles/yaml_tree.py``), ruamel.yaml in ``export/yaml_writer.py``). The sandbox imitates Omneo
 and imports nothing of the tool, so its own exceptions (``SchemaTooNew``, ``SandboxRefused``) are
-translated to :class:`SandboxError` where the tool reaches it (``tenant/client.py``,
+translated to :class:`SandboxError` where the tool reaches it (``tenant/wire.py``,
 ``cli/sandbox.py``).
 """
 
@@ -169,6 +171,28 @@ class TransportError(ApiError):
         if not self.tenant:
             return f"{where} failed: {self.api_message}"
         return f"cannot reach {self.tenant}: {self.api_message} ({where})"
+
+
+class UnreadableAnswer(ApiError):
+    """The tenant answered in a form reconcile cannot read. ``field`` names the part of the
+    answer, ``received`` says what came (masked as reports mask that field)."""
+
+    def __init__(self, field: str, received: str, *, method: str = "", path: str = "") -> None:
+        self.field = field
+        self.received = received
+        super().__init__(f"{field} is {received}", method=method, path=path)
+
+    def _describe(self) -> str:
+        where = f"{self.method} {self.path}".strip()
+        head = f"{where} answered" if where else "the tenant answered"
+        return (
+            f"{head} in a form reconcile cannot read ({self.field} is {self.received}); "
+            "see docs/tenant-compatibility.md"
+        )
+
+    def at(self, method: str, path: str) -> UnreadableAnswer:
+        """The same error, naming the request whose answer it is."""
+        return UnreadableAnswer(self.field, self.received, method=method, path=path)
 
 
 class PlanError(ReconcileError):

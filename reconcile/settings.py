@@ -67,6 +67,8 @@ class SandboxFaults(BaseModel):
     throttle_rate: float = Field(default=0, ge=0, le=1)
     drop_rate: float = Field(default=0, ge=0, le=1)
     seed: int | None = None
+    # The forms it answers in: Omneo's reference, or the SDK types' (docs/sandbox.md)
+    answer_style: Literal["reference", "sdk"] = "reference"
 
 
 class Settings(BaseModel):

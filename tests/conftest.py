@@ -106,16 +106,41 @@ def example_project(project: Project) -> Project:
     return project
 
 
+@pytest.fixture(params=[True, False], ids=["fast-paths", "no-fast-paths"])
+def fast_paths(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Runs a test twice: with the fast paths, then with ``RECONCILE_NO_FAST_PATHS=1`` (every
+    fast path sends its input to the library's own API: reconcile/fastpaths.py)."""
+    on: bool = request.param
+    if on:
+        monkeypatch.delenv("RECONCILE_NO_FAST_PATHS", raising=False)
+    else:
+        monkeypatch.setenv("RECONCILE_NO_FAST_PATHS", "1")
+    return on
+
+
 # ---------------------------------------------------------------------------------------------
 # Sandbox fixtures (owned by the sandbox engineer; used by the sandbox's tests and end-to-end tests)
 # ---------------------------------------------------------------------------------------------
 
 
 @pytest.fixture
-def served_sandbox(tmp_path: Path) -> Iterator[ServedSandbox]:
+def answer_style() -> str:
+    """The forms the served sandbox answers in; a test module parametrizes it to run in both
+    (``pytestmark = both_answer_styles``)."""
+    return "reference"
+
+
+both_answer_styles = pytest.mark.parametrize("answer_style", ["reference", "sdk"])
+
+
+@pytest.fixture
+def served_sandbox(tmp_path: Path, answer_style: str) -> Iterator[ServedSandbox]:
     """A fresh sandbox tenant served over real HTTP (uvicorn in a thread) on a free port.
 
     ``.url`` ends in ``/api/v3``; ``.token`` is the write token; ``.db_path`` is its SQLite file.
     """
-    with serve_in_thread(SandboxConfig(db_path=tmp_path / "served" / "sandbox.db")) as served:
+    config = SandboxConfig.model_validate(
+        {"db_path": tmp_path / "served" / "sandbox.db", "answer_style": answer_style}
+    )
+    with serve_in_thread(config) as served:
         yield served

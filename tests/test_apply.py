@@ -136,7 +136,7 @@ def test_a_failure_is_journalled_and_does_not_stop_unrelated_changes(project: Pr
     assert "1 applied, 1 failed" in applied.stderr
     assert "failed: create jane: POST profiles answered 422" in applied.stderr
     assert "email: The email has already been taken." in applied.stderr
-    assert f"reconcile apply --resume {plan_file}" in applied.stderr
+    assert f"reconcile -C {project.root} apply --resume {plan_file}" in applied.stderr
     assert "apply: 2/2 (create 1; 1 failed)" in applied.stderr  # plain progress without a TTY
     assert "retried" not in applied.stderr  # a 422 is final: never retried
     failed = [line for line in journal_lines(plan_file) if line.get("status") == "failed"]

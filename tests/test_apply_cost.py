@@ -61,7 +61,7 @@ def test_a_plain_apply_batches_creates_when_that_is_cheaper(project: Project) ->
     plan, result = plan_and_apply(project)
 
     assert plan.cost is not None and plan.cost.engine == "batch"
-    assert plan.cost.one_by_one > 300  # three requests a create, one by one
+    assert plan.cost.one_by_one > 120  # a request a create, one by one
     assert result.api_calls <= plan.cost.requests + 5  # a status read more if a batch is slow
     assert result.complete and len(result.succeeded) == 120
     assert journal_modes(project) == ["bulk"]

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from reconcile.plan.cost import BATCH_SIZE
 from reconcile.sandbox import SandboxConfig, ServedSandbox, serve_in_thread
 from tests.conftest import REPO, Project
 
@@ -179,7 +180,10 @@ def test_an_interrupted_apply_says_how_to_resume(project: Project, tmp_path: Pat
         status, stderr = kill_apply_midway(project, plan_file, env, 3, signal.SIGINT)
 
         assert status == 1, stderr
-        assert f"finish with `reconcile apply --resume {plan_file} --tenant served`" in stderr
+        assert (
+            f"finish with `reconcile -C {project.root} apply --resume {plan_file} --tenant served`"
+            in stderr
+        )
         assert "Traceback" not in stderr
         resumed = project.cli("apply", "--resume", str(plan_file), *TENANT, env=env)
         assert resumed.exit_code == 0, resumed.output
@@ -251,6 +255,11 @@ def bulk_seed(project: Project, tmp_path: Path, count: int) -> None:
         assert_converged(project, env)
 
 
+def test_bulk_mode_seeds_profiles_in_more_than_one_batch(project: Project, tmp_path: Path) -> None:
+    bulk_seed(project, tmp_path, BATCH_SIZE + 50)
+
+
+@pytest.mark.slow  # four batches and pages: the full-size twin of the above
 def test_bulk_mode_seeds_two_thousand_profiles(project: Project, tmp_path: Path) -> None:
     bulk_seed(project, tmp_path, 2000)
 

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
+import reconcile
 from tests.conftest import REPO
 
 BIN = Path(sys.executable).parent
@@ -83,19 +84,21 @@ def _action() -> dict[str, Any]:
 
 def test_the_docs_use_the_action_with_inputs_it_has_at_the_packaged_version(tmp_path: Path) -> None:
     inputs = set(_action()["inputs"])
-    version = re.search(r'^version = "(.+)"', (REPO / "pyproject.toml").read_text(), re.M)
-    assert version is not None
     uses = []
     for path in workflows(tmp_path):
         for job in yaml.safe_load(path.read_text(encoding="utf-8"))["jobs"].values():
             for step in job["steps"]:
-                if str(step.get("uses", "")).startswith(ACTION_REF):
+                if step.get("uses") == "./" or str(step.get("uses", "")).startswith(ACTION_REF):
                     uses.append(step)
-                    assert step["uses"] == ACTION_REF + version.group(1)
+                    assert step["uses"] == "./", step  # what exists today: this repository's
                     assert set(step.get("with", {})) <= inputs, step
     assert len(uses) >= 5
     applies = [s for s in uses if s["with"].get("command") == "apply"]
     assert applies and all(s["with"].get("lock-timeout", "1800") for s in applies)
+    # Each is labelled with its published form, at the version the package has.
+    local = re.findall(r"uses: \./ .*", CI_DOC.read_text(encoding="utf-8"))
+    assert len(local) == len(uses)
+    assert all(f"published: {ACTION_REF}{reconcile.__version__}" in line for line in local)
 
 
 def test_no_input_reaches_a_script_except_through_the_environment() -> None:
@@ -235,11 +238,14 @@ def hooks_repository(root: Path, files: list[str]) -> tuple[Path, str]:
     return hooks, _git(hooks, "rev-parse", "HEAD").stdout.strip()
 
 
-def sample_repository(root: Path, hooks: Path, rev: str, hook: str) -> Path:
+def sample_repository(root: Path, hooks: Path, rev: str, hook: str, config: str = "") -> Path:
+    """A profiles repository whose pre-commit runs ``hook`` of ``hooks``, or ``config``."""
     sample = root / "sample"
     (sample / "profiles.d").mkdir(parents=True)
     (sample / "profiles.d" / "jane.yaml").write_text("first_name: Jane\nemail: jane@example.com\n")
-    config = f"repos:\n  - repo: {hooks}\n    rev: {rev}\n    hooks:\n      - id: {hook}\n"
+    config = (
+        config or f"repos:\n  - repo: {hooks}\n    rev: {rev}\n    hooks:\n      - id: {hook}\n"
+    )
     (sample / ".pre-commit-config.yaml").write_text(config)
     _git(sample, "init", "-q", "-b", "main")
     return sample
@@ -277,6 +283,12 @@ def assert_hook_guards_commits(sample: Path) -> None:
 def test_the_hook_runs_through_pre_commit_and_refuses_a_bad_profile(tmp_path: Path) -> None:
     hooks, rev = hooks_repository(tmp_path, [".pre-commit-hooks.yaml"])
     assert_hook_guards_commits(sample_repository(tmp_path, hooks, rev, "reconcile-validate-system"))
+
+
+def test_the_local_hook_the_docs_give_for_today_guards_commits(tmp_path: Path) -> None:
+    (config,) = doc_blocks(r"# \.pre-commit-config\.yaml \(today")
+    assert "repo: local" in config
+    assert_hook_guards_commits(sample_repository(tmp_path, tmp_path, "", "", config=config))
 
 
 @pytest.mark.slow  # pre-commit builds the hook's own environment: pip installs every dependency

@@ -1,4 +1,9 @@
-"""Declared profiles are held in their compact form, and nothing a plan reads changes with it."""
+"""Declared profiles are held in their compact form, and nothing a plan reads changes with it.
+
+Every test runs with the fast paths and without them (``RECONCILE_NO_FAST_PATHS=1``): a model
+revived from the cache is built by ``parts.constructed`` from pydantic's private attributes, or
+by pydantic's own ``model_construct``; either must equal the validated model.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,16 @@ import json
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
 from reconcile import DeclaredProfiles, DesiredProfile
+from reconcile.model import parts
 from reconcile.model.declaration import Declaration
 from reconcile.model.fields import unique_values
 from reconcile.model.observed import ObservedProfile
 from reconcile.profiles.loader import load_profiles
+
+pytestmark = pytest.mark.usefixtures("fast_paths")
 
 FULL = """\
 profiles:
@@ -125,3 +134,11 @@ def test_a_fetched_profile_holds_the_unique_values_its_view_shows(
     )
 
     assert observed.unique == tuple(unique_values(observed.fields))
+
+
+def test_a_pydantic_release_without_the_private_attributes_gets_model_construct(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert parts.private_parts_found() and parts.PRIVATE_PARTS_FOUND
+    monkeypatch.setattr(BaseModel, "__slots__", ("__dict__", "__pydantic_fields_set__"))
+    assert not parts.private_parts_found()

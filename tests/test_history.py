@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from reconcile.sandbox import ServedSandbox
 from tests.conftest import REPO, Project
@@ -157,28 +158,43 @@ def test_teardown_purge_purges_soft_deleted_managed_profiles_too(
     assert deleted_ids(served_sandbox) == {other["data"]["id"]}  # unmanaged: never touched
 
 
-def test_seed_1000_tear_down_then_seed_1600_restores_and_converges(
-    tmp_path: Path, served_sandbox: ServedSandbox
+def seed_tear_down_then_seed_more(
+    tmp_path: Path, served_sandbox: ServedSandbox, first: int, second: int
 ) -> None:
+    """Seed ``first`` profiles in bulk, tear them down, then seed ``second``: the torn-down ones
+    are restored, the rest created, and a plan after it is empty."""
     root = tmp_path / "seed"
     shutil.copytree(REPO / "docs" / "examples" / "seed", root)
     project = Project(root)
     env = point_at(served_sandbox, root)
     seed = ("apply", "--bulk", "--auto-approve", *TENANT)
 
-    first = project.cli(*seed, "--var", "count=1000", env=env)
-    assert first.exit_code == 0 and "1000 applied, 0 failed" in first.stderr, first.output
+    seeded = project.cli(*seed, "--var", f"count={first}", env=env)
+    assert seeded.exit_code == 0 and f"{first} applied, 0 failed" in seeded.stderr, seeded.output
     torn = project.cli("teardown", "--auto-approve", *TENANT, env=env)
-    assert torn.exit_code == 0 and "1000 applied, 0 failed" in torn.stderr, torn.output
+    assert torn.exit_code == 0 and f"{first} applied, 0 failed" in torn.stderr, torn.output
 
-    again = project.cli(*seed, "--var", "count=1600", env=env)
+    again = project.cli(*seed, "--var", f"count={second}", env=env)
     assert again.exit_code == 0, again.output
-    assert "600 to create, 0 to adopt, 1000 to restore" in again.stdout
-    assert "1600 applied, 0 failed" in again.stderr
+    assert f"{second - first} to create, 0 to adopt, {first} to restore" in again.stdout
+    assert f"{second} applied, 0 failed" in again.stderr
     assert deleted_ids(served_sandbox) == set()
-    check = project.cli("plan", "--detailed-exitcode", "--var", "count=1600", *TENANT, env=env)
+    check = project.cli("plan", "--detailed-exitcode", "--var", f"count={second}", *TENANT, env=env)
     assert check.exit_code == 0, check.output
-    assert "No changes" in check.stdout and "1600 unchanged" in check.stdout
+    assert "No changes" in check.stdout and f"{second} unchanged" in check.stdout
+
+
+def test_seed_tear_down_then_seed_more_restores_and_converges(
+    tmp_path: Path, served_sandbox: ServedSandbox
+) -> None:
+    seed_tear_down_then_seed_more(tmp_path, served_sandbox, 30, 48)
+
+
+@pytest.mark.slow  # listings and batches of several pages: about 30 s
+def test_seed_1000_tear_down_then_seed_1600_restores_and_converges(
+    tmp_path: Path, served_sandbox: ServedSandbox
+) -> None:
+    seed_tear_down_then_seed_more(tmp_path, served_sandbox, 1000, 1600)
 
 
 # -- renames -------------------------------------------------------------------------------------

@@ -3,13 +3,18 @@ either way the loader gives exactly what one core reading every file gives, prob
 
 from __future__ import annotations
 
+import multiprocessing
+import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from reconcile.errors import ProfileError
 from reconcile.profiles.loader import begin_loading, load_profiles
-from reconcile.profiles.parallel import MIN_FILES, cores
+from reconcile.profiles.parallel import MIN_FILES, MIN_FILES_STARTED, cores, start_method
+from reconcile.sandbox import ServedSandbox
 from tests.conftest import Project
 
 
@@ -38,6 +43,9 @@ def test_a_cold_tree_read_on_every_core_is_what_one_core_reads(tmp_path: Path) -
     write_tree(tmp_path / "profiles.d", MIN_FILES * 3)
 
     alone = load_profiles(tmp_path / "profiles.d", phone_region="AU")
+    # Forked workers need this process to run no other thread (an earlier test's idle worker
+    # thread is enough to start none here: then the loader reads every file itself).
+    forked = start_method() == "fork"
     cold = load_profiles(tmp_path / "profiles.d", phone_region="AU", cache_dir=tmp_path / "c")
     warm = load_profiles(tmp_path / "profiles.d", phone_region="AU", cache_dir=tmp_path / "c")
 
@@ -45,7 +53,7 @@ def test_a_cold_tree_read_on_every_core_is_what_one_core_reads(tmp_path: Path) -
     assert [p.flat_view() for p in warm.profiles] == [p.flat_view() for p in alone.profiles]
     assert cold.digest == alone.digest == warm.digest
     assert warm.cached == MIN_FILES * 3  # every file came from the cache the second time
-    if cores() > 1:
+    if cores() > 1 and forked:
         assert cold.cached == MIN_FILES * 3  # the workers had filled it
 
 
@@ -85,6 +93,7 @@ def test_a_load_begun_runs_while_the_caller_works_and_gives_the_same_tree(tmp_pa
     assert loading.result() is declared  # finished once
 
 
+@pytest.mark.slow  # the client retries a refused connection with backoff: 15 s a plan
 def test_plan_reports_a_broken_tree_before_an_unreachable_tenant(project: Project) -> None:
     write_tree(project.profiles, MIN_FILES * 3, broken=True)
     env = {"OMNEO_URL": "http://127.0.0.1:9/api/v3", "OMNEO_TOKEN": "not-a-real-token"}
@@ -96,3 +105,83 @@ def test_plan_reports_a_broken_tree_before_an_unreachable_tenant(project: Projec
     assert result.exit_code == 1 and result.output.startswith("error: profiles.d/crm/f03.yaml:4:")
     assert unreachable.exit_code == 1
     assert "cannot reach the tenant at http://127.0.0.1:9/api/v3 (OMNEO_URL)" in unreachable.output
+
+
+def test_plan_reports_a_broken_tree_before_a_tenant_that_refuses_it(
+    project: Project, served_sandbox: ServedSandbox
+) -> None:
+    # The quick twin of the test above: a refused token fails at once, where a refused
+    # connection is retried.
+    write_tree(project.profiles, MIN_FILES * 3, broken=True)
+    env = {"OMNEO_URL": served_sandbox.url, "OMNEO_TOKEN": "not-a-real-token"}
+
+    result = project.cli("plan", env=env)
+    (project.profiles / "crm" / "f03.yaml").unlink()
+    refused = project.cli("plan", env=env)
+
+    assert result.exit_code == 1 and result.output.startswith("error: profiles.d/crm/f03.yaml:4:")
+    assert refused.exit_code == 1 and "401" in refused.output, refused.output
+
+
+def write_many(root: Path, files: int) -> None:
+    """``files`` files of one profile each: enough for workers that start afresh."""
+    (root / "crm").mkdir(parents=True)
+    (root / "crm" / "_defaults.yaml").write_text("tags: [crm]\n")
+    for n in range(files):
+        (root / "crm" / f"p{n:03}.yaml").write_text(
+            f"email: p{n}@Example.com\nmobile_phone: '0412{n:06}'\n"
+        )
+
+
+@pytest.fixture
+def start_method_restored() -> Iterator[None]:
+    before = multiprocessing.get_start_method(allow_none=True)
+    yield
+    multiprocessing.set_start_method(before, force=True)
+
+
+@pytest.mark.usefixtures("start_method_restored")
+@pytest.mark.parametrize(
+    "method",
+    [m for m in ("spawn", "forkserver") if m in multiprocessing.get_all_start_methods()],
+)
+def test_a_program_that_chose_spawn_or_forkserver_gets_the_same_tree(
+    method: str, tmp_path: Path
+) -> None:
+    files = MIN_FILES_STARTED * 2
+    write_many(tmp_path / "profiles.d", files)
+    alone = load_profiles(tmp_path / "profiles.d", phone_region="AU")
+    multiprocessing.set_start_method(method, force=True)
+
+    assert start_method() == method
+    cold = load_profiles(tmp_path / "profiles.d", phone_region="AU", cache_dir=tmp_path / "c")
+
+    assert cold.profiles == alone.profiles and cold.digest == alone.digest
+    if cores() > 1:
+        assert cold.cached == files  # the workers, started afresh, filled the cache
+
+
+@pytest.mark.skipif(
+    sys.platform == "darwin" or "fork" not in multiprocessing.get_all_start_methods(),
+    reason="workers are never forked here",
+)
+def test_with_a_thread_running_workers_are_not_forked(tmp_path: Path) -> None:
+    files = MIN_FILES_STARTED * 2
+    write_many(tmp_path / "profiles.d", files)
+    alone = load_profiles(tmp_path / "profiles.d", phone_region="AU")
+    alone_here = threading.active_count() == 1  # (an earlier test may have left a thread idle)
+    assert (start_method() == "fork") == alone_here
+    release = threading.Event()
+    thread = threading.Thread(target=release.wait)  # as a served sandbox or a web app would
+    thread.start()
+    try:
+        assert start_method() in ("forkserver", "spawn")
+        cold = load_profiles(tmp_path / "profiles.d", phone_region="AU", cache_dir=tmp_path / "c")
+    finally:
+        release.set()
+        thread.join()
+
+    assert cold.profiles == alone.profiles and cold.digest == alone.digest
+    if cores() > 1:
+        assert cold.cached == files  # workers started under the forkserver filled the cache
+    assert (start_method() == "fork") == (threading.active_count() == 1)

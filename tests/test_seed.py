@@ -7,6 +7,7 @@ import shutil
 import textwrap
 
 import phonenumbers
+import pytest
 
 from reconcile.sandbox import ServedSandbox
 from tests.conftest import REPO, Project
@@ -39,6 +40,11 @@ def assert_seeds_then_second_plan_is_empty(project: Project, count: int) -> None
     assert "No changes" in second.stdout and f"{count} unchanged" in second.stdout
 
 
+def test_seeding_customers_then_a_second_plan_is_empty(project: Project) -> None:
+    assert_seeds_then_second_plan_is_empty(project, 60)
+
+
+@pytest.mark.slow  # more than one page of listing and batch: the full-size twin of the above
 def test_seeding_1000_customers_then_a_second_plan_is_empty(project: Project) -> None:
     assert_seeds_then_second_plan_is_empty(project, 1000)
 

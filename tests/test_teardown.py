@@ -51,7 +51,7 @@ def test_teardown_plan_is_saved_reviewed_and_applied_later(project: Project) -> 
 
     saved = project.cli("teardown", "-o", str(plan_file))
     assert saved.exit_code == 0, saved.output
-    assert f"reconcile apply {plan_file} --allow-delete --force" in saved.stderr
+    assert f"reconcile -C {project.root} apply {plan_file} --allow-delete --force" in saved.stderr
     assert len(tenant_profiles(project)) == 13  # saving a plan changes nothing
 
     refused = project.cli("apply", str(plan_file))

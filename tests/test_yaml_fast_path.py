@@ -3,14 +3,22 @@
 Documents are generated as people write profiles (block and flow mappings and lists, plain,
 quoted and block scalars, numbers, flags, dates, nulls), with the things only the full reader
 handles mixed in (anchors, merge keys, tags, duplicate fields, values YAML 1.1 and 1.2 read
-apart, floats). Each is read by ``parse`` (fast path first) and by ``parse(fully=True)`` (PyYAML's
-node tree): the data, the problems and every line the loader can ask for must be the same.
+apart, floats). Each is read by ``parse`` (fast path first) and by PyYAML alone
+(``parse(fully=True)`` with ``RECONCILE_NO_FAST_PATHS=1``: its node tree and its own tag
+resolution): the data, the problems and every line the loader can ask for must be the same. The
+test runs with the fast paths and without them (the ``fast_paths`` fixture), the second run on a
+sample.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -82,6 +90,19 @@ def _answers(reader: YamlReader, data: Any, node: Any) -> list[Any]:
     return answers
 
 
+@contextmanager
+def _library_only() -> Iterator[None]:
+    before = os.environ.get("RECONCILE_NO_FAST_PATHS")
+    os.environ["RECONCILE_NO_FAST_PATHS"] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["RECONCILE_NO_FAST_PATHS"]
+        else:
+            os.environ["RECONCILE_NO_FAST_PATHS"] = before
+
+
 def _read(reader: YamlReader, text: str, *, fully: bool) -> tuple[Any, ...]:
     try:
         data, node = reader.parse(text, fully=fully)
@@ -96,11 +117,19 @@ def _read(reader: YamlReader, text: str, *, fully: bool) -> tuple[Any, ...]:
     return ("read", typed, None if node is None else _answers(reader, data, node))
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(_documents(), st.sampled_from([Limits(), Limits(max_depth=3)]))
-def test_the_fast_path_reads_every_document_as_the_full_reader(text: str, limits: Limits) -> None:
-    reader = YamlReader(limits)
-    assert _read(reader, text, fully=False) == _read(reader, text, fully=True), text
+def test_the_fast_path_reads_every_document_as_the_full_reader(fast_paths: bool) -> None:
+    @settings(
+        max_examples=1500 if fast_paths else 150,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(_documents(), st.sampled_from([Limits(), Limits(max_depth=3)]))
+    def check(text: str, limits: Limits) -> None:
+        with _library_only():
+            expected = _read(YamlReader(limits), text, fully=True)
+        assert _read(YamlReader(limits), text, fully=False) == expected, text
+
+    check()
 
 
 def test_a_benchmark_shaped_file_takes_the_fast_path() -> None:
@@ -108,3 +137,15 @@ def test_a_benchmark_shaped_file_takes_the_fast_path() -> None:
     data, node = YamlReader(Limits()).parse(text)
     assert isinstance(node, PlainMap)
     assert data == {"profiles": [{"key": "jane", "email": "jane@example.com", "tags": ["vip"]}]}
+
+
+def test_without_the_fast_paths_every_file_is_read_by_pyyaml(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("RECONCILE_NO_FAST_PATHS", "1")
+    text = 'profiles:\n  - key: "jane"\n    email: "jane@example.com"\n    tags: ["vip"]\n'
+    reader = YamlReader(Limits())
+    data, node = reader.parse(text)
+    assert isinstance(node, yaml.MappingNode) and reader.line_of(node) == 1
+    assert data == {"profiles": [{"key": "jane", "email": "jane@example.com", "tags": ["vip"]}]}
+    assert reader._tags == {}  # PyYAML resolved every tag itself

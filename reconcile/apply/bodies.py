@@ -10,12 +10,15 @@ so a field cannot be written one way one by one and another way in bulk.
 [{'handle': 'reconcile', 'identifier': 'jane'}]
 >>> sorted(batch_item(target))
 ['comms_attributes', 'email', 'identities', 'tags']
+>>> sorted(inline_parts(target, ["attributes.comms.sms_promo", "tags"], PART_KINDS))
+['comms_attributes']
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 from reconcile.model.declaration import Declaration
 from reconcile.model.fields import ADDRESS_FIELDS, SCALAR_FIELDS, JsonValue, date_input
@@ -25,6 +28,12 @@ COMMS = "attributes.comms."
 CUSTOM = "custom_attributes."
 IDENTITIES = "identities."
 DATES = "dates."
+
+# The parts of a profile that have their own endpoints and that a profile body may also carry
+# inline (the batch endpoint documents them so); whether POST/PUT /profiles take them is
+# detected per tenant (``writes.py``).
+PartKind = Literal["identities", "comms", "custom", "addresses", "dates"]
+PART_KINDS: tuple[PartKind, ...] = ("identities", "comms", "custom", "addresses", "dates")
 
 
 @dataclass(frozen=True)
@@ -123,3 +132,47 @@ def batch_item(target: TargetProfile) -> dict[str, JsonValue]:
     if "addresses" in target.view:
         item["addresses"] = target.view["addresses"]
     return item
+
+
+def part_kind(name: str) -> PartKind | None:
+    """Which inline part writes the flat-view field ``name`` (``None``: a scalar or the tags)."""
+    if name.startswith(IDENTITIES):
+        return "identities"
+    if name.startswith(COMMS):
+        return "comms"
+    if name.startswith(CUSTOM):
+        return "custom"
+    if name.startswith(DATES):
+        return "dates"
+    return "addresses" if name == "addresses" else None
+
+
+def inline_parts(
+    target: TargetProfile, names: Iterable[str], kinds: Iterable[PartKind]
+) -> dict[str, JsonValue]:
+    """The parts of ``names`` a profile body carries inline, for the part ``kinds`` given.
+
+    A value that removes (an identity, a custom attribute or a date set to null) is not a
+    body's to carry: it stays with its own endpoint's ``DELETE``. Dates are left to the caller,
+    which must delete a date that changes relationship first (``writes.py``).
+    """
+    allowed = set(kinds)
+    chosen = [
+        name for name in sorted(set(names)) if name in target.view and part_kind(name) in allowed
+    ]
+    body: dict[str, JsonValue] = {}
+    settable = {name: target.view[name] for name in chosen if target.view[name] is not None}
+    found = identities(settable)
+    if found:
+        body["identities"] = found
+    flags = comms(target.view, [name for name in chosen if part_kind(name) == "comms"])
+    if flags:
+        body["comms_attributes"] = flags
+    custom = custom_attributes(TargetProfile(target.key, settable, target.custom_types))
+    if custom:
+        body["custom_attributes"] = custom
+    if "addresses" in chosen:
+        listed = target.view["addresses"]
+        addresses = listed if isinstance(listed, list) else []
+        body["addresses"] = [address_body(a) for a in addresses if isinstance(a, dict)]
+    return body

@@ -49,10 +49,12 @@ async def _bulk_apply(
     on_progress: ProgressCallback | None = None,
     wait_timeout: float = 600.0,
     halt: Callable[[], bool] | None = None,
+    strict: bool = False,
 ) -> ApplyResult:
     """Apply ``plan`` with its creates and adoptions batched; verify by planning again.
 
-    Once ``halt()`` is true no further change starts: the batches are not sent."""
+    Once ``halt()`` is true no further change starts: the batches are not sent.
+    ``strict``: the other changes are read again right before each write (``freshness.py``)."""
     state = state or JournalState()
     pending = [c for c in plan.changes if c.key not in state.succeeded]
     progress = Progress(total=len(pending))
@@ -69,6 +71,7 @@ async def _bulk_apply(
         concurrency=concurrency,
         fail_fast=fail_fast,
         halt=halt,
+        strict=strict,
     )
     if fail_fast and not first.complete:
         return first

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Literal
 
 from reconcile.apply.bodies import TargetProfile
+from reconcile.apply.freshness import Freshness, judge
 from reconcile.apply.journal import ChangeEntry, Journal, JournalState
 from reconcile.apply.ordering import Step, claims_for, schedule
 from reconcile.apply.outcomes import ApplyResult, Outcome
@@ -45,11 +46,15 @@ async def _apply_plan(
     fail_fast: bool = False,
     on_progress: ProgressCallback | None = None,
     halt: Callable[[], bool] | None = None,
+    strict: bool = False,
 ) -> ApplyResult:
     """Write every change not already done, in uniqueness order, journalling each outcome.
 
-    Once ``halt()`` is true no further change starts (see ``scheduler.run_steps``)."""
+    Once ``halt()`` is true no further change starts (see ``scheduler.run_steps``).
+    ``strict``: read each profile again right before its first write, instead of by chunks
+    (``freshness.py``)."""
     run = _Run(plan, declared, client, observed, journal, state or JournalState(), on_progress)
+    run.fresh = _freshness(run, strict=strict)
     steps = run.schedule()
     skipped = await run_steps(
         steps,
@@ -68,6 +73,17 @@ async def _apply_plan(
         api_calls=client.calls,
         retries=client.retries,
         throttled=client.throttled,
+        parts=run.writer.parts.describe(),
+    )
+
+
+def _freshness(run: _Run, *, strict: bool) -> Freshness:
+    return Freshness(
+        run.client,
+        run.plan.options.owner_handle,
+        baselines=[run.current[key] for key in run.changes if key in run.current],
+        managed=run.plan.managed,
+        strict=strict,
     )
 
 
@@ -98,6 +114,7 @@ class _Run:
             for key in self.changes
             if key in desired
         }
+        self.fresh = Freshness(client, plan.options.owner_handle, baselines=(), managed=0)
         self.split: set[str] = set()
         self.started: set[str] = set()
         self.outcomes: list[Outcome] = []
@@ -125,7 +142,9 @@ class _Run:
             # Read again before the change's first write, and before it is journalled as
             # started: a profile that moved is untouched, so a resume finds the plan stale.
             first = change.key not in self.started
-            confirmed = await self._confirmed(change) if first and self._exists(change) else None
+            confirmed = None
+            if first and self._exists(change):
+                confirmed = await self.fresh.confirm(change, self._observed(change))
             await self._start(change)
             if step.phase == "free":
                 await self.writer.park(confirmed or self._observed(change), step.parks)
@@ -174,25 +193,16 @@ class _Run:
             await self._remove(change, observed.id)
             return observed.id
         if observed.deleted:  # a restore; a resumed one may be live already
-            observed = await self._confirmed(change, await self.writer.restore(observed))
+            observed = await self._restored(change, observed)
         return (await self.writer.converge(observed, self.targets[key], field_names(change))).id
 
-    async def _confirmed(
-        self, change: Change, baseline: ObservedProfile | None = None
-    ) -> ObservedProfile:
-        """The profile read again just before its change's first write, if it is still as the
-        plan saw it (verify checked it then, and its owner identity); else a per-profile failure.
-
-        A soft-deleted profile cannot be read by id: a restore is confirmed once it is live.
-        """
-        baseline = baseline or self._observed(change)
-        fresh = await self.client.get_profile(baseline.id)
-        if fresh is None and (baseline.deleted or change.action in _REMOVALS):
-            return baseline  # soft-deleted, now or before: a removal still has its work to do
-        if fresh is None or fresh.fingerprint() != baseline.fingerprint():
-            now = "gone from" if fresh is None else "changed on"
-            raise ProfileMovedError(f"{now} the tenant since the plan; re-plan")
-        return fresh
+    async def _restored(self, change: Change, observed: ObservedProfile) -> ObservedProfile:
+        """Restore the profile; strictly, read it again once it is live (a soft-deleted profile
+        cannot be read by id before), else trust the check made before the restore."""
+        restored = await self.writer.restore(observed)
+        if not self.fresh.strict:
+            return restored
+        return judge(change, restored, await self.client.get_profile(restored.id))
 
     async def _remove(self, change: Change, profile_id: str) -> None:
         if change.action == "purge":

@@ -39,6 +39,9 @@ class ApplyResult(BaseModel):
     journal: Path | None = None
     # Stopped on request before every change was started: resume the plan to finish it.
     stopped: bool = False
+    # Which path a profile's parts (identities, comms, custom attributes, addresses, dates)
+    # took: inline in the profile's own write, or through their own endpoints (apply/writes.py).
+    parts: str | None = None
 
     @property
     def failed(self) -> tuple[Outcome, ...]:

@@ -18,7 +18,7 @@ import shlex
 from pathlib import Path
 
 # The options of an apply that its resume command repeats.
-RESUME_FLAGS = {"allow_delete", "allow_purge", "force", "reason", "bulk"}
+RESUME_FLAGS = {"allow_delete", "allow_purge", "force", "reason", "bulk", "strict"}
 
 
 def invocation(root: Path | None) -> list[str]:
@@ -51,6 +51,7 @@ def resume_command(
     force: bool = False,
     reason: str | None = None,
     bulk: bool | None = None,
+    strict: bool = False,
     tenant: str | None = None,
     root: Path | None = None,
 ) -> str:
@@ -63,6 +64,7 @@ def resume_command(
             ("--force", force),
             ("--bulk", bulk is True),
             ("--no-bulk", bulk is False),
+            ("--strict", strict),
         )
         if given
     ]

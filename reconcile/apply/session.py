@@ -61,6 +61,9 @@ class ApplyOptions(Allowed):
     resume: bool = False
     fail_fast: bool = False
     concurrency: int = Field(default=8, ge=1)
+    # True: read each changed profile again right before its write; False: one listing per
+    # chunk of changes checks them (apply/freshness.py, the window docs/apply.md states)
+    strict: bool = False
 
 
 async def apply_reviewed(
@@ -142,12 +145,12 @@ async def _locked(
                 return await _bulk_apply(
                     plan, declared, client, observed, journal=journal, state=state,
                     concurrency=options.concurrency, fail_fast=options.fail_fast,
-                    on_progress=on_progress, halt=halt,
+                    on_progress=on_progress, halt=halt, strict=options.strict,
                 )  # fmt: skip
             return await _apply_plan(
                 plan, declared, client, observed, journal=journal, state=state,
                 concurrency=options.concurrency, fail_fast=options.fail_fast,
-                on_progress=on_progress, halt=halt,
+                on_progress=on_progress, halt=halt, strict=options.strict,
             )  # fmt: skip
         finally:
             journal.close()

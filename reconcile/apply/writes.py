@@ -1,10 +1,14 @@
-"""Per-change writes, each field through the endpoint that owns it, safe to repeat.
+"""Per-change writes, one request per profile where the tenant allows it, safe to repeat.
 
 Every write compares the value it wants with the profile as it is now and sends only what
 differs, so a retried or resumed change converges instead of repeating itself:
 
 - scalar fields and tags: ``PUT /profiles/{id}`` with only the changed fields (the whole tag list
   when tags change, as Omneo replaces tags whole);
+- identities, comms flags, custom attributes, addresses and dates: inline in that same body (and
+  in a create's ``POST``), as the batch endpoint documents them, for as long as the tenant's
+  answers show them stored (``InlineParts``); otherwise, and for a removal, through their own
+  endpoints:
 - identities: ``POST``/``PUT``/``DELETE /profiles/{id}/identities[/{handle}]``;
 - comms flags: ``PUT /profiles/{id}/attributes/comms``; custom attributes:
   ``PUT /profiles/{id}/attributes/custom/{namespace}:{handle}`` (``DELETE`` for a null);
@@ -27,11 +31,16 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TypeVar
 
 from reconcile.apply.bodies import (
+    PART_KINDS,
+    PartKind,
     TargetProfile,
     address_body,
     comms,
     create_body,
     custom_attribute,
+    dates,
+    inline_parts,
+    part_kind,
     profile_fields,
 )
 from reconcile.apply.ordering import UniqueValue, temporary_email
@@ -48,29 +57,81 @@ def outcome_unknown(exc: ApiError) -> bool:
     return isinstance(exc, TransportError) or (exc.status or 0) >= 500
 
 
+class InlineParts:
+    """Which profile parts this tenant takes inline in ``POST``/``PUT /profiles``, as learnt from
+    the answers of this run's writes: unknown parts are tried inline, and a part whose answer
+    does not show it stored is written through its own endpoint from then on."""
+
+    def __init__(self) -> None:
+        self.known: dict[PartKind, bool] = {}
+
+    def to_try(self) -> tuple[PartKind, ...]:
+        return tuple(kind for kind in PART_KINDS if self.known.get(kind, True))
+
+    def learn(
+        self, sent: Iterable[str], answer: ObservedProfile, view: Mapping[str, JsonValue]
+    ) -> None:
+        """Record, for each part of the fields ``sent`` inline, whether the answer stored it."""
+        for name in sent:
+            kind = part_kind(name)
+            if kind is None or view.get(name) is None:
+                continue
+            stored = answer.fields.get(name) == view[name]
+            self.known[kind] = self.known.get(kind, True) and stored
+
+    def describe(self) -> str | None:
+        """Which path the parts took, for the apply summary; ``None`` when none was written."""
+        inline = [kind for kind in PART_KINDS if self.known.get(kind) is True]
+        apart = [kind for kind in PART_KINDS if self.known.get(kind) is False]
+        if not inline and not apart:
+            return None
+        if not apart:
+            return "profile parts written inline"
+        if not inline:
+            return "profile parts written through their own endpoints"
+        return (
+            f"profile parts inline: {', '.join(inline)}; "
+            f"through their own endpoints: {', '.join(apart)}"
+        )
+
+
 class Writer:
-    """Carries out one change at a time against ``client``; holds no state between changes."""
+    """Carries out one change at a time against ``client``; between changes it keeps only what
+    it learnt of the tenant (``parts``: which profile parts it takes inline)."""
 
     def __init__(self, client: OmneoClient, *, owner: str) -> None:
         self.client = client
         self.owner = owner
+        self.parts = InlineParts()
 
     # -- actions ---------------------------------------------------------------------------
 
     async def create(self, target: TargetProfile, fields: Iterable[str]) -> ObservedProfile:
-        """Create the profile (owner identity included), then write what the POST cannot carry."""
-        body = create_body(target)
+        """Create the profile with the owner identity and, where the tenant takes them, its
+        other parts inline; then write what the answer does not show stored."""
+        kinds = self.parts.to_try()
+        body = {**create_body(target), **inline_parts(target, target.view, kinds)}
+        if "dates" in kinds and (inputs := dates(target.view)):
+            body["dates_attributes"] = inputs
 
         async def lost_answer() -> ObservedProfile | None:
             return await self.client.find_by_identity(self.owner, target.key)
 
         created = await self._post(lambda: self.client.create_profile(body), lost_answer)
+        # identities are a create's own (documented): what the answer tells is about the rest
+        sent = [
+            name
+            for name in target.view
+            if part_kind(name) in kinds and part_kind(name) != "identities"
+        ]
+        self.parts.learn(sent, created, target.view)
         return await self.converge(created, target, fields)
 
     async def converge(
         self, observed: ObservedProfile, target: TargetProfile, fields: Iterable[str]
     ) -> ObservedProfile:
-        """Bring ``fields`` of ``observed`` to their target values; returns the profile."""
+        """Bring ``fields`` of ``observed`` to their target values in one ``PUT`` where the tenant
+        takes the parts inline, else through their own endpoints; returns the profile."""
         view = target.view
         wanted = [f for f in sorted(set(fields)) if f in view]
         differ = [f for f in wanted if observed.fields.get(f) != view[f]]
@@ -82,9 +143,25 @@ class Writer:
         )
         if dates:
             body["dates_attributes"] = dates
+        kinds = tuple(kind for kind in self.parts.to_try() if kind != "dates")
+        body.update(inline_parts(target, differ, kinds))
         current = observed
         if body:
             current = await self.client.update_profile(observed.id, body)
+            self.parts.learn([f for f in differ if part_kind(f) in kinds], current, view)
+        rest = [
+            f
+            for f in differ
+            if part_kind(f) not in (None, "dates") and current.fields.get(f) != view[f]
+        ]
+        await self._separately(current, target, rest)
+        return current
+
+    async def _separately(
+        self, observed: ObservedProfile, target: TargetProfile, differ: list[str]
+    ) -> None:
+        """Write identities, comms, custom attributes and addresses through their endpoints."""
+        view = target.view
         for name in (f for f in differ if f.startswith("identities.")):
             await self._set_identity(observed, name.removeprefix("identities."), view[name])
         flags = comms(view, differ)
@@ -101,7 +178,6 @@ class Writer:
             addresses = view["addresses"]
             listed = addresses if isinstance(addresses, list) else []
             await self._set_addresses(observed.id, [a for a in listed if isinstance(a, dict)])
-        return current
 
     async def park(self, observed: ObservedProfile, values: Iterable[UniqueValue]) -> None:
         """Give up unique values for a while (the first half of a swap): a temporary email,

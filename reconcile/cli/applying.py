@@ -51,6 +51,12 @@ def apply(
             help="Batch creates and adoptions, or never; default: when cheaper (test tenants).",
         ),
     ] = None,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict", help="Read each profile again right before its write (a request more)."
+        ),
+    ] = False,
     concurrency: Annotated[
         int | None, typer.Option("--concurrency", min=1, max=64, help="Requests in flight (8).")
     ] = None,
@@ -77,7 +83,7 @@ def apply(
     # The plan records its tenant and variables: finishing it needs only the flags of this run.
     resume_with = resume_command(
         path, allow_delete=allow_delete, allow_purge=allow_purge, force=force, reason=reason,
-        bulk=bulk, tenant=tenant, root=project.path,
+        bulk=bulk, strict=strict, tenant=tenant, root=project.path,
     )  # fmt: skip
     view = ProgressView("apply")
 
@@ -87,7 +93,8 @@ def apply(
     try:
         result = project.apply(
             plan_file, tenant=tenant, resume=resume, allow_delete=allow_delete,
-            allow_purge=allow_purge, force=force, reason=reason, bulk=bulk, fail_fast=fail_fast,
+            allow_purge=allow_purge, force=force, reason=reason, bulk=bulk, strict=strict,
+            fail_fast=fail_fast,
             concurrency=concurrency, rps=rps, lock_timeout=lock_timeout,
             vars=variables(var, vars_file), out=path, progress=view, review=review,
             confirm=None if plan_file else lambda _: confirm(auto_approve), on_notice=notice,

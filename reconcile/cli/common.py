@@ -203,6 +203,8 @@ def report_apply(result: ApplyResult, resume: str) -> None:
     for failure in result.failed:
         notice(f"failed: {failure.action} {failure.key}: {failure.error}")
     notice(f"Apply complete: {result.summary()}")
+    if result.parts:  # inline in each profile's write, or through their own endpoints
+        notice(f"Profile parts: {result.parts.removeprefix('profile parts ')}")
     if result.throttled or result.retries:
         notice(
             f"{result.api_calls} API calls, {result.throttled} throttled (429), "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from pydantic import ValidationError
@@ -40,6 +40,10 @@ def sandbox_serve(
     error_rate: Annotated[float | None, typer.Option(help="Share answered 503.")] = None,
     throttle_rate: Annotated[float | None, typer.Option(help="Share answered 429.")] = None,
     drop_rate: Annotated[float | None, typer.Option(help="Share of connections dropped.")] = None,
+    answer_style: Annotated[
+        Literal["reference", "sdk"] | None,
+        typer.Option(help="Answer in the API reference's forms or the SDK types'."),
+    ] = None,
     token: Annotated[
         str | None, typer.Option(envvar=TOKEN_ENV, help="Write token to require (not printed).")
     ] = None,
@@ -56,12 +60,13 @@ def sandbox_serve(
     from reconcile.sandbox.http.access import uses_published_token
     from reconcile.sandbox.storage.schema import SchemaTooNew, UnusableDatabase
 
-    faults = {
+    faults: dict[str, float | str | None] = {
         "latency_ms": latency_ms,
         "rate_limit_rps": rate_limit,
         "error_rate": error_rate,
         "throttle_rate": throttle_rate,
         "drop_rate": drop_rate,
+        "answer_style": answer_style,
     }
     settings = settings_of(ctx)
     path = db or settings.sandbox_db
@@ -89,7 +94,7 @@ def _config(
     path: Path,
     token: str | None,
     read_token: str | None,
-    faults: dict[str, float | None],
+    faults: dict[str, float | str | None],
 ) -> SandboxConfig:
     from reconcile.sandbox import SandboxConfig, chosen_tokens
 

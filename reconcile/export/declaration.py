@@ -18,11 +18,19 @@ from pydantic import ValidationError
 
 from reconcile.export.merge import flat_paths
 from reconcile.model.desired import DesiredProfile
-from reconcile.model.fields import COMMS_FIELDS, SCALAR_FIELDS, JsonValue, infer_custom_type
+from reconcile.model.fields import (
+    COMMS_FIELDS,
+    SCALAR_FIELDS,
+    SERVER_OWNED_COMMS,
+    JsonValue,
+    infer_custom_type,
+)
 from reconcile.model.observed import ObservedProfile
 from reconcile.profiles.defaults import merge_defaults
 
 _MATCH_FIELDS = ("email", "mobile_phone")
+# What a user owns of the comms attributes: state Omneo sets itself is never declared by export.
+_USER_COMMS = tuple(flag for flag in COMMS_FIELDS if flag not in SERVER_OWNED_COMMS)
 
 
 def declaration_of(
@@ -32,7 +40,8 @@ def declaration_of(
     types: dict[str, str],
     other_owners: frozenset[str] = frozenset(),
 ) -> dict[str, JsonValue]:
-    """The writable fields of a tenant profile that hold a value, as a declaration.
+    """The fields a user owns of a tenant profile that hold a value, as a declaration: state
+    Omneo sets itself (verification, bounces) is left to Omneo.
 
     No owner identity is copied: neither ``owner_handle``'s nor one of ``other_owners``
     (another project's, ``tenant/owners.py``), so a file never claims a profile for a project."""
@@ -51,7 +60,7 @@ def declaration_of(
     }
     if identities:
         out["identities"] = dict(sorted(identities.items()))
-    comms = {f: fields.get(f"attributes.comms.{f}") for f in COMMS_FIELDS}
+    comms = {f: fields.get(f"attributes.comms.{f}") for f in _USER_COMMS}
     comms = {flag: value for flag, value in comms.items() if value is not None}
     if comms:
         attributes: dict[str, JsonValue] = {"comms": comms}

@@ -188,6 +188,11 @@ def _record(
     if any(observed.identifier(h) is not None for h in SYSTEM_HANDLES):  # lock, owner registry
         return None
     owned = observed.identifier(options.owner_handle)
+    if observed.unreadable is not None:  # the plan's conflict, as the same message
+        reason = observed.unreadable.message(observed.id)
+        left_out.append(Unexportable(profile_id=observed.id, key=owned or "-", field="*",
+                                     reason=reason))  # fmt: skip
+        return None
     theirs = next(((h, k) for h in sorted(others) if (k := observed.identifier(h))), None)
     if theirs is not None and owned is None:
         why = f"managed by another project (owner handle {theirs[0]!r}, key {theirs[1]!r})"

@@ -1,10 +1,6 @@
 """Readable ASCII for text in any script: the one seam for ``anyascii``.
 
-Export keys and fake seed emails both need a name spelt in ASCII. ``anyascii`` was chosen over
-``unidecode`` (GPL) and ``python-slugify`` (which rests on ``text-unidecode``, unchanged since
-2019): compared on names in Latin, Cyrillic, Greek, Arabic, Hebrew, Chinese, Japanese, Korean,
-Devanagari and Thai, the three agree on most, and ``anyascii`` is ISC-licensed, has no
-dependencies and covers the most (``Æ`` → ``Ae``, emoji).
+Export keys and fake seed emails both need a name spelt in ASCII, from names in any script.
 
 >>> transliterate("zoë.ødegård"), transliterate("李雷"), transliterate("Łukasz")
 ('zoe.odegard', 'Li Lei', 'Lukasz')

@@ -1,10 +1,10 @@
 """A declared profile in the form a plan needs: :class:`Declaration`.
 
 A plan reads a declaration's key, state, previous keys, flat view and unique values, nothing else.
-The full :class:`~reconcile.model.desired.DesiredProfile` (its pydantic models: about 5 KB a
-profile) is kept only as its JSON dump and revived when something needs it: apply building a
-request body, ``export`` or a library caller. A tree of 100,000 profiles so holds a compact record
-each, and an unchanged tree is read back from the parse cache without building a model at all
+The full :class:`~reconcile.model.desired.DesiredProfile` (its pydantic models, several times the
+size) is kept only as its JSON dump and revived when something needs it: apply building a
+request body, ``export`` or a library caller. A large tree so holds a compact record each, and an
+unchanged tree is read back from the parse cache without building a model at all
 (docs/performance.md).
 
 >>> jane = Declaration.of(DesiredProfile.model_validate({"key": "jane", "email": "Jane@X.io"}))

@@ -69,6 +69,9 @@ COMMS_VERIFICATIONS = (
 )
 COMMS_OTHER = ("terms_accepted_at", "terms_accepted_version")
 COMMS_FIELDS = COMMS_FLAGS + COMMS_VERIFICATIONS + COMMS_OTHER
+# Comms state Omneo sets itself (a channel verified, a message bounced): a declaration may set it,
+# but export never declares it (docs/profiles.md lists every server-owned field).
+SERVER_OWNED_COMMS = COMMS_VERIFICATIONS + tuple(f"{c}_bounced" for c in COMMS_CHANNELS)
 CUSTOM_TYPES = ("string", "integer", "float", "boolean", "json", "array")
 _CUSTOM_TYPE_CHECKS: dict[str, tuple[type, ...]] = {
     "string": (str,),

@@ -4,7 +4,9 @@ The seam for ``email-validator`` (and, through :mod:`reconcile.model.phones`, ``
 the loader, the planner and export call it, and a value either library refuses comes out as
 :class:`~reconcile.errors.InvalidValue` (a message in user terms), never as the library's own
 exception. (The sandbox has its own reading of values, written from docs/validation-rules.md;
-each side is tested against that page on its own.)
+each side is tested against that page on its own.) The common shape of an address is accepted by
+a fast path without calling email-validator; ``RECONCILE_NO_FAST_PATHS=1``
+(:mod:`reconcile.fastpaths`) sends every address to the library.
 
 >>> normalize_email("  Jane.Doe@Example.COM ")
 'jane.doe@example.com'
@@ -23,6 +25,7 @@ from datetime import date, datetime
 import email_validator
 from email_validator import EmailNotValidError, validate_email
 
+from reconcile import fastpaths
 from reconcile.errors import InvalidValue
 from reconcile.model.phones import e164_details as e164_details
 from reconcile.model.phones import is_known_region as is_known_region
@@ -56,7 +59,7 @@ _DOMAIN_MAX_LENGTH = 253
 def normalize_email(value: str) -> str:
     """Trim and lower-case an email address after checking its syntax (no DNS lookups)."""
     candidate = value.strip().lower()
-    if _plain_email(candidate):
+    if fastpaths.enabled() and _plain_email(candidate):
         return candidate
     try:
         validate_email(candidate, check_deliverability=False)
@@ -89,10 +92,11 @@ def email_reason(exc: EmailNotValidError, candidate: str) -> str:
 def _plain_email(candidate: str) -> bool:
     """Whether ``candidate`` has the plain shape that email-validator is known to accept.
 
-    email-validator costs about 30 µs an address, most of it for shapes a declaration rarely
-    has (Unicode, quoting, IDNA); this check costs about 1. It only ever *accepts*: anything
-    else goes to email-validator, so the verdict and its message stay the library's. The
-    special-use names (``.local``, ``.test``, ...) are the library's own list, read each time.
+    Most of email-validator's time goes to shapes a declaration rarely has (Unicode, quoting,
+    IDNA); this check is one regular expression (docs/performance.md). It only ever *accepts*:
+    anything else goes to email-validator, so the verdict and its message stay the library's. The
+    special-use names (``.local``, ``.test``, ...) are the library's own list, read each time;
+    a release without that list sends every address to the library.
     (``tests/test_email_fast_path.py`` checks it against email-validator.)
     """
     match = _PLAIN_EMAIL.fullmatch(candidate)
@@ -103,10 +107,10 @@ def _plain_email(candidate: str) -> bool:
         return False
     if not "a" <= domain[-1] <= "z":
         return False  # every top-level domain ends with a letter
-    return not any(
-        domain == name or domain.endswith("." + name)
-        for name in email_validator.SPECIAL_USE_DOMAIN_NAMES
-    )
+    special_use = getattr(email_validator, "SPECIAL_USE_DOMAIN_NAMES", None)
+    if special_use is None:
+        return False
+    return not any(domain == name or domain.endswith("." + name) for name in special_use)
 
 
 def normalize_tag(value: str) -> str:

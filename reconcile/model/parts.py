@@ -28,7 +28,8 @@ from pydantic import (
     model_validator,
 )
 
-from reconcile.model import normalize
+from reconcile import fastpaths
+from reconcile.model import forms, normalize
 from reconcile.model.fields import (
     COMMS_FLAGS,
     COMMS_OTHER,
@@ -82,11 +83,27 @@ class Strict(BaseModel):
 
 M = TypeVar("M", bound=BaseModel)
 
+# The private attributes a pydantic model keeps besides its fields (pydantic 2's slots):
+# ``constructed`` writes them itself, and a release without them sends it to ``model_construct``.
+_PRIVATE = ("__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")
+
+
+def private_parts_found() -> bool:
+    """Whether pydantic's models still keep the private attributes ``constructed`` writes."""
+    slots = getattr(BaseModel, "__slots__", ())
+    return all(name in slots for name in _PRIVATE)
+
+
+PRIVATE_PARTS_FOUND = private_parts_found()
+
 
 def constructed(cls: type[M], values: dict[str, Any], fields_set: set[str]) -> M:
     """What ``model_construct`` does, without its per-field walk: ``values`` holds every field
     already (values known to be valid), ``fields_set`` the ones given. The one place that knows
-    pydantic's private attributes of a model."""
+    pydantic's private attributes of a model; without them, or with ``RECONCILE_NO_FAST_PATHS=1``
+    (:mod:`reconcile.fastpaths`), it is ``model_construct`` itself."""
+    if not (PRIVATE_PARTS_FOUND and fastpaths.enabled()):
+        return cls.model_construct(fields_set, **values)
     model = cls.__new__(cls)
     object.__setattr__(model, "__dict__", values)
     object.__setattr__(model, "__pydantic_fields_set__", fields_set)
@@ -240,12 +257,14 @@ class Attributes(Strict):
     @field_validator("comms", mode="before")
     @classmethod
     def _terms_timestamp(cls, value: Any) -> Any:
-        # YAML reads an unquoted date as a date; Omneo stores the text.
-        if isinstance(value, dict) and isinstance(value.get("terms_accepted_at"), date):
-            return {
-                **value,
-                "terms_accepted_at": normalize.normalize_timestamp(value["terms_accepted_at"]),
-            }
+        # YAML reads an unquoted date as a date; Omneo stores the text. An ISO timestamp is
+        # compared in the form a tenant's is read in (model/forms.py), whichever it shows.
+        terms = value.get("terms_accepted_at") if isinstance(value, dict) else None
+        if isinstance(terms, date):
+            return {**value, "terms_accepted_at": normalize.normalize_timestamp(terms)}
+        if isinstance(terms, str):
+            field = "attributes.comms.terms_accepted_at"
+            return {**value, "terms_accepted_at": forms.timestamp_or_text(terms, field)}
         return value
 
 

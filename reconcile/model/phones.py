@@ -2,8 +2,11 @@
 
 A number phonenumbers refuses comes out as :class:`~reconcile.errors.InvalidValue` (a message in
 user terms), never as the library's own exception. The common text (a ``+`` and digits) is parsed
-and validated through a cheaper call sequence that gives the library's own answers
-(``tests/test_phone_fast_path.py``); :mod:`reconcile.model.normalize` re-exports these.
+and validated by a fast path: a shorter sequence of the library's own (partly private) functions
+that gives the library's own answers (``tests/test_phone_fast_path.py``). It is fenced: a release
+of phonenumbers without one of those private functions, or ``RECONCILE_NO_FAST_PATHS=1``
+(:mod:`reconcile.fastpaths`), sends every number to the public ``parse`` and ``is_valid_number``.
+:mod:`reconcile.model.normalize` re-exports these functions.
 
 >>> normalize_phone("0412 345 678", region="AU")
 '+61412345678'
@@ -12,11 +15,13 @@ and validated through a cheaper call sequence that gives the library's own answe
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import phonenumbers
 from phonenumbers import phonenumberutil
 from phonenumbers.re_util import re_compile
 
+from reconcile import fastpaths
 from reconcile.errors import InvalidValue
 
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -46,9 +51,34 @@ _TOO_SHORT_OR_LOCAL = (
 )
 
 
+# The private phonenumbers functions the fast path calls, looked up once: a release that renames
+# or drops any of them leaves the fast path off (the version is also bounded in pyproject.toml).
+_extract_country_code: Any = getattr(phonenumberutil, "_extract_country_code", None)
+_strip_national_prefix: Any = getattr(
+    phonenumberutil, "_maybe_strip_national_prefix_carrier_code", None
+)
+_test_number_length: Any = getattr(phonenumberutil, "_test_number_length", None)
+_italian_leading_zeros: Any = getattr(
+    phonenumberutil, "_set_italian_leading_zeros_for_phone_number", None
+)
+_matches: Any = getattr(phonenumberutil, "_is_number_matching_desc", None)
+PRIVATE_PARTS_FOUND = None not in (
+    _extract_country_code,
+    _strip_national_prefix,
+    _test_number_length,
+    _italian_leading_zeros,
+    _matches,
+)
+
+
+def fast() -> bool:
+    """Whether the fast path is on: the private functions are there and the switch is not set."""
+    return PRIVATE_PARTS_FOUND and fastpaths.enabled()
+
+
 def parse_phone(value: str, region: str | None) -> phonenumbers.PhoneNumber:
-    """``phonenumbers.parse(value, region)``, the same number, at half the cost for the common text:
-    a ``+`` and digits (as declarations and Omneo write phones).
+    """``phonenumbers.parse(value, region)``, the same number, at a lower cost for the common
+    text: a ``+`` and digits (as declarations and Omneo write phones).
 
     The library first looks for a number in free text (``tel:`` URIs, extensions, punctuation,
     letters, other scripts' digits: a third of its time on that text alone); a ``+`` and digits
@@ -57,9 +87,9 @@ def parse_phone(value: str, region: str | None) -> phonenumbers.PhoneNumber:
     Any other text, and any number the library refuses, is the library's to parse (and its
     exception to raise). (``tests/test_phone_fast_path.py`` checks it against the library.)
     """
-    if not _PLUS_DIGITS.fullmatch(value):
+    if not _PLUS_DIGITS.fullmatch(value) or not fast():
         return phonenumbers.parse(value, region)
-    country_code, national = phonenumberutil._extract_country_code(value[1:])
+    country_code, national = _extract_country_code(value[1:])
     if country_code == 0:
         return phonenumbers.parse(value, region)
     number_region = phonenumbers.region_code_for_country_code(country_code)
@@ -68,22 +98,20 @@ def parse_phone(value: str, region: str | None) -> phonenumbers.PhoneNumber:
     else:
         metadata = _METADATA.metadata_for_region(number_region.upper(), None)
     if metadata is not None:
-        _, stripped, _ = phonenumberutil._maybe_strip_national_prefix_carrier_code(
-            national, metadata
-        )
-        if phonenumberutil._test_number_length(stripped, metadata) not in _TOO_SHORT_OR_LOCAL:
+        _, stripped, _ = _strip_national_prefix(national, metadata)
+        if _test_number_length(stripped, metadata) not in _TOO_SHORT_OR_LOCAL:
             national = stripped
     if not 2 <= len(national) <= 17:  # the library's bounds of a national significant number
         return phonenumbers.parse(value, region)
     parsed = phonenumbers.PhoneNumber()
     parsed.country_code = country_code
-    phonenumberutil._set_italian_leading_zeros_for_phone_number(national, parsed)
+    _italian_leading_zeros(national, parsed)
     parsed.national_number = int(national)
     return parsed
 
 
 def is_valid_number(parsed: phonenumbers.PhoneNumber) -> bool:
-    """``phonenumbers.is_valid_number``, same verdict, at a third of the cost.
+    """``phonenumbers.is_valid_number``, same verdict, at a lower cost.
 
     The library finds a number's type to validate it, twice (once to pick the region among
     those sharing its country code, once for that region), and tries the rarest types first:
@@ -91,6 +119,8 @@ def is_valid_number(parsed: phonenumbers.PhoneNumber) -> bool:
     *some* type matches, so this tries mobile and fixed line first and stops at the first hit.
     (``tests/test_phone_fast_path.py`` checks it against the library across every region.)
     """
+    if not fast():
+        return bool(phonenumbers.is_valid_number(parsed))
     country_code = parsed.country_code
     regions = phonenumberutil.COUNTRY_CODE_TO_REGION_CODE.get(country_code or 0)
     if country_code is None or regions is None:
@@ -126,7 +156,6 @@ def _region_of(national: str, regions: tuple[str, ...]) -> tuple[str | None, boo
 
 
 _METADATA = phonenumbers.PhoneMetadata
-_matches = phonenumberutil._is_number_matching_desc
 
 
 def _has_a_type(national: str, metadata: phonenumbers.PhoneMetadata) -> bool:

@@ -5,6 +5,8 @@ In: :class:`~reconcile.profiles.loader.DeclaredProfiles` and an open client. Out
 fingerprints, saved as versioned JSON.
 
 Modules: ``build`` (fetch, match, diff, assemble), ``match`` (pairing declarations with tenant
-profiles), ``diff`` (the deepdiff seam), ``selectors`` (targets and shards), ``value`` (the plan
-itself, its checksum and safety reasons).
+profiles), ``diff`` (the deepdiff seam), ``selectors`` (targets and shards), ``options`` (what a
+plan was asked for), ``cost`` (what applying it will cost), ``value`` (the plan itself, its
+checksum and safety reasons), ``reading`` (a saved plan file read as untrusted input),
+``signing`` (an optional HMAC signature on saved plans).
 """

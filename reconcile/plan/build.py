@@ -8,7 +8,7 @@ the listing does not account for are looked up exactly and concurrently (declare
 values of profiles not yet managed, and the new email, mobile or identity of managed ones (to find
 out whether someone else holds it). When those lookups would outnumber the pages of the whole
 tenant (seeding), one listing of every profile answers them instead. Matching itself is
-:mod:`reconcile.match`.
+:mod:`reconcile.plan.match`.
 
 >>> options = PlanOptions(tenant=url, owner_handle="reconcile")  # doctest: +SKIP
 >>> plan = await build_plan(declared, client, options)           # doctest: +SKIP
@@ -29,10 +29,10 @@ from reconcile.model.fields import UniqueValue
 from reconcile.model.observed import ObservedProfile
 from reconcile.plan.cost import estimate
 from reconcile.plan.diff import FieldChange, diff_fields
-from reconcile.plan.match import Pair, TenantIndex, match_profiles
+from reconcile.plan.match import Pair, TenantIndex, match_profiles, unreadable
 from reconcile.plan.options import PlanOptions, Selectors
 from reconcile.plan.shard import renamed_from, selecting
-from reconcile.plan.value import Action, Change, Plan, Withheld, safety_reasons
+from reconcile.plan.value import Action, Change, Conflict, Plan, Withheld, safety_reasons
 from reconcile.profiles.loader import DeclaredProfiles, Loading
 from reconcile.profiles.uniqueness import Outline
 from reconcile.tenant.client import OmneoClient
@@ -130,7 +130,7 @@ def _assemble_plan(
 ) -> Plan:
     selects = options.selectors.selects
     selected = [profile for profile in declared.profiles if selects(profile.key)]
-    removals, withheld = _removals(declared, owned, options)
+    removals, withheld, unread = _removals(declared, owned, options)
     matching = match_profiles(
         selected,
         owned=owned,
@@ -151,7 +151,7 @@ def _assemble_plan(
         options=options,
         inputs_digest=declared.digest,
         changes=(*paired, *removals),
-        conflicts=tuple(matching.conflicts),
+        conflicts=(*matching.conflicts, *unread),
         withheld=tuple(withheld),
         managed=live,
         unchanged=len(matching.pairs) - len(paired),
@@ -273,8 +273,9 @@ async def _look_up(client: OmneoClient, values: list[UniqueValue], index: Tenant
 
 def _removals(
     declared: DeclaredProfiles, owned: Mapping[str, ObservedProfile], options: PlanOptions
-) -> tuple[list[Change], list[Withheld]]:
-    """Deletes and purges within the selection; those not enabled by a flag are withheld.
+) -> tuple[list[Change], list[Withheld], list[Conflict]]:
+    """Deletes and purges within the selection; those not enabled by a flag are withheld, and
+    those of a profile that cannot be read are conflicts.
 
     A soft-deleted profile is deleted already: only a ``state: purged`` tombstone changes it.
     A key that a declaration lists in ``previous_keys`` is being renamed, not removed.
@@ -284,6 +285,7 @@ def _removals(
     renamed = {old for p in everyone if not p.is_tombstone for old in p.previous_keys}
     changes: list[Change] = []
     withheld: list[Withheld] = []
+    conflicts: list[Conflict] = []
     for key, observed in sorted(owned.items()):
         profile = declared_by_key.get(key)
         state = profile.state if profile is not None else "undeclared"
@@ -293,7 +295,9 @@ def _removals(
             continue
         action = "purge" if state == "purged" else "delete"
         allowed = options.allow_purge if action == "purge" else options.allow_delete
-        if allowed:
+        if observed.unreadable is not None:
+            conflicts.append(unreadable((key,), observed))
+        elif allowed:
             changes.append(
                 Change(
                     action=action,
@@ -305,7 +309,7 @@ def _removals(
             )
         else:
             withheld.append(Withheld(action=action, key=key, reason=state))
-    return changes, withheld
+    return changes, withheld, conflicts
 
 
 def _erasure(profile: Declaration | None) -> tuple[FieldChange, ...]:

@@ -1,10 +1,14 @@
 """What applying a plan will cost: requests, and time at the tenant's rate limit.
 
-Counted from the plan's changes the way apply writes them (``apply/writes.py``): each change is
-read again just before its first write (a create is not), then every field goes through the
-endpoint that owns it. Creates and adoptions can instead go through ``POST /profiles/batch`` in
-chunks of 500 (``apply/bulk.py``), checked afterwards by planning again; apply takes that path by
-itself when it costs fewer requests, and the estimate here is the one it decides by.
+Counted from the plan's changes the way apply writes them (``apply/writes.py``): a create is one
+``POST /profiles`` and an update one ``PUT /profiles/{id}``, the profile's parts inline (a tenant
+that does not take them inline costs a request more per part written), plus a ``DELETE`` per
+identity, custom attribute or date removed. A change to a tenant profile is checked first
+(``apply/freshness.py``): by one listing of the owner handle per chunk of changes, or, where that
+costs more (or ``strict``), by a read per change. Creates and adoptions can instead go through
+``POST /profiles/batch`` in chunks of 500 (``apply/bulk.py``), checked afterwards by planning
+again; apply takes that path by itself when it costs fewer requests, and the estimate here is the
+one it decides by.
 
 >>> cost = ApplyCost(requests=20_012, rps=100, engine="per-profile", one_by_one=20_012)
 >>> cost.describe()
@@ -14,13 +18,11 @@ itself when it costs fewer requests, and the estimate here is the one it decides
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Sequence
 from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from reconcile.model.fields import SCALAR_FIELDS
 from reconcile.plan.diff import FieldChange
 
 PAGE_SIZE = 500  # a listing page (identities with their profiles), as the client asks for
@@ -28,9 +30,9 @@ BATCH_SIZE = 500  # items per POST /profiles/batch
 BATCH_FROM = 20  # fewer creates and adoptions than this go one by one: a batch is queued
 LISTING_FROM = 50  # from this many changes on, apply verifies through one listing
 LOCK_REQUESTS = 3  # look for the apply lock, take it, remove it
+CHUNK = 500  # changes one check listing serves at most (apply/freshness.py)
+WINDOW = 5.0  # seconds one check listing serves at most
 SEEDED = ("create", "adopt")
-_BODY_FIELDS = frozenset((*SCALAR_FIELDS, "tags"))
-_POSITION = re.compile(r"addresses\[(\d+)\]")
 # Bounds that keep every figure of a cost finite, also when read from an edited plan file: a
 # trillion requests, and a pace between one request in 11 days and a billion a second.
 MAX_REQUESTS = 10**12
@@ -90,14 +92,17 @@ def estimate(
     threshold: float = 0.30,
     threshold_floor: int = 10,
     registers: bool = False,
+    strict: bool = False,
 ) -> ApplyCost:
     """The cost of applying ``changes`` to a tenant managing ``managed`` profiles at ``rps``;
     ``batch``: whether apply may take the batch path by itself (not on a production tenant);
     the safety threshold and floor decide whether apply counts the managed profiles;
-    ``registers``: whether apply registers its owner handle (one request: tenant/owners.py)."""
+    ``registers``: whether apply registers its owner handle (one request: tenant/owners.py);
+    ``strict``: a read before every write (``apply --strict``)."""
     rps = min(max(rps, MIN_RPS), MAX_RPS)  # reconcile.toml allows any rate above 0
     counting = _count_matters(changes, threshold, threshold_floor)
     overhead = LOCK_REQUESTS + registers + _verify_requests(changes, managed, listing=counting)
+    overhead += check_requests(changes, managed, rps=rps, strict=strict)
     one_by_one = overhead + sum(change_requests(change) for change in changes)
     seeded = [change for change in changes if change.action in SEEDED]
     if not batch or len(seeded) < BATCH_FROM:
@@ -115,15 +120,27 @@ def estimate(
 
 
 def change_requests(change: Counted) -> int:
-    """Requests the per-profile engine sends for one change (no retries)."""
+    """Requests the per-profile engine sends for one change (no retries, no check)."""
     if change.action in ("delete", "purge"):
-        return 2  # read again, then remove
-    names = {field.field for field in change.fields}
-    if change.action == "create":
-        # the POST carries scalars, tags and identities; the rest follows it
-        return 1 + _writes(names - _BODY_FIELDS, change.fields, carried=True)
+        return 1
     restore = 1 if change.action == "restore" else 0
-    return 1 + restore + _writes(names, change.fields, carried=False)
+    return 1 + restore + _removals(change.fields)
+
+
+def check_requests(
+    changes: Sequence[Counted], managed: int, *, rps: float, strict: bool = False
+) -> int:
+    """Requests that check the changed tenant profiles just before their writes: a listing of
+    the owner handle per chunk (of ``CHUNK`` changes, or ``WINDOW`` seconds of them at ``rps``)
+    when that is fewer than a read per change, and a read per adoption (not listed as ours)."""
+    existing = [change for change in changes if change.action != "create"]
+    adoptions = sum(change.action == "adopt" for change in existing)
+    if strict:
+        return len(existing)
+    deleted = int(any(change.action in ("restore", "purge") for change in existing))
+    per_chunk = max(1, min(CHUNK, math.floor(WINDOW * rps)))
+    listings = math.ceil(len(existing) / per_chunk) * (_pages(managed) + deleted)
+    return (listings + adoptions) if listings < len(existing) else len(existing)
 
 
 def batch_requests(seeded: int, *, adoptions: int = 0) -> int:
@@ -151,28 +168,23 @@ def duration(seconds: float) -> str:
     return f"≈ {hours} h {rest} min" if rest else f"≈ {hours} h"
 
 
-def _writes(names: set[str], fields: Iterable[FieldChange], *, carried: bool) -> int:
-    body = not carried and bool(names & _BODY_FIELDS)
-    dated = any(name.startswith("dates.") for name in names)
-    identities = sum(name.startswith("identities.") for name in names) if not carried else 0
-    comms = any(name.startswith("attributes.comms.") for name in names)
-    custom = sum(name.startswith("custom_attributes.") for name in names)
-    return int(body or dated) + identities + int(comms) + custom + _address_requests(fields)
+def _removals(fields: Iterable[FieldChange]) -> int:
+    """A ``DELETE`` per identity or custom attribute set to null, per date removed or moved to
+    another relationship (a body cannot carry a removal)."""
+    count = 0
+    for name in {field.field for field in fields if _removes(field)}:
+        count += name.startswith(("identities.", "custom_attributes.", "dates."))
+    return count
 
 
-def _address_requests(fields: Iterable[FieldChange]) -> int:
-    """A read of the list, then a write per position that differs (or is added, or removed)."""
-    positions: set[int] = set()
-    for field in fields:
-        if field.field != "addresses":
-            continue
-        found = _POSITION.match(field.path)
-        if found:
-            positions.add(int(found.group(1)))
-            continue
-        lengths = [len(v) if isinstance(v, list) else 0 for v in (field.before, field.after)]
-        positions.update(range(max(lengths)))
-    return 1 + len(positions) if positions else 0
+def _removes(field: FieldChange) -> bool:
+    """The whole field goes (``after`` null), or a date moves to another relationship."""
+    if field.path == field.field:
+        if field.field.startswith("dates.") and isinstance(field.before, dict):
+            after = field.after if isinstance(field.after, dict) else {}
+            return after.get("relationship") != field.before.get("relationship")
+        return field.after is None and field.before is not None
+    return field.field.startswith("dates.") and field.path.endswith(".relationship")
 
 
 def _verify_requests(changes: Sequence[Counted], managed: int, *, listing: bool) -> int:

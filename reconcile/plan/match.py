@@ -28,7 +28,7 @@ from reconcile.model.observed import ObservedProfile
 from reconcile.plan.value import Conflict
 from reconcile.profiles.uniqueness import Outline
 
-__all__ = ["Pair", "TenantIndex", "match_profiles"]
+__all__ = ["Pair", "TenantIndex", "match_profiles", "unreadable"]
 
 
 @dataclass
@@ -130,6 +130,9 @@ def match_profiles(
             continue
         if managed:
             ((key, observed),) = managed.items()
+            if observed.unreadable is not None:
+                conflicts.append(unreadable((profile.key,), observed))
+                continue
             previous = key if key != profile.key else None
             pairs.append(Pair(profile, observed, previous_key=previous))
             continue
@@ -145,6 +148,8 @@ def match_profiles(
     for profile_id, claimants in sorted(claims.items()):
         if len(claimants) > 1:
             conflicts.append(_contested(profile_id, claimants))
+        elif index.profiles[profile_id].unreadable is not None:
+            conflicts.append(unreadable((claimants[0][0].key,), index.profiles[profile_id]))
         elif (other := index.other_owner(profile_id)) is not None:
             conflicts.append(_managed_elsewhere(profile_id, *claimants[0], other))
         elif not adopt:
@@ -328,6 +333,19 @@ def _no_adopt(profile_id: str, profile: Declaration | Outline, fields: list[str]
         values={name: view[name] for name in fields},
         reason=f"matches unmanaged profile {profile_id} by {', '.join(fields)}; "
         "adoption is off (--no-adopt)",
+    )
+
+
+def unreadable(keys: tuple[str, ...], observed: ObservedProfile) -> Conflict:
+    """The tenant profile behind ``keys`` holds a part reconcile cannot read: it is left alone."""
+    problem = observed.unreadable
+    assert problem is not None
+    return Conflict(
+        kind="unreadable",
+        keys=keys,
+        fields=(problem.field,),
+        profile_ids=(observed.id,),
+        reason=problem.message(observed.id),
     )
 
 

@@ -64,7 +64,9 @@ REPORT_ACTIONS: tuple[Action, ...] = (
 OCCASIONAL_ACTIONS: tuple[Action, ...] = ("restore", "rename")
 # The flag that lets each withheld action into a plan.
 WITHHELD_FLAGS: dict[Action, str] = {"delete": "--allow-delete", "purge": "--allow-purge"}
-ConflictKind = Literal["ambiguous", "contested", "taken", "no-adopt", "managed-elsewhere"]
+ConflictKind = Literal[
+    "ambiguous", "contested", "taken", "no-adopt", "managed-elsewhere", "unreadable"
+]
 
 
 class Change(BaseModel):
@@ -94,8 +96,9 @@ class Conflict(BaseModel):
     ``kind`` is one of ``ambiguous`` (one declared profile matches several tenant profiles),
     ``contested`` (one tenant profile is matched by several declared profiles), ``taken`` (a
     declared email, mobile or identity belongs to another tenant profile that keeps it) and
-    ``no-adopt`` (a match that would be adopted, with ``--no-adopt``) and ``managed-elsewhere`` (a
-    match that another project's owner handle manages: never adopted). ``values`` holds the declared
+    ``no-adopt`` (a match that would be adopted, with ``--no-adopt``), ``managed-elsewhere`` (a
+    match that another project's owner handle manages: never adopted) and ``unreadable`` (the
+    tenant profile's answer holds a part reconcile cannot read). ``values`` holds the declared
     values involved (from profiles.d/, so they may be saved); reports mask them.
     """
 

@@ -1,19 +1,25 @@
 """A cache of validated files under ``.reconcile/cache/``, so an unchanged tree loads at JSON speed.
 
 An entry is keyed by a digest of everything its result depends on: the file's bytes and name, the
-loader version, the phone region, the template variables (for templates) and the bytes of the
-folder defaults that apply. An edited file therefore gets a new key and is read again; nothing is
-ever served stale. Only files without problems are cached. An entry is revived without validating
-it again, so it carries a SHA-256 of its content: a damaged, broken or unreadable entry is a miss.
+phone region, the template variables (for templates), the bytes of the folder defaults that apply,
+and the code that turns them into declarations: the tool's version and a digest of its own
+modules that shape a declaration, the Python version and the installed version of every library
+that does (:func:`environment`). An edited file, a changed validation rule or an upgraded
+phonenumbers therefore gets a new key and is read again; nothing is ever served stale. Only files
+without problems are cached. An entry is revived without validating it again, so it carries a
+SHA-256 of its content: a damaged, broken or unreadable entry is a miss.
 
 >>> cache = ParseCache(Path(".reconcile/cache"))                  # doctest: +SKIP
->>> key = cache_key("v3", "AU", "profiles.d/jane.yaml", raw, ...)  # doctest: +SKIP
+>>> key = cache_key("AU", "profiles.d/jane.yaml", raw, ...)       # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib.metadata
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -21,6 +27,67 @@ from typing import Any
 from reconcile import codec
 from reconcile.model.declaration import Declaration
 from reconcile.profiles.uniqueness import LoadedProfile
+
+# The distributions whose code decides what a file declares: validation and its messages
+# (pydantic), normalised values (phonenumbers, email-validator, anyascii), reading (PyYAML;
+# ruamel.yaml writes what export hands back), templates (Jinja2, Faker) and the entries (msgspec).
+SHAPING = (
+    "anyascii",
+    "email-validator",
+    "faker",
+    "jinja2",
+    "msgspec",
+    "phonenumbers",
+    "pydantic",
+    "pydantic-core",
+    "pyyaml",
+    "ruamel.yaml",
+)
+
+
+# The tool's own code that turns a file into declarations: a change to it misses the cache even
+# before the version is bumped (a checkout under development, a build of an unreleased commit).
+SHAPING_CODE = ("model", "profiles", "codec.py", "errors.py")
+
+
+@functools.cache
+def environment() -> str:
+    """The tool's version and a digest of its shaping code, the Python version and each shaping
+    library's installed version, as one text: part of every cache key (read once a process)."""
+    import reconcile
+
+    code = code_digest(Path(reconcile.__file__).parent)
+    parts = [f"reconcile={tool_version()}", f"code={code}", f"python={sys.version}"]
+    parts += [f"{name}={_installed(name)}" for name in SHAPING]
+    return ";".join(parts)
+
+
+def code_digest(package: Path) -> str:
+    """A SHA-256 of the modules under ``package`` that shape a declaration (``SHAPING_CODE``)."""
+    digest = hashlib.sha256()
+    for part in SHAPING_CODE:
+        path = package / part
+        for module in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            try:
+                data = module.read_bytes()
+            except OSError:
+                data = b"unreadable"
+            digest.update(cache_key(module.relative_to(package).as_posix(), data).encode())
+    return digest.hexdigest()
+
+
+def tool_version() -> str:
+    """``reconcile.__version__`` (imported when asked: this module loads while the package does)."""
+    import reconcile
+
+    return reconcile.__version__
+
+
+def _installed(name: str) -> str:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "absent"
 
 
 def cache_key(*parts: str | bytes) -> str:
@@ -32,10 +99,15 @@ def cache_key(*parts: str | bytes) -> str:
 
 
 class ParseCache:
-    """Validated profiles per file, stored as JSON. ``directory=None`` disables the cache."""
+    """Validated profiles per file, stored as JSON. ``directory=None`` disables the cache.
 
-    def __init__(self, directory: Path | None, *, remember: bool = True) -> None:
+    ``versions`` (by default :func:`environment`) is mixed into every key given to it."""
+
+    def __init__(
+        self, directory: Path | None, versions: str | None = None, *, remember: bool = True
+    ) -> None:
         self.directory = directory
+        self.versions = versions
         self.hits = 0
         # What this process put, until it reads it back: the loader's own share of a cold tree
         # is read again from here, not from the disk (see profiles/parallel.py). Not for a
@@ -43,8 +115,13 @@ class ParseCache:
         self._remember = remember
         self._written: dict[str, list[LoadedProfile]] = {}
 
+    def _path(self, directory: Path, key: str) -> Path:
+        if self.versions is None:
+            self.versions = environment()
+        return directory / f"{cache_key(self.versions, key)}.json"
+
     def has(self, key: str) -> bool:
-        return self.directory is not None and (self.directory / f"{key}.json").exists()
+        return self.directory is not None and self._path(self.directory, key).exists()
 
     def get(self, key: str) -> list[LoadedProfile] | None:
         if self.directory is None:
@@ -53,7 +130,7 @@ class ParseCache:
             self.hits += 1
             return written
         try:
-            raw = (self.directory / f"{key}.json").read_bytes()
+            raw = self._path(self.directory, key).read_bytes()
             digest, _, payload = raw.partition(b"\n")
             if digest.decode() != hashlib.sha256(payload).hexdigest():
                 return None  # damaged: entries are revived without validation, so never trusted
@@ -76,7 +153,7 @@ class ParseCache:
             handle, temporary = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
             with os.fdopen(handle, "wb") as out:
                 out.write(payload)
-            os.replace(temporary, self.directory / f"{key}.json")
+            os.replace(temporary, self._path(self.directory, key))
         except OSError:
             pass  # the cache only saves time: a read-only checkout still loads
 

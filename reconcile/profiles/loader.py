@@ -23,7 +23,7 @@ from reconcile.collector import paused
 from reconcile.errors import ConfigError, FileProblem
 from reconcile.model.declaration import Declaration
 from reconcile.model.desired import DesiredProfile
-from reconcile.profiles.cache import ParseCache
+from reconcile.profiles.cache import ParseCache, tool_version
 from reconcile.profiles.declare import TreeRead, begin_tree
 from reconcile.profiles.files import (
     MIB,
@@ -52,7 +52,7 @@ class DeclaredProfiles(BaseModel):
     """The loaded tree: profiles sorted by key, where each came from, and a digest of the inputs.
 
     ``digest`` covers every input that changes what the tree declares: each file's name and
-    bytes (defaults included), the template variables, the phone region and the loader version.
+    bytes (defaults included), the template variables, the phone region and the tool's version.
     A load for a shard (``keep``) holds the other shards' profiles in ``others``, as outlines
     (key, state, previous keys and unique values); the digest still covers the whole tree.
     """
@@ -123,8 +123,8 @@ def begin_loading(
 ) -> Loading:
     """:func:`load_profiles` begun: a cold tree's files are parsed by worker processes while the
     caller does something else (``reconcile plan`` fetches the tenant); ``.result()`` finishes.
-
-    Call it before any thread is started (it forks).
+    Safe with threads running and under any start method (:mod:`reconcile.profiles.parallel`
+    forks only when that is safe).
 
     >>> loading = begin_loading(Path("profiles.d"), phone_region="AU")  # doctest: +SKIP
     >>> listing = fetch_the_tenant()                                    # doctest: +SKIP
@@ -140,7 +140,7 @@ def begin_loading(
             cache=ParseCache(cache_dir, remember=keep is None),
             phone_region=phone_region,
             variables=dict(variables or {}),
-            version=LOADER_VERSION,
+            version=tool_version(),
             owner_handle=owner_handle,
             keep=keep,
         )
@@ -176,14 +176,6 @@ class Loading:
             cached=self._read.run.cache.hits,
             warnings=tuple(loaded.warnings),
         )
-
-
-# lang-3: tags as written, for the spelling warnings; lang-4: values as Omneo stores them (names,
-# identifiers, tags and date texts trimmed, Unknown names, lower-case gender); lang-5: per-profile
-# count limits, so a file cached as valid before them is checked again; lang-6: the cache holds
-# compact declarations (flat view and model dump), not the model; lang-7: names that could be
-# misrouted (namespaces, handles, keys with ':', '..', invisible characters, not NFC) are refused
-LOADER_VERSION = "lang-7"
 
 
 def ignored_files(root: Path) -> tuple[str, ...]:

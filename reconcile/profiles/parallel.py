@@ -11,9 +11,15 @@ one core.
 The workers start at once and run while the caller goes on (``reconcile plan`` lists the tenant
 meanwhile). When the caller waits (:meth:`Started.wait`), this process takes the chunks no worker
 has begun, from the end, while the workers go on from the front: however busy the caller was,
-the work ends up shared evenly. Workers are forked (they inherit the loaded modules, so starting
-one costs milliseconds); where fork is unavailable, on one core, or with fewer files than
-``MIN_FILES`` per worker, nothing happens here.
+the work ends up shared evenly.
+
+How workers start is decided here, each time (:func:`start_method`): forked when that is safe
+(a platform whose default allows it, and no other thread running in this process: a thread
+holding a lock at the fork would leave the worker's copy locked for ever), since a forked worker
+inherits the loaded modules; otherwise the start method the program chose, or the forkserver
+(else spawn), whose workers import the tool first and so are started only for a larger tree
+(``MIN_FILES_STARTED``). On one core, or with fewer files than the minimum per worker, nothing
+happens here and the loader reads every file itself.
 
 >>> start_in_parallel([], print, (), own=print) is None   # nothing to share out
 True
@@ -24,12 +30,16 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pickle
+import sys
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Generic, TypeVar
 
-MIN_FILES = 4  # per worker: fewer files are not worth a process
+MIN_FILES = 4  # per forked worker: fewer files are not worth a process
+# Per worker that starts afresh (spawn, forkserver): it imports the tool before its first file.
+MIN_FILES_STARTED = 64
 # Tasks per core: enough for the work to end up shared evenly, few enough that sending a task
 # (and each task reading the folder defaults again) costs nothing, however small the files.
 TASKS_PER_CORE = 8
@@ -75,6 +85,23 @@ class Started(Generic[T]):
             self.pool.shutdown()
 
 
+def start_method() -> str:
+    """How to start workers here: ``fork`` when it is safe, else the program's choice or the
+    forkserver (``spawn`` where there is none)."""
+    chosen = multiprocessing.get_start_method(allow_none=True)
+    methods = multiprocessing.get_all_start_methods()
+    if chosen in (None, "fork") and _fork_is_safe(methods):
+        return "fork"
+    if chosen in methods and chosen != "fork":
+        return str(chosen)
+    return "forkserver" if "forkserver" in methods else "spawn"
+
+
+def _fork_is_safe(methods: list[str]) -> bool:
+    # macOS offers fork but defaults to spawn: its system libraries may crash in a forked child.
+    return "fork" in methods and sys.platform != "darwin" and threading.active_count() == 1
+
+
 def start_in_parallel(
     files: Sequence[T],
     work: Callable[..., None],
@@ -84,13 +111,15 @@ def start_in_parallel(
 ) -> Started[T] | None:
     """Start ``work(chunk, *args)`` for chunks of ``files`` in worker processes; ``own(chunk)``
     reads a chunk in this process when it waits. ``None`` when not worth it (or not possible)
-    here. Call it before any thread is started: it forks."""
-    workers = min(cores(), len(files) // MIN_FILES)
-    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    here. ``work`` and ``args`` must pickle (a started worker imports ``work`` by name)."""
+    method = start_method()
+    minimum = MIN_FILES if method == "fork" else MIN_FILES_STARTED
+    workers = min(cores(), len(files) // minimum)
+    if workers < 2:
         return None
     size = -(-len(files) // (workers * TASKS_PER_CORE))  # files a chunk, rounded up
     chunks = [list(files[start : start + size]) for start in range(0, len(files), size)]
-    pool = ProcessPoolExecutor(workers - 1, mp_context=multiprocessing.get_context("fork"))
+    pool = ProcessPoolExecutor(workers - 1, mp_context=multiprocessing.get_context(method))
     try:
         tasks = [(pool.submit(work, chunk, *args), chunk) for chunk in chunks]
     except _FAILED:

@@ -2,8 +2,10 @@
 
 A file is read by the fast path first (:mod:`reconcile.profiles.yaml_plain`: plain files, built
 from the parser's events), else through PyYAML's node tree (:mod:`reconcile.profiles.yaml_tree`:
-any file, every problem). Hostile input is refused while building, never expanded: nesting
-deeper than a limit, and alias bombs. PyYAML's exceptions become :class:`YamlProblem` here.
+any file, every problem). ``RECONCILE_NO_FAST_PATHS=1`` (:mod:`reconcile.fastpaths`) reads every
+file through the node tree, with PyYAML's own tag resolution. Hostile input is refused while
+building, never expanded: nesting deeper than a limit, and alias bombs. PyYAML's exceptions become
+:class:`YamlProblem` here.
 
 >>> data, node = YamlReader(Limits()).parse("key: jane")
 >>> data, YamlReader(Limits()).line_of(node)
@@ -17,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from reconcile import fastpaths
 from reconcile.errors import FileProblem, YamlProblem
 from reconcile.model.mask import is_pii
 from reconcile.profiles import yaml_plain
@@ -70,7 +73,7 @@ class YamlReader(DocumentReader):
         """Like ``parse``, but a field written twice and a value YAML 1.1 and 1.2 read apart are
         returned with their place (the value built as if quoted), so the rest can be checked."""
         budget = self.limits.values_per_byte * len(text) + 10_000
-        if not fully:
+        if not fully and fastpaths.enabled():
             plain = yaml_plain.read_plain(_Loader(text), self._tags, self.limits.max_depth, budget)
             if plain is not None:  # most files: built from the parser's events (yaml_plain.py)
                 return (*plain, [])
@@ -79,7 +82,8 @@ class YamlReader(DocumentReader):
     def parse_fully(self, text: str, budget: int) -> tuple[Any, Any, list[Located]]:
         """``parse_leniently`` through PyYAML's node tree: any file, and every problem of it."""
         loader = _Loader(text)
-        resolve_quickly(loader, self._tags)
+        if fastpaths.enabled():
+            resolve_quickly(loader, self._tags)
         try:
             node = loader.get_single_node()
             if node is None:

@@ -268,6 +268,7 @@ class AsyncProject:
         reason: str | None = None,
         fail_fast: bool = False,
         bulk: bool | None = None,
+        strict: bool = False,
         concurrency: int | None = None,
         rps: float | None = None,
         lock_timeout: float = 0.0,
@@ -292,10 +293,13 @@ class AsyncProject:
 
         ``confirm`` (if given) must return True before anything is saved or written. With
         ``plan=None``, ``review`` sees the plan just made (before ``confirm``); a plan with
-        nothing to do returns an empty result whose ``plan_file`` is None.
+        nothing to do returns an empty result whose ``plan_file`` is None. ``strict``: read
+        each profile again right before its write, instead of one listing per chunk of changes
+        (docs/apply.md, "No lost update").
         """
         chosen = {"tenant": tenant, "resume": resume, "force": force, "reason": reason,
-                  "fail_fast": fail_fast, "bulk": bulk, "concurrency": concurrency, "rps": rps,
+                  "fail_fast": fail_fast, "bulk": bulk, "strict": strict,
+                  "concurrency": concurrency, "rps": rps,
                   "lock_timeout": lock_timeout, "allow_delete": allow_delete,
                   "allow_purge": allow_purge, "variables": given_variables(vars), "out": out,
                   "holder": holder}  # fmt: skip

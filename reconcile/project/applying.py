@@ -59,6 +59,7 @@ class Request(BaseModel):
     reason: str | None = None
     fail_fast: bool = False
     bulk: bool | None = None
+    strict: bool = False
     concurrency: int | None = Field(default=None, ge=1, le=64)
     rps: float | None = Field(default=None, gt=0)
     lock_timeout: float = Field(default=0.0, ge=0)
@@ -155,7 +156,7 @@ def _options(project: AsyncProject, target: Target, request: Request) -> ApplyOp
     """The request's flags, with the tenant's concurrency and the project's policy."""
     flags = request.model_dump(
         include={"allow_delete", "allow_purge", "force", "reason", "resume", "fail_fast",
-                 "bulk", "lock_timeout"}
+                 "bulk", "lock_timeout", "strict"}
     )  # fmt: skip
     policy = ProjectPolicy.of(project.settings)
     return ApplyOptions.model_validate(

@@ -133,6 +133,7 @@ class Project:
         reason: str | None = None,
         fail_fast: bool = False,
         bulk: bool | None = None,
+        strict: bool = False,
         concurrency: int | None = None,
         rps: float | None = None,
         lock_timeout: float = 0.0,
@@ -150,7 +151,7 @@ class Project:
         return _run(
             self.aio.apply(
                 plan, tenant=tenant, resume=resume, force=force, reason=reason,
-                fail_fast=fail_fast, bulk=bulk, concurrency=concurrency, rps=rps,
+                fail_fast=fail_fast, bulk=bulk, strict=strict, concurrency=concurrency, rps=rps,
                 lock_timeout=lock_timeout, allow_delete=allow_delete, allow_purge=allow_purge,
                 vars=vars, progress=progress, stop=stop, out=out, holder=holder, review=review,
                 confirm=confirm, on_notice=on_notice,

@@ -5,6 +5,16 @@
 
 Use it in process through ``httpx.ASGITransport(app=app)`` or over HTTP with :func:`serve`.
 See ``docs/sandbox.md`` for its behaviour and the choices made where Omneo's docs are silent.
+
+Modules and sub-packages:
+
+- ``http``: the HTTP layer: the ASGI app, its middleware, access and the OpenAPI description.
+- ``routes``: the endpoints, one module per resource; no SQL.
+- ``rules``: Omneo's rules for a request, and their messages.
+- ``storage``: the SQLite schema, the connection and every SQL statement.
+- ``schemas``: pydantic shapes of requests and answers, for the OpenAPI description.
+- ``config`` (how a sandbox tenant is set up), ``jsonio`` (JSON in and out, no non-finite
+  number), ``problems`` (error answers: an exception per status, rendered in one place).
 """
 
 from __future__ import annotations

@@ -12,6 +12,9 @@ DEFAULT_TOKEN = "sandbox-admin-token"
 READ_ONLY_TOKEN = "sandbox-read-token"
 
 Scope = Literal["write", "read"]
+# The forms the sandbox answers in (docs/sandbox.md, "Answer styles"): the API reference's, or
+# the official SDK's types' (custom attributes as items, text ids, ISO timestamps, ...).
+AnswerStyle = Literal["reference", "sdk"]
 
 DEFAULT_PAGE_SIZE = 15
 MAX_PAGE_SIZE = 500
@@ -42,6 +45,10 @@ class SandboxConfig(BaseModel):
     page_size_default: int = Field(default=DEFAULT_PAGE_SIZE, ge=1)
     page_size_max: int = Field(default=MAX_PAGE_SIZE, ge=1)
     batch_size_max: int = Field(default=MAX_BATCH_SIZE, ge=1)
+    answer_style: AnswerStyle = "reference"  # how answers are shaped; writes are the same
+    # False: POST/PUT /profiles and sync ignore comms, custom attributes and addresses given
+    # inline, as a tenant might that takes them only through their own endpoints
+    inline_parts: bool = True
 
     @model_validator(mode="after")
     def _default_fits_max(self) -> SandboxConfig:

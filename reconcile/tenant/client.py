@@ -13,7 +13,7 @@ so it is never replayed blindly: it is raised to the caller, who checks before t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -32,8 +32,13 @@ from reconcile.tenant.responses import (
     OwnedProfile,
     ProfilePage,
     StoredAddress,
+    last_page,
+    listed,
     owned_profile,
+    profile_of,
     profile_page,
+    reading,
+    with_profile,
 )
 from reconcile.tenant.wire import Wire, WriteGate, open_http, quote_segment
 
@@ -132,45 +137,71 @@ class OmneoClient:
                 "GET", "identities", params={**params, "page[number]": str(number)}
             )
             # Typed as each page arrives: 200 pages of raw JSON held to the end cost a GB.
-            with paused():
+            with paused(), reading("GET", "identities"):
                 owned = [
                     owned_profile(item)
-                    for item in body["data"]
-                    if item.get("profile") and (keep is None or keep(str(item.get("identifier"))))
+                    for item in listed(body)
+                    if with_profile(item) and (keep is None or keep(str(item.get("identifier"))))
                 ]
-            return int(body.get("meta", {}).get("last_page", 1)), owned
+                return last_page(body), owned
+
+        pages, first = await page(1)
+        rest = await asyncio.gather(*(page(n) for n in range(2, pages + 1)))
+        return [*first, *(o for _, owned in rest for o in owned)]
+
+    async def owned_profiles(
+        self, handle: str, wanted: Collection[str]
+    ) -> tuple[int, dict[str, ObservedProfile]]:
+        """The pages read, and the profiles holding an identity of ``handle`` whose ids are
+        ``wanted``, by id: every page of ``GET /identities`` is read, only those are typed."""
+        params = {"filter[handle]": handle, "include": "profile", "page[size]": str(PAGE_SIZE)}
+
+        async def page(number: int) -> tuple[int, dict[str, ObservedProfile]]:
+            body = await self._request(
+                "GET", "identities", params={**params, "page[number]": str(number)}
+            )
+            with paused():
+                found = {
+                    str(profile["id"]): ObservedProfile.from_api(profile)
+                    for item in body["data"]
+                    if isinstance(profile := item.get("profile"), dict)
+                    and profile.get("id") in wanted
+                }
+            return int(body.get("meta", {}).get("last_page", 1)), found
 
         last_page, first = await page(1)
         rest = await asyncio.gather(*(page(n) for n in range(2, last_page + 1)))
-        return [*first, *(o for _, owned in rest for o in owned)]
+        return last_page, {
+            k: v for found in (first, *(f for _, f in rest)) for k, v in found.items()
+        }
 
     async def get_profile(self, profile_id: str) -> ObservedProfile | None:
-        body = await self._request("GET", f"profiles/{profile_id}", missing_ok=True)
-        return None if body is None else ObservedProfile.from_api(body["data"])
+        path = f"profiles/{profile_id}"
+        body = await self._request("GET", path, missing_ok=True)
+        return None if body is None else profile_of(body, "GET", path)
 
     async def find_by_identity(self, handle: str, identifier: str) -> ObservedProfile | None:
-        body = await self._request(
-            "GET",
-            f"profiles/{quote_segment(identifier)}",
-            params={"identity[handle]": handle},
-            missing_ok=True,
-        )
-        return None if body is None else ObservedProfile.from_api(body["data"])
+        path = f"profiles/{quote_segment(identifier)}"
+        params = {"identity[handle]": handle}
+        body = await self._request("GET", path, params=params, missing_ok=True)
+        return None if body is None else profile_of(body, "GET", path)
 
     async def find_by_field(self, field: str, value: str) -> list[ObservedProfile]:
         """Exact match on ``filter[email]`` or ``filter[mobile_phone]`` (never fuzzy search)."""
         body = await self._request("GET", "profiles", params={f"filter[{field}]": value})
-        return [ObservedProfile.from_api(item) for item in body["data"]]
+        with reading("GET", "profiles"):
+            return [ObservedProfile.from_api(item) for item in listed(body)]
 
     # -- writing ---------------------------------------------------------------------------
 
     async def create_profile(self, fields: ProfileFields) -> ObservedProfile:
         body = await self._request("POST", "profiles", json=dict(fields))
-        return ObservedProfile.from_api(body["data"])
+        return profile_of(body, "POST", "profiles")
 
     async def update_profile(self, profile_id: str, fields: ProfileFields) -> ObservedProfile:
-        body = await self._request("PUT", f"profiles/{profile_id}", json=dict(fields))
-        return ObservedProfile.from_api(body["data"])
+        path = f"profiles/{profile_id}"
+        body = await self._request("PUT", path, json=dict(fields))
+        return profile_of(body, "PUT", path)
 
     async def delete_profile(self, profile_id: str) -> None:
         await self._request("DELETE", f"profiles/{profile_id}")
@@ -202,8 +233,10 @@ class OmneoClient:
 
     async def list_addresses(self, profile_id: str) -> list[StoredAddress]:
         """``GET /profiles/{id}/addresses``: the profile's addresses, each with its ``id``."""
-        body = await self._request("GET", f"profiles/{profile_id}/addresses")
-        return [StoredAddress.of(item) for item in body["data"] if isinstance(item, dict)]
+        path = f"profiles/{profile_id}/addresses"
+        body = await self._request("GET", path)
+        with reading("GET", path):
+            return [StoredAddress.of(item) for item in listed(body)]
 
     async def add_address(self, profile_id: str, address: ProfileFields) -> None:
         await self._request("POST", f"profiles/{profile_id}/addresses", json=dict(address))
@@ -232,10 +265,11 @@ class OmneoClient:
         path = _custom_path(profile_id, namespace, handle)
         await self._request("DELETE", path)
 
-    async def delete_date(self, profile_id: str, date_id: int) -> None:
+    async def delete_date(self, profile_id: str, date_id: str) -> None:
         """``DELETE /profiles/{id}/attributes/dates/{dateId}`` (dates are added and updated
-        inline, with ``dates_attributes`` in ``PUT /profiles/{id}``)."""
-        await self._request("DELETE", f"profiles/{profile_id}/attributes/dates/{int(date_id)}")
+        inline, with ``dates_attributes`` in ``PUT /profiles/{id}``); the id is opaque text."""
+        path = f"profiles/{profile_id}/attributes/dates/{quote_segment(date_id)}"
+        await self._request("DELETE", path)
 
     # -- batches ---------------------------------------------------------------------------
 
@@ -293,10 +327,11 @@ class OmneoClient:
             "page[number]": str(number),
         }
         body = await self._request("GET", "profiles", params=params)
-        with paused():
-            profiles = [ObservedProfile.from_api(item) for item in body["data"]]
-        page = profile_page(profiles, body, number)
-        shown = all(isinstance(item.get("identities"), list) for item in body["data"])
+        with paused(), reading("GET", "profiles"):
+            items = listed(body)
+            page = profile_page([ObservedProfile.from_api(item) for item in items], body, number)
+        shown = all(isinstance(item, dict) and isinstance(item.get("identities"), list)
+                    for item in items)  # fmt: skip
         return page.model_copy(update={"with_identities": shown})
 
     async def list_deleted_profiles(self) -> list[ObservedProfile]:
@@ -320,14 +355,16 @@ class OmneoClient:
             "page[number]": str(number),
         }
         body = await self._request("GET", "identities", params=params)
-        with paused():
-            profiles = [owned_profile(i).profile for i in body["data"] if i.get("profile")]
-        return profile_page(profiles, body, number)
+        with paused(), reading("GET", "identities"):
+            profiles = [owned_profile(i).profile for i in listed(body) if with_profile(i)]
+            return profile_page(profiles, body, number)
 
     async def list_custom_attributes(self, profile_id: str) -> list[CustomAttributeItem]:
         """The typed custom attributes of one profile (a profile shows only their values)."""
-        body = await self._request("GET", f"profiles/{profile_id}/attributes/custom")
-        return [CustomAttributeItem.model_validate(item) for item in body["data"]]
+        path = f"profiles/{profile_id}/attributes/custom"
+        body = await self._request("GET", path)
+        with reading("GET", path):
+            return [CustomAttributeItem.of(item) for item in listed(body)]
 
 
 def describe_tenant(target: Target) -> str:

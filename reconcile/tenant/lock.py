@@ -249,7 +249,7 @@ class TenantLock:
             ],
         }
         try:
-            await self.client.create_profile(payload)
+            created = await self.client.create_profile(payload)
         except ApiError as exc:
             if exc.status == 403:
                 raise LockError(
@@ -260,6 +260,12 @@ class TenantLock:
             if exc.status == 401:
                 raise
             # 422: someone holds it; no answer or 5xx: maybe ours. Reading the lock tells.
+            return
+        if created.fields.get(f"custom_attributes.{LOCK_NAMESPACE}.{LOCK_ATTRIBUTE}") is None:
+            # a tenant that takes custom attributes only through their own endpoint
+            await self.client.put_custom_attribute(
+                created.id, LOCK_NAMESPACE, LOCK_ATTRIBUTE, "string", self._record(self.clock())
+            )
 
     def _record(self, acquired_at: datetime) -> str:
         expires_at = self.clock() + timedelta(seconds=self.ttl)

@@ -30,12 +30,9 @@ experiment, one window of answers at a time (at least a second and 20 answers):
   the ceiling, then slowly (1% per second), never above the configured rate. Above the ceiling
   the slow climb is the probe that finds a limit that was raised.
 
-The client starts at the configured rate: an apply under the limit never sees a 429 and pays
-nothing for the pacer (a slow start, tried, cost every apply its first seconds and saved no 429
-over a limit, which the tenant's burst hides until it is spent). Against a token-bucket limit at
-half the configured rate this converges to the limit with a handful of 429s in all; with 5% of
-answers a random 429 it keeps most of the configured rate (figures: ``docs/performance.md``).
-Pure logic with an injectable clock, so it is tested without sleeping.
+The client starts at the configured rate, so an apply under the limit never sees a 429 and pays
+nothing for the pacer (how it fares against a real limit and against scattered 429s:
+``docs/performance.md``). Pure logic with an injectable clock, so it is tested without sleeping.
 
 >>> bucket = TokenBucket(rate=100.0)
 >>> pacer = Pacer(bucket)

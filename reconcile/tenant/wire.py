@@ -5,9 +5,9 @@ Every request is paced by a token bucket (``Target.rps``) and bounded in flight
 (``pacing.py``) sets the bucket's rate from the answers. 5xx answers and connection errors are
 retried with backoff and jitter a bounded number of times, but only for requests that are safe to
 replay. Bodies go out and answers come back as strict JSON: Infinity and NaN never cross.
-Answers are decoded by msgspec (``reconcile/codec.py``: a listing page of 500 profiles in about
-half the standard library's time); one it refuses is judged again by the standard library, so what
-is accepted, and every error's message, stay the standard library's.
+Answers are decoded by msgspec (``reconcile/codec.py``, cheaper than the standard library); one it
+refuses is judged again by the standard library, so what is accepted, and every error's message,
+stay the standard library's.
 
 >>> async with open_http(target) as http:                   # doctest: +SKIP
 ...     wire = Wire(http, concurrency=8, rps=100.0)

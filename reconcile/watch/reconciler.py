@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -147,7 +148,10 @@ class ProjectReconciler:
 
     def lock_holder(self) -> str | None:
         status = self.project.lock_status()
-        return None if status is None else status.describe()
+        # A broken, expired or orphaned lock is taken over by the next apply: it holds no one.
+        if status is None or status.stale(datetime.now(UTC)):
+            return None
+        return status.describe()
 
     def usage(self) -> Usage:
         return self._usage

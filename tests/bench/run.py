@@ -23,6 +23,10 @@ the sandbox process. Each scenario prints one JSON line:
 - ``S5``: creates applied one by one at a 100 requests/s limit while 5% of answers are a random
   429 (``Retry-After: 1``): share of the limit sustained. ``S6``: the client set to twice the
   limit: share of requests answered 429.
+- ``S7-plan`` and ``S7``: N one-field updates (every profile of a seeded tenant gets a new first
+  name) applied one by one at 100 requests/s.
+- Every apply line reports its throughput in changes too (``changes.py``): ``changes_per_s``,
+  ``requests_per_change``, ``x_of_change_bound``.
 - ``S4``: plan, 100,000 managed profiles, none changed (cold): peak RSS and wall.
 - ``local-cold`` / ``local-warm``: CPU µs per profile to load, validate, normalise, compare.
 
@@ -50,6 +54,7 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import changes
 import shards
 import synth
 
@@ -59,7 +64,7 @@ REPO = HERE.parent.parent
 TOKEN_ENV = "BENCH_OMNEO_TOKEN"
 TOKEN = "sandbox-admin-token"  # the sandbox's public development token (see docs/sandbox.md)
 PAGE_SIZE = 500
-SCENARIOS = ("baselines", "S1", "S2", "local", "S3", "S5", "S6", "S4")
+SCENARIOS = ("baselines", "S1", "S2", "local", "S3", "S3-per-profile", "S5", "S6", "S7", "S4")
 
 
 @dataclass
@@ -72,6 +77,7 @@ class Sizes:
     sample_s3_each: int
     drift: int
     n_s5: int  # creates applied one by one through 429s (S5 scattered, S6 over the limit)
+    n_s7: int  # one-field updates applied one by one
 
 
 FULL = Sizes(
@@ -80,9 +86,10 @@ FULL = Sizes(
     n_s4=100_000,
     sample_sequential=300,
     sample_parallel=2_000,
-    sample_s3_each=500,
+    sample_s3_each=2_000,
     drift=100,
-    n_s5=750,
+    n_s5=2_000,
+    n_s7=10_000,
 )
 QUICK = Sizes(
     n=300,
@@ -93,6 +100,7 @@ QUICK = Sizes(
     sample_s3_each=50,
     drift=3,
     n_s5=40,
+    n_s7=40,
 )
 
 
@@ -266,7 +274,7 @@ class Bench:
         return measured
 
     def emit(self, name: str, line: dict[str, Any]) -> None:
-        line = {"scenario": name, **line}
+        line = {"scenario": name, **line, "loadavg": [round(x, 2) for x in os.getloadavg()]}
         if line.get("exit_code", 0) != 0:  # a run that failed meets no target
             for verdict in line.get("targets", {}).values():
                 verdict["met"] = False
@@ -434,18 +442,18 @@ def local_cost(bench: Bench, root: Path) -> None:
         )
 
 
-def seeding(bench: Bench) -> None:
+def seeding(bench: Bench, wanted: set[str]) -> None:
     """S3 twice, each on an empty tenant: a plain ``apply`` (it batches the N creates through
     ``POST /profiles/batch`` by itself, as that takes fewer requests), and the per-profile engine
     (``--no-bulk``) on a sample, its time per create extrapolated to N."""
     n, rate = bench.sizes.n_s3, bench.options.s3_rate_limit
     sample = min(n, bench.sizes.sample_s3_each)
     for name, count, extra in (("S3", n, []), ("S3-per-profile", sample, ["--no-bulk"])):
+        if name not in wanted:
+            continue
         sandbox = bench.sandbox(name.lower(), 0, rate)
         try:
-            # addresses undeclared: apply has no way to write them yet (the sandbox has no
-            # address endpoints), and a create it cannot finish is a failure, not a figure
-            root = bench.project(name.lower(), count, sandbox.url, rate, addresses=False)
+            root = bench.project(name.lower(), count, sandbox.url, rate)
             plan = run_plan(bench, f"{name}-plan", root, sandbox, count)
             bench.emit(f"{name}-plan", {"rate_limit_rps": rate, **plan})
             plan_file = str(root / "plans" / f"{name}-plan.json")
@@ -455,6 +463,33 @@ def seeding(bench: Bench) -> None:
             bench.emit(name, seeding_line(n, count, rate, measured, figures_))
         finally:
             sandbox.stop()
+
+
+def updates(bench: Bench) -> None:
+    """S7: a tenant seeded with N profiles, each changed in one field in profiles.d/, applied one
+    by one (``--no-bulk``) at the S3 rate limit."""
+    n, rate = bench.sizes.n_s7, bench.options.s3_rate_limit
+    sandbox = bench.sandbox("s7", n, rate)
+    try:
+        root = bench.project("s7", n, sandbox.url, rate)
+        changes.rename_everyone(root / "profiles.d")
+        plan = run_plan(bench, "S7-plan", root, sandbox, n)
+        bench.emit("S7-plan", {"rate_limit_rps": rate, **plan})
+        plan_file = str(root / "plans" / "S7-plan.json")
+        before = sandbox.stats(reset=True)
+        measured = bench.cli(
+            "S7", root, "apply", plan_file, "--tenant", "bench", "--no-bulk", "--force"
+        )
+        line = figures(measured, sandbox.stats(), before)
+        line = {"updates": n, "rate_limit_rps": rate, **line, "failed": _failed(measured.stderr)}
+        line.update(changes.figures(n, measured.wall_s, line["api_calls"], rate))
+        line["targets"] = {
+            **changes.one_by_one_targets(line, target),
+            "failed": target(line["failed"], 0),
+        }
+        bench.emit("S7", line)
+    finally:
+        sandbox.stop()
 
 
 def throttled(bench: Bench, wanted: set[str]) -> None:
@@ -468,7 +503,7 @@ def throttled(bench: Bench, wanted: set[str]) -> None:
             continue
         sandbox = bench.sandbox(name.lower(), 0, rate, throttle_rate=scattered)
         try:
-            root = bench.project(name.lower(), n, sandbox.url, client_rps, addresses=False)
+            root = bench.project(name.lower(), n, sandbox.url, client_rps)
             plan_file = root / "plans" / f"{name}.json"
             planned = bench.cli(
                 f"{name}-plan", root, "plan", "--tenant", "bench", "-o", str(plan_file)
@@ -508,10 +543,12 @@ def throttled_line(
         "sustained_rps": round(sustained, 1),
         "x_of_limit": round(sustained / rate, 3),
         "failed": _failed(measured.stderr),
+        **changes.figures(n, measured.wall_s, figures_["api_calls"], rate),
     }
     if scattered:
         line["targets"] = {
             "x_of_limit": target(sustained / rate, 0.5, at_least=True),
+            **changes.scattered_targets(line, target),
             "failed": target(line["failed"], 0),
         }
     else:
@@ -532,9 +569,12 @@ def seeding_line(
         line["extrapolated_wall_s"] = round(wall_at_n, 1)
     line["x_of_rate_limit_bound"] = round(wall_at_n / (n / rate), 3)
     line["failed"] = failed
+    line.update(changes.figures(count, measured.wall_s, figures_["api_calls"], rate))
     line["targets"] = {"failed": target(failed, 0)}
     if count == n:  # the target is the plain apply's; --no-bulk (a sample) is the reference
         line["targets"]["x_of_rate_limit_bound"] = target(wall_at_n / (n / rate), 1.2)
+    else:  # one by one: about one request per change
+        line["targets"].update(changes.one_by_one_targets(line, target))
     return line
 
 
@@ -588,10 +628,12 @@ def main_scenarios(bench: Bench, wanted: set[str]) -> None:
                 drift(bench, root, sandbox)
         finally:
             sandbox.stop()
-    if "S3" in wanted:
-        seeding(bench)
+    if wanted & {"S3", "S3-per-profile"}:
+        seeding(bench, wanted | ({"S3-per-profile"} if "S3" in wanted else set()))
     if wanted & {"S5", "S6"}:
         throttled(bench, wanted)
+    if "S7" in wanted:
+        updates(bench)
     if "S4" in wanted:
         scale(bench)
     shards.run(bench, wanted)  # opt-in: tests/bench/shards.py
@@ -603,6 +645,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--n", type=int, help="profiles for S1/S2 and the baselines")
     parser.add_argument("--n-s3", type=int, help="creates for S3")
     parser.add_argument("--n-s4", type=int, help="profiles for S4")
+    parser.add_argument("--n-s5", type=int, help="creates for S5 and S6")
+    parser.add_argument("--n-s7", type=int, help="updates for S7")
     parser.add_argument("--samples", help="samples SEQUENTIAL,PARALLEL[,S3_PER_PROFILE]")
     parser.add_argument("--latency-ms", type=float, default=20.0, help="added per request")
     parser.add_argument(
@@ -636,6 +680,8 @@ def sizes_for(options: argparse.Namespace) -> Sizes:
     sizes.n = options.n or sizes.n
     sizes.n_s3 = options.n_s3 or sizes.n_s3
     sizes.n_s4 = options.n_s4 or sizes.n_s4
+    sizes.n_s5 = options.n_s5 or sizes.n_s5
+    sizes.n_s7 = options.n_s7 or sizes.n_s7
     if options.samples:
         samples = [int(part) for part in options.samples.split(",")]
         sizes.sample_sequential, sizes.sample_parallel = samples[:2]

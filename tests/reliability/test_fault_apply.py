@@ -106,7 +106,9 @@ def apply_through_faults(
         applied = run_cli(project, env, "apply", str(plan_file), *flags)
         resumes = 0
         while applied.exit_code != 0 and resumes < 3:  # a change that failed 5 times in a row
-            assert "Finish it with: reconcile apply --resume" in applied.stderr, applied.output
+            assert (
+                f"Finish it with: reconcile -C {project.root} apply --resume" in applied.stderr
+            ), applied.output
             resumes += 1
             applied = run_cli(project, env, "apply", "--resume", str(plan_file), *flags)
         assert applied.exit_code == 0, applied.output

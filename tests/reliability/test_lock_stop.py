@@ -71,8 +71,8 @@ def test_a_broken_lock_stops_a_running_apply_within_the_bound(
         resume = re.search(r"finish with `([^`]+)`", err_a)
         assert resume is not None, err_a
         words = shlex.split(resume.group(1))
-        assert words[:3] == ["reconcile", "apply", "--resume"]
-        resumed = reconcile_process(project, env, *words[1:])  # exactly as printed
+        assert words[:5] == ["reconcile", "-C", str(project.root), "apply", "--resume"]
+        resumed = reconcile_process(project, env, *words[3:])  # as printed (-C is the same)
         _, err_resumed = resumed.communicate(timeout=120)
 
     assert broke.exit_code == 0, broke.output

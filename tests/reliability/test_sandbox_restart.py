@@ -97,7 +97,9 @@ def restart_during_apply(project: Project, tmp_path: Path, downtime: float) -> d
         if not completed:
             assert apply.returncode == 1, stderr
             assert "Traceback" not in stderr
-            assert f"Finish it with: reconcile apply --resume {plan_file}" in stderr
+            assert (
+                f"Finish it with: reconcile -C {project.root} apply --resume {plan_file}" in stderr
+            )
             resumed = project.cli("apply", "--resume", str(plan_file), *TENANT, env=env)
             assert resumed.exit_code == 0, resumed.output
         again = project.cli("plan", "--detailed-exitcode", *TENANT, env=env)

@@ -8,6 +8,8 @@ from typing import Any
 
 import httpx
 
+from tests.conftest import both_answer_styles
+
 MakeProfile = Callable[..., dict[str, Any]]
 HOME = {
     "address_line_1": "1 George St",
@@ -38,6 +40,7 @@ def test_address_lifecycle(api: httpx.Client, make_profile: MakeProfile) -> None
     assert [a["id"] for a in api.get(base).json()["data"]] == [2]
 
 
+@both_answer_styles
 def test_address_errors(api: httpx.Client, make_profile: MakeProfile) -> None:
     profile = make_profile()
     base = f"/profiles/{profile['id']}/addresses"

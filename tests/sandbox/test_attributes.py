@@ -8,9 +8,12 @@ from typing import Any
 
 import httpx
 
+from tests.conftest import both_answer_styles
+
 MakeProfile = Callable[..., dict[str, Any]]
 
 
+@both_answer_styles
 def test_comms_merge(api: httpx.Client, make_profile: MakeProfile) -> None:
     profile = make_profile(attributes={"comms": {"email_promo": True}})
     url = f"/profiles/{profile['id']}/attributes/comms"
@@ -29,6 +32,7 @@ def test_comms_merge(api: httpx.Client, make_profile: MakeProfile) -> None:
     assert api.put(f"/profiles/{uuid.uuid4()}/attributes/comms", json={}).status_code == 404
 
 
+@both_answer_styles
 def test_comms_shortcut_subscribes_as_the_sdk_does(
     api: httpx.Client, make_profile: MakeProfile
 ) -> None:
@@ -72,6 +76,7 @@ def test_custom_attribute_lifecycle(api: httpx.Client, make_profile: MakeProfile
     assert api.get(f"{base}/no-colon").status_code == 404
 
 
+@both_answer_styles
 def test_custom_attribute_search(api: httpx.Client, make_profile: MakeProfile) -> None:
     gold = make_profile(
         custom_attributes=[{"namespace": "l", "handle": "tier", "type": "string", "value": "gold"}]

@@ -14,6 +14,7 @@ import httpx
 
 from reconcile.sandbox import ServedSandbox
 from reconcile.sandbox.schemas.dates import DateAttribute
+from tests.conftest import both_answer_styles
 
 MakeProfile = Callable[..., dict[str, Any]]
 WEDDING = {
@@ -43,6 +44,7 @@ def test_dates_given_inline_show_in_the_profile(
     assert api.get(f"/profiles/{profile['id']}").json()["data"]["attributes"]["dates"] == dates
 
 
+@both_answer_styles
 def test_an_update_finds_a_date_by_handle_and_relationship(
     api: httpx.Client, make_profile: MakeProfile
 ) -> None:
@@ -67,6 +69,7 @@ def test_an_update_finds_a_date_by_handle_and_relationship(
     assert untouched["attributes"]["dates"] == dates  # absent: left alone
 
 
+@both_answer_styles
 def test_the_dates_sub_resource(api: httpx.Client, make_profile: MakeProfile) -> None:
     profile = make_profile(dates_attributes=[WEDDING])
     url = f"/profiles/{profile['id']}/attributes/dates"
@@ -90,6 +93,7 @@ def test_the_dates_sub_resource(api: httpx.Client, make_profile: MakeProfile) ->
     assert api.get(f"/profiles/{uuid.uuid4()}/attributes/dates").status_code == 404
 
 
+@both_answer_styles
 def test_a_date_of_another_profile_cannot_be_deleted(
     api: httpx.Client, make_profile: MakeProfile
 ) -> None:
@@ -100,6 +104,7 @@ def test_a_date_of_another_profile_cannot_be_deleted(
     assert len(api.get(f"/profiles/{mine['id']}/attributes/dates").json()["data"]) == 1
 
 
+@both_answer_styles
 def test_dates_are_validated_laravel_style(api: httpx.Client, make_profile: MakeProfile) -> None:
     bad = [{"name": "No date"}, {"date": "2015-02-30", "is_recurring": "yes", "meta": "x"}, 3]
     answer = api.post("/profiles", json={"email": "d@example.com", "dates_attributes": bad})
@@ -125,11 +130,13 @@ def test_dates_are_validated_laravel_style(api: httpx.Client, make_profile: Make
     assert api.get(url).json()["data"] == []
 
 
+@both_answer_styles
 def test_a_date_time_keeps_its_date(api: httpx.Client, make_profile: MakeProfile) -> None:
     profile = make_profile(dates_attributes=[{"date": "2015-03-14T10:30:00Z"}])
     assert profile["attributes"]["dates"][0]["date"] == "2015-03-14"
 
 
+@both_answer_styles
 def test_batch_items_carry_dates(api: httpx.Client) -> None:
     body = {
         "match_criteria": "email",
@@ -148,6 +155,7 @@ def test_batch_items_carry_dates(api: httpx.Client) -> None:
     assert [d["handle"] for d in profile["attributes"]["dates"]] == ["wedding"]
 
 
+@both_answer_styles
 def test_a_purge_erases_the_dates(
     api: httpx.Client, make_profile: MakeProfile, served_sandbox: ServedSandbox
 ) -> None:

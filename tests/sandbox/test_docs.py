@@ -16,6 +16,7 @@ from reconcile.sandbox.problems import MESSAGES
 from reconcile.sandbox.rules.csv_import import MAX_BYTES, MAX_ROWS, SCALAR_COLUMNS, column_error
 from reconcile.sandbox.rules.limits import MAX_BODY_BYTES
 from reconcile.sandbox.rules.messages import RULES
+from tests.conftest import both_answer_styles
 from tests.markdown import DOCS, fenced, table, unquote
 
 MakeProfile = Callable[..., dict[str, Any]]
@@ -51,6 +52,7 @@ def _provoke(status: int, api: httpx.Client, url: str) -> httpx.Response:
         }[status]()
 
 
+@both_answer_styles
 def test_error_reference_matches_the_answers(api: httpx.Client, tmp_path: Path) -> None:
     rows = table(DOCS / "errors.md", "Status")
     documented = {int(row[0]): json.loads(unquote(row[2])) for row in rows}
@@ -99,6 +101,7 @@ def _wait(api: httpx.Client, url: str) -> dict[str, Any]:
         time.sleep(0.02)
 
 
+@both_answer_styles
 def test_import_examples_import_cleanly(api: httpx.Client) -> None:
     [csv_example] = fenced(DOCS / "import-format.md", "csv")
     job = api.post("/import-jobs", content=csv_example.encode("utf-8")).json()["data"]

@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 
 from reconcile.sandbox import ServedSandbox
+from tests.conftest import both_answer_styles
+
+pytestmark = both_answer_styles  # form-independent: run in both styles
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "sandbox.md"
 

@@ -8,6 +8,10 @@ from typing import Any
 
 import httpx
 
+from tests.conftest import both_answer_styles
+
+pytestmark = both_answer_styles  # form-independent: run in both styles
+
 MakeProfile = Callable[..., dict[str, Any]]
 
 

@@ -22,6 +22,7 @@ from reconcile.sandbox.rules.limits import (
     MAX_SEARCH_CONDITIONS,
     MAX_TAGS,
 )
+from tests.conftest import both_answer_styles
 from tests.markdown import DOCS, table, unquote
 
 MakeProfile = Callable[..., dict[str, Any]]
@@ -77,6 +78,7 @@ def over_each_limit(api: httpx.Client, profile: str) -> dict[str, httpx.Response
     }  # fmt: skip
 
 
+@both_answer_styles
 def test_every_limit_is_answered_as_documented(
     api: httpx.Client, make_profile: MakeProfile
 ) -> None:
@@ -93,6 +95,7 @@ def test_every_limit_is_answered_as_documented(
     assert api.get("/profiles").json()["meta"]["total"] == 1, "nothing over a limit was stored"
 
 
+@both_answer_styles
 def test_at_the_limits_a_profile_is_accepted(api: httpx.Client) -> None:
     body = {
         "email": "full@example.com",
@@ -110,6 +113,7 @@ def test_at_the_limits_a_profile_is_accepted(api: httpx.Client) -> None:
     assert duplicates.status_code == 200 and duplicates.json()["data"]["tags"] == ["a-b"]
 
 
+@both_answer_styles
 def test_a_profile_cannot_grow_past_a_limit_one_write_at_a_time(
     api: httpx.Client, make_profile: MakeProfile
 ) -> None:
@@ -131,6 +135,7 @@ def test_a_profile_cannot_grow_past_a_limit_one_write_at_a_time(
     assert same.status_code == 200, "an attribute replaced in place adds nothing"
 
 
+@both_answer_styles
 def test_sub_resource_fields_are_bounded(api: httpx.Client, make_profile: MakeProfile) -> None:
     pid = make_profile()["id"]
     long_key = api.put(f"/profiles/{pid}/attributes/custom/{'n' * 256}:h",
@@ -151,6 +156,7 @@ def test_sub_resource_fields_are_bounded(api: httpx.Client, make_profile: MakePr
     }
 
 
+@both_answer_styles
 def test_an_address_field_that_is_not_text_is_refused_so_reads_keep_working(
     api: httpx.Client, make_profile: MakeProfile
 ) -> None:
@@ -166,6 +172,7 @@ def test_an_address_field_that_is_not_text_is_refused_so_reads_keep_working(
     assert api.get(f"/profiles/{pid}/addresses").status_code == 200
 
 
+@both_answer_styles
 def test_a_long_title_is_a_422_not_a_500(api: httpx.Client) -> None:
     """``title``, ``company`` and ``occupation`` had no max:255 message: a long one was a 500."""
     answer = api.post("/profiles", json={"email": "t@example.com", "company": "c" * 256})
@@ -175,6 +182,7 @@ def test_a_long_title_is_a_422_not_a_500(api: httpx.Client) -> None:
     }
 
 
+@both_answer_styles
 def test_query_strings_cannot_make_a_listing_fail(api: httpx.Client) -> None:
     """A sort naming a column 3,000 times was a 500 (SQLite's limit on ORDER BY terms)."""
     answer = api.get("/profiles", params={"sort": ",".join(["-email"] * 3000)})

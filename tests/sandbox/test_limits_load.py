@@ -123,7 +123,8 @@ def declared_only(port: int, size: int) -> bytes:
     """The answer to a POST that declares ``size`` bytes and sends none of them."""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
         raw.sendall(
-            f"POST /api/v3/profiles HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {DEFAULT_TOKEN}"
+            "POST /api/v3/profiles HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Authorization: Bearer {DEFAULT_TOKEN}"
             f"\r\nContent-Type: application/json\r\nContent-Length: {size}\r\n\r\n".encode()
         )
         answer = b""

@@ -15,6 +15,9 @@ from typing import Any
 import httpx
 
 from reconcile.sandbox import ServedSandbox
+from tests.conftest import both_answer_styles
+
+pytestmark = both_answer_styles  # form-independent: run in both styles
 
 MakeProfile = Callable[..., dict[str, Any]]
 ADDRESS = {"address_line_1": "1 Main St", "city": "Sydney", "state": "NSW", "postcode": "2000",

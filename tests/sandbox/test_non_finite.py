@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from reconcile.sandbox import ServedSandbox
+from tests.conftest import both_answer_styles
 
 MakeProfile = Callable[..., dict[str, Any]]
 TOKENS = ("NaN", "Infinity", "-Infinity", "1e999")
@@ -93,6 +94,7 @@ def test_every_write_route_refuses_a_non_finite_number(
     assert_reads_work(api)
 
 
+@both_answer_styles
 def test_every_field_is_named_at_once(api: httpx.Client) -> None:
     text = '{"email": "x@example.com", "birth_day": NaN, "tags": ["a", Infinity, -Infinity]}'
     answer = send(api, "POST", "/profiles", text)
@@ -100,12 +102,14 @@ def test_every_field_is_named_at_once(api: httpx.Client) -> None:
     assert set(answer.json()["errors"]) == {"birth_day", "tags.1", "tags.2"}
 
 
+@both_answer_styles
 def test_a_bare_non_finite_body_is_malformed(api: httpx.Client) -> None:
     answer = send(api, "POST", "/profiles", "NaN")
     assert answer.status_code == 400
     assert answer.json() == {"message": "The request body is not valid JSON."}
 
 
+@both_answer_styles
 def test_the_import_fails_a_row_with_a_non_finite_cell(api: httpx.Client) -> None:
     rows = [
         "email,custom:n:score:float,custom:n:doc:json",

@@ -6,6 +6,8 @@ from typing import Any
 
 import httpx
 
+from tests.conftest import both_answer_styles
+
 ENDPOINTS = {
     "/profiles": {"get", "post"},
     "/profiles/{profile_id}": {"get", "put", "delete"},
@@ -28,6 +30,7 @@ ENDPOINTS = {
     "/profiles/{profile_id}/attributes/dates": {"get", "put"},
     "/profiles/{profile_id}/attributes/dates/{date_id}": {"delete"},
     "/profiles/{profile_id}/attributes/custom": {"get"},
+    "/profiles/{profile_id}/attributes/appearance": {"get", "put"},
     "/profiles/{profile_id}/attributes/custom/{key}": {"get", "put", "delete"},
     "/profiles/attributes/custom": {"get"},
     "/profiles/{profile_id}/update-type": {"put"},
@@ -45,6 +48,7 @@ def refs(node: Any) -> set[str]:
     return set()
 
 
+@both_answer_styles
 def test_openapi_describes_every_endpoint(api: httpx.Client) -> None:
     spec = api.get("/openapi.json").json()
     paths = {path.removeprefix("/api/v3"): set(ops) for path, ops in spec["paths"].items()}
@@ -111,6 +115,7 @@ FILL = {
 READ_ONLY_POSTS = ("/profiles/search-id", "/profiles/availability")
 
 
+@both_answer_styles
 def test_every_endpoint_refuses_strangers_readers_and_unknown_ids(
     api: httpx.Client, reader: httpx.Client
 ) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from reconcile.sandbox import ServedSandbox
+from tests.conftest import both_answer_styles
 
 MakeProfile = Callable[..., dict[str, Any]]
 
@@ -55,6 +56,7 @@ def test_create_returns_the_full_profile(api: httpx.Client) -> None:
     assert profile["profile_type"] == "active"
 
 
+@both_answer_styles
 def test_read_by_id_and_by_identity(api: httpx.Client, make_profile: MakeProfile) -> None:
     profile = make_profile(identities=[{"handle": "shopify", "identifier": "s-1"}])
     assert api.get(f"/profiles/{profile['id']}").json() == {"data": profile}
@@ -77,6 +79,7 @@ def test_update_is_partial_and_replaces_tags(api: httpx.Client, make_profile: Ma
     assert cleared["first_name"] == "Unknown"
 
 
+@both_answer_styles
 def test_update_checks_the_merged_birth_date(api: httpx.Client, make_profile: MakeProfile) -> None:
     profile = make_profile(birth_day=31, birth_month=1)
     answer = api.put(f"/profiles/{profile['id']}", json={"birth_month": 2})
@@ -84,6 +87,7 @@ def test_update_checks_the_merged_birth_date(api: httpx.Client, make_profile: Ma
     assert "birth_day" in answer.json()["errors"]
 
 
+@both_answer_styles
 def test_soft_delete_hides_and_keeps_uniqueness(
     api: httpx.Client, make_profile: MakeProfile
 ) -> None:
@@ -101,6 +105,7 @@ def test_soft_delete_hides_and_keeps_uniqueness(
     assert again.json()["errors"]["email"] == ["The email has already been taken."]
 
 
+@both_answer_styles
 def test_purge_frees_email_mobile_and_identities(
     api: httpx.Client, make_profile: MakeProfile
 ) -> None:
@@ -119,6 +124,7 @@ def test_purge_frees_email_mobile_and_identities(
         assert api.get(f"/profiles/{profile['id']}").status_code == 404
 
 
+@both_answer_styles
 def test_create_reports_every_error_at_once(api: httpx.Client, make_profile: MakeProfile) -> None:
     make_profile(
         email="taken@example.com",
@@ -147,12 +153,14 @@ def test_create_reports_every_error_at_once(api: httpx.Client, make_profile: Mak
     }
 
 
+@both_answer_styles
 def test_national_mobile_is_rejected(api: httpx.Client) -> None:
     answer = api.post("/profiles", json={"email": "n@example.com", "mobile_phone": "0412345678"})
     assert answer.status_code == 422
     assert list(answer.json()["errors"]) == ["mobile_phone"]
 
 
+@both_answer_styles
 def test_malformed_json_is_400(api: httpx.Client) -> None:
     answer = api.post(
         "/profiles", content=b"{not json", headers={"Content-Type": "application/json"}
@@ -163,6 +171,7 @@ def test_malformed_json_is_400(api: httpx.Client) -> None:
     assert answer.status_code == 400
 
 
+@both_answer_styles
 def test_auth(served_sandbox: ServedSandbox, reader: httpx.Client) -> None:
     with httpx.Client(base_url=served_sandbox.url) as anonymous:
         answer = anonymous.get("/profiles")
@@ -177,6 +186,7 @@ def test_auth(served_sandbox: ServedSandbox, reader: httpx.Client) -> None:
     assert forbidden.json() == {"message": "This action is unauthorized."}
 
 
+@both_answer_styles
 def test_listing_filters_sort_and_pages(api: httpx.Client, make_profile: MakeProfile) -> None:
     made = [
         make_profile(
@@ -205,6 +215,7 @@ def test_listing_filters_sort_and_pages(api: httpx.Client, make_profile: MakePro
     assert api.get("/profiles", params={"sort": "shoe_size"}).status_code == 400
 
 
+@both_answer_styles
 def test_update_type_restores_a_deleted_profile(
     api: httpx.Client, make_profile: MakeProfile
 ) -> None:

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from reconcile.sandbox.storage.search import Index, allowed_typos, profile_tokens, rank
+from tests.conftest import both_answer_styles
 
 MakeProfile = Callable[..., dict[str, Any]]
 
@@ -61,6 +62,7 @@ def test_allowed_typos() -> None:
     assert [allowed_typos("x" * n) for n in (3, 4, 7, 8, 20)] == [0, 1, 1, 2, 2]
 
 
+@both_answer_styles
 def test_search_over_http(api: httpx.Client, make_profile: MakeProfile) -> None:
     jane = make_profile(first_name="Jane", last_name="Smith", tags=["vip"])
     jana = make_profile(first_name="Jana", last_name="Smyth")

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from tests.conftest import both_answer_styles
 from tests.validation_doc import (
     DocumentedRule,
     comms_rows,
@@ -36,6 +37,7 @@ def _expected(rule: DocumentedRule, key: str) -> str | None:
     return text
 
 
+@both_answer_styles
 def test_every_example_is_refused_with_its_documented_message(api: httpx.Client) -> None:
     assert api.post("/profiles", json=taken_profile()).status_code == 201
     rules = documented_rules()
@@ -52,6 +54,7 @@ def test_every_example_is_refused_with_its_documented_message(api: httpx.Client)
     assert missing == []
 
 
+@both_answer_styles
 def test_every_listed_value_of_an_in_rule_is_accepted(api: httpx.Client) -> None:
     tried = []
     for rule in documented_rules():
@@ -66,6 +69,7 @@ def test_every_listed_value_of_an_in_rule_is_accepted(api: httpx.Client) -> None
     assert set(tried) == {"gender", "profile_type"}
 
 
+@both_answer_styles
 def test_exactly_the_documented_comms_names_are_accepted(api: httpx.Client) -> None:
     rows = comms_rows()
     documented = {name for names, _ in rows for name in names}

@@ -225,7 +225,7 @@ def _hold_lock(repo: Repo, env: dict[str, str]) -> Callable[[], None]:
 
     async def broken() -> Any:
         async with OmneoClient.open(target) as client:
-            return await break_lock(client, settings.owner_handle)
+            return await break_lock(client, settings.owner_handle, reason="test over")
 
     asyncio.run(take())
     return lambda: asyncio.run(broken())

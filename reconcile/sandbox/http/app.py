@@ -16,9 +16,11 @@ from reconcile.sandbox.http.bodylimit import BodyLimit
 from reconcile.sandbox.http.context import Tenant
 from reconcile.sandbox.http.faults import Faults
 from reconcile.sandbox.http.openapi import finish
+from reconcile.sandbox.http.style import SdkStyle
 from reconcile.sandbox.problems import MESSAGES, ApiProblem
 from reconcile.sandbox.routes import (
     addresses,
+    appearance,
     attributes,
     bulk,
     comms,
@@ -49,6 +51,7 @@ def create_app(config: SandboxConfig) -> ASGIApp:
     )
     api.state.tenant = Tenant(config=config, store=Store(config.db_path))
     routers = (
+        appearance,
         attributes,
         comms,
         dates,
@@ -59,10 +62,18 @@ def create_app(config: SandboxConfig) -> ASGIApp:
     )
     for module in routers:
         api.include_router(module.router, prefix=PREFIX)
-    _install_error_handlers(api)
+    # Paths without parameters: only there is a 405 (a served path, another method) right.
+    literal = frozenset(
+        PREFIX + path
+        for module in routers
+        for route in module.router.routes
+        if "{" not in (path := str(getattr(route, "path", "{")))
+    )
+    _install_error_handlers(api, literal)
     _install_openapi(api)
     _build_routes(api)
-    app = Faults(BodyLimit(api), config)
+    styled: ASGIApp = SdkStyle(api, api.state.tenant.store) if config.answer_style == "sdk" else api
+    app = Faults(BodyLimit(styled), config)
     app.state = api.state  # type: ignore[attr-defined]
     return app
 
@@ -82,7 +93,7 @@ def _build_routes(api: FastAPI) -> None:
                     build()
 
 
-def _install_error_handlers(api: FastAPI) -> None:
+def _install_error_handlers(api: FastAPI, literal: frozenset[str]) -> None:
     @api.exception_handler(ApiProblem)
     async def problem(request: Request, exc: ApiProblem) -> JSONResponse:
         return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
@@ -101,8 +112,13 @@ def _install_error_handlers(api: FastAPI) -> None:
 
     @api.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        message = MESSAGES.get(exc.status_code, str(exc.detail))
-        return JSONResponse({"message": message}, status_code=exc.status_code, headers=exc.headers)
+        status = exc.status_code
+        if status == 405 and request.url.path not in literal:
+            # POST /profiles/merge matched /profiles/{profile_id} (GET, PUT, DELETE): a route
+            # the sandbox does not serve, so 404 like every other (docs/errors.md).
+            return JSONResponse({"message": MESSAGES[404]}, status_code=404)
+        message = MESSAGES.get(status, str(exc.detail))
+        return JSONResponse({"message": message}, status_code=status, headers=exc.headers)
 
 
 def _install_openapi(api: FastAPI) -> None:

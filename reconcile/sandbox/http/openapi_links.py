@@ -30,6 +30,8 @@ PROFILE_TARGETS: dict[str, tuple[str, str]] = {
     "Subscribe": ("/profiles/{profile_id}/comms", "put"),
     "ListDates": ("/profiles/{profile_id}/attributes/dates", "get"),
     "PutDate": ("/profiles/{profile_id}/attributes/dates", "put"),
+    "ReadAppearance": ("/profiles/{profile_id}/attributes/appearance", "get"),
+    "UpdateAppearance": ("/profiles/{profile_id}/attributes/appearance", "put"),
     "ListCustomAttributes": ("/profiles/{profile_id}/attributes/custom", "get"),
     "PutCustomAttribute": ("/profiles/{profile_id}/attributes/custom/{key}", "put"),
 }

@@ -5,6 +5,7 @@
 - ``attributes``: custom attributes (per profile and the cross-profile search) and update-type.
 - ``addresses``: a profile's addresses: list, add, read, update (partial), delete.
 - ``comms``: comms preferences, and the SDK's subscribe/unsubscribe shortcut.
+- ``appearance``: a profile's appearance (sizes, measurements, colours): read and merge.
 - ``dates``: profile dates (``attributes.dates``): list, add or update one, delete one.
 - ``bulk``: sync, batches, CSV import jobs and the lookups (search-id, availability).
 

@@ -19,6 +19,7 @@ from reconcile.sandbox.rules.values import now
 from reconcile.sandbox.schemas.answers import AddressInput, body_doc
 from reconcile.sandbox.schemas.bulk import AddressEnvelope, AddressList
 from reconcile.sandbox.storage import addresses, profiles
+from reconcile.sandbox.storage.shapes import address_json
 
 router = APIRouter(tags=["addresses"])
 READ = [Depends(require_read)]
@@ -80,7 +81,7 @@ async def add_address(profile_id: str, request: Request) -> dict[str, Any]:
         items.append(address)
         _only_default(items, address)
         addresses.save(conn, profile_id, doc, items, now())
-    return {"data": address}
+    return {"data": address_json(address)}
 
 
 @router.get("/profiles/{profile_id}/addresses/{address_id}", dependencies=READ,
@@ -100,7 +101,7 @@ async def update_address(profile_id: str, address_id: int, request: Request) -> 
         current.update(_checked(body, current))
         _only_default(items, current)
         addresses.save(conn, profile_id, doc, items, now())
-    return {"data": current}
+    return {"data": address_json(current)}
 
 
 @router.delete("/profiles/{profile_id}/addresses/{address_id}", status_code=204,

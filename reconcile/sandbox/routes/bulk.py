@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from reconcile.sandbox.http.context import json_body, require_read, require_write, tenant
 from reconcile.sandbox.problems import Invalid, NotFound
+from reconcile.sandbox.routes.profiles import profile_body
 from reconcile.sandbox.rules import csv_import
 from reconcile.sandbox.rules.errorbag import Errors
 from reconcile.sandbox.rules.validation import validate_profile
@@ -88,7 +89,7 @@ async def availability(request: Request) -> dict[str, Any]:
 async def sync(request: Request) -> Any:
     """Upsert by email, then mobile (201 created, 200 updated). A body holding no more than
     ``updated_at`` is the bulk re-sync request, answered ``Profiles queued for sync.``"""
-    body = await json_body(request)
+    body = await profile_body(request)
     if set(body) <= {"updated_at"}:
         return JSONResponse({"data": {"message": SYNC_QUEUED}}, status_code=202)
     prepared = upsert.prepare(body)  # validated before the store's lock is taken

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from reconcile.sandbox.http.context import json_body, require_read, require_write, tenant
 from reconcile.sandbox.http.pagination import page_from, paged
 from reconcile.sandbox.problems import NotFound
-from reconcile.sandbox.rules.validation import validate_profile
+from reconcile.sandbox.rules.validation import validate_profile, without_inline_parts
 from reconcile.sandbox.schemas.answers import (
     ProfileEnvelope,
     ProfileInput,
@@ -26,6 +26,13 @@ READ = [Depends(require_read)]
 WRITE = [Depends(require_write)]
 
 
+async def profile_body(request: Request) -> dict[str, Any]:
+    """A profile write's body as this tenant reads it: with its parts inline, or without them
+    (``SandboxConfig.inline_parts``)."""
+    body = await json_body(request)
+    return body if tenant(request).config.inline_parts else without_inline_parts(body)
+
+
 @router.post(
     "/profiles",
     status_code=201,
@@ -35,7 +42,7 @@ WRITE = [Depends(require_write)]
     summary="Create a profile",
 )
 async def create_profile(request: Request) -> dict[str, Any]:
-    clean, errors = validate_profile(await json_body(request), creating=True)
+    clean, errors = validate_profile(await profile_body(request), creating=True)
     store = tenant(request).store
     with store.write() as conn:
         profile_id = profiles.create_profile(conn, clean, errors)
@@ -87,7 +94,7 @@ async def read_profile(profile_id: str, request: Request) -> dict[str, Any]:
 )
 async def update_profile(profile_id: str, request: Request) -> dict[str, Any]:
     profiles.ensure_exists(tenant(request).store, profile_id)
-    clean, errors = validate_profile(await json_body(request), creating=False)
+    clean, errors = validate_profile(await profile_body(request), creating=False)
     with tenant(request).store.write() as conn:
         profiles.update_profile(conn, profile_id, clean, errors)
         return {"data": profiles.get_profile(conn, profile_id, deleted=True)}

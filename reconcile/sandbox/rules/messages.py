@@ -129,6 +129,18 @@ RULES: tuple[Rule, ...] = (
         "in:sent,not_sent,verified",
         "The selected attributes.comms.*_verification is invalid.",
     ),
+    Rule(
+        "attributes.comms.terms_accepted_at",
+        "string",
+        "string",
+        "The attributes.comms.terms_accepted_at must be a string.",
+    ),
+    Rule(
+        "attributes.comms.terms_accepted_version",
+        "string",
+        "string",
+        "The attributes.comms.terms_accepted_version must be a string.",
+    ),
     Rule("custom_attributes", "array", "array", "The custom_attributes must be an array."),
     Rule(
         "custom_attributes.*.namespace",
@@ -175,6 +187,7 @@ RULES: tuple[Rule, ...] = (
         "boolean",
         "The addresses.*.is_default field must be true or false.",
     ),
+    Rule("addresses.*.meta", "object", "object", "The addresses.*.meta must be an object."),
     Rule("dates_attributes", "array", "array", "The dates_attributes must be an array."),
     Rule(
         "dates_attributes.*.date",

@@ -97,7 +97,12 @@ def validate_comms(value: Any, errors: Errors, prefix: str = "attributes.comms")
                 errors.add(path, message("attributes.comms.*_verification", rule, key=key))
             clean[key] = flag
         elif key in COMMS_TERMS:
-            clean[key] = None if flag is None else str(flag)
+            # Text or null (docs/validation-rules.md): a boolean, as the SDK's type allows, is
+            # refused rather than stored as the text "True".
+            if flag is not None and not isinstance(flag, str):
+                errors.add(path, message(f"attributes.comms.{key}", "string"))
+            else:
+                clean[key] = flag
         elif flag is not None and not isinstance(flag, bool):
             errors.add(path, message("attributes.comms.*", "boolean", key=key))
         else:
@@ -172,13 +177,18 @@ def validate_addresses(value: Any, errors: Errors) -> list[dict[str, Any]]:
 
 
 def address_field_errors(item: dict[str, Any], errors: Errors, index: int | None = None) -> None:
-    """Every field a string of at most 255 characters (or null), ``is_default`` a boolean; ``id``
-    is the sandbox's own. With ``index=None`` the error paths are the bare field names."""
+    """Every field a string of at most 255 characters (or null), ``is_default`` a boolean,
+    ``meta`` an object (the SDK's Address type); ``id`` is the sandbox's own. With
+    ``index=None`` the error paths are the bare field names."""
     for name, field_value in item.items():
         path = name if index is None else f"addresses.{index}.{name}"
         if name == "id" or field_value is None:
             continue
-        if name == "is_default":
+        if name == "meta":
+            rule, template = "object", "addresses.*.meta"
+            if isinstance(field_value, dict):
+                continue
+        elif name == "is_default":
             rule, template = "boolean", "addresses.*.is_default"
             if isinstance(field_value, bool):
                 continue

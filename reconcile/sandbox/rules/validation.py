@@ -63,6 +63,19 @@ def validate_profile(body: dict[str, Any], *, creating: bool) -> tuple[dict[str,
     return clean, errors
 
 
+INLINE_PARTS = ("comms_attributes", "custom_attributes", "addresses")
+
+
+def without_inline_parts(body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` without the parts a tenant may take only through their own endpoints (comms,
+    custom attributes, addresses): what such a tenant reads of a profile write."""
+    kept = {name: value for name, value in body.items() if name not in INLINE_PARTS}
+    attributes = kept.get("attributes")
+    if isinstance(attributes, dict) and "comms" in attributes:
+        kept["attributes"] = {k: v for k, v in attributes.items() if k != "comms"}
+    return kept
+
+
 def _email(body: dict[str, Any], clean: dict[str, Any], errors: Errors, *, creating: bool) -> None:
     if "email" not in body and not creating:
         return

@@ -29,6 +29,25 @@ COMMS_FIELDS = COMMS_FLAGS + COMMS_VERIFICATIONS + COMMS_TERMS
 
 CUSTOM_TYPES = ("string", "integer", "float", "boolean", "json", "array")
 
+# attributes.appearance: sizes, measurements and colours, each text or null (the SDK's
+# ProfileAppearance type), read and written at /profiles/{id}/attributes/appearance.
+_SIZES = ("cup", "hat", "formal_jacket", "formal_jacket_length", "formal_shirt",
+          "formal_shirt_fit", "formal_trouser", "formal_trouser_drop", "formal_trouser_leg",
+          "jacket", "pant", "shoe", "type_age", "type_region", "top", "gloves", "swimwear_top",
+          "swimwear_bottom", "swimwear_cup", "dress")  # fmt: skip
+_MEASUREMENTS = ("arm", "arm_inside", "bust", "chest", "foot_length", "head", "height", "hip",
+                 "leg_inside", "leg_outside", "neck", "neck_to_wrist", "shoulders", "waist",
+                 "weight")  # fmt: skip
+_FINGERS = tuple(f"hand_{side}_{finger}" for side in ("right", "left")
+                 for finger in ("thumb", "index", "middle", "ring", "pinky"))  # fmt: skip
+_EARS = ("ear_helix", "ear_forward_helix", "ear_flat", "ear_conch", "ear_tragus", "ear_lobe")
+APPEARANCE_FIELDS = (
+    "hair_colour", "hair_length", "shape_body", "shape_face",
+    *(f"size_{name}" for name in _SIZES), "skin_type",
+    *(f"measurement_{name}" for name in _MEASUREMENTS), "brow_colour", "eye_colour",
+    *(f"measurement_{name}" for name in (*_FINGERS, *_EARS)),
+)  # fmt: skip
+
 # Writable scalar fields of a profile, in the order of the API's profile object.
 PROFILE_FIELDS = (
     "title", "first_name", "last_name", "email", "mobile_phone", "secondary_phone", "birth_day",

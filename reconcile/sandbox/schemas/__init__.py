@@ -4,4 +4,5 @@
 - ``inputs``: request bodies, described as exactly as JSON Schema can say it.
 - ``bulk``: shapes of the bulk, lookup and address endpoints.
 - ``dates``: shapes of profile dates (``attributes.dates``).
+- ``sdk_forms``: the SDK answer style's forms of an answer (pure: no store, no HTTP).
 """

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from reconcile.sandbox.rules.vocabulary import APPEARANCE_FIELDS
 from reconcile.sandbox.schemas.dates import DateAttribute
 from reconcile.sandbox.schemas.inputs import (
     AddressInput,
@@ -21,6 +22,7 @@ from reconcile.sandbox.schemas.inputs import (
     IdentityUpdate,
     ProfileInput,
     ProfileUpdate,
+    Text,
     UpdateTypeInput,
 )
 
@@ -97,6 +99,8 @@ class Profile(BaseModel):
     avatar_url: str | None
     joined_location_id: int | None
     preferred_location_id: int | None
+    is_completed: bool = Field(description="a real first and last name, and an email")
+    custom_fields: dict[str, JSON] = Field(description="the tenant's own fields: none here")
     birth_date: str | None
     birth_days: int | None
     birth_days_past: int | None
@@ -108,10 +112,12 @@ class Profile(BaseModel):
     identities: list[Identity]
     tags: list[str]
     statuses: list[str]
+    statuses_original: list[JSON]
     attributes: Attributes
     custom_attributes: dict[str, dict[str, JSON]] = Field(
         description="{namespace: {handle: value}}"
     )
+    address: dict[str, JSON] | None = Field(description="the default address, else the first")
     addresses: list[dict[str, JSON]]
     reward_balance: float
     point_balance: float
@@ -121,6 +127,7 @@ class Profile(BaseModel):
     credit_balance: float
     profile_type: str
     region: JSON
+    regions: list[JSON]
     created_at: str
     updated_at: str
 
@@ -195,6 +202,27 @@ class CustomAttributeEnvelope(BaseModel):
 
 class CustomAttributeList(BaseModel):
     data: list[CustomAttribute]
+
+
+class Appearance(BaseModel):
+    """``attributes.appearance``: every key of the SDK's ``ProfileAppearance`` type."""
+
+    model_config = ConfigDict(extra="allow")
+    profile_id: str
+    created_at: str | None
+    updated_at: str | None
+
+
+class AppearanceEnvelope(BaseModel):
+    data: Appearance
+
+
+# Keys of the appearance to set (text of at most 255 characters) or clear (null).
+AppearanceInput = create_model(
+    "AppearanceInput",
+    __config__=ConfigDict(extra="forbid"),
+    **{name: (Text | None, None) for name in APPEARANCE_FIELDS},  # type: ignore[call-overload]
+)
 
 
 class CommsEnvelope(BaseModel):

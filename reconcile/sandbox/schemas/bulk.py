@@ -109,17 +109,27 @@ class ImportJobEnvelope(BaseModel):
 
 
 class Address(BaseModel):
-    """A stored address as answered (not held to the input's limits: what is stored is shown)."""
+    """A stored address as answered, every key present (not held to the input's limits: what is
+    stored is shown)."""
 
     model_config = ConfigDict(extra="allow")
-    id: int | None = None
-    address_line_1: str | None = None
-    address_line_2: str | None = None
-    city: str | None = None
-    state: str | None = None
-    postcode: str | None = None
-    country: str | None = None
-    is_default: bool | None = None
+    id: int | None
+    address_line_1: str | None
+    address_line_2: str | None
+    address_line_3: str | None
+    company: str | None
+    is_default: bool | None
+    latitude: str | None
+    longitude: str | None
+    city: str | None
+    state: str | None
+    postcode: str | None
+    country: str | None
+    iso: str | None
+    iso_state: str | None
+    notes: str | None
+    meta: dict[str, Any] | None
+    external_id: str | None
 
 
 class AddressEnvelope(BaseModel):

@@ -165,7 +165,8 @@ class CustomValueInput(RootModel[Any]):
 
 
 class AddressInput(BaseModel):
-    """An address; any further field is text too (at most 255 characters)."""
+    """An address; ``meta`` is an object; any further field is text too (at most 255
+    characters)."""
 
     model_config = ConfigDict(extra="allow")
     __pydantic_extra__: dict[str, Text | None] = Field(init=False)
@@ -178,6 +179,7 @@ class AddressInput(BaseModel):
     postcode: Label
     country: Label
     is_default: bool | None = None
+    meta: dict[str, Any] | None = None
 
 
 class ProfileFields(BaseModel):

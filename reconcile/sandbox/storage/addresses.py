@@ -10,6 +10,7 @@ from typing import Any
 
 from reconcile.sandbox.jsonio import dumps, stored_object
 from reconcile.sandbox.storage.profiles import fetch_row
+from reconcile.sandbox.storage.shapes import address_json
 
 
 def load(conn: sqlite3.Connection, profile_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -18,23 +19,7 @@ def load(conn: sqlite3.Connection, profile_id: str) -> tuple[dict[str, Any], lis
     doc = stored_object(fetch_row(conn, profile_id)["doc"])
     addresses = doc.get("addresses")
     items = addresses if isinstance(addresses, list) else []
-    return doc, [_readable(item) for item in items if isinstance(item, dict)]
-
-
-def _readable(item: dict[str, Any]) -> dict[str, Any]:
-    """A stored address as its documented shape, whatever an older sandbox let in: a field that
-    is not text (``address_line_1: 5``) reads as text, so no stored value fails the answer."""
-    found: dict[str, Any] = {}
-    for name, value in item.items():
-        if name == "id":
-            found[name] = value if isinstance(value, int) and not isinstance(value, bool) else None
-        elif name == "is_default":
-            found[name] = value if isinstance(value, bool) else None
-        elif value is None or isinstance(value, str):
-            found[name] = value
-        else:
-            found[name] = dumps(value) if isinstance(value, dict | list) else str(value)
-    return found
+    return doc, [address_json(item) for item in items if isinstance(item, dict)]
 
 
 def save(

@@ -48,6 +48,23 @@ def of_profile(conn: sqlite3.Connection, profile_id: str) -> list[dict[str, Any]
     return [custom_attribute_json(row) for row in rows]
 
 
+def items_by_profile(
+    conn: sqlite3.Connection, profile_ids: list[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """The custom attributes of these profiles as items, by profile, in id order (one query)."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for start in range(0, len(profile_ids), 500):
+        chunk = profile_ids[start : start + 500]
+        rows = conn.execute(
+            f"SELECT * FROM custom_attributes WHERE profile_id IN ({','.join('?' * len(chunk))})"
+            " ORDER BY id",
+            chunk,
+        ).fetchall()
+        for row in rows:
+            found.setdefault(row["profile_id"], []).append(custom_attribute_json(row))
+    return found
+
+
 def delete(conn: sqlite3.Connection, ident: int) -> None:
     conn.execute("DELETE FROM custom_attributes WHERE id = ?", (ident,))
 

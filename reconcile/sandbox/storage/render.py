@@ -12,6 +12,12 @@ from typing import Any
 from reconcile.sandbox.jsonio import fragment, stored_json, stored_object
 from reconcile.sandbox.rules.values import phone_details
 from reconcile.sandbox.rules.vocabulary import COMMS_FIELDS, PROFILE_FIELDS
+from reconcile.sandbox.storage.shapes import (
+    addresses_json,
+    appearance_json,
+    default_address,
+    is_completed,
+)
 
 # The profile fields kept in the JSON document; names, email and mobile live in their own columns.
 COLUMN_FIELDS = ("first_name", "last_name", "email", "mobile_phone")
@@ -38,12 +44,14 @@ _SHAPE: dict[str, Any] = {
     **dict.fromkeys(("id", "external_id", "first_name", "last_name", "full_name", "email")),
     **dict.fromkeys(MOBILE_KEYS),
     **dict.fromkeys(DOC_FIELDS),
+    "is_completed": False,
+    "custom_fields": None,
     **dict.fromkeys(BIRTH_KEYS),
     **dict.fromkeys(("joined_location", "preferred_location", "tier_handle", "tier")),
-    **dict.fromkeys(("identities", "tags", "statuses", "attributes", "custom_attributes")),
-    "addresses": None,
+    **dict.fromkeys(("identities", "tags", "statuses", "statuses_original", "attributes")),
+    **dict.fromkeys(("custom_attributes", "address", "addresses")),
     **dict.fromkeys(BALANCES, 0),
-    **dict.fromkeys(("profile_type", "region", "created_at", "updated_at")),
+    **dict.fromkeys(("profile_type", "region", "regions", "created_at", "updated_at")),
 }
 
 
@@ -211,16 +219,22 @@ def _profile(row: sqlite3.Row, related: _Related, today: date) -> dict[str, Any]
         profile.update(_mobile(row["mobile_phone"], get("mobile_parts")))
     profile.update(zip(DOC_FIELDS, map(get, DOC_FIELDS), strict=True))
     _birthday(profile, doc, today)
+    profile["is_completed"] = is_completed(first, last, row["email"])
+    profile["custom_fields"] = {}  # the tenant's own fields: the sandbox defines none
     profile["identities"] = identities
     profile["tags"] = get("tags", [])
     profile["statuses"] = []
+    profile["statuses_original"] = []
     profile["attributes"] = {
         "comms": _comms(profile_id, doc),
-        "appearance": {},
+        "appearance": appearance_json(profile_id, doc, row["created_at"]),
         "dates": related.dates.get(profile_id, []),
     }
     profile["custom_attributes"] = related.customs.get(profile_id, {})
-    profile["addresses"] = get("addresses", [])
+    addresses = addresses_json(get("addresses"))
+    profile["address"] = default_address(addresses)
+    profile["addresses"] = addresses
+    profile["regions"] = []
     profile["profile_type"] = row["profile_type"]
     profile["created_at"] = row["created_at"]
     profile["updated_at"] = row["updated_at"]

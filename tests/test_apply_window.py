@@ -1,0 +1,183 @@
+"""The window the chunk check leaves (docs/apply.md, "No lost update"): a profile edited on the
+tenant before the listing that checks its chunk is reported and kept; one edited after that
+listing and before its write is overwritten for the fields the change writes, as documented;
+``strict`` reads each profile right before its write and reports that edit too. A listing serves
+at most ``chunk`` changes and ``window`` seconds."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from reconcile.apply.freshness import Freshness
+from reconcile.apply.gate import ProjectPolicy
+from reconcile.apply.journal import Journal
+from reconcile.apply.outcomes import ApplyResult
+from reconcile.apply.session import ApplyOptions, _locked
+from reconcile.errors import ProfileMovedError
+from reconcile.model.observed import ObservedProfile
+from reconcile.plan.build import PlanOptions, build_plan
+from reconcile.plan.value import Change, Plan
+from reconcile.profiles.loader import load_profiles
+from reconcile.sandbox import DEFAULT_TOKEN, SandboxConfig, create_app
+from reconcile.settings import Target
+from reconcile.tenant.client import OmneoClient
+
+URL = "http://sandbox.local/api/v3/"
+TARGET = Target(name="t", url="sandbox", token=SecretStr(DEFAULT_TOKEN), kind="test",
+                concurrency=8, rps=1000, max_creates=1000)  # fmt: skip
+HEADERS = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
+LISTING = "/api/v3/identities"
+
+
+class SomeoneEdits(httpx.AsyncBaseTransport):
+    """The sandbox in process; once armed, right after the first request ``when`` matches,
+    someone else sets ann's first name to Anne in Omneo."""
+
+    def __init__(self, db: Path) -> None:
+        self.inner = httpx.ASGITransport(app=create_app(SandboxConfig(db_path=db)))
+        self.when: Callable[[httpx.Request], bool] | None = None
+        self.victim = ""
+        self.edited = False
+        self.listings = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        self.listings += request.url.path == LISTING
+        if self.when is not None and not self.edited and self.when(request):
+            self.edited = True
+            async with httpx.AsyncClient(base_url=URL, headers=HEADERS, transport=self.inner) as c:
+                edit = await c.put(f"profiles/{self.victim}", json={"first_name": "Anne"})
+                assert edit.status_code == 200, edit.text
+        return response
+
+
+def declare(profiles: Path, suffix: str) -> None:
+    for name in ("ann", "bob"):
+        text = f"first_name: {name.title()}{suffix}\nemail: {name}@example.com\n"
+        (profiles / f"{name}.yaml").write_text(text)
+
+
+def run(
+    tmp_path: Path, arm: Callable[[SomeoneEdits], None], *, strict: bool = False
+) -> tuple[ApplyResult, ObservedProfile]:
+    """Create ann and bob, then arm the edit and apply a plan updating both; the result and
+    ann as the tenant holds her afterwards."""
+    profiles = tmp_path / "profiles.d"
+    profiles.mkdir()
+    transport = SomeoneEdits(tmp_path / "sandbox.db")
+    found: dict[str, object] = {}
+
+    async def body(client: OmneoClient) -> None:
+        declare(profiles, "")
+        await _apply(profiles, client, tmp_path / "first.jsonl", strict=False)
+        declare(profiles, "ie" if strict else "y")
+        ann = await client.find_by_identity("reconcile", "ann")
+        assert ann is not None
+        plan = await build_plan(
+            load_profiles(profiles, phone_region="AU"), client, PlanOptions(tenant="sandbox")
+        )
+        transport.victim = ann.id
+        arm(transport)
+        found["result"] = await _apply(profiles, client, tmp_path / "second.jsonl", strict, plan)
+        found["ann"] = await client.find_by_identity("reconcile", "ann")
+
+    asyncio.run(_with_client(transport, body))
+    assert transport.edited
+    result, ann = found["result"], found["ann"]
+    assert isinstance(result, ApplyResult) and isinstance(ann, ObservedProfile)
+    return result, ann
+
+
+def test_an_edit_before_the_chunk_listing_is_reported_and_kept(tmp_path: Path) -> None:
+    def at_verification(transport: SomeoneEdits) -> None:  # verify reads ann by id, then lists
+        transport.when = lambda r: r.url.path == f"/api/v3/profiles/{transport.victim}"
+
+    result, ann = run(tmp_path, at_verification)
+
+    assert ann.fields["first_name"] == "Anne"
+    [failure] = result.failed
+    assert (failure.key, failure.error) == ("ann", "changed on the tenant since the plan; re-plan")
+    assert [o.key for o in result.succeeded] == ["bob"]
+
+
+def test_an_edit_inside_the_window_is_overwritten_as_documented(tmp_path: Path) -> None:
+    def after_the_listing(transport: SomeoneEdits) -> None:
+        transport.when = lambda r: r.url.path == LISTING
+
+    result, ann = run(tmp_path, after_the_listing)
+
+    assert result.complete  # the edit landed after the check: the documented window
+    assert ann.fields["first_name"] == "Anny"
+
+
+def test_strict_reports_an_edit_after_the_listing_would_have_checked(tmp_path: Path) -> None:
+    def after_verification(transport: SomeoneEdits) -> None:
+        transport.when = lambda r: r.url.path == f"/api/v3/profiles/{transport.victim}"
+
+    result, ann = run(tmp_path, after_verification, strict=True)
+
+    assert ann.fields["first_name"] == "Anne"
+    assert [o.key for o in result.failed] == ["ann"]
+
+
+@pytest.mark.parametrize(("chunk", "window", "tick", "listings"), [
+    (2, 60.0, 0.0, 2),   # five changes, two a listing; the last one alone is read by id
+    (100, 5.0, 3.0, 2),  # five changes 3 s apart, 5 s a listing; the same
+])  # fmt: skip
+def test_a_listing_serves_a_chunk_of_changes_or_of_seconds(
+    tmp_path: Path, chunk: int, window: float, tick: float, listings: int
+) -> None:
+    transport = SomeoneEdits(tmp_path / "sandbox.db")
+    now = [0.0]
+
+    async def body(client: OmneoClient) -> None:
+        http_profiles = []
+        for n in range(5):
+            key = f"p{n}"
+            body = {"email": f"{key}@example.com", "identities": [
+                {"handle": "reconcile", "identifier": key}]}  # fmt: skip
+            http_profiles.append((key, await client.create_profile(body)))
+        fresh = Freshness(
+            client, "reconcile", baselines=[p for _, p in http_profiles], managed=5,
+            chunk=chunk, window=window, clock=lambda: now[0],
+        )  # fmt: skip
+        transport.listings = 0
+        for key, profile in http_profiles:
+            change = Change(action="update", key=key, profile_id=profile.id)
+            assert (await fresh.confirm(change, profile)).id == profile.id
+            now[0] += tick
+        assert fresh.listings == transport.listings == listings
+        assert fresh.strict  # one change left: a read by id costs no more than a listing
+        moved = profile.model_copy(update={"fields": {**profile.fields, "first_name": "X"}})
+        with pytest.raises(ProfileMovedError, match="changed on the tenant"):
+            await fresh.confirm(Change(action="update", key="p4", profile_id=profile.id), moved)
+
+    asyncio.run(_with_client(transport, body))
+
+
+async def _with_client(
+    transport: httpx.AsyncBaseTransport, run: Callable[[OmneoClient], Awaitable[None]]
+) -> None:
+    async with httpx.AsyncClient(base_url=URL, headers=HEADERS, transport=transport) as http:
+        await run(OmneoClient(http))
+
+
+async def _apply(
+    profiles: Path,
+    client: OmneoClient,
+    journal: Path,
+    strict: bool,
+    plan: Plan | None = None,
+) -> ApplyResult:
+    declared = load_profiles(profiles, phone_region="AU")
+    made = plan or await build_plan(declared, client, PlanOptions(tenant="sandbox"))
+    policy = ProjectPolicy(owner_handle="reconcile")
+    options = ApplyOptions(policy=policy, strict=strict, force=True)
+    return await _locked(made, declared, client, TARGET, Journal(journal), options,
+                         on_notice=[].append)  # fmt: skip

@@ -1,0 +1,85 @@
+"""The parse cache is keyed by what shapes a declaration: another version of a library that
+validates, normalises or reads a file, of Python or of the tool, misses every entry."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import reconcile
+from reconcile.profiles import cache
+from reconcile.profiles.loader import load_profiles
+
+JANE = "email: Jane@Example.com\nmobile_phone: '0412 345 678'\n"
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Iterator[Path]:
+    (tmp_path / "profiles.d").mkdir()
+    (tmp_path / "profiles.d" / "jane.yaml").write_text(JANE)
+    cache.environment.cache_clear()
+    yield tmp_path
+    cache.environment.cache_clear()  # the next test reads the real versions again
+
+
+def load(root: Path) -> int:
+    """Load the tree with its cache; how many files came from the cache."""
+    return load_profiles(root / "profiles.d", phone_region="AU", cache_dir=root / "c").cached
+
+
+def test_the_same_environment_hits_the_cache(tree: Path) -> None:
+    assert load(tree) == 0
+    assert load(tree) == 1
+
+
+@pytest.mark.parametrize("library", cache.SHAPING)
+def test_another_version_of_a_shaping_library_misses_the_cache(
+    library: str, tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert load(tree) == 0 and load(tree) == 1
+    installed = importlib.metadata.version
+
+    def upgraded(name: str) -> str:
+        return "999.0" if name == library else installed(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", upgraded)
+    cache.environment.cache_clear()  # as a new process after the upgrade
+
+    assert load(tree) == 0  # read again, not served from the entry of the other version
+    assert load(tree) == 1
+
+
+def test_another_python_or_tool_version_misses_the_cache(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert load(tree) == 0
+    monkeypatch.setattr(sys, "version", sys.version + " (another build)")
+    cache.environment.cache_clear()
+    assert load(tree) == 0
+    monkeypatch.setattr(reconcile, "__version__", "999.0")
+    cache.environment.cache_clear()
+    assert load(tree) == 0
+    assert load(tree) == 1
+
+
+def test_every_shaping_library_is_installed() -> None:
+    # A misspelt name would read as "absent" forever and never change the key.
+    assert "=absent" not in cache.environment()
+
+
+def test_a_change_to_the_code_that_shapes_a_declaration_misses_the_cache(tmp_path: Path) -> None:
+    package = tmp_path / "reconcile"
+    shutil.copytree(Path(reconcile.__file__).parent, package)
+    before = cache.code_digest(package)
+    assert f"code={cache.code_digest(Path(reconcile.__file__).parent)}" in cache.environment()
+
+    (package / "cli" / "common.py").write_text("# not read for a declaration\n")
+    assert cache.code_digest(package) == before
+    rules = package / "model" / "parts.py"
+    rules.write_text(rules.read_text() + "\n# a rule changed\n")
+    assert cache.code_digest(package) != before
