@@ -57,9 +57,11 @@ def test_the_action_and_every_workflow_pass_the_github_schemas(tmp_path: Path) -
     assert {p.name for p in files} >= {"profiles.yml", "profiles-sharded.yml"}
     checked = lint("vendor.github-workflows", *files)
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    (gitlab,) = doc_blocks(r"# \.gitlab-ci\.yml")
-    (tmp_path / ".gitlab-ci.yml").write_text(gitlab, encoding="utf-8")
-    checked = lint("vendor.gitlab-ci", tmp_path / ".gitlab-ci.yml")
+    gitlab = doc_blocks(r"# \.gitlab-ci\.yml")
+    assert len(gitlab) == 2  # plain, and sharded with one review
+    for n, block in enumerate(gitlab):
+        (tmp_path / f"{n}.gitlab-ci.yml").write_text(block, encoding="utf-8")
+    checked = lint("vendor.gitlab-ci", *(tmp_path / f"{n}.gitlab-ci.yml" for n in range(2)))
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
@@ -148,6 +150,55 @@ def test_the_action_plans_then_applies_with_its_own_scripts(tmp_path: Path) -> N
     assert code == 0 and outputs["exit-code"] == "1"  # the next step fails the job
     comment = (project / "plan" / "comment.md").read_text()
     assert comment.startswith("**reconcile plan failed**") and "bad.yaml:1" in comment
+
+
+def _cache_entries(folder: Path) -> dict[str, tuple[int, int]]:
+    """Each parse cache entry's inode and modification time: a rewrite changes both."""
+    return {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in folder.glob("*.json")}
+
+
+def test_the_action_keeps_the_parse_cache_and_the_second_plan_reads_it(tmp_path: Path) -> None:
+    first = tmp_path / "first"
+    (first / "profiles.d").mkdir(parents=True)
+    for n in range(6):
+        (first / "profiles.d" / f"p{n}.yaml").write_text(f"email: p{n}@example.com\n")
+    inputs = {"TENANT": "", "ARGS": "", "PLAN_FILE": "plan/plan.json"}
+    cache = next(s for s in _action()["runs"]["steps"] if s.get("uses") == "actions/cache@v4")
+    assert cache["with"]["path"] == "${{ steps.parse-cache.outputs.path }}"
+    assert cache["with"]["restore-keys"] == "${{ steps.parse-cache.outputs.prefix }}"
+
+    code, key = _run_step("Parse cache key", first, {"CACHE_PATH": ".reconcile/cache"})
+    assert code == 0 and key["path"] == f"{first}/.reconcile/cache"
+    assert key["prefix"].startswith("reconcile-parse-cache-") and "0.1" in key["prefix"]
+    assert _run_step("Plan", first, inputs)[1]["exit-code"] == "2"
+    written = _cache_entries(Path(key["path"]))
+    assert len(written) == 6  # one entry a file, written by the first (cold) run
+
+    # The next run: a fresh checkout, the cache restored at the path the action caches.
+    second = tmp_path / "second"
+    shutil.copytree(first / "profiles.d", second / "profiles.d")
+    code, again = _run_step("Parse cache key", second, {"CACHE_PATH": ".reconcile/cache"})
+    assert again["prefix"] == key["prefix"] and again["tree"] == key["tree"]  # an exact hit
+    shutil.copytree(key["path"], again["path"], copy_function=shutil.copy2)
+    restored = _cache_entries(Path(again["path"]))
+    assert _run_step("Plan", second, inputs)[1]["exit-code"] == "2"
+    # Every entry read back: a file whose entry is missing or unusable is parsed and written.
+    assert _cache_entries(Path(again["path"])) == restored
+
+    # A changed tree: another key, the same prefix (restore-keys), one new entry.
+    (second / "profiles.d" / "p0.yaml").write_text("email: p0@example.com\nfirst_name: Al\n")
+    changed = _run_step("Parse cache key", second, {"CACHE_PATH": ".reconcile/cache"})[1]
+    assert changed["prefix"] == key["prefix"] and changed["tree"] != key["tree"]
+    assert _run_step("Plan", second, inputs)[1]["exit-code"] == "2"
+    assert len(set(_cache_entries(Path(again["path"]))) - set(restored)) == 1
+
+    # A damaged entry, or one from another version, is ignored: the plan is the same.
+    for path in Path(again["path"]).glob("*.json"):
+        path.write_bytes(path.read_bytes()[:-5] + b"xxxxx")
+    (Path(again["path"]) / "0123abcd.json").write_text("from another version\n")
+    code, outputs = _run_step("Plan", second, inputs)
+    assert code == 0 and outputs["exit-code"] == "2"
+    assert "create" in (second / "plan" / "comment.md").read_text()
 
 
 # -- pre-commit -----------------------------------------------------------------------------

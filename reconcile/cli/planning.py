@@ -147,14 +147,35 @@ def _refuse_conflicts(made: Plan) -> None:
 @app.command()
 def show(
     ctx: typer.Context,
-    plan_file: Annotated[Path, typer.Argument(help="A saved plan.")],
+    plan_files: Annotated[
+        list[Path], typer.Argument(help="A saved plan, or every shard's plan of one run.")
+    ],
     fmt: FormatOption = "text",
     show_pii: ShowPii = False,
+    detailed_exitcode: Annotated[
+        bool,
+        typer.Option(
+            "--detailed-exitcode",
+            help="Exit 2 when there are changes (or withheld); 1 on conflicts.",
+        ),
+    ] = False,
 ) -> None:
-    """Render a saved plan in any report format.
+    """Render a saved plan, or the shards' plans as one review, in any report format.
 
-    Example: reconcile show plans/release.json --format html > plan.html
+    Exit codes with --detailed-exitcode: 0 no changes; 2 changes, planned or withheld; 1
+    conflicts (not skipped with --allow-conflicts) or errors.
+
+    Example: reconcile show plans/shard-*.json --format markdown --detailed-exitcode
     """
+    project = project_of(ctx)
+    plans = plan_files[0] if len(plan_files) == 1 else plan_files
     with usage_errors():
-        shown = project_of(ctx).show(plan_file, fmt, reveal_pii=show_pii, color=colored(fmt))
+        shown = project.show(plans, fmt, reveal_pii=show_pii, color=colored(fmt))
     typer.echo(shown, nl=False)
+    if detailed_exitcode:
+        merged = project.merged(plan_files)
+        if merged.conflicts and not merged.options.allow_conflicts:
+            notice(f"{len(merged.conflicts)} conflicts: resolve them in profiles.d/")
+            raise typer.Exit(1)
+        if merged.drifted:
+            raise typer.Exit(2)

@@ -19,7 +19,7 @@ tenant (seeding), one listing of every profile answers them instead. Matching it
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from fnmatch import fnmatchcase
 
 from reconcile.collector import paused
@@ -31,8 +31,10 @@ from reconcile.plan.cost import estimate
 from reconcile.plan.diff import FieldChange, diff_fields
 from reconcile.plan.match import Pair, TenantIndex, match_profiles, unreadable
 from reconcile.plan.options import PlanOptions, Selectors
+from reconcile.plan.shard import renamed_from, selecting
 from reconcile.plan.value import Action, Change, Conflict, Plan, Withheld, safety_reasons
 from reconcile.profiles.loader import DeclaredProfiles, Loading
+from reconcile.profiles.uniqueness import Outline
 from reconcile.tenant.client import OmneoClient
 from reconcile.tenant.owners import DEFAULT_OWNER, SYSTEM_HANDLES, other_owners
 
@@ -59,23 +61,31 @@ async def build_plan(
 async def _build_plan(
     loading: DeclaredProfiles | Loading, client: OmneoClient, options: PlanOptions
 ) -> Plan:
+    selectors = options.selectors
+    managed: set[str] | None = None if selectors.is_everything else set()
     try:
-        owned, deleted = await _owned_profiles(client, options.owner_handle)
+        owned, deleted = await _owned_profiles(
+            client, options.owner_handle, selecting(selectors, managed)
+        )
     except ReconcileError:
         _loaded(loading)  # a problem in profiles.d/ is reported first: it is the one to fix
         raise
     declared = _loaded(loading)
-    _check_targets(options.selectors, [*(p.key for p in declared.profiles), *owned])
+    keys = [*(p.key for p in declared.profiles), *(p.key for p in declared.others)]
+    keys += managed if managed is not None else owned
+    _check_targets(selectors, keys)
+    selected = [p for p in declared.profiles if selectors.selects(p.key)]
+    if managed is not None:
+        await renamed_from(client, selected, owned, managed, options.owner_handle)
     index = TenantIndex(options.owner_handle)
     index.add(owned.values())
     index.add(deleted)
-    selected = [p for p in declared.profiles if options.selectors.selects(p.key)]
     wanted = _wanted(selected, owned, index)
-    covered = await _scan_tenant(client, len(wanted), index)
+    covered = await _scan_tenant(client, wanted, index, only_wanted=managed is not None)
     await _look_up(client, [v for v in wanted if _kind(v[0]) not in covered], index)
     if _unmanaged_seen(index):  # a possible adoption: is it another project's profile?
         index.other_owners = await other_owners(client, options.owner_handle)
-    plan = assemble_plan(declared, owned, index, options, api_calls=client.calls)
+    plan = assemble_plan(declared, owned, index, options, api_calls=client.calls, managed=managed)
     cost = estimate(
         plan.changes,
         managed=plan.managed,
@@ -99,12 +109,14 @@ def assemble_plan(
     options: PlanOptions,
     *,
     api_calls: int = 0,
+    managed: Collection[str] | None = None,
 ) -> Plan:
     """The plan from what was fetched: ``owned`` maps managed keys to profiles (live or
     soft-deleted), ``index`` holds every tenant profile seen. Pure, so tests can build plans
-    without a tenant."""
+    without a tenant. ``managed``, for a selection, is every key the tenant manages (``owned``
+    then holds only the selected ones and those they are renamed from)."""
     with paused():
-        return _assemble_plan(declared, owned, index, options, api_calls=api_calls)
+        return _assemble_plan(declared, owned, index, options, api_calls=api_calls, managed=managed)
 
 
 def _assemble_plan(
@@ -114,6 +126,7 @@ def _assemble_plan(
     options: PlanOptions,
     *,
     api_calls: int,
+    managed: Collection[str] | None,
 ) -> Plan:
     selects = options.selectors.selects
     selected = [profile for profile in declared.profiles if selects(profile.key)]
@@ -126,20 +139,24 @@ def _assemble_plan(
         # Only a purge frees email, mobile and identities: a soft-deleted profile keeps them, as
         # it stays recoverable (docs/sandbox.md records this choice).
         removed=frozenset(c.profile_id or "" for c in removals if c.action == "purge"),
-        unselected=[profile for profile in declared.profiles if not selects(profile.key)],
+        unselected=[
+            *(profile for profile in declared.profiles if not selects(profile.key)),
+            *declared.others,
+        ],
+        managed=managed,
     )
     paired = [change for pair in matching.pairs if (change := _change(pair, options)) is not None]
-    managed = sum(1 for key, profile in owned.items() if selects(key) and not profile.deleted)
+    live = sum(1 for key, profile in owned.items() if selects(key) and not profile.deleted)
     plan = Plan(
         options=options,
         inputs_digest=declared.digest,
         changes=(*paired, *removals),
         conflicts=(*matching.conflicts, *unread),
         withheld=tuple(withheld),
-        managed=managed,
+        managed=live,
         unchanged=len(matching.pairs) - len(paired),
         unsafe=safety_reasons(
-            managed=managed,
+            managed=live,
             updates=sum(1 for change in paired if change.action in ("update", "rename")),
             deletes=len(removals),
             threshold=options.threshold,
@@ -158,12 +175,13 @@ def _check_targets(selectors: Selectors, keys: list[str]) -> None:
 
 
 async def _owned_profiles(
-    client: OmneoClient, owner_handle: str
+    client: OmneoClient, owner_handle: str, keep: Callable[[str], bool] | None = None
 ) -> tuple[dict[str, ObservedProfile], list[ObservedProfile]]:
     """Managed profiles by key, live or soft-deleted (a live one wins a key held by both), and
-    every soft-deleted profile of the tenant (managed or not: they keep their unique values)."""
+    every soft-deleted profile of the tenant (managed or not: they keep their unique values).
+    ``keep`` selects the live managed profiles held (a shard's)."""
     listing, deleted = await asyncio.gather(
-        client.list_identities(owner_handle), client.list_deleted_profiles()
+        client.list_identities(owner_handle, keep), client.list_deleted_profiles()
     )
     owned: dict[str, ObservedProfile] = {}
     for profile in deleted:
@@ -192,24 +210,35 @@ def _wanted(
     return list(wanted)
 
 
-async def _scan_tenant(client: OmneoClient, lookups: int, index: TenantIndex) -> frozenset[str]:
+async def _scan_tenant(
+    client: OmneoClient, wanted: list[UniqueValue], index: TenantIndex, *, only_wanted: bool
+) -> frozenset[str]:
     """The kinds of lookup that one listing of the whole tenant answers instead, if cheaper.
 
     Seeding a tenant means a lookup or four per declared profile; when they outnumber the pages
     of ``GET /profiles``, listing every profile is fewer calls, and a value that no listed
     profile holds is held by nobody. Identities count only if the listing shows them.
+    ``only_wanted`` (a shard) holds only the listed profiles that hold a wanted value.
     """
+    lookups = len(wanted)
     if lookups < SCAN_MIN_LOOKUPS:
         return frozenset()
+    values = frozenset(wanted)
+
+    def held(profiles: tuple[ObservedProfile, ...]) -> Iterable[ObservedProfile]:
+        if not only_wanted:
+            return profiles
+        return [p for p in profiles if any(value in values for value in p.unique)]
+
     first = await client.list_profiles_page({}, number=1)
-    index.add(first.profiles)
+    index.add(held(first.profiles))
     if first.last_page - 1 >= lookups:
         return frozenset()
     rest = await asyncio.gather(
         *(client.list_profiles_page({}, number=n) for n in range(2, first.last_page + 1))
     )
     for page in rest:
-        index.add(page.profiles)
+        index.add(held(page.profiles))
     shows_identities = all(page.with_identities for page in (first, *rest))
     return frozenset({"email", "mobile_phone", *(["identities"] if shows_identities else [])})
 
@@ -252,7 +281,8 @@ def _removals(
     A key that a declaration lists in ``previous_keys`` is being renamed, not removed.
     """
     declared_by_key = declared.by_key()
-    renamed = {old for p in declared.profiles if not p.is_tombstone for old in p.previous_keys}
+    everyone: list[Declaration | Outline] = [*declared.profiles, *declared.others]
+    renamed = {old for p in everyone if not p.is_tombstone for old in p.previous_keys}
     changes: list[Change] = []
     withheld: list[Withheld] = []
     conflicts: list[Conflict] = []

@@ -18,7 +18,7 @@ True
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from reconcile.model.declaration import Declaration
@@ -26,6 +26,7 @@ from reconcile.model.fields import JsonValue, UniqueValue
 from reconcile.model.mask import mask_value
 from reconcile.model.observed import ObservedProfile
 from reconcile.plan.value import Conflict
+from reconcile.profiles.uniqueness import Outline
 
 __all__ = ["Pair", "TenantIndex", "match_profiles", "unreadable"]
 
@@ -105,18 +106,20 @@ def match_profiles(
     index: TenantIndex,
     adopt: bool,
     removed: frozenset[str] = frozenset(),
-    unselected: Iterable[Declaration] = (),
+    unselected: Iterable[Declaration | Outline] = (),
+    managed: Collection[str] | None = None,
 ) -> Matching:
     """Pair every present declared profile, or report why it cannot be paired.
 
     ``owned`` maps managed keys to their profiles (live or soft-deleted); ``removed`` holds the
     ids the plan purges (they free their values; a soft-deleted profile keeps them).
     ``unselected`` are the declared profiles outside the plan's selection: one of them claiming
-    the same tenant profile is a conflict in every shard alike.
+    the same tenant profile is a conflict in every shard alike. ``managed`` holds every key the
+    tenant manages when ``owned`` holds only the selection's (a shard).
     """
     pairs: list[Pair] = []
     conflicts: list[Conflict] = []
-    claims: dict[str, list[tuple[Declaration, list[str]]]] = defaultdict(list)
+    claims: dict[str, list[tuple[Declaration | Outline, list[str]]]] = defaultdict(list)
     declared, unselected = list(declared), list(unselected)
     for profile in declared:
         if profile.is_tombstone:
@@ -141,7 +144,7 @@ def match_profiles(
             claims[profile_id].append((profile, fields))
         else:
             pairs.append(Pair(profile, None))
-    _add_unselected_claims(claims, index, owned, unselected)
+    _add_unselected_claims(claims, index, owned if managed is None else managed, unselected)
     for profile_id, claimants in sorted(claims.items()):
         if len(claimants) > 1:
             conflicts.append(_contested(profile_id, claimants))
@@ -152,7 +155,9 @@ def match_profiles(
         elif not adopt:
             conflicts.append(_no_adopt(profile_id, *claimants[0]))
         else:
-            pairs.append(Pair(claimants[0][0], index.profiles[profile_id], adopt=True))
+            ((claimant, _),) = claimants
+            assert isinstance(claimant, Declaration)  # the first claimant is a selected one
+            pairs.append(Pair(claimant, index.profiles[profile_id], adopt=True))
     present = frozenset(p.key for p in (*declared, *unselected) if not p.is_tombstone)
     return _without_taken(Matching(pairs, conflicts), index, removed, present)
 
@@ -178,20 +183,20 @@ def _moved_twice(profile: Declaration, managed: Mapping[str, ObservedProfile]) -
 
 
 def _add_unselected_claims(
-    claims: dict[str, list[tuple[Declaration, list[str]]]],
+    claims: dict[str, list[tuple[Declaration | Outline, list[str]]]],
     index: TenantIndex,
-    owned: Mapping[str, ObservedProfile],
-    unselected: Iterable[Declaration],
+    owned: Collection[str],
+    unselected: Iterable[Declaration | Outline],
 ) -> None:
     """Declarations outside the selection that would claim the same profiles (no API calls)."""
-    by_value: dict[UniqueValue, Declaration] = {}
+    by_value: dict[UniqueValue, Declaration | Outline] = {}
     for profile in unselected:
         if not profile.is_tombstone and profile.key not in owned:
             by_value.update((value, profile) for value in profile.unique)
     if not by_value:
         return
     for profile_id, claimants in claims.items():
-        others: dict[str, tuple[Declaration, list[str]]] = {}
+        others: dict[str, tuple[Declaration | Outline, list[str]]] = {}
         for name, value in index.profiles[profile_id].unique:
             if (other := by_value.get((name, value))) is not None:
                 others.setdefault(other.key, (other, []))[1].append(name)
@@ -301,7 +306,9 @@ def _ambiguous(profile: Declaration, found: Mapping[str, list[str]]) -> Conflict
     )
 
 
-def _contested(profile_id: str, claimants: list[tuple[Declaration, list[str]]]) -> Conflict:
+def _contested(
+    profile_id: str, claimants: list[tuple[Declaration | Outline, list[str]]]
+) -> Conflict:
     keys = sorted(profile.key for profile, _ in claimants)
     fields = sorted({name for _, names in claimants for name in names})
     # Two declarations never share a value (validation), so field names do not collide here.
@@ -316,7 +323,7 @@ def _contested(profile_id: str, claimants: list[tuple[Declaration, list[str]]]) 
     )
 
 
-def _no_adopt(profile_id: str, profile: Declaration, fields: list[str]) -> Conflict:
+def _no_adopt(profile_id: str, profile: Declaration | Outline, fields: list[str]) -> Conflict:
     view = profile.view
     return Conflict(
         kind="no-adopt",
@@ -343,7 +350,7 @@ def unreadable(keys: tuple[str, ...], observed: ObservedProfile) -> Conflict:
 
 
 def _managed_elsewhere(
-    profile_id: str, profile: Declaration, fields: list[str], owner: tuple[str, str]
+    profile_id: str, profile: Declaration | Outline, fields: list[str], owner: tuple[str, str]
 ) -> Conflict:
     handle, key = owner
     return Conflict(

@@ -103,12 +103,16 @@ class ParseCache:
 
     ``versions`` (by default :func:`environment`) is mixed into every key given to it."""
 
-    def __init__(self, directory: Path | None, versions: str | None = None) -> None:
+    def __init__(
+        self, directory: Path | None, versions: str | None = None, *, remember: bool = True
+    ) -> None:
         self.directory = directory
         self.versions = versions
         self.hits = 0
         # What this process put, until it reads it back: the loader's own share of a cold tree
-        # is read again from here, not from the disk (see profiles/parallel.py).
+        # is read again from here, not from the disk (see profiles/parallel.py). Not for a
+        # shard's load (``remember=False``): it would hold every profile of that share whole.
+        self._remember = remember
         self._written: dict[str, list[LoadedProfile]] = {}
 
     def _path(self, directory: Path, key: str) -> Path:
@@ -142,7 +146,8 @@ class ParseCache:
         entries = [_entry(item) for item in loaded]
         body = codec.encode(entries)
         payload = hashlib.sha256(body).hexdigest().encode() + b"\n" + body
-        self._written[key] = loaded
+        if self._remember:
+            self._written[key] = loaded
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
@@ -158,8 +163,10 @@ class ParseCache:
 
 
 def _entry(item: LoadedProfile) -> dict[str, Any]:
+    profile = item.profile
+    assert isinstance(profile, Declaration)  # a load outlines other shards' profiles after this
     return {
-        "declaration": item.profile.entry(),
+        "declaration": profile.entry(),
         "file": item.file,
         "line": item.line,
         "lines": item.lines,

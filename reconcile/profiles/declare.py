@@ -8,6 +8,7 @@ a cold tree shared out over the cores, and the checks across the whole tree at t
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,7 +34,7 @@ from reconcile.profiles.messages import describe, field_path
 from reconcile.profiles.parallel import Started, start_in_parallel
 from reconcile.profiles.spellings import spelt_two_ways, tag_uses
 from reconcile.profiles.templates import render_profile_template_lines
-from reconcile.profiles.uniqueness import LoadedProfile, check_unique
+from reconcile.profiles.uniqueness import LoadedProfile, check_unique, outlined
 
 
 @dataclass
@@ -52,9 +53,13 @@ def begin_tree(
     variables: dict[str, object],
     version: str,
     owner_handle: str | None = None,
+    keep: Callable[[str], bool] | None = None,
 ) -> TreeRead:
     """Begin reading ``tree``: its defaults now, and a cold tree's files in worker processes
-    (they fill the cache) while the caller goes on; :meth:`TreeRead.finish` gives the result."""
+    (they fill the cache) while the caller goes on; :meth:`TreeRead.finish` gives the result.
+
+    ``keep`` (a shard) selects the keys whose declarations are held whole: the others are held
+    as outlines, enough for the checks across the tree (:class:`~.uniqueness.Outline`)."""
     run = Run(reader, cache, phone_region, variables, version)
     run.problems += tree.problems  # symbolic links that lead nowhere, loop or leave the tree
     variables_text = _variables_text(variables)
@@ -71,7 +76,7 @@ def begin_tree(
             (tree.defaults, run.reader, run.cache.directory, phone_region, variables, version),
             own=lambda chunk: _fill(run, chunk, variables_text),
         )
-    return TreeRead(run, tree, variables_text, owner_handle, workers)
+    return TreeRead(run, tree, variables_text, owner_handle, workers, keep)
 
 
 @dataclass
@@ -83,6 +88,7 @@ class TreeRead:
     variables_text: str
     owner_handle: str | None
     workers: Started[SourceFile] | None
+    keep: Callable[[str], bool] | None = None
 
     def finish(self) -> LoadedTree:
         """Wait for the workers, then read every file (cached or not) and check the tree."""
@@ -91,8 +97,11 @@ class TreeRead:
             self.workers = None
         run = self.run
         loaded: list[LoadedProfile] = []
+        keep = self.keep
         for source in self.tree.profiles:
-            loaded += _read_profiles(run, source, self.variables_text)
+            read = _read_profiles(run, source, self.variables_text)
+            # Outlined file by file, so the whole profiles outside the shard never pile up.
+            loaded += read if keep is None else [outlined(item, keep) for item in read]
         run.cache.forget()
         unique, clashes = check_unique(loaded, owner_handle=self.owner_handle)
         problems = sorted(set(run.problems + clashes))

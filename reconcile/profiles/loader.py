@@ -13,7 +13,7 @@ deeper than a limit, and YAML alias bombs (refused while counting, before anythi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -33,6 +33,7 @@ from reconcile.profiles.files import (
     read_bytes,
 )
 from reconcile.profiles.scalars import non_finite_word
+from reconcile.profiles.uniqueness import Outline
 from reconcile.profiles.yaml_reader import Limits, YamlReader
 from reconcile.profiles.yaml_tree import plain_scalars
 
@@ -52,6 +53,8 @@ class DeclaredProfiles(BaseModel):
 
     ``digest`` covers every input that changes what the tree declares: each file's name and
     bytes (defaults included), the template variables, the phone region and the tool's version.
+    A load for a shard (``keep``) holds the other shards' profiles in ``others``, as outlines
+    (key, state, previous keys and unique values); the digest still covers the whole tree.
     """
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
@@ -63,6 +66,7 @@ class DeclaredProfiles(BaseModel):
     files: int = 0
     cached: int = 0
     warnings: tuple[str, ...] = ()  # not errors: one tag spelt two ways
+    others: tuple[Outline, ...] = ()
 
     @field_validator("profiles", mode="before")
     @classmethod
@@ -85,11 +89,14 @@ def load_profiles(
     limits: Limits | None = None,
     owner_handle: str | None = None,
     links_outside: bool = False,
+    keep: Callable[[str], bool] | None = None,
 ) -> DeclaredProfiles:
     """Read, validate and normalise every profile under ``root``.
 
     ``owner_handle``, when given, may not be declared as an identity (reconcile sets it).
     ``links_outside`` reads symbolic links that lead out of ``root`` (refused by default).
+    ``keep`` (a shard's selection of keys) holds only the selected profiles whole; the tree is
+    still checked as a whole (:attr:`DeclaredProfiles.others`).
     """
     return begin_loading(
         root,
@@ -99,6 +106,7 @@ def load_profiles(
         limits=limits,
         owner_handle=owner_handle,
         links_outside=links_outside,
+        keep=keep,
     ).result()
 
 
@@ -111,6 +119,7 @@ def begin_loading(
     limits: Limits | None = None,
     owner_handle: str | None = None,
     links_outside: bool = False,
+    keep: Callable[[str], bool] | None = None,
 ) -> Loading:
     """:func:`load_profiles` begun: a cold tree's files are parsed by worker processes while the
     caller does something else (``reconcile plan`` fetches the tenant); ``.result()`` finishes.
@@ -128,11 +137,12 @@ def begin_loading(
         read = begin_tree(
             tree,
             reader=YamlReader(limits or Limits()),
-            cache=ParseCache(cache_dir),
+            cache=ParseCache(cache_dir, remember=keep is None),
             phone_region=phone_region,
             variables=dict(variables or {}),
             version=tool_version(),
             owner_handle=owner_handle,
+            keep=keep,
         )
     return Loading(read)
 
@@ -155,9 +165,11 @@ class Loading:
         loaded = self._read.finish()
         tree = self._read.tree
         ordered = sorted(loaded.profiles, key=lambda item: item.profile.key)
+        whole = [item for item in ordered if isinstance(item.profile, Declaration)]
         return DeclaredProfiles(
-            profiles=tuple(item.profile for item in ordered),
-            locations={item.profile.key: Location(item.file, item.line) for item in ordered},
+            profiles=tuple(item.profile for item in whole),
+            others=tuple(item.profile for item in ordered if isinstance(item.profile, Outline)),
+            locations={item.profile.key: Location(item.file, item.line) for item in whole},
             digest=loaded.digest,
             ignored=tree.ignored,
             files=len(tree.profiles) + len(tree.defaults),

@@ -20,6 +20,7 @@ from reconcile.apply.guards import Override, check_creates, check_teardown
 from reconcile.collector import paused
 from reconcile.errors import ProfileError
 from reconcile.plan.build import build_plan
+from reconcile.plan.merge import merge_plans
 from reconcile.plan.options import PlanOptions
 from reconcile.plan.selectors import Selectors, parse_shard
 from reconcile.plan.value import Plan
@@ -42,6 +43,7 @@ from reconcile.project.results import (
     ProgressEvent,
     ValidationResult,
 )
+from reconcile.report.merged import render_merged
 from reconcile.report.render import render
 from reconcile.settings import LOCAL_TENANT, Settings, Target, load_settings, resolve_target
 from reconcile.tenant.client import OmneoClient
@@ -172,7 +174,8 @@ class AsyncProject:
         # One pause from the first file read to the saved plan: see reconcile.collector.
         with paused():
             # The tenant is listed while a cold profiles.d/ is parsed in worker processes.
-            loading = begin_declared(self.settings, variables)
+            keep = None if selectors.is_everything else selectors.selects
+            loading = begin_declared(self.settings, variables, keep)
             made = await self._made(target, loading, options, Override(force=force, reason=reason),
                                     on_notice or _quiet)  # fmt: skip
             return self._kept(
@@ -211,7 +214,7 @@ class AsyncProject:
 
     async def show(
         self,
-        plan: Plan | Path,
+        plan: Plan | Path | Sequence[Plan | Path],
         format: str = "text",
         *,
         reveal_pii: bool = False,
@@ -219,21 +222,35 @@ class AsyncProject:
     ) -> str:
         """The plan (or the plan saved at a path) as a report: text, markdown, json or html.
 
-        Personal data is masked, as in the saved plan, unless ``reveal_pii``.
+        Personal data is masked, as in the saved plan, unless ``reveal_pii``. Several plans
+        (every shard's plan of one run) are shown as one review (:func:`merged`).
         """
         return self.shown(plan, format, reveal_pii=reveal_pii, color=color)
 
     def shown(
-        self, plan: Plan | Path, format: str = "text", *, reveal_pii: bool = False,
-        color: bool = False,
+        self, plan: Plan | Path | Sequence[Plan | Path], format: str = "text", *,
+        reveal_pii: bool = False, color: bool = False,
     ) -> str:  # fmt: skip
         """:meth:`show`, without an event loop (it reads only files), e.g. from a ``review``."""
         fmt = report_format(format)
+        if isinstance(plan, Sequence):
+            plans = [self._loaded(each) for each in plan]
+            shown = plans if reveal_pii else [self._sealed(each) for each in plans]
+            return render_merged(shown, fmt, show_pii=reveal_pii, color=color)
         if not isinstance(plan, Plan):
             plan = Plan.load(Path(plan))
         # Masked reports come from the saved form, so `plan` and `show` print the same bytes.
         return render(plan if reveal_pii else self._sealed(plan), fmt, show_pii=reveal_pii,
                       color=color)  # fmt: skip
+
+    def merged(self, plans: Sequence[Plan | Path]) -> Plan:
+        """Every shard's plan of one run as one plan, for one verdict (``merge_plans``): raises
+        ``PlanError`` for plans that are not the shards of one ``plan``. Not to be applied."""
+        return merge_plans([self._loaded(each) for each in plans])
+
+    @staticmethod
+    def _loaded(plan: Plan | Path) -> Plan:
+        return plan if isinstance(plan, Plan) else Plan.load(Path(plan))
 
     def _sealed(self, plan: Plan) -> Plan:
         """The saved form of ``plan``, with its signature."""

@@ -14,7 +14,7 @@ the owner handle, the safety threshold, the parse cache, the plan's file name.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal, get_args
@@ -67,8 +67,13 @@ def plan_options(settings: Settings, url: str, tenant_name: str, **chosen: objec
     )
 
 
-def begin_declared(settings: Settings, variables: Mapping[str, object] | None = None) -> Loading:
-    """The project's profiles.d/ load begun (a cold tree parses in workers meanwhile)."""
+def begin_declared(
+    settings: Settings,
+    variables: Mapping[str, object] | None = None,
+    keep: Callable[[str], bool] | None = None,
+) -> Loading:
+    """The project's profiles.d/ load begun (a cold tree parses in workers meanwhile); ``keep``
+    (a plan's selection, e.g. a shard) holds only the selected profiles whole."""
     return begin_loading(
         settings.path(settings.profiles_dir),
         phone_region=settings.phone_region,
@@ -76,6 +81,7 @@ def begin_declared(settings: Settings, variables: Mapping[str, object] | None = 
         cache_dir=settings.path(settings.state_dir) / "cache",
         owner_handle=settings.owner_handle,
         links_outside=settings.follow_symlinks_outside,
+        keep=keep,
     )
 
 

@@ -115,10 +115,13 @@ class Project:
         )  # fmt: skip
 
     def show(
-        self, plan: Plan | Path, format: str = "text", *, reveal_pii: bool = False,
-        color: bool = False,
+        self, plan: Plan | Path | Sequence[Plan | Path], format: str = "text", *,
+        reveal_pii: bool = False, color: bool = False,
     ) -> str:  # fmt: skip
         return self.aio.shown(plan, format, reveal_pii=reveal_pii, color=color)
+
+    def merged(self, plans: Sequence[Plan | Path]) -> Plan:
+        return self.aio.merged(plans)
 
     def apply(
         self,

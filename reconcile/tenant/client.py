@@ -13,7 +13,7 @@ so it is never replayed blindly: it is raised to the caller, who checks before t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Collection, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -124,8 +124,12 @@ class OmneoClient:
 
     # -- reading ---------------------------------------------------------------------------
 
-    async def list_identities(self, handle: str) -> list[OwnedProfile]:
-        """Every identity of ``handle`` with its profile: page 1, then the rest concurrently."""
+    async def list_identities(
+        self, handle: str, keep: Callable[[str], bool] | None = None
+    ) -> list[OwnedProfile]:
+        """Every identity of ``handle`` with its profile: page 1, then the rest concurrently.
+        ``keep`` (a shard) selects identifiers as each page arrives: only those are typed and held.
+        """
         params = {"filter[handle]": handle, "include": "profile", "page[size]": str(PAGE_SIZE)}
 
         async def page(number: int) -> tuple[int, list[OwnedProfile]]:
@@ -134,7 +138,11 @@ class OmneoClient:
             )
             # Typed as each page arrives: 200 pages of raw JSON held to the end cost a GB.
             with paused(), reading("GET", "identities"):
-                owned = [owned_profile(item) for item in listed(body) if with_profile(item)]
+                owned = [
+                    owned_profile(item)
+                    for item in listed(body)
+                    if with_profile(item) and (keep is None or keep(str(item.get("identifier"))))
+                ]
                 return last_page(body), owned
 
         pages, first = await page(1)

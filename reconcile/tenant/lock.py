@@ -61,6 +61,9 @@ RELEASE_PATIENCE = 60.0
 # How old the last check may be when a write starts: the bound on writing past a break. One
 # read per interval while writing (none while idle): 1 % of a 50-requests-a-second apply.
 CHECK_INTERVAL = 2.0
+# How long a check that finds no lock waits before reading again (a takeover's purge and create
+# are two requests); no write starts meanwhile, so the bound above holds.
+TAKEOVER_PAUSE = 0.5
 Clock = Callable[[], datetime]
 
 
@@ -145,6 +148,11 @@ class TenantLock:
         self.checks += 1
         with lock_requests():  # never queued behind the writes waiting for it
             current = await read_lock(self.client, self.owner)
+            if current is None:
+                # A takeover purges the lock before it writes its own, whose record says who
+                # broke ours: look once more, while the writes waiting here stay held.
+                await asyncio.sleep(TAKEOVER_PAUSE)
+                current = await read_lock(self.client, self.owner)
         self.lost = self.lost or self._why_lost(current)
         if self.lost is None:
             self._checked_at = sent

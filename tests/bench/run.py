@@ -55,6 +55,7 @@ from urllib.parse import quote
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import changes
+import shards
 import synth
 
 HERE = Path(__file__).resolve().parent
@@ -635,6 +636,7 @@ def main_scenarios(bench: Bench, wanted: set[str]) -> None:
         updates(bench)
     if "S4" in wanted:
         scale(bench)
+    shards.run(bench, wanted)  # opt-in: tests/bench/shards.py
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -668,6 +670,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--work", type=Path, help="work folder (kept); default a temporary one")
     parser.add_argument("--timeout", type=float, default=600.0, help="per process, seconds")
+    shards.add_arguments(parser)
     return parser.parse_args(argv)
 
 
@@ -690,7 +693,7 @@ def sizes_for(options: argparse.Namespace) -> Sizes:
 def main(argv: list[str] | None = None) -> None:
     options = parse_args(argv)
     wanted = set(options.scenarios.split(","))
-    if unknown := wanted - set(SCENARIOS):
+    if unknown := wanted - set(SCENARIOS) - shards.NAMES:
         raise SystemExit(f"unknown scenarios: {', '.join(sorted(unknown))}")
     work = options.work or Path(tempfile.mkdtemp(prefix="reconcile-bench-"))
     work.mkdir(parents=True, exist_ok=True)
