@@ -21,7 +21,7 @@ from reconcile.sandbox import SandboxConfig, serve_in_thread
 from reconcile.sandbox.http.server import free_port
 from reconcile.settings import Target
 from reconcile.tenant.client import OmneoClient
-from reconcile.tenant.lock import Holder, TenantLock, read_lock
+from reconcile.tenant.lock import TAKEOVER_PAUSE, Holder, TenantLock, read_lock
 from reconcile.tenant.ratelimit import RetryPolicy
 from tests.conftest import Project
 from tests.reliability.world import (
@@ -209,7 +209,8 @@ def test_an_apply_whose_lock_is_removed_stops(tmp_path: Path) -> None:
                 try:
                     async with lock.held() as info:
                         await client.purge_profile(info.profile_id)  # removed by hand
-                        await asyncio.sleep(0.5)  # the heartbeat finds out
+                        # the heartbeat finds out (its check looks twice, TAKEOVER_PAUSE apart)
+                        await asyncio.sleep(0.5 + 2 * TAKEOVER_PAUSE)
                         try:
                             await client.create_profile({"email": "late@example.com"})
                         except LockError:
