@@ -116,7 +116,7 @@ NOT_A_PROJECT_COMMAND = {"reconcile sandbox serve", "reconcile watch"}
 PARAMETER = {
     "fmt": "format", "show_pii": "reveal_pii", "target": "targets", "exclude": "excludes",
     "no_adopt": "adopt", "var": "vars", "vars_file": "vars", "tags": "tag", "plan_file": "plan",
-    "auto_approve": "confirm",
+    "auto_approve": "confirm", "plan_files": "plan",
 }  # fmt: skip
 TERMINAL_ONLY = {"detailed_exitcode", "verbose"}  # an exit code, a longer listing
 SHOWN = {"fmt", "show_pii"}  # how the plan is printed: Project.show's options

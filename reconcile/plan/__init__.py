@@ -8,5 +8,6 @@ Modules: ``build`` (fetch, match, diff, assemble), ``match`` (pairing declaratio
 profiles), ``diff`` (the deepdiff seam), ``selectors`` (targets and shards), ``options`` (what a
 plan was asked for), ``cost`` (what applying it will cost), ``value`` (the plan itself, its
 checksum and safety reasons), ``reading`` (a saved plan file read as untrusted input),
-``signing`` (an optional HMAC signature on saved plans).
+``signing`` (an optional HMAC signature on saved plans), ``shard`` (the tenant's share a
+selection holds), ``merge`` (the shards' plans as one, for one review).
 """

@@ -61,8 +61,8 @@ RELEASE_PATIENCE = 60.0
 # How old the last check may be when a write starts: the bound on writing past a break. One
 # read per interval while writing (none while idle): 1 % of a 50-requests-a-second apply.
 CHECK_INTERVAL = 2.0
-# How long a check that finds no lock waits before reading again (a takeover's purge and create
-# are two requests); no write starts meanwhile, so the bound above holds.
+# How long a check before a write that finds no lock waits before reading again (a takeover's
+# purge and create are two requests); no write starts meanwhile, so the bound above holds.
 TAKEOVER_PAUSE = 0.5
 Clock = Callable[[], datetime]
 
@@ -142,13 +142,14 @@ class TenantLock:
         if self.lost is not None:
             raise LockLostError(f"not written: {self.lost}")
 
-    async def check(self) -> bool:
-        """Read the lock; False (and ``lost`` says why) when it is no longer ours."""
+    async def check(self, *, settle: bool = True) -> bool:
+        """Read the lock; False (and ``lost`` says why) when it is no longer ours. ``settle``:
+        when no lock is found, read again after :data:`TAKEOVER_PAUSE` to learn who broke it."""
         sent = time.monotonic()
         self.checks += 1
         with lock_requests():  # never queued behind the writes waiting for it
             current = await read_lock(self.client, self.owner)
-            if current is None:
+            if current is None and settle:
                 # A takeover purges the lock before it writes its own, whose record says who
                 # broke ours: look once more, while the writes waiting here stay held.
                 await asyncio.sleep(TAKEOVER_PAUSE)
@@ -257,7 +258,7 @@ class TenantLock:
             await asyncio.sleep(self.ttl / 3)
             if not await self.refresh():
                 with contextlib.suppress(ApiError):
-                    await self.check()  # learns who broke it
+                    await self.check(settle=False)  # learns who broke it, if anyone
                 gone = f"the apply lock was removed while applying {self.holder.plan}"
                 self.lost = self.lost or gone
 
