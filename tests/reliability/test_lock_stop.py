@@ -48,7 +48,8 @@ def test_a_broken_lock_stops_a_running_apply_within_the_bound(
     with served(tmp_path / "t" / "s.db", latency_ms=20) as sandbox:
         env = configure(project, sandbox.url, sandbox.token, extra=SLOW.format(url=sandbox.url))
         plans = {name: project.plans / f"{name}.json" for name in ("a", "b")}
-        for name, tenant in (("a", "slow"), ("b", "served")):
+        # B is paced too: it still holds the lock (whose record names the break) when A checks.
+        for name, tenant in (("a", "slow"), ("b", "slow")):
             made = project.cli(
                 "plan", "-o", str(plans[name]), "--target", f"{name}*", "--tenant", tenant, env=env
             )
@@ -62,7 +63,9 @@ def test_a_broken_lock_stops_a_running_apply_within_the_bound(
         time.sleep(2.0)
         broke = project.cli("lock", "break", "--reason", "x marks the spot", *TENANT, env=env)
         broken_at = datetime.now(UTC)
-        b = reconcile_process(project, env, "apply", str(plans["b"]), "--no-bulk", *TENANT)
+        b = reconcile_process(
+            project, env, "apply", str(plans["b"]), "--no-bulk", "--tenant", "slow"
+        )
         _, err_a = a.communicate(timeout=120)
         _, err_b = b.communicate(timeout=120)
 
