@@ -6,6 +6,7 @@ the apply lock, the sandbox's database and options), so the library says the sam
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -15,7 +16,11 @@ import sys
 import pytest
 from click.testing import Result
 
+from reconcile.errors import ApiError
 from reconcile.sandbox import READ_ONLY_TOKEN, ServedSandbox
+from reconcile.settings import load_settings, resolve_target
+from reconcile.tenant.client import OmneoClient
+from reconcile.tenant.ratelimit import RetryPolicy
 from tests.conftest import REPO, Project
 from tests.reliability.world import configure
 
@@ -127,11 +132,29 @@ def test_sandbox_serve_on_ipv6_loopback_prints_a_bracketed_url(project: Project)
     assert f"on http://[::1]:{port}/api/v3 with its published tokens" in first
 
 
+UNREACHABLE = '[tenants.staging]\nurl = "http://127.0.0.1:9/api/v3"\ntoken_env = "STAGING_TOKEN"\n'
+
+
+def test_an_unreachable_tenant_is_named_with_its_url_after_one_attempt(project: Project) -> None:
+    """The small twin of the test below: the same error, from the client, without the retries."""
+    (project.root / "reconcile.toml").write_text(UNREACHABLE)
+    target = resolve_target(load_settings(project.root), "staging", {"STAGING_TOKEN": "t0ken"})
+
+    async def read() -> None:
+        async with OmneoClient.open(target, retry=RetryPolicy(attempts=1)) as client:
+            await client.get_profile("1")
+
+    with pytest.raises(ApiError) as raised:
+        asyncio.run(read())
+    assert str(raised.value).startswith(
+        "cannot reach tenant 'staging' at http://127.0.0.1:9/api/v3: connection refused ("
+    )
+
+
+@pytest.mark.slow  # about 15 s of retries before it gives up
 def test_an_unreachable_tenant_is_named_with_its_url(project: Project) -> None:
     declare_jane(project)
-    (project.root / "reconcile.toml").write_text(
-        '[tenants.staging]\nurl = "http://127.0.0.1:9/api/v3"\ntoken_env = "STAGING_TOKEN"\n'
-    )
+    (project.root / "reconcile.toml").write_text(UNREACHABLE)
     result = project.cli("plan", "--tenant", "staging", env={"STAGING_TOKEN": "t0ken"})
     error = one_error(result)
     assert error.startswith(
