@@ -41,6 +41,8 @@ def stamps(plan_file: Path, status: str) -> list[datetime]:
     ]
 
 
+# Two real applies at 20 requests a second (about 20 s); the gate test below is its twin.
+@pytest.mark.slow
 def test_a_broken_lock_stops_a_running_apply_within_the_bound(
     project: Project, tmp_path: Path, summary: dict[str, Any]
 ) -> None:
