@@ -18,7 +18,7 @@ True
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from reconcile.model.declaration import Declaration
@@ -26,7 +26,7 @@ from reconcile.model.fields import JsonValue, UniqueValue
 from reconcile.model.mask import mask_value
 from reconcile.model.observed import ObservedProfile
 from reconcile.plan.value import Conflict
-from reconcile.profiles.uniqueness import Outline
+from reconcile.profiles.uniqueness import Outline, digests_of, value_digest
 
 __all__ = ["Pair", "TenantIndex", "match_profiles", "unreadable"]
 
@@ -107,7 +107,7 @@ def match_profiles(
     adopt: bool,
     removed: frozenset[str] = frozenset(),
     unselected: Iterable[Declaration | Outline] = (),
-    managed: Collection[str] | None = None,
+    managed: Container[str] | None = None,
 ) -> Matching:
     """Pair every present declared profile, or report why it cannot be paired.
 
@@ -185,22 +185,33 @@ def _moved_twice(profile: Declaration, managed: Mapping[str, ObservedProfile]) -
 def _add_unselected_claims(
     claims: dict[str, list[tuple[Declaration | Outline, list[str]]]],
     index: TenantIndex,
-    owned: Collection[str],
+    owned: Container[str],
     unselected: Iterable[Declaration | Outline],
 ) -> None:
-    """Declarations outside the selection that would claim the same profiles (no API calls)."""
-    by_value: dict[UniqueValue, Declaration | Outline] = {}
-    for profile in unselected:
-        if not profile.is_tombstone and profile.key not in owned:
-            by_value.update((value, profile) for value in profile.unique)
-    if not by_value:
+    """Declarations outside the selection that would claim the same profiles (no API calls).
+
+    The claimed profiles are few: their values' digests are looked for in each declaration's,
+    and a digest found is confirmed on the real values (an outline reads them again)."""
+    wanted: dict[int, list[tuple[str, UniqueValue]]] = defaultdict(list)
+    for profile_id in claims:
+        for pair in index.profiles[profile_id].unique:
+            wanted[value_digest(pair)].append((profile_id, pair))
+    if not wanted:
         return
-    for profile_id, claimants in claims.items():
-        others: dict[str, tuple[Declaration | Outline, list[str]]] = {}
-        for name, value in index.profiles[profile_id].unique:
-            if (other := by_value.get((name, value))) is not None:
-                others.setdefault(other.key, (other, []))[1].append(name)
-        claimants.extend(others[key] for key in sorted(others))
+    found: dict[str, dict[str, tuple[Declaration | Outline, list[str]]]] = defaultdict(dict)
+    for profile in unselected:
+        hits = [held for _, d in digests_of(profile) for held in wanted.get(d, ())]
+        if not hits or profile.is_tombstone or profile.key in owned:
+            continue
+        values = set(profile.unique)
+        for profile_id, pair in hits:
+            if pair in values:
+                found[profile_id].setdefault(profile.key, (profile, []))[1].append(pair[0])
+    for profile_id, others in found.items():
+        order = [name for name, _ in index.profiles[profile_id].unique]
+        for _, names in others.values():
+            names.sort(key=order.index)
+        claims[profile_id].extend(others[key] for key in sorted(others))
 
 
 def _candidates(profile: Declaration, index: TenantIndex) -> dict[str, list[str]]:
