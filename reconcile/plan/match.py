@@ -25,8 +25,9 @@ from reconcile.model.declaration import Declaration
 from reconcile.model.fields import JsonValue, UniqueValue
 from reconcile.model.mask import mask_value
 from reconcile.model.observed import ObservedProfile
+from reconcile.plan.shard import Present, add_unselected_claims
 from reconcile.plan.value import Conflict
-from reconcile.profiles.uniqueness import Outline, digests_of, value_digest
+from reconcile.profiles.uniqueness import Outline
 
 __all__ = ["Pair", "TenantIndex", "match_profiles", "unreadable"]
 
@@ -144,7 +145,7 @@ def match_profiles(
             claims[profile_id].append((profile, fields))
         else:
             pairs.append(Pair(profile, None))
-    _add_unselected_claims(claims, index, owned if managed is None else managed, unselected)
+    add_unselected_claims(claims, index, owned if managed is None else managed, unselected)
     for profile_id, claimants in sorted(claims.items()):
         if len(claimants) > 1:
             conflicts.append(_contested(profile_id, claimants))
@@ -158,7 +159,7 @@ def match_profiles(
             ((claimant, _),) = claimants
             assert isinstance(claimant, Declaration)  # the first claimant is a selected one
             pairs.append(Pair(claimant, index.profiles[profile_id], adopt=True))
-    present = frozenset(p.key for p in (*declared, *unselected) if not p.is_tombstone)
+    present = Present(declared, unselected)
     return _without_taken(Matching(pairs, conflicts), index, removed, present)
 
 
@@ -182,38 +183,6 @@ def _moved_twice(profile: Declaration, managed: Mapping[str, ObservedProfile]) -
     )
 
 
-def _add_unselected_claims(
-    claims: dict[str, list[tuple[Declaration | Outline, list[str]]]],
-    index: TenantIndex,
-    owned: Container[str],
-    unselected: Iterable[Declaration | Outline],
-) -> None:
-    """Declarations outside the selection that would claim the same profiles (no API calls).
-
-    The claimed profiles are few: their values' digests are looked for in each declaration's,
-    and a digest found is confirmed on the real values (an outline reads them again)."""
-    wanted: dict[int, list[tuple[str, UniqueValue]]] = defaultdict(list)
-    for profile_id in claims:
-        for pair in index.profiles[profile_id].unique:
-            wanted[value_digest(pair)].append((profile_id, pair))
-    if not wanted:
-        return
-    found: dict[str, dict[str, tuple[Declaration | Outline, list[str]]]] = defaultdict(dict)
-    for profile in unselected:
-        hits = [held for _, d in digests_of(profile) for held in wanted.get(d, ())]
-        if not hits or profile.is_tombstone or profile.key in owned:
-            continue
-        values = set(profile.unique)
-        for profile_id, pair in hits:
-            if pair in values:
-                found[profile_id].setdefault(profile.key, (profile, []))[1].append(pair[0])
-    for profile_id, others in found.items():
-        order = [name for name, _ in index.profiles[profile_id].unique]
-        for _, names in others.values():
-            names.sort(key=order.index)
-        claims[profile_id].extend(others[key] for key in sorted(others))
-
-
 def _candidates(profile: Declaration, index: TenantIndex) -> dict[str, list[str]]:
     """Unmanaged tenant profiles holding a declared unique value, with the fields that matched."""
     found: dict[str, list[str]] = {}
@@ -227,7 +196,7 @@ def _candidates(profile: Declaration, index: TenantIndex) -> dict[str, list[str]
 
 
 def _without_taken(
-    matching: Matching, index: TenantIndex, removed: frozenset[str], present: frozenset[str]
+    matching: Matching, index: TenantIndex, removed: frozenset[str], present: Container[str]
 ) -> Matching:
     """Drop pairs whose declared values stay with another profile; repeat, as a skip can cascade."""
     conflicts = list(matching.conflicts)
@@ -263,7 +232,7 @@ class _After:
 
 
 def _taken(
-    pair: Pair, index: TenantIndex, after: _After, present: frozenset[str]
+    pair: Pair, index: TenantIndex, after: _After, present: Container[str]
 ) -> Conflict | None:
     own_id = pair.observed.id if pair.observed is not None else None
     for name, value in pair.unique:
@@ -287,7 +256,7 @@ def _taken(
     return None
 
 
-def _keeper(pair: Pair, keeper: ObservedProfile, owner_handle: str, present: frozenset[str]) -> str:
+def _keeper(pair: Pair, keeper: ObservedProfile, owner_handle: str, present: Container[str]) -> str:
     """Who keeps a taken value, and the way out when there is one."""
     holder = keeper.identifier(owner_handle)
     state = "soft-deleted " if keeper.deleted else ""

@@ -215,16 +215,22 @@ def _names(profile: Declaration | Outline) -> tuple[str, ...]:
 def _claims(kept: list[LoadedProfile], digest: Digest) -> list[Problem]:
     """A unique value claimed twice, reported at the second claim naming the first.
 
-    The digests of every claim are sorted (8 bytes a claim and a transient list, where a dict
-    of values held each value and its entry); only the digests seen twice are looked at again,
-    on their real values, so a collision of digests is never reported."""
-    ordered = sorted(value for item in kept for _, value in digests_of(item.profile, digest))
-    repeated = {value for value, after in pairwise(ordered) if value == after}
-    del ordered
+    The digests of every claim are held in arrays (8 bytes a claim, where a dict of values
+    held each value and its entry) and sorted a 256th at a time; only the digests seen twice
+    are looked at again, on their real values, so a collision of digests is never reported."""
+    buckets = [array("q") for _ in range(256)]
+    for item in kept:
+        for _, claim in digests_of(item.profile, digest):
+            buckets[claim & 255].append(claim)
+    repeated: set[int] = set()
+    for bucket in buckets:
+        ordered = sorted(bucket)
+        repeated.update(each for each, after in pairwise(ordered) if each == after)
+    del buckets
     problems: list[Problem] = []
     firsts: dict[UniqueValue, LoadedProfile] = {}
     for item in kept if repeated else ():
-        names = {name for name, value in digests_of(item.profile, digest) if value in repeated}
+        names = {name for name, each in digests_of(item.profile, digest) if each in repeated}
         for name, value in item.profile.unique if names else ():
             first = firsts.setdefault((name, value), item) if name in names else item
             if first is not item:
