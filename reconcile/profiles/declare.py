@@ -98,13 +98,11 @@ class TreeRead:
             self.workers = None
         run = self.run
         loaded: list[LoadedProfile] = []
-        keep = self.keep
+        keep, resolve = self.keep, self.values_of  # one bound method for every outline
         for source in self.tree.profiles:
             read = _read_profiles(run, source, self.variables_text)
             # Outlined file by file, so the whole profiles outside the shard never pile up.
-            loaded += (
-                read if keep is None else [outlined(item, keep, self.values_of) for item in read]
-            )
+            loaded += read if keep is None else [outlined(item, keep, resolve) for item in read]
         run.cache.forget()
         unique, clashes = check_unique(loaded, owner_handle=self.owner_handle)
         problems = sorted(set(run.problems + clashes))
