@@ -36,9 +36,10 @@ class ManagedKeys(Container[str]):
     holds every managed key). ``keys`` holds the keys themselves only when ``--target``
     patterns must be matched against them.
 
-    A key is "in" when its digest is: a false answer has a chance of about one in 10^7 at a
-    million keys, and costs at most one lookup, or one conflict of a profile outside the shard
-    claiming the same tenant profile left to that shard's plan."""
+    A key is "in" when its digest is: asked of previous keys and of outlines claiming a tenant
+    profile a selected declaration claims, each answer wrong with a chance of about 5e-14
+    at a million keys; a wrong one costs a lookup, or leaves a conflict of a profile outside the
+    shard claiming the same tenant profile to that shard's plan."""
 
     def __init__(self, *, with_keys: bool = False) -> None:
         self._digests = array("q")
