@@ -104,11 +104,12 @@ class TreeRead:
             # Outlined file by file, so the whole profiles outside the shard never pile up.
             loaded += read if keep is None else [outlined(item, keep, resolve) for item in read]
         run.cache.forget()
+        digest = run.digest.hexdigest()  # before an outline's file is read again, to check it
         unique, clashes = check_unique(loaded, owner_handle=self.owner_handle)
         problems = sorted(set(run.problems + clashes))
         if problems:
             raise ProfileError(problems)
-        return LoadedTree(unique, run.digest.hexdigest(), spelt_two_ways(tag_uses(unique)))
+        return LoadedTree(unique, digest, spelt_two_ways(tag_uses(unique)))
 
     def values_of(self, outline: Outline) -> tuple[UniqueValue, ...]:
         """An outline's unique values, read again from its file (the parse cache answers): only
