@@ -55,6 +55,7 @@ async def _apply_plan(
     (``freshness.py``)."""
     run = _Run(plan, declared, client, observed, journal, state or JournalState(), on_progress)
     run.fresh = _freshness(run, strict=strict)
+    await run.fresh.prepare()  # before the schedule: the steps follow the listing's order
     steps = run.schedule()
     skipped = await run_steps(
         steps,
@@ -134,7 +135,19 @@ class _Run:
         ]
         planned = schedule(claims)
         self.split = set(planned.split)
-        return planned.steps
+        return self._in_listing_order(planned.steps)
+
+    def _in_listing_order(self, steps: tuple[Step, ...]) -> tuple[Step, ...]:
+        """The steps in the order the check's listing shows their profiles (the others first,
+        in their order), so that each page of it is read again about once (``freshness.py``).
+        The scheduler keeps every step's prerequisites whatever the order."""
+
+        def place(step: Step) -> tuple[int, int]:
+            observed = self.current.get(step.key)
+            found = None if observed is None else self.fresh.position(observed.id)
+            return (0, 0) if found is None else (found[0] + 1, found[1])
+
+        return tuple(sorted(steps, key=place))
 
     async def execute(self, step: Step) -> bool:
         change = self.changes[step.key]

@@ -149,31 +149,27 @@ class OmneoClient:
         rest = await asyncio.gather(*(page(n) for n in range(2, pages + 1)))
         return [*first, *(o for _, owned in rest for o in owned)]
 
-    async def owned_profiles(
-        self, handle: str, wanted: Collection[str]
+    async def owned_page(
+        self, handle: str, number: int, wanted: Collection[str]
     ) -> tuple[int, dict[str, ObservedProfile]]:
-        """The pages read, and the profiles holding an identity of ``handle`` whose ids are
-        ``wanted``, by id: every page of ``GET /identities`` is read, only those are typed."""
-        params = {"filter[handle]": handle, "include": "profile", "page[size]": str(PAGE_SIZE)}
-
-        async def page(number: int) -> tuple[int, dict[str, ObservedProfile]]:
-            body = await self._request(
-                "GET", "identities", params={**params, "page[number]": str(number)}
-            )
-            with paused():
-                found = {
-                    str(profile["id"]): ObservedProfile.from_api(profile)
-                    for item in body["data"]
-                    if isinstance(profile := item.get("profile"), dict)
-                    and profile.get("id") in wanted
-                }
-            return int(body.get("meta", {}).get("last_page", 1)), found
-
-        last_page, first = await page(1)
-        rest = await asyncio.gather(*(page(n) for n in range(2, last_page + 1)))
-        return last_page, {
-            k: v for found in (first, *(f for _, f in rest)) for k, v in found.items()
+        """Page ``number`` of the profiles holding an identity of ``handle`` (``GET
+        /identities``): the last page's number, and the profiles on it whose ids are ``wanted``,
+        by id in the listing's order; only those are typed."""
+        params = {
+            "filter[handle]": handle,
+            "include": "profile",
+            "page[size]": str(PAGE_SIZE),
+            "page[number]": str(number),
         }
+        body = await self._request("GET", "identities", params=params)
+        with paused():
+            found = {
+                str(profile["id"]): ObservedProfile.from_api(profile)
+                for item in body["data"]
+                if isinstance(profile := item.get("profile"), dict)
+                and str(profile.get("id")) in wanted  # ids may come as numbers
+            }
+        return int(body.get("meta", {}).get("last_page", 1)), found
 
     async def get_profile(self, profile_id: str) -> ObservedProfile | None:
         path = f"profiles/{profile_id}"
