@@ -3,10 +3,11 @@
 The engine checks nothing: only ``session.py`` calls it, after the gate admitted the plan.
 
 The changes become steps (``ordering.py``), run by the scheduler (``scheduler.py``) through the
-writer (``writes.py``). Each change gets a ``started`` journal line before its first write and an
-``ok`` or ``failed`` line when it ends; a failure does not stop unrelated changes unless
-``fail_fast``. Once the client refuses writes (the apply lock was lost: ``tenant/lock.py``), no
-new change starts; a change whose write was refused fails, and ``--resume`` finishes it.
+writer (``writes.py``). Each change gets a ``started`` journal line, on disk before its first
+write, and an ``ok`` or ``failed`` line when it ends; a failure does not stop unrelated changes
+unless ``fail_fast``. Once the client refuses writes (the apply lock was lost:
+``tenant/lock.py``), no new change starts; a change whose write was refused fails, and
+``--resume`` finishes it.
 
 >>> result = await _apply_plan(plan, declared, client, observed, journal=journal)  # doctest: +SKIP
 """
@@ -164,16 +165,13 @@ class _Run:
                 return True
             profile_id = await self._write(change, confirmed)
         except (ApiError, ProfileMovedError, LockLostError) as exc:
+            # The outcome is flushed (a killed process keeps it) and goes to disk with the next
+            # change's start or at the end: an outcome lost with the machine leaves the change
+            # started, and a resume reads it again and writes only what still differs.
             self._finish(change, change.profile_id, str(exc))
-            await self._sync()
             return False
         self._finish(change, profile_id, None)
-        await self._sync()
         return True
-
-    async def _sync(self) -> None:
-        if self.journal is not None:
-            await self.journal.sync()
 
     def blocked(self, step: Step, blockers: list[Step]) -> None:
         """A step whose prerequisite failed is not attempted; its change fails once."""

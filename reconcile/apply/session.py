@@ -62,8 +62,8 @@ class ApplyOptions(Allowed):
     resume: bool = False
     fail_fast: bool = False
     concurrency: int = Field(default=8, ge=1)
-    # True: read each changed profile again right before its write; False: one listing per
-    # chunk of changes checks them (apply/freshness.py, the window docs/apply.md states)
+    # True: read each changed profile again right before its write; False: pages of one listing
+    # of the owner handle check them (apply/freshness.py, the window docs/apply.md states)
     strict: bool = False
 
 

@@ -199,6 +199,11 @@ class OmneoClient:
         body = await self._request("PUT", path, json=dict(fields))
         return profile_of(body, "PUT", path)
 
+    async def update_profile_fields(self, profile_id: str, fields: ProfileFields) -> None:
+        """``PUT /profiles/{id}`` for a caller that needs nothing from the answer: it is not
+        typed (the cost of a write is mostly reading its answer)."""
+        await self._request("PUT", f"profiles/{profile_id}", json=dict(fields))
+
     async def delete_profile(self, profile_id: str) -> None:
         await self._request("DELETE", f"profiles/{profile_id}")
 
