@@ -26,6 +26,7 @@ from reconcile.apply.progress import Progress
 from reconcile.apply.scheduler import run_steps
 from reconcile.apply.writes import Writer
 from reconcile.errors import ApiError, LockLostError, ProfileMovedError
+from reconcile.model.fields import is_unique_field
 from reconcile.model.observed import ObservedProfile
 from reconcile.plan.value import Change, Plan
 from reconcile.profiles.loader import DeclaredProfiles
@@ -110,12 +111,8 @@ class _Run:
         self.state = state
         self.on_progress = on_progress
         self.changes = {c.key: c for c in plan.changes if c.key not in state.succeeded}
-        desired = declared.by_key()
-        self.targets = {
-            key: TargetProfile.of(desired[key], plan.options.owner_handle)
-            for key in self.changes
-            if key in desired
-        }
+        self.desired = declared.by_key()
+        self._targets: dict[str, TargetProfile] = {}
         self.fresh = Freshness(client, plan.options.owner_handle, baselines=(), managed=0)
         self.split: set[str] = set()
         self.started: set[str] = set()
@@ -123,17 +120,23 @@ class _Run:
         self.finished_keys: set[str] = set()
         self.progress = Progress(total=len(self.changes))
 
+    def target(self, key: str) -> TargetProfile:
+        """What the change of ``key`` writes, built when first asked: reviving a declaration
+        costs more than sending its write, so it is done as the run goes, not all before it."""
+        found = self._targets.get(key)
+        if found is None:
+            owner = self.plan.options.owner_handle
+            found = self._targets[key] = TargetProfile.of(self.desired[key], owner)
+        return found
+
     def schedule(self) -> tuple[Step, ...]:
-        claims = [
-            claims_for(
-                key,
-                change.action,
-                self.targets[key].view if key in self.targets else {},
-                field_names(change),
-                self.current.get(key),
-            )
-            for key, change in self.changes.items()
-        ]
+        claims = []
+        for key, change in self.changes.items():
+            fields = field_names(change)
+            # only the unique values a change writes order it: the others' targets can wait
+            unique = key in self.desired and any(is_unique_field(name) for name in fields)
+            view = self.target(key).view if unique else {}
+            claims.append(claims_for(key, change.action, view, fields, self.current.get(key)))
         planned = schedule(claims)
         self.split = set(planned.split)
         return self._in_listing_order(planned.steps)
@@ -192,7 +195,7 @@ class _Run:
     async def _write(self, change: Change, confirmed: ObservedProfile | None) -> str | None:
         key = change.key
         if change.action == "create" and key not in self.current:
-            return (await self.writer.create(self.targets[key], field_names(change))).id
+            return (await self.writer.create(self.target(key), field_names(change))).id
         if change.action in _REMOVALS and key not in self.current:
             # resumed, and gone already (its answer was lost): what the removal wanted
             await self._remove(change, change.profile_id or "")
@@ -205,7 +208,7 @@ class _Run:
             return observed.id
         if observed.deleted:  # a restore; a resumed one may be live already
             observed = await self._restored(change, observed)
-        return (await self.writer.converge(observed, self.targets[key], field_names(change))).id
+        return (await self.writer.converge(observed, self.target(key), field_names(change))).id
 
     async def _restored(self, change: Change, observed: ObservedProfile) -> ObservedProfile:
         """Restore the profile; strictly, read it again once it is live (a soft-deleted profile
