@@ -15,7 +15,7 @@ import pytest
 from pydantic import SecretStr
 
 from reconcile.apply import freshness
-from reconcile.apply.freshness import Freshness
+from reconcile.apply.freshness import Freshness, Listed
 from reconcile.apply.gate import ProjectPolicy
 from reconcile.apply.journal import Journal
 from reconcile.apply.outcomes import ApplyResult
@@ -150,6 +150,39 @@ def test_a_page_read_serves_its_changes_for_a_window(tmp_path: Path) -> None:
         with pytest.raises(ProfileMovedError, match="changed on the tenant"):
             await fresh.confirm(Change(action="update", key=key, profile_id=profile.id), moved)
         assert fresh.listings == transport.listings == 3
+
+    asyncio.run(_with_client(transport, body))
+
+
+def test_the_verifications_listing_checks_the_changes_of_its_window(tmp_path: Path) -> None:
+    """The pages apply's verification listed serve as read, when it read them: no request
+    while they are younger than the window; then the page is read again. A listing already too
+    old when the changes start is replaced by one of the check's own."""
+    transport = SomeoneEdits(tmp_path / "sandbox.db")
+    now = [100.0]
+
+    async def body(client: OmneoClient) -> None:
+        made = await _owned_profiles(client, 5)
+        profiles = [p for _, p in made]
+        listed = Listed(taken=99.0, pages=(tuple(p.id for p in profiles),))
+        fresh = Freshness(client, "reconcile", baselines=profiles, managed=5, listed=listed,
+                          window=5.0, clock=lambda: now[0])  # fmt: skip
+        transport.listings = 0
+        for key, profile in made[:3]:
+            change = Change(action="update", key=key, profile_id=profile.id)
+            assert (await fresh.confirm(change, profile)).id == profile.id
+        assert fresh.listings == transport.listings == 0
+        now[0] = 105.0  # the verification read the page 6 s ago
+        key, profile = made[3]
+        await fresh.confirm(Change(action="update", key=key, profile_id=profile.id), profile)
+        assert fresh.listings == transport.listings == 1
+
+        old = Listed(taken=90.0, pages=listed.pages)
+        late = Freshness(client, "reconcile", baselines=profiles, managed=5, listed=old,
+                         window=5.0, clock=lambda: now[0])  # fmt: skip
+        key, profile = made[4]
+        await late.confirm(Change(action="update", key=key, profile_id=profile.id), profile)
+        assert late.listings == 1 and transport.listings == 2
 
     asyncio.run(_with_client(transport, body))
 

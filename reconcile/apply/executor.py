@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Literal
 
 from reconcile.apply.bodies import TargetProfile
-from reconcile.apply.freshness import Freshness, judge
+from reconcile.apply.freshness import Freshness, Listed, judge
 from reconcile.apply.journal import ChangeEntry, Journal, JournalState
 from reconcile.apply.ordering import Step, claims_for, schedule
 from reconcile.apply.outcomes import ApplyResult, Outcome
@@ -49,14 +49,16 @@ async def _apply_plan(
     on_progress: ProgressCallback | None = None,
     halt: Callable[[], bool] | None = None,
     strict: bool = False,
+    listed: Listed | None = None,
 ) -> ApplyResult:
     """Write every change not already done, in uniqueness order, journalling each outcome.
 
     Once ``halt()`` is true no further change starts (see ``scheduler.run_steps``).
-    ``strict``: read each profile again right before its first write, instead of by chunks
-    (``freshness.py``)."""
+    ``strict``: read each profile again right before its first write, instead of by pages
+    (``freshness.py``); ``listed``: the verification's listing of ``observed``, whose pages
+    check the first changes."""
     run = _Run(plan, declared, client, observed, journal, state or JournalState(), on_progress)
-    run.fresh = _freshness(run, strict=strict)
+    run.fresh = _freshness(run, strict=strict, listed=listed)
     await run.fresh.prepare()  # before the schedule: the steps follow the listing's order
     steps = run.schedule()
     skipped = await run_steps(
@@ -80,13 +82,14 @@ async def _apply_plan(
     )
 
 
-def _freshness(run: _Run, *, strict: bool) -> Freshness:
+def _freshness(run: _Run, *, strict: bool, listed: Listed | None) -> Freshness:
     return Freshness(
         run.client,
         run.plan.options.owner_handle,
         baselines=[run.current[key] for key in run.changes if key in run.current],
         managed=run.plan.managed,
         strict=strict,
+        listed=listed,
     )
 
 

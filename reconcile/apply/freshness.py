@@ -8,7 +8,8 @@ How the profile is read again before its first write:
 - otherwise by **pages**: one paginated listing of the owner handle's profiles
   (``GET /identities?filter[handle]=…&include=profile``, and the listing of soft-deleted profiles
   when a restore or a purge waits), taken before the first change (:meth:`Freshness.prepare`),
-  finds the page of every profile still to check. A page read serves the changes of its profiles
+  finds the page of every profile still to check (the verification's own listing does, while it
+  is young enough: ``Listed``). A page read serves the changes of its profiles
   that start in the ``window`` seconds after it; a change whose page is older reads that page
   again (one request). The executor runs the changes in the listing's order
   (:meth:`Freshness.position`), so each page is read again about once. A profile edited on the
@@ -44,6 +45,15 @@ DELETED = 0  # the page that stands for the listing of soft-deleted profiles (re
 Position = tuple[int, int]  # (page, place on the page) in the owner listing
 
 
+@dataclass(frozen=True)
+class Listed:
+    """An owner listing apply read already (its verification: ``gate.py``): when it was asked
+    for (``time.monotonic``), and the ids of the profiles on each page, page 1 first."""
+
+    taken: float
+    pages: tuple[tuple[str, ...], ...]
+
+
 @dataclass
 class _Page:
     """A page as last read: when it was asked for, and the profiles still to check on it."""
@@ -63,20 +73,24 @@ class Freshness:
         baselines: Collection[ObservedProfile],
         managed: int,
         strict: bool = False,
+        listed: Listed | None = None,
         window: float = WINDOW,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """``baselines``: the profiles, as verified, of the changes that will ask; ``managed``:
-        the profiles the owner listing holds (about)."""
+        the profiles the owner listing holds (about); ``listed``: the verification's listing,
+        whose pages serve as read (they showed ``baselines``) while they are young enough."""
         self.client = client
         self.owner = owner
         self.window = window
         self.clock = clock
-        self.waiting = {profile.id for profile in baselines}
+        self.baselines = {profile.id: profile for profile in baselines}
+        self.waiting = set(self.baselines)
         self.deleted = any(profile.deleted for profile in baselines)
+        self.given = listed
         pages = max(1, math.ceil(managed / PAGE_SIZE)) + int(self.deleted)
-        # the listing pays when it costs fewer requests than a read per change
-        self.strict = strict or pages >= len(self.waiting)
+        # a listing of our own pays when it costs fewer requests than a read per change
+        self.strict = strict or (listed is None and pages >= len(self.waiting))
         self.listings = 0  # requests of the owner listing (pages read), for the tests
         self._where: dict[str, Position] = {}
         self._read: dict[int, _Page] = {}
@@ -90,6 +104,12 @@ class Freshness:
             if self.strict or self._listed:
                 return
             self._listed = True
+            if self.given is not None and self.clock() - self.given.taken < self.window:
+                await self._seed(self.given)
+                return
+            if self.given is not None and self._cost() >= len(self.waiting):
+                self.strict = True  # the verification's listing is too old to serve, and
+                return  # a listing of our own would cost more than a read per change
             taken = self.clock()
             last, first = await self._owned(1)
             rest = await asyncio.gather(*(self._owned(n) for n in range(2, last + 1)))
@@ -97,6 +117,19 @@ class Freshness:
                 self._keep(number, taken, found)
             if self.deleted:
                 self._keep(DELETED, taken, await self._deleted())
+
+    async def _seed(self, listed: Listed) -> None:
+        """Take the verification's pages as read when it read them: nothing is asked again."""
+        for number, ids in enumerate(listed.pages, start=1):
+            found = {i: self.baselines[i] for i in ids if i in self.waiting}
+            self._keep(number, listed.taken, found)
+        if self.deleted:
+            self._keep(DELETED, self.clock(), await self._deleted())
+
+    def _cost(self) -> int:
+        """Requests of a listing of our own (as many pages as the verification's)."""
+        pages = len(self.given.pages) if self.given is not None else 1
+        return max(1, pages) + int(self.deleted)
 
     def position(self, profile_id: str) -> Position | None:
         """Where the listing showed the profile; ``None``: not listed (or not read by pages)."""

@@ -4,12 +4,12 @@ Counted from the plan's changes the way apply writes them (``apply/writes.py``):
 ``POST /profiles`` and an update one ``PUT /profiles/{id}``, the profile's parts inline (a tenant
 that does not take them inline costs a request more per part written), plus a ``DELETE`` per
 identity, custom attribute or date removed. A change to a tenant profile is checked first
-(``apply/freshness.py``): by one listing of the owner handle, then a page of it read again for
-the changes that come after its first ``WINDOW`` seconds, or, where that costs more (or
-``strict``), by a read per change. Creates and adoptions can instead go through
-``POST /profiles/batch`` in chunks of 500 (``apply/bulk.py``), checked afterwards by planning
-again; apply takes that path by itself when it costs fewer requests, and the estimate here is the
-one it decides by.
+(``apply/freshness.py``): by one listing of the owner handle (the verification's, when it read
+one), then a page of it read again for the changes that come after its first ``WINDOW`` seconds,
+or, where that costs more (or ``strict``), by a read per change. Creates and adoptions can
+instead go through ``POST /profiles/batch`` in chunks of 500 (``apply/bulk.py``), checked
+afterwards by planning again; apply takes that path by itself when it costs fewer requests, and
+the estimate here is the one it decides by.
 
 >>> cost = ApplyCost(requests=20_012, rps=100, engine="per-profile", one_by_one=20_012)
 >>> cost.describe()
@@ -104,8 +104,9 @@ def estimate(
     ``strict``: a read before every write (``apply --strict``)."""
     rps = min(max(rps, MIN_RPS), MAX_RPS)  # reconcile.toml allows any rate above 0
     counting = _count_matters(changes, threshold, threshold_floor)
-    overhead = LOCK_REQUESTS + registers + _verify_requests(changes, managed, listing=counting)
-    overhead += check_requests(changes, managed, rps=rps, strict=strict)
+    listed = counting or len(changes) > LISTING_FROM  # verification reads one listing
+    overhead = LOCK_REQUESTS + registers + _verify_requests(changes, managed, listing=listed)
+    overhead += check_requests(changes, managed, rps=rps, strict=strict, listed=listed)
     one_by_one = overhead + sum(change_requests(change) for change in changes)
     seeded = [change for change in changes if change.action in SEEDED]
     if not batch or len(seeded) < BATCH_FROM:
@@ -131,20 +132,26 @@ def change_requests(change: Counted) -> int:
 
 
 def check_requests(
-    changes: Sequence[Counted], managed: int, *, rps: float, strict: bool = False
+    changes: Sequence[Counted],
+    managed: int,
+    *,
+    rps: float,
+    strict: bool = False,
+    listed: bool = False,
 ) -> int:
     """Requests that check the changed tenant profiles just before their writes: one listing of
-    the owner handle, when that is fewer than a read per change, then a page read again per
-    ``PAGE_SIZE`` changes (or per ``WINDOW`` seconds of them at ``rps``, if fewer) after the
-    changes of the listing's first ``WINDOW`` seconds; and a read per adoption (not listed as
-    ours). Exact when the changes touch whole pages in the listing's order, as apply runs them."""
+    the owner handle (none when the verification read one: ``listed``; none either, but a read
+    per change, when a listing would cost more), then a page read again per ``PAGE_SIZE``
+    changes (or per ``WINDOW`` seconds of them at ``rps``, if fewer) after the changes of the
+    listing's first ``WINDOW`` seconds; and a read per adoption (not listed as ours). Exact when
+    the changes touch whole pages in the listing's order, as apply runs them."""
     existing = [change for change in changes if change.action != "create"]
     if strict:
         return len(existing)
     adoptions = sum(change.action == "adopt" for change in existing)
     deleted = int(any(change.action in ("restore", "purge") for change in existing))
-    listing = _pages(managed) + deleted
-    if listing >= len(existing):
+    listing = deleted if listed else _pages(managed) + deleted
+    if not listed and listing >= len(existing):
         return len(existing)
     per_window = max(1, math.floor(WINDOW * rps))
     later = max(0, len(existing) - adoptions - per_window)

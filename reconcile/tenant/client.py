@@ -130,6 +130,12 @@ class OmneoClient:
         """Every identity of ``handle`` with its profile: page 1, then the rest concurrently.
         ``keep`` (a shard) selects identifiers as each page arrives: only those are typed and held.
         """
+        return [owned for page in await self.identity_pages(handle, keep) for owned in page]
+
+    async def identity_pages(
+        self, handle: str, keep: Callable[[str], bool] | None = None
+    ) -> list[list[OwnedProfile]]:
+        """:meth:`list_identities` page by page (the first list is page 1)."""
         params = {"filter[handle]": handle, "include": "profile", "page[size]": str(PAGE_SIZE)}
 
         async def page(number: int) -> tuple[int, list[OwnedProfile]]:
@@ -147,7 +153,7 @@ class OmneoClient:
 
         pages, first = await page(1)
         rest = await asyncio.gather(*(page(n) for n in range(2, pages + 1)))
-        return [*first, *(o for _, owned in rest for o in owned)]
+        return [first, *(owned for _, owned in rest)]
 
     async def owned_page(
         self, handle: str, number: int, wanted: Collection[str]
