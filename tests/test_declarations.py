@@ -102,7 +102,9 @@ def test_a_damaged_cache_entry_is_read_again_not_trusted(tmp_path: Path) -> None
     (entry,) = cache.glob("*.json")
     digest, _, payload = entry.read_bytes().partition(b"\n")
     entries = json.loads(payload)
-    entries[0]["declaration"]["view"]["email"] = "mallory@example.com"
+    declaration = entries[0]["declaration"]
+    declaration["values"] = declaration["values"].replace("jane@", "mallory@")
+    assert "mallory@example.com" in declaration["values"]
     entry.write_bytes(digest + b"\n" + json.dumps(entries).encode())
 
     again = load_profiles(profiles, phone_region="AU", cache_dir=cache)

@@ -223,7 +223,7 @@ def _without_taken(
     skipped = {key for conflict in conflicts for key in conflict.keys}
     while True:
         active = [pair for pair in matching.pairs if pair.profile.key not in skipped]
-        after = _After(index, removed, {p.observed.id: p.view for p in active if p.observed})
+        after = _After(index, removed, {p.observed.id: p.profile for p in active if p.observed})
         taken = [c for pair in active if (c := _taken(pair, index, after, present)) is not None]
         if not taken:
             return Matching(active, conflicts)
@@ -237,16 +237,16 @@ class _After:
 
     index: TenantIndex
     removed: frozenset[str]
-    # profile id → its declaration's flat view (only unique fields are asked for: a declared one,
-    # None included, is what apply will set)
-    declared: Mapping[str, Mapping[str, JsonValue]]
+    # profile id → its declaration (only unique fields are asked for: a declared one, None
+    # included, is what apply will set; the view is decoded only for those asked)
+    declared: Mapping[str, Declaration]
 
     def value(self, profile_id: str, name: str) -> JsonValue:
         if profile_id in self.removed:
             return None
-        declared = self.declared.get(profile_id, {})
-        if name in declared:
-            return declared[name]
+        declared = self.declared.get(profile_id)
+        if declared is not None and name in declared.names:
+            return declared.view[name]
         profile = self.index.profiles.get(profile_id)
         return profile.fields.get(name) if profile is not None else None
 

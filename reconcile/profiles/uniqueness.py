@@ -46,6 +46,10 @@ class Outline:
         return self.state != "present"
 
     @property
+    def names(self) -> tuple[str, ...]:
+        return self._names
+
+    @property
     def view(self) -> Mapping[str, JsonValue]:
         """The unique values only (all a conflict names of a profile outside the shard)."""
         return dict(self.unique)
@@ -145,7 +149,7 @@ def check_unique(
     # when asked, and a million of them would all stay alive here).
     claims: dict[str, dict[JsonValue, LoadedProfile]] = {}
     for item in by_key.values():
-        if owner_handle and (owned := path("identities", owner_handle)) in item.profile.view:
+        if owner_handle and (owned := path("identities", owner_handle)) in item.profile.names:
             message = (
                 f"the handle {owner_handle!r} is reconcile's owner identity (its identifier is "
                 "the key, set by reconcile); remove it from the declaration"
