@@ -105,7 +105,7 @@ class Declaration:
             "state": self.state,
             "previous_keys": list(self.previous_keys),
             "erasure": self.erasure_reference,
-            "names": _text_of(self._names),
+            "names": names_text(self._names),
             "values": self._values.decode(),
             "unique": list(self._unique_names),
             "unique_values": list(self._unique_values),
@@ -121,7 +121,7 @@ class Declaration:
         declaration.state = intern(str(entry["state"]))
         declaration.previous_keys = tuple(str(key) for key in entry["previous_keys"])
         declaration.erasure_reference = None if erasure is None else str(erasure)
-        declaration._names = _names_of(str(entry["names"]))
+        declaration._names = names_from_text(str(entry["names"]))
         declaration._values = str(entry["values"]).encode()
         declaration._view = None
         declaration._unique_names = _shared(tuple(intern(name) for name in entry["unique"]))
@@ -195,14 +195,16 @@ def _shared(names: tuple[str, ...]) -> tuple[str, ...]:
     return _SHAPES.setdefault(names, names)
 
 
-def _text_of(names: tuple[str, ...]) -> str:
+def names_text(names: tuple[str, ...]) -> str:
+    """A tuple of names as the JSON text the parse cache stores it as (one text per shape)."""
     text = _TEXTS.get(names)
     if text is None:
         text = _TEXTS[names] = codec.encode(list(names)).decode()
     return text
 
 
-def _names_of(text: str) -> tuple[str, ...]:
+def names_from_text(text: str) -> tuple[str, ...]:
+    """Back from :func:`names_text`: the one shared tuple of those names."""
     names = _NAMES.get(text)
     if names is None:
         names = _NAMES[text] = _shared(
