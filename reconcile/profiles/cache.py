@@ -208,5 +208,10 @@ def _revive(entry: dict[str, Any]) -> LoadedProfile:
     # Written by _entry and checksummed: the types are the ones written, so not converted again.
     line = entry["line"]
     return LoadedProfile(
-        profile, intern(entry["file"]), line, _lines(entry["lines"], line), tuple(entry["tags"])
+        profile,
+        intern(entry["file"]),
+        line,
+        _lines(entry["lines"], line),
+        # Interned: a large tree repeats a few tags, held here until the tree is checked.
+        tuple(intern(tag) for tag in entry["tags"]),
     )
