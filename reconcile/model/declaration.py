@@ -30,6 +30,7 @@ from typing import Any
 from reconcile import codec
 from reconcile.model.desired import DesiredProfile, revive
 from reconcile.model.fields import JsonValue, UniqueValue, unique_values
+from reconcile.model.observed import Fields
 
 
 class Declaration:
@@ -150,6 +151,8 @@ class Declaration:
         """Whether ``fields`` (an observed profile's view) holds every declared value: no field
         changes (:func:`~reconcile.plan.diff.changed_fields` is empty). The view is not built:
         an unchanged profile of a large tree never holds one."""
+        if isinstance(fields, Fields):
+            fields = fields.as_dict()  # one dict, then a lookup in C a field
         if self._view is not None:
             return all(fields.get(name) == value for name, value in self._view.items())
         values: list[JsonValue] = codec.decode(self._values)
