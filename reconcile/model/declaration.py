@@ -188,29 +188,38 @@ def _view(declaration: Declaration) -> dict[str, JsonValue]:
 
 
 # One copy of each tuple of names that many declarations share (a large tree repeats a few
-# shapes), and the JSON text each is stored as in the parse cache, both ways.
+# shapes), and the JSON text each is stored as in the parse cache, both ways. Kept up to a bound:
+# a tree of as many shapes as profiles gains nothing from sharing them, and `watch` runs for days.
 _SHAPES: dict[tuple[str, ...], tuple[str, ...]] = {}
 _TEXTS: dict[tuple[str, ...], str] = {}
 _NAMES: dict[str, tuple[str, ...]] = {}
+_KEPT = 4096
 
 
 def _shared(names: tuple[str, ...]) -> tuple[str, ...]:
-    return _SHAPES.setdefault(names, names)
+    shared = _SHAPES.get(names)
+    if shared is None:
+        if len(_SHAPES) >= _KEPT:
+            return names
+        shared = _SHAPES[names] = names
+    return shared
 
 
 def names_text(names: tuple[str, ...]) -> str:
     """A tuple of names as the JSON text the parse cache stores it as (one text per shape)."""
     text = _TEXTS.get(names)
     if text is None:
-        text = _TEXTS[names] = codec.encode(list(names)).decode()
+        text = codec.encode(list(names)).decode()
+        if len(_TEXTS) < _KEPT:
+            _TEXTS[names] = text
     return text
 
 
 def names_from_text(text: str) -> tuple[str, ...]:
-    """Back from :func:`names_text`: the one shared tuple of those names."""
+    """Back from :func:`names_text`: the shared tuple of those names."""
     names = _NAMES.get(text)
     if names is None:
-        names = _NAMES[text] = _shared(
-            tuple(intern(str(name)) for name in codec.decode(text.encode()))
-        )
+        names = _shared(tuple(intern(str(name)) for name in codec.decode(text.encode())))
+        if len(_NAMES) < _KEPT:
+            _NAMES[text] = names
     return names
