@@ -323,17 +323,18 @@ def _erasure(profile: Declaration | None) -> tuple[FieldChange, ...]:
 
 def _change(pair: Pair, options: PlanOptions) -> Change | None:
     """The change a pair needs, or ``None``; a restore or a rename is a change by itself."""
-    desired = pair.view
     if pair.observed is None:
         fields = [
             FieldChange(field=name, path=name, before=None, after=value)
-            for name, value in desired.items()
+            for name, value in pair.view.items()
             if value is not None
         ]
         return Change(
             action="create", key=pair.profile.key, fields=(_owner(pair, options), *fields)
         )
-    diffs = diff_fields(desired, pair.observed.fields)
+    # An unchanged profile is compared without decoding its declared view (memory: the view).
+    same = pair.profile.same_as(pair.observed.fields)
+    diffs = [] if same else diff_fields(pair.view, pair.observed.fields)
     if pair.adopt or pair.previous_key is not None:
         diffs = [_owner(pair, options), *diffs]
     elif not diffs and not pair.restore:

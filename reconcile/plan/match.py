@@ -38,9 +38,10 @@ class TenantIndex:
 
     owner_handle: str
     profiles: dict[str, ObservedProfile] = field(default_factory=dict)
-    # A tuple, not a set: almost every value has one holder, and 500,000 sets of one id cost
-    # 100 MB at 100,000 profiles.
-    holders: dict[UniqueValue, tuple[str, ...]] = field(default_factory=dict)
+    # Field name → value → the id of the profile holding it (a tuple of ids when several do):
+    # one dict per unique field, no (name, value) pair and no tuple of one id per value (each
+    # would cost 50 bytes, five values a profile; memory: docs/performance.md).
+    holders: dict[str, dict[JsonValue, str | tuple[str, ...]]] = field(default_factory=dict)
     # The owner handles of other projects on this tenant (tenant/owners.py): a profile holding
     # one of their identities is theirs, never adopted.
     other_owners: frozenset[str] = frozenset()
@@ -49,14 +50,32 @@ class TenantIndex:
         """Soft-deleted profiles are added too: they still hold their unique values."""
         holders = self.holders
         for profile in profiles:
-            self.profiles[profile.id] = profile
-            for value in profile.unique:
-                held = holders.get(value, ())
-                if profile.id not in held:
-                    holders[value] = (*held, profile.id)
+            profile_id = profile.id
+            self.profiles[profile_id] = profile
+            for name, value in profile.unique:
+                by_value = holders.get(name)
+                if by_value is None:
+                    by_value = holders[name] = {}
+                held = by_value.get(value)
+                if held is None:
+                    by_value[value] = profile_id
+                elif type(held) is str:
+                    if held != profile_id:
+                        by_value[value] = (held, profile_id)
+                elif profile_id not in held:
+                    by_value[value] = (*held, profile_id)
+
+    def holding(self, value: UniqueValue) -> tuple[str, ...]:
+        """The ids of the profiles holding ``value``, in the order they were added."""
+        name, held = value
+        found = self.holders.get(name, {}).get(held)
+        if found is None:
+            return ()
+        return (found,) if isinstance(found, str) else found
 
     def knows(self, value: UniqueValue) -> bool:
-        return bool(self.holders.get(value))
+        name, held = value
+        return held in self.holders.get(name, {})
 
     def owner_key(self, profile_id: str) -> str | None:
         return self.profiles[profile_id].identifier(self.owner_handle)
@@ -187,7 +206,7 @@ def _candidates(profile: Declaration, index: TenantIndex) -> dict[str, list[str]
     """Unmanaged tenant profiles holding a declared unique value, with the fields that matched."""
     found: dict[str, list[str]] = {}
     for name, value in profile.unique:
-        for profile_id in sorted(index.holders.get((name, value), ())):
+        for profile_id in sorted(index.holding((name, value))):
             holder = index.profiles[profile_id]
             # A soft-deleted profile cannot be adopted (it is hidden); it keeps the value: taken.
             if index.owner_key(profile_id) is None and not holder.deleted:
@@ -203,7 +222,7 @@ def _without_taken(
     skipped = {key for conflict in conflicts for key in conflict.keys}
     while True:
         active = [pair for pair in matching.pairs if pair.profile.key not in skipped]
-        after = _After(index, removed, {p.observed.id: p.view for p in active if p.observed})
+        after = _After(index, removed, {p.observed.id: p.profile for p in active if p.observed})
         taken = [c for pair in active if (c := _taken(pair, index, after, present)) is not None]
         if not taken:
             return Matching(active, conflicts)
@@ -217,16 +236,16 @@ class _After:
 
     index: TenantIndex
     removed: frozenset[str]
-    # profile id → its declaration's flat view (only unique fields are asked for: a declared one,
-    # None included, is what apply will set)
-    declared: Mapping[str, Mapping[str, JsonValue]]
+    # profile id → its declaration (only unique fields are asked for: a declared one, None
+    # included, is what apply will set; the view is decoded only for those asked)
+    declared: Mapping[str, Declaration]
 
     def value(self, profile_id: str, name: str) -> JsonValue:
         if profile_id in self.removed:
             return None
-        declared = self.declared.get(profile_id, {})
-        if name in declared:
-            return declared[name]
+        declared = self.declared.get(profile_id)
+        if declared is not None and name in declared.names:
+            return declared.view[name]
         profile = self.index.profiles.get(profile_id)
         return profile.fields.get(name) if profile is not None else None
 
@@ -240,7 +259,7 @@ def _taken(
             continue
         keepers = sorted(
             profile_id
-            for profile_id in index.holders.get((name, value), ())
+            for profile_id in index.holding((name, value))
             if profile_id != own_id and after.value(profile_id, name) == value
         )
         if keepers:
