@@ -1,8 +1,8 @@
 """The window the chunk check leaves (docs/apply.md, "No lost update"): a profile edited on the
 tenant before the listing that checks its chunk is reported and kept; one edited after that
 listing and before its write is overwritten for the fields the change writes, as documented;
-``strict`` reads each profile right before its write and reports that edit too. A listing serves
-at most ``chunk`` changes and ``window`` seconds."""
+``strict`` reads each profile right before its write and reports that edit too. A page read
+serves its changes for ``window`` seconds; in the listing's order each page is read about once."""
 
 from __future__ import annotations
 
@@ -14,18 +14,21 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from reconcile.apply.freshness import Freshness
+from reconcile.apply import freshness
+from reconcile.apply.freshness import Freshness, Listed
 from reconcile.apply.gate import ProjectPolicy
 from reconcile.apply.journal import Journal
 from reconcile.apply.outcomes import ApplyResult
 from reconcile.apply.session import ApplyOptions, _locked
 from reconcile.errors import ProfileMovedError
 from reconcile.model.observed import ObservedProfile
+from reconcile.plan import cost
 from reconcile.plan.build import PlanOptions, build_plan
 from reconcile.plan.value import Change, Plan
 from reconcile.profiles.loader import load_profiles
 from reconcile.sandbox import DEFAULT_TOKEN, SandboxConfig, create_app
 from reconcile.settings import Target
+from reconcile.tenant import client as client_module
 from reconcile.tenant.client import OmneoClient
 
 URL = "http://sandbox.local/api/v3/"
@@ -126,39 +129,104 @@ def test_strict_reports_an_edit_after_the_listing_would_have_checked(tmp_path: P
     assert [o.key for o in result.failed] == ["ann"]
 
 
-@pytest.mark.parametrize(("chunk", "window", "tick", "listings"), [
-    (2, 60.0, 0.0, 2),   # five changes, two a listing; the last one alone is read by id
-    (100, 5.0, 3.0, 2),  # five changes 3 s apart, 5 s a listing; the same
-])  # fmt: skip
-def test_a_listing_serves_a_chunk_of_changes_or_of_seconds(
-    tmp_path: Path, chunk: int, window: float, tick: float, listings: int
-) -> None:
+def test_a_page_read_serves_its_changes_for_a_window(tmp_path: Path) -> None:
+    """Five changes 3 s apart, a window of 5 s: the listing serves the first two, a page read
+    again the next two, another the last."""
     transport = SomeoneEdits(tmp_path / "sandbox.db")
     now = [0.0]
 
     async def body(client: OmneoClient) -> None:
-        http_profiles = []
-        for n in range(5):
-            key = f"p{n}"
-            body = {"email": f"{key}@example.com", "identities": [
-                {"handle": "reconcile", "identifier": key}]}  # fmt: skip
-            http_profiles.append((key, await client.create_profile(body)))
-        fresh = Freshness(
-            client, "reconcile", baselines=[p for _, p in http_profiles], managed=5,
-            chunk=chunk, window=window, clock=lambda: now[0],
-        )  # fmt: skip
+        made = await _owned_profiles(client, 5)
+        fresh = Freshness(client, "reconcile", baselines=[p for _, p in made], managed=5,
+                          window=5.0, clock=lambda: now[0])  # fmt: skip
         transport.listings = 0
-        for key, profile in http_profiles:
+        for key, profile in made[:4]:
             change = Change(action="update", key=key, profile_id=profile.id)
             assert (await fresh.confirm(change, profile)).id == profile.id
-            now[0] += tick
-        assert fresh.listings == transport.listings == listings
-        assert fresh.strict  # one change left: a read by id costs no more than a listing
+            now[0] += 3.0
+        assert fresh.listings == transport.listings == 2
+        key, profile = made[4]
         moved = profile.model_copy(update={"fields": {**profile.fields, "first_name": "X"}})
         with pytest.raises(ProfileMovedError, match="changed on the tenant"):
-            await fresh.confirm(Change(action="update", key="p4", profile_id=profile.id), moved)
+            await fresh.confirm(Change(action="update", key=key, profile_id=profile.id), moved)
+        assert fresh.listings == transport.listings == 3
 
     asyncio.run(_with_client(transport, body))
+
+
+def test_the_verifications_listing_checks_the_changes_of_its_window(tmp_path: Path) -> None:
+    """The pages apply's verification listed serve as read, when it read them: no request
+    while they are younger than the window; then the page is read again. A listing already too
+    old when the changes start is replaced by one of the check's own."""
+    transport = SomeoneEdits(tmp_path / "sandbox.db")
+    now = [100.0]
+
+    async def body(client: OmneoClient) -> None:
+        made = await _owned_profiles(client, 5)
+        profiles = [p for _, p in made]
+        listed = Listed(taken=99.0, pages=(tuple(p.id for p in profiles),))
+        fresh = Freshness(client, "reconcile", baselines=profiles, managed=5, listed=listed,
+                          window=5.0, clock=lambda: now[0])  # fmt: skip
+        transport.listings = 0
+        for key, profile in made[:3]:
+            change = Change(action="update", key=key, profile_id=profile.id)
+            assert (await fresh.confirm(change, profile)).id == profile.id
+        assert fresh.listings == transport.listings == 0
+        now[0] = 105.0  # the verification read the page 6 s ago
+        key, profile = made[3]
+        await fresh.confirm(Change(action="update", key=key, profile_id=profile.id), profile)
+        assert fresh.listings == transport.listings == 1
+
+        old = Listed(taken=90.0, pages=listed.pages)
+        late = Freshness(client, "reconcile", baselines=profiles, managed=5, listed=old,
+                         window=5.0, clock=lambda: now[0])  # fmt: skip
+        key, profile = made[4]
+        await late.confirm(Change(action="update", key=key, profile_id=profile.id), profile)
+        assert late.listings == 1 and transport.listings == 2
+
+    asyncio.run(_with_client(transport, body))
+
+
+def test_in_the_listings_order_each_page_is_read_again_about_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """120 changes on 6 pages of 20, run in the listing's order at 6.25 changes a second: the
+    first 8 s (50 changes) are served by the listing, then each page is read again once as its
+    turn comes (pages 3 to 6); the plan's estimate counts the same."""
+    for module in (client_module, cost, freshness):
+        monkeypatch.setattr(module, "PAGE_SIZE", 20)
+    transport = SomeoneEdits(tmp_path / "sandbox.db")
+    now = [0.0]
+
+    async def body(client: OmneoClient) -> None:
+        made = await _owned_profiles(client, 120)
+        fresh = Freshness(client, "reconcile", baselines=[p for _, p in made], managed=120,
+                          clock=lambda: now[0])  # fmt: skip
+        transport.listings = 0
+        await fresh.prepare()
+        assert fresh.listings == 6
+        by_place = sorted(made, key=lambda made: fresh.position(made[1].id) or (99, 0))
+        assert [key for key, _ in by_place] == sorted(key for key, _ in made)  # creation order
+        changes = [Change(action="update", key=k, profile_id=p.id) for k, p in reversed(made)]
+        for key, profile in by_place:
+            change = Change(action="update", key=key, profile_id=profile.id)
+            assert (await fresh.confirm(change, profile)).id == profile.id
+            now[0] += 1 / 6.25
+        assert fresh.listings == transport.listings == 6 + 4
+        assert cost.check_requests(changes, 120, rps=6.25) == 10
+
+    asyncio.run(_with_client(transport, body))
+
+
+async def _owned_profiles(client: OmneoClient, count: int) -> list[tuple[str, ObservedProfile]]:
+    """``count`` profiles of this project (owner identity ``p000``…), in creation order."""
+    made = []
+    for n in range(count):
+        key = f"p{n:03}"
+        body = {"email": f"{key}@example.com", "identities": [
+            {"handle": "reconcile", "identifier": key}]}  # fmt: skip
+        made.append((key, await client.create_profile(body)))
+    return made
 
 
 async def _with_client(

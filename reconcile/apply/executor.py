@@ -3,10 +3,11 @@
 The engine checks nothing: only ``session.py`` calls it, after the gate admitted the plan.
 
 The changes become steps (``ordering.py``), run by the scheduler (``scheduler.py``) through the
-writer (``writes.py``). Each change gets a ``started`` journal line before its first write and an
-``ok`` or ``failed`` line when it ends; a failure does not stop unrelated changes unless
-``fail_fast``. Once the client refuses writes (the apply lock was lost: ``tenant/lock.py``), no
-new change starts; a change whose write was refused fails, and ``--resume`` finishes it.
+writer (``writes.py``). Each change gets a ``started`` journal line, on disk before its first
+write, and an ``ok`` or ``failed`` line when it ends; a failure does not stop unrelated changes
+unless ``fail_fast``. Once the client refuses writes (the apply lock was lost:
+``tenant/lock.py``), no new change starts; a change whose write was refused fails, and
+``--resume`` finishes it.
 
 >>> result = await _apply_plan(plan, declared, client, observed, journal=journal)  # doctest: +SKIP
 """
@@ -17,7 +18,7 @@ from collections.abc import Callable
 from typing import Literal
 
 from reconcile.apply.bodies import TargetProfile
-from reconcile.apply.freshness import Freshness, judge
+from reconcile.apply.freshness import Freshness, Listed, judge
 from reconcile.apply.journal import ChangeEntry, Journal, JournalState
 from reconcile.apply.ordering import Step, claims_for, schedule
 from reconcile.apply.outcomes import ApplyResult, Outcome
@@ -25,6 +26,7 @@ from reconcile.apply.progress import Progress
 from reconcile.apply.scheduler import run_steps
 from reconcile.apply.writes import Writer
 from reconcile.errors import ApiError, LockLostError, ProfileMovedError
+from reconcile.model.fields import is_unique_field
 from reconcile.model.observed import ObservedProfile
 from reconcile.plan.value import Change, Plan
 from reconcile.profiles.loader import DeclaredProfiles
@@ -47,14 +49,17 @@ async def _apply_plan(
     on_progress: ProgressCallback | None = None,
     halt: Callable[[], bool] | None = None,
     strict: bool = False,
+    listed: Listed | None = None,
 ) -> ApplyResult:
     """Write every change not already done, in uniqueness order, journalling each outcome.
 
     Once ``halt()`` is true no further change starts (see ``scheduler.run_steps``).
-    ``strict``: read each profile again right before its first write, instead of by chunks
-    (``freshness.py``)."""
+    ``strict``: read each profile again right before its first write, instead of by pages
+    (``freshness.py``); ``listed``: the verification's listing of ``observed``, whose pages
+    check the first changes."""
     run = _Run(plan, declared, client, observed, journal, state or JournalState(), on_progress)
-    run.fresh = _freshness(run, strict=strict)
+    run.fresh = _freshness(run, strict=strict, listed=listed)
+    await run.fresh.prepare()  # before the schedule: the steps follow the listing's order
     steps = run.schedule()
     skipped = await run_steps(
         steps,
@@ -77,13 +82,14 @@ async def _apply_plan(
     )
 
 
-def _freshness(run: _Run, *, strict: bool) -> Freshness:
+def _freshness(run: _Run, *, strict: bool, listed: Listed | None) -> Freshness:
     return Freshness(
         run.client,
         run.plan.options.owner_handle,
         baselines=[run.current[key] for key in run.changes if key in run.current],
         managed=run.plan.managed,
         strict=strict,
+        listed=listed,
     )
 
 
@@ -108,12 +114,8 @@ class _Run:
         self.state = state
         self.on_progress = on_progress
         self.changes = {c.key: c for c in plan.changes if c.key not in state.succeeded}
-        desired = declared.by_key()
-        self.targets = {
-            key: TargetProfile.of(desired[key], plan.options.owner_handle)
-            for key in self.changes
-            if key in desired
-        }
+        self.desired = declared.by_key()
+        self._targets: dict[str, TargetProfile] = {}
         self.fresh = Freshness(client, plan.options.owner_handle, baselines=(), managed=0)
         self.split: set[str] = set()
         self.started: set[str] = set()
@@ -121,20 +123,38 @@ class _Run:
         self.finished_keys: set[str] = set()
         self.progress = Progress(total=len(self.changes))
 
+    def target(self, key: str) -> TargetProfile:
+        """What the change of ``key`` writes, built when first asked: reviving a declaration
+        costs more than sending its write, so it is done as the run goes, not all before it."""
+        found = self._targets.get(key)
+        if found is None:
+            owner = self.plan.options.owner_handle
+            found = self._targets[key] = TargetProfile.of(self.desired[key], owner)
+        return found
+
     def schedule(self) -> tuple[Step, ...]:
-        claims = [
-            claims_for(
-                key,
-                change.action,
-                self.targets[key].view if key in self.targets else {},
-                field_names(change),
-                self.current.get(key),
-            )
-            for key, change in self.changes.items()
-        ]
+        claims = []
+        for key, change in self.changes.items():
+            fields = field_names(change)
+            # only the unique values a change writes order it: the others' targets can wait
+            unique = key in self.desired and any(is_unique_field(name) for name in fields)
+            view = self.target(key).view if unique else {}
+            claims.append(claims_for(key, change.action, view, fields, self.current.get(key)))
         planned = schedule(claims)
         self.split = set(planned.split)
-        return planned.steps
+        return self._in_listing_order(planned.steps)
+
+    def _in_listing_order(self, steps: tuple[Step, ...]) -> tuple[Step, ...]:
+        """The steps in the order the check's listing shows their profiles (the others first,
+        in their order), so that each page of it is read again about once (``freshness.py``).
+        The scheduler keeps every step's prerequisites whatever the order."""
+
+        def place(step: Step) -> tuple[int, int]:
+            observed = self.current.get(step.key)
+            found = None if observed is None else self.fresh.position(observed.id)
+            return (0, 0) if found is None else (found[0] + 1, found[1])
+
+        return tuple(sorted(steps, key=place))
 
     async def execute(self, step: Step) -> bool:
         change = self.changes[step.key]
@@ -151,16 +171,13 @@ class _Run:
                 return True
             profile_id = await self._write(change, confirmed)
         except (ApiError, ProfileMovedError, LockLostError) as exc:
+            # The outcome is flushed (a killed process keeps it) and goes to disk with the next
+            # change's start or at the end: an outcome lost with the machine leaves the change
+            # started, and a resume reads it again and writes only what still differs.
             self._finish(change, change.profile_id, str(exc))
-            await self._sync()
             return False
         self._finish(change, profile_id, None)
-        await self._sync()
         return True
-
-    async def _sync(self) -> None:
-        if self.journal is not None:
-            await self.journal.sync()
 
     def blocked(self, step: Step, blockers: list[Step]) -> None:
         """A step whose prerequisite failed is not attempted; its change fails once."""
@@ -181,7 +198,7 @@ class _Run:
     async def _write(self, change: Change, confirmed: ObservedProfile | None) -> str | None:
         key = change.key
         if change.action == "create" and key not in self.current:
-            return (await self.writer.create(self.targets[key], field_names(change))).id
+            return (await self.writer.create(self.target(key), field_names(change))).id
         if change.action in _REMOVALS and key not in self.current:
             # resumed, and gone already (its answer was lost): what the removal wanted
             await self._remove(change, change.profile_id or "")
@@ -194,7 +211,7 @@ class _Run:
             return observed.id
         if observed.deleted:  # a restore; a resumed one may be live already
             observed = await self._restored(change, observed)
-        return (await self.writer.converge(observed, self.targets[key], field_names(change))).id
+        return (await self.writer.converge(observed, self.target(key), field_names(change))).id
 
     async def _restored(self, change: Change, observed: ObservedProfile) -> ObservedProfile:
         """Restore the profile; strictly, read it again once it is live (a soft-deleted profile

@@ -5,19 +5,25 @@ found it; one that moved is reported (``changed on the tenant since the plan``) 
 How the profile is read again before its first write:
 
 - ``strict``: by id, right before each change (``GET /profiles/{id}``): one request a change;
-- otherwise by **chunks**: one paginated listing of the owner handle's profiles
+- otherwise by **pages**: one paginated listing of the owner handle's profiles
   (``GET /identities?filter[handle]=…&include=profile``, and the listing of soft-deleted profiles
-  when a restore or a purge waits) serves the next ``chunk`` changes to start, for at most
-  ``window`` seconds; then the next change to start reads it again. A profile edited on the tenant
-  after that listing read it and before its write is the window left open (``docs/apply.md``).
+  when a restore or a purge waits), taken before the first change (:meth:`Freshness.prepare`),
+  finds the page of every profile still to check (the verification's own listing does, while it
+  is young enough: ``Listed``). A page read serves the changes of its profiles
+  that start in the ``window`` seconds after it; a change whose page is older reads that page
+  again (one request). The executor runs the changes in the listing's order
+  (:meth:`Freshness.position`), so each page is read again about once. A profile edited on the
+  tenant after its page was read and before its write is the window left open
+  (``docs/apply.md``).
 
-A listing is taken only when it costs fewer requests than a read per change: a small plan on a
-large tenant is read change by change, and so are the changes of the next ``window`` seconds when
-the last listing served fewer changes than it had pages (changes starting slowly, as under heavy
-throttling). A profile the listing does not show as this project's (an adoption) is read by id.
+The listing is taken only when it costs fewer requests than a read per change: a small plan on a
+large tenant is read change by change. A profile its page does not show (an adoption, not yet
+this project's; one that moved to another page) is read by id. Only the profiles still to check
+are typed from a page.
 
 >>> fresh = Freshness(client, "reconcile", baselines=profiles, managed=10_000)  # doctest: +SKIP
->>> profile = await fresh.confirm(change, baseline)                        # doctest: +SKIP
+>>> await fresh.prepare()                                                      # doctest: +SKIP
+>>> profile = await fresh.confirm(change, baseline)                            # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -30,25 +36,34 @@ from dataclasses import dataclass
 
 from reconcile.errors import ProfileMovedError
 from reconcile.model.observed import ObservedProfile
-from reconcile.plan.cost import CHUNK, WINDOW  # one listing serves this many changes, seconds
+from reconcile.plan.cost import WINDOW  # seconds a page read serves its changes
 from reconcile.plan.value import Change
 from reconcile.tenant.client import PAGE_SIZE, OmneoClient
 
 _REMOVALS = ("delete", "purge")
+DELETED = 0  # the page that stands for the listing of soft-deleted profiles (read whole)
+Position = tuple[int, int]  # (page, place on the page) in the owner listing
+
+
+@dataclass(frozen=True)
+class Listed:
+    """An owner listing apply read already (its verification: ``gate.py``): when it was asked
+    for (``time.monotonic``), and the ids of the profiles on each page, page 1 first."""
+
+    taken: float
+    pages: tuple[tuple[str, ...], ...]
 
 
 @dataclass
-class _Listing:
-    """The touched profiles as the owner listing (and the deleted one, if read) showed them."""
+class _Page:
+    """A page as last read: when it was asked for, and the profiles still to check on it."""
 
     taken: float
     by_id: dict[str, ObservedProfile]
-    deleted: bool
-    served: int = 0
 
 
 class Freshness:
-    """Reads touched profiles again before their first write: by id (``strict``) or by chunks."""
+    """Reads touched profiles again before their first write: by id (``strict``) or by pages."""
 
     def __init__(
         self,
@@ -58,80 +73,116 @@ class Freshness:
         baselines: Collection[ObservedProfile],
         managed: int,
         strict: bool = False,
-        chunk: int = CHUNK,
+        listed: Listed | None = None,
         window: float = WINDOW,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """``baselines``: the profiles, as verified, of the changes that will ask; ``managed``:
-        the profiles the owner listing holds (about)."""
+        the profiles the owner listing holds (about); ``listed``: the verification's listing,
+        whose pages serve as read (they showed ``baselines``) while they are young enough."""
         self.client = client
         self.owner = owner
-        self.chunk = chunk
         self.window = window
         self.clock = clock
-        self.waiting = {profile.id for profile in baselines}
+        self.baselines = {profile.id: profile for profile in baselines}
+        self.waiting = set(self.baselines)
         self.deleted = any(profile.deleted for profile in baselines)
-        self.pages = _pages(managed) + int(self.deleted)
-        self.strict = strict or not self._listing_pays()
-        self.listings = 0  # listings taken, for the tests
-        self._listing: _Listing | None = None
-        self._direct_until = -math.inf
+        self.given = listed
+        pages = max(1, math.ceil(managed / PAGE_SIZE)) + int(self.deleted)
+        # a listing of our own pays when it costs fewer requests than a read per change
+        self.strict = strict or (listed is None and pages >= len(self.waiting))
+        self.listings = 0  # requests of the owner listing (pages read), for the tests
+        self._where: dict[str, Position] = {}
+        self._read: dict[int, _Page] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._listed = False
         self._lock = asyncio.Lock()
+
+    async def prepare(self) -> None:
+        """Take the listing that finds the profiles' pages (once, and only if it pays)."""
+        async with self._lock:
+            if self.strict or self._listed:
+                return
+            self._listed = True
+            if self.given is not None and self.clock() - self.given.taken < self.window:
+                await self._seed(self.given)
+                return
+            if self.given is not None and self._cost() >= len(self.waiting):
+                self.strict = True  # the verification's listing is too old to serve, and
+                return  # a listing of our own would cost more than a read per change
+            taken = self.clock()
+            last, first = await self._owned(1)
+            rest = await asyncio.gather(*(self._owned(n) for n in range(2, last + 1)))
+            for number, found in enumerate((first, *(found for _, found in rest)), start=1):
+                self._keep(number, taken, found)
+            if self.deleted:
+                self._keep(DELETED, taken, await self._deleted())
+
+    async def _seed(self, listed: Listed) -> None:
+        """Take the verification's pages as read when it read them: nothing is asked again."""
+        for number, ids in enumerate(listed.pages, start=1):
+            found = {i: self.baselines[i] for i in ids if i in self.waiting}
+            self._keep(number, listed.taken, found)
+        if self.deleted:
+            self._keep(DELETED, self.clock(), await self._deleted())
+
+    def _cost(self) -> int:
+        """Requests of a listing of our own (as many pages as the verification's)."""
+        pages = len(self.given.pages) if self.given is not None else 1
+        return max(1, pages) + int(self.deleted)
+
+    def position(self, profile_id: str) -> Position | None:
+        """Where the listing showed the profile; ``None``: not listed (or not read by pages)."""
+        return self._where.get(profile_id)
 
     async def confirm(self, change: Change, baseline: ObservedProfile) -> ObservedProfile:
         """The profile as it is now, if it is still ``baseline`` (a soft-deleted one awaiting a
         removal or a restore: ``baseline``); else :class:`ProfileMovedError`."""
-        listing = None if self.strict else await self._current()
+        page = None if self.strict else await self._page_of(change, baseline)
+        fresh = None if page is None else page.by_id.get(baseline.id)
         self.waiting.discard(baseline.id)
-        if listing is not None and self._covers(listing, baseline, change):
-            fresh = listing.by_id.get(baseline.id)
-        else:
+        if fresh is None:  # not on its page (any more): its own read says whether it is gone
             fresh = await self.client.get_profile(baseline.id)
         return judge(change, baseline, fresh)
 
-    def _covers(self, listing: _Listing, baseline: ObservedProfile, change: Change) -> bool:
-        """Whether the listing would show the profile: it is this project's, or soft-deleted
-        with the deleted ones listed."""
+    async def _page_of(self, change: Change, baseline: ObservedProfile) -> _Page | None:
+        """The page that shows the profile, read in the last ``window`` seconds; ``None``: read
+        the profile by id."""
         if baseline.deleted:
-            return listing.deleted
-        return baseline.identifier(self.owner) == change.key
+            number: int | None = DELETED
+        elif baseline.identifier(self.owner) == change.key:
+            await self.prepare()
+            number = self._where.get(baseline.id, (None, 0))[0]
+        else:
+            return None  # an adoption: not listed as this project's
+        if number is None or self.strict:
+            return None
+        page = self._read.get(number)
+        if page is not None and self.clock() - page.taken < self.window:
+            return page
+        async with self._locks.setdefault(number, asyncio.Lock()):
+            page = self._read.get(number)
+            if page is None or self.clock() - page.taken >= self.window:  # not read meanwhile
+                taken = self.clock()
+                page = self._keep(number, taken, await self._again(number))
+            return page
 
-    async def _current(self) -> _Listing | None:
-        """The listing that serves the next change; ``None``: read it by id."""
-        async with self._lock:
-            now = self.clock()
-            if now < self._direct_until:
-                return None
-            listing = self._listing
-            if listing is not None and listing.served < self.chunk:
-                if now - listing.taken < self.window:
-                    listing.served += 1
-                    return listing
-                if listing.served < self.pages:
-                    # Changes are starting slowly: a read each costs less than a listing per
-                    # window. Read them by id for a window, then try a listing again.
-                    self._listing, self._direct_until = None, now + self.window
-                    return None
-            if not self._listing_pays():
-                self.strict = True  # the few changes left are cheaper read one by one
-                return None
-            listing = self._listing = await self._take()
-            listing.served += 1
-            return listing
+    async def _again(self, number: int) -> dict[str, ObservedProfile]:
+        return await self._deleted() if number == DELETED else (await self._owned(number))[1]
 
-    async def _take(self) -> _Listing:
-        taken = self.clock()
-        pages, by_id = await self.client.owned_profiles(self.owner, self.waiting)
-        if self.deleted:
-            by_id.update({p.id: p for p in await self.client.list_deleted_profiles()})
+    async def _owned(self, number: int) -> tuple[int, dict[str, ObservedProfile]]:
         self.listings += 1
-        self.pages = pages + int(self.deleted)
-        return _Listing(taken=taken, by_id=by_id, deleted=self.deleted)
+        return await self.client.owned_page(self.owner, number, self.waiting)
 
-    def _listing_pays(self) -> bool:
-        """A listing per chunk costs fewer requests than a read per change still to come."""
-        left = len(self.waiting)
-        return left > 0 and math.ceil(left / self.chunk) * self.pages < left
+    async def _deleted(self) -> dict[str, ObservedProfile]:
+        listed = await self.client.list_deleted_profiles()
+        return {p.id: p for p in listed if p.id in self.waiting}
+
+    def _keep(self, number: int, taken: float, found: dict[str, ObservedProfile]) -> _Page:
+        self._read[number] = page = _Page(taken=taken, by_id=found)
+        for place, profile_id in enumerate(found):
+            self._where[profile_id] = (number, place)
+        return page
 
 
 def judge(
@@ -145,7 +196,3 @@ def judge(
         now = "gone from" if fresh is None else "changed on"
         raise ProfileMovedError(f"{now} the tenant since the plan; re-plan")
     return fresh
-
-
-def _pages(profiles: int) -> int:
-    return max(1, math.ceil(profiles / PAGE_SIZE))

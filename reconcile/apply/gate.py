@@ -24,12 +24,15 @@ many profiles are managed) through one paginated listing of the owner handle; so
 which reads by id do not reach, through the listing of deleted profiles when the plan restores
 or purges.
 
->>> observed = await admit(plan, declared, client, target, policy, allowed)   # doctest: +SKIP
+>>> admitted = await admit(plan, declared, client, target, policy, allowed)   # doctest: +SKIP
+>>> admitted.observed["jane"].id                                              # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
+from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict
 
@@ -40,6 +43,7 @@ from reconcile.apply.contents import (
     ownership_problem,
     recomputed_unsafe,
 )
+from reconcile.apply.freshness import Listed
 from reconcile.apply.guards import Override, check_bulk, check_creates
 from reconcile.apply.journal import JournalState
 from reconcile.errors import ConflictError, PlanError, StalePlanError, UnsafePlanError
@@ -51,6 +55,15 @@ from reconcile.settings import Settings, Target
 from reconcile.tenant.client import OmneoClient
 
 _GONE = frozenset({"delete", "purge"})
+
+
+@dataclass(frozen=True)
+class Admitted:
+    """What :func:`admit` read: the touched profiles by key, and the owner listing it read
+    them from (``None``: read one by one), which checks the first changes (``freshness.py``)."""
+
+    observed: dict[str, ObservedProfile]
+    listed: Listed | None
 
 
 class ProjectPolicy(BaseModel):
@@ -111,8 +124,9 @@ async def admit(
     allowed: Allowed,
     *,
     journal: JournalState | None = None,
-) -> dict[str, ObservedProfile]:
-    """Refuse a plan that may not run (see the module); the re-read profiles it touches.
+) -> Admitted:
+    """Refuse a plan that may not run (see the module); the re-read profiles it touches, and
+    the listing they were read from (if one was).
 
     With ``journal`` (a resume), changes the journal shows done are skipped, and profiles it
     shows started are accepted as they are now: their fingerprints moved because of us.
@@ -145,11 +159,12 @@ async def admit(
     unsafe = recomputed_unsafe(plan, declared, threshold=threshold, floor=floor, managed=managed)
     if unsafe and not allowed.force:
         raise UnsafePlanError(f"the plan is unsafe ({'; '.join(unsafe)}): pass --force")
-    return {
-        c.key: observed
-        for c, (_, observed) in zip(pending, current, strict=True)
-        if observed is not None
+    observed = {
+        c.key: profile
+        for c, (_, profile) in zip(pending, current, strict=True)
+        if profile is not None
     }
+    return Admitted(observed=observed, listed=known.listed)
 
 
 def _check_owned(
@@ -202,6 +217,7 @@ class _Known:
         self.client = client
         self.owner = owner
         self.by_key = by_key
+        self.listed: Listed | None = None
         self.by_id = {p.id: p for p in (*(by_key or {}).values(), *deleted)}
 
     @classmethod
@@ -212,8 +228,12 @@ class _Known:
         gone = await client.list_deleted_profiles() if deleted else []
         if not listing:
             return cls(client, owner, None, gone)
-        owned = await client.list_identities(owner)
-        return cls(client, owner, {o.identifier: o.profile for o in owned}, gone)
+        taken = time.monotonic()
+        pages = await client.identity_pages(owner)
+        owned = [o for page in pages for o in page]
+        known = cls(client, owner, {o.identifier: o.profile for o in owned}, gone)
+        known.listed = Listed(taken, tuple(tuple(o.profile.id for o in page) for page in pages))
+        return known
 
     def managed(self, plan: Plan, state: JournalState) -> int:
         """Managed profiles in the plan's selection as the plan found them: those listed now,

@@ -2,8 +2,10 @@
 
 ``plans/NAME.json`` is journalled in ``plans/NAME.journal.jsonl``. Each run starts with a ``run``
 line naming the plan's checksum; then every change gets a ``started`` line before its first write
-and an ``ok`` or ``failed`` line when it ends. Each line is flushed and fsynced as it is written,
-so a killed process loses at most the line it was writing (a torn last line is ignored on read).
+and an ``ok`` or ``failed`` line when it ends. Each line is flushed as it is written, so a killed
+process loses at most the line it was writing (a torn last line is ignored on read); the engine
+waits for :meth:`Journal.sync` (fsync) before a change's first write, which puts every earlier
+line on disk too.
 
 >>> journal = Journal.beside(Path("plans/release.json"))    # doctest: +SKIP
 >>> journal.path.name                                       # doctest: +SKIP

@@ -62,8 +62,8 @@ class ApplyOptions(Allowed):
     resume: bool = False
     fail_fast: bool = False
     concurrency: int = Field(default=8, ge=1)
-    # True: read each changed profile again right before its write; False: one listing per
-    # chunk of changes checks them (apply/freshness.py, the window docs/apply.md states)
+    # True: read each changed profile again right before its write; False: pages of one listing
+    # of the owner handle check them (apply/freshness.py, the window docs/apply.md states)
     strict: bool = False
 
 
@@ -136,9 +136,10 @@ async def _locked(
                 f"this plan was already applied ({len(state.succeeded)} changes done, see "
                 f"{journal.path}); finish it with `reconcile apply --resume`, or plan again"
             )
-        observed = await admit(
+        admitted = await admit(
             plan, declared, client, target, options.policy, options, journal=state
         )
+        observed = admitted.observed
         batched = _batches(plan, client, options)
         journal.start(plan.checksum, "bulk" if batched else "resume" if state.runs else "apply")
         try:
@@ -152,6 +153,7 @@ async def _locked(
                 plan, declared, client, observed, journal=journal, state=state,
                 concurrency=options.concurrency, fail_fast=options.fail_fast,
                 on_progress=on_progress, halt=halt, strict=options.strict,
+                listed=admitted.listed,
             )  # fmt: skip
         finally:
             journal.close()

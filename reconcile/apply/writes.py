@@ -131,7 +131,8 @@ class Writer:
         self, observed: ObservedProfile, target: TargetProfile, fields: Iterable[str]
     ) -> ObservedProfile:
         """Bring ``fields`` of ``observed`` to their target values in one ``PUT`` where the tenant
-        takes the parts inline, else through their own endpoints; returns the profile."""
+        takes the parts inline, else through their own endpoints; returns the profile as the
+        ``PUT`` answered it (``observed`` when its answer was not needed: callers want its id)."""
         view = target.view
         wanted = [f for f in sorted(set(fields)) if f in view]
         differ = [f for f in wanted if observed.fields.get(f) != view[f]]
@@ -146,9 +147,12 @@ class Writer:
         kinds = tuple(kind for kind in self.parts.to_try() if kind != "dates")
         body.update(inline_parts(target, differ, kinds))
         current = observed
-        if body:
+        inline = [f for f in differ if part_kind(f) in kinds]
+        if inline:
             current = await self.client.update_profile(observed.id, body)
-            self.parts.learn([f for f in differ if part_kind(f) in kinds], current, view)
+            self.parts.learn(inline, current, view)
+        elif body:  # scalars and tags only: nothing to learn from the answer, left untyped
+            await self.client.update_profile_fields(observed.id, body)
         rest = [
             f
             for f in differ

@@ -294,7 +294,7 @@ class AsyncProject:
         ``confirm`` (if given) must return True before anything is saved or written. With
         ``plan=None``, ``review`` sees the plan just made (before ``confirm``); a plan with
         nothing to do returns an empty result whose ``plan_file`` is None. ``strict``: read
-        each profile again right before its write, instead of one listing per chunk of changes
+        each profile again right before its write, instead of pages of one listing read again
         (docs/apply.md, "No lost update").
         """
         chosen = {"tenant": tenant, "resume": resume, "force": force, "reason": reason,

@@ -115,8 +115,10 @@ async def apply(
     if given is None:
         hooks.notice(f"Saved plan to {plan_file}")
     journal = Journal.beside(plan_file)
+    # a plan given as a file was loaded once already: the plan checked above is the one run
+    applied = Plan.load(plan_file, key=key) if isinstance(given, Plan | None) else reviewed
     result = await apply_reviewed(
-        Plan.load(plan_file, key=key), declared, target, journal, options,
+        applied, declared, target, journal, options,
         holder=Holder.here(request.holder or str(plan_file)), on_progress=hooks.progress,
         on_notice=hooks.notice, halt=hooks.stop.is_set if hooks.stop is not None else None,
         resume=resume_command(

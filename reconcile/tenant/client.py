@@ -130,6 +130,12 @@ class OmneoClient:
         """Every identity of ``handle`` with its profile: page 1, then the rest concurrently.
         ``keep`` (a shard) selects identifiers as each page arrives: only those are typed and held.
         """
+        return [owned for page in await self.identity_pages(handle, keep) for owned in page]
+
+    async def identity_pages(
+        self, handle: str, keep: Callable[[str], bool] | None = None
+    ) -> list[list[OwnedProfile]]:
+        """:meth:`list_identities` page by page (the first list is page 1)."""
         params = {"filter[handle]": handle, "include": "profile", "page[size]": str(PAGE_SIZE)}
 
         async def page(number: int) -> tuple[int, list[OwnedProfile]]:
@@ -147,33 +153,29 @@ class OmneoClient:
 
         pages, first = await page(1)
         rest = await asyncio.gather(*(page(n) for n in range(2, pages + 1)))
-        return [*first, *(o for _, owned in rest for o in owned)]
+        return [first, *(owned for _, owned in rest)]
 
-    async def owned_profiles(
-        self, handle: str, wanted: Collection[str]
+    async def owned_page(
+        self, handle: str, number: int, wanted: Collection[str]
     ) -> tuple[int, dict[str, ObservedProfile]]:
-        """The pages read, and the profiles holding an identity of ``handle`` whose ids are
-        ``wanted``, by id: every page of ``GET /identities`` is read, only those are typed."""
-        params = {"filter[handle]": handle, "include": "profile", "page[size]": str(PAGE_SIZE)}
-
-        async def page(number: int) -> tuple[int, dict[str, ObservedProfile]]:
-            body = await self._request(
-                "GET", "identities", params={**params, "page[number]": str(number)}
-            )
-            with paused():
-                found = {
-                    str(profile["id"]): ObservedProfile.from_api(profile)
-                    for item in body["data"]
-                    if isinstance(profile := item.get("profile"), dict)
-                    and profile.get("id") in wanted
-                }
-            return int(body.get("meta", {}).get("last_page", 1)), found
-
-        last_page, first = await page(1)
-        rest = await asyncio.gather(*(page(n) for n in range(2, last_page + 1)))
-        return last_page, {
-            k: v for found in (first, *(f for _, f in rest)) for k, v in found.items()
+        """Page ``number`` of the profiles holding an identity of ``handle`` (``GET
+        /identities``): the last page's number, and the profiles on it whose ids are ``wanted``,
+        by id in the listing's order; only those are typed."""
+        params = {
+            "filter[handle]": handle,
+            "include": "profile",
+            "page[size]": str(PAGE_SIZE),
+            "page[number]": str(number),
         }
+        body = await self._request("GET", "identities", params=params)
+        with paused():
+            found = {
+                str(profile["id"]): ObservedProfile.from_api(profile)
+                for item in body["data"]
+                if isinstance(profile := item.get("profile"), dict)
+                and str(profile.get("id")) in wanted  # ids may come as numbers
+            }
+        return int(body.get("meta", {}).get("last_page", 1)), found
 
     async def get_profile(self, profile_id: str) -> ObservedProfile | None:
         path = f"profiles/{profile_id}"
@@ -202,6 +204,11 @@ class OmneoClient:
         path = f"profiles/{profile_id}"
         body = await self._request("PUT", path, json=dict(fields))
         return profile_of(body, "PUT", path)
+
+    async def update_profile_fields(self, profile_id: str, fields: ProfileFields) -> None:
+        """``PUT /profiles/{id}`` for a caller that needs nothing from the answer: it is not
+        typed (the cost of a write is mostly reading its answer)."""
+        await self._request("PUT", f"profiles/{profile_id}", json=dict(fields))
 
     async def delete_profile(self, profile_id: str) -> None:
         await self._request("DELETE", f"profiles/{profile_id}")
