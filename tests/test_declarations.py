@@ -14,7 +14,7 @@ import pytest
 from pydantic import BaseModel
 
 from reconcile import DeclaredProfiles, DesiredProfile
-from reconcile.model import parts
+from reconcile.model import declaration, parts
 from reconcile.model.declaration import Declaration
 from reconcile.model.fields import unique_values
 from reconcile.model.observed import ObservedProfile
@@ -102,7 +102,9 @@ def test_a_damaged_cache_entry_is_read_again_not_trusted(tmp_path: Path) -> None
     (entry,) = cache.glob("*.json")
     digest, _, payload = entry.read_bytes().partition(b"\n")
     entries = json.loads(payload)
-    entries[0]["declaration"]["view"]["email"] = "mallory@example.com"
+    declaration = entries[0]["declaration"]
+    declaration["values"] = declaration["values"].replace("jane@", "mallory@")
+    assert "mallory@example.com" in declaration["values"]
     entry.write_bytes(digest + b"\n" + json.dumps(entries).encode())
 
     again = load_profiles(profiles, phone_region="AU", cache_dir=cache)
@@ -142,3 +144,18 @@ def test_a_pydantic_release_without_the_private_attributes_gets_model_construct(
     assert parts.private_parts_found() and parts.PRIVATE_PARTS_FOUND
     monkeypatch.setattr(BaseModel, "__slots__", ("__dict__", "__pydantic_fields_set__"))
     assert not parts.private_parts_found()
+
+
+def test_shapes_past_the_bound_are_held_unshared(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(declaration, "_KEPT", 0)  # as if the process had seen 4,096 shapes
+    model = DesiredProfile.model_validate(
+        {"key": "zed", "email": "zed@example.com", "identities": {"unseen-shape": "z1"}}
+    )
+    zed = Declaration.of(model)
+    again = Declaration.from_entry(json.loads(json.dumps(zed.entry())))
+
+    assert again == zed and again.view == model.flat_view()
+    assert again.unique == (("identities.unseen-shape", "z1"), ("email", "zed@example.com"))
+    assert (
+        zed.names == ("email", "identities.unseen-shape") and zed.names not in declaration._SHAPES
+    )

@@ -13,7 +13,10 @@ import httpx
 import pydantic
 import pytest
 
-from reconcile.model.observed import ObservedProfile
+from reconcile.model.declaration import Declaration
+from reconcile.model.desired import DesiredProfile
+from reconcile.model.observed import Fields, ObservedProfile
+from reconcile.plan.diff import changed_fields
 from reconcile.sandbox import DEFAULT_TOKEN, SandboxConfig, create_app
 from reconcile.tenant.client import OmneoClient
 from reconcile.tenant.responses import OwnedProfile
@@ -158,3 +161,22 @@ def run(tmp_path: Path, calls: Any) -> Any:
             return await calls(OmneoClient(http))
 
     return asyncio.run(go())
+
+
+def test_a_view_is_held_as_values_beside_names_profiles_of_a_shape_share() -> None:
+    ann, bob = fetched(BODY), fetched({**BODY, "first_name": "Bob", "email": "bob@example.com"})
+    plain = dict(ann.fields)
+
+    assert isinstance(ann.fields, Fields) and ann.fields == plain and plain == ann.fields
+    assert ann.fields._at is bob.fields._at  # one map of names to positions for the shape
+    assert bob.fields["first_name"] == "Bob" and "first_name" in bob.fields
+    assert "title" not in bob.fields and bob.fields.get("title", "none") == "none"
+    with pytest.raises(KeyError):
+        bob.fields["title"]
+    with pytest.raises(TypeError):
+        bob.fields["first_name"] = "Cat"  # type: ignore[index]
+    # The fingerprint of a view a caller builds as a dict is the fetched one's.
+    assert ann.model_copy(update={"fields": plain}).fingerprint() == ann.fingerprint()
+    declared = Declaration.of(DesiredProfile.model_validate({"key": "ann", "first_name": "Ann"}))
+    assert declared.same_as(ann.fields) and not declared.same_as(bob.fields)
+    assert declared.same_as(plain) and changed_fields(declared.view, bob.fields) == ["first_name"]

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import reconcile
+from reconcile.errors import ProfileError
 from reconcile.profiles import cache
 from reconcile.profiles.loader import load_profiles
 
@@ -83,3 +84,24 @@ def test_a_change_to_the_code_that_shapes_a_declaration_misses_the_cache(tmp_pat
     rules = package / "model" / "parts.py"
     rules.write_text(rules.read_text() + "\n# a rule changed\n")
     assert cache.code_digest(package) != before
+
+
+@pytest.mark.parametrize("gap", [1, 300])  # offsets that fit a byte, and ones that do not
+def test_lines_read_back_from_the_cache_name_the_same_lines(tmp_path: Path, gap: int) -> None:
+    folder = tmp_path / "profiles.d"
+    folder.mkdir()
+    comments = "# a note\n" * gap
+    first = f"key: ann\ntags: [a]\n{comments}email: ann@example.com\nidentities:\n  pos: '1'\n"
+    (folder / "a.yaml").write_text(first)
+    (folder / "b.yaml").write_text("key: bob\n\nidentities:\n  pos: '1'\nemail: ann@example.com\n")
+
+    messages = []
+    for _ in range(2):  # read afresh, then from the cache
+        with pytest.raises(ProfileError) as raised:
+            load_profiles(folder, phone_region="AU", cache_dir=tmp_path / "c")
+        messages.append(str(raised.value))
+
+    assert messages[0] == messages[1]
+    assert f"a.yaml:{gap + 3}" in messages[1]  # the first claim of the email, by its line
+    assert f"a.yaml:{gap + 5}" in messages[1]  # and of the identity
+    assert len(list((tmp_path / "c").glob("*.json"))) == 2  # each file was clean alone

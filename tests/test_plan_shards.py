@@ -22,6 +22,7 @@ from reconcile.profiles.loader import load_profiles
 from reconcile.profiles.uniqueness import Outline
 from reconcile.sandbox import ServedSandbox
 from tests.conftest import Project
+from tests.test_apply_trust import tamper
 
 FIRST, SECOND = Selectors(shard="1/2"), Selectors(shard="2/2")
 
@@ -117,3 +118,30 @@ def test_the_shards_plans_together_are_the_whole_plan(
     assert conflicts == {("taken", ("kim",)), ("contested", ("eve", "jon"))}
     assert _outcome(shards) == (changes, conflicts)
     assert [r["managed"] for r in shards] == [2, 2]  # ann, bob | cat, dan
+
+
+def test_a_shard_plan_applies_and_a_tampered_one_is_still_refused(project: Project) -> None:
+    for key in ("ann", "bob", "cat", "dan"):
+        project.write(f"{key}.yaml", f"first_name: {key}\nemail: {key}@example.com\n")
+    plan_file = project.plans / "shard-2.json"
+    assert project.cli("plan", "--shard", "2/2", "-o", str(plan_file)).exit_code == 0
+    forged = project.plans / "forged.json"
+    forged.write_text(plan_file.read_text())
+
+    def widen(data: dict[str, Any]) -> None:
+        first = data["changes"][0]["fields"][-1]
+        data["changes"][0]["fields"].append({**first, "field": "last_name", "path": "last_name"})
+
+    tamper(forged, widen)
+    refused = project.cli("apply", str(forged))
+    assert refused.exit_code == 1
+    assert "writes fields profiles.d/ does not declare (last_name)" in refused.stderr
+
+    applied = project.cli("apply", str(plan_file))
+    assert applied.exit_code == 0, applied.output
+    assert "2 applied, 0 failed" in applied.stderr
+    rest = project.cli("plan", "--format", "json")
+    assert {(c["action"], c["key"]) for c in json.loads(rest.stdout)["changes"]} == {
+        ("create", "ann"),
+        ("create", "bob"),
+    }

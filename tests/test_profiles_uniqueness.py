@@ -6,7 +6,16 @@ from typing import Any
 
 from reconcile.model.declaration import Declaration
 from reconcile.model.desired import DesiredProfile
-from reconcile.profiles.uniqueness import LoadedProfile, check_unique
+from reconcile.model.fields import UniqueValue
+from reconcile.plan.shard import ManagedKeys
+from reconcile.profiles.uniqueness import (
+    Digest,
+    LoadedProfile,
+    Outline,
+    check_unique,
+    outlined,
+    value_digest,
+)
 
 
 def loaded(file: str, line: int = 1, **fields: Any) -> LoadedProfile:
@@ -73,3 +82,63 @@ def test_a_previous_key_is_never_a_current_key_nor_claimed_twice() -> None:
     first = loaded("c.yaml", key="cat", previous_keys=["old"])
     second = loaded("d.yaml", key="dan", previous_keys=["old"])
     assert "'old' is also a previous key of 'cat'" in messages(first, second)[0]
+
+
+def outlines(*items: LoadedProfile, keep: str = "", digest: Digest = value_digest) -> list[Any]:
+    """``items`` as a shard selecting ``keep`` holds them: the others as outlines, whose values
+    are read again (here: from ``items``) only when their digest matches another's."""
+    by_key = {item.profile.key: item.profile for item in items}
+    asked: list[str] = []
+
+    def resolve(outline: Outline) -> tuple[UniqueValue, ...]:
+        asked.append(outline.key)
+        return by_key[outline.key].unique
+
+    held = [outlined(item, lambda key: key == keep, resolve, digest) for item in items]
+    return [held, asked]
+
+
+def test_a_clash_across_shards_is_reported_with_both_places() -> None:
+    ann = loaded("a.yaml", 1, key="ann", email="x@example.com")
+    bob = loaded("b.yaml", 10, key="bob", email="x@example.com")
+    cat = loaded("c.yaml", 20, key="cat", email="cat@example.com")
+    for keep in ("ann", "bob", "cat"):
+        held, asked = outlines(ann, bob, cat, keep=keep)
+        assert any(isinstance(item.profile, Outline) for item in held)
+        assert [str(p) for p in check_unique(held)[1]] == [
+            "b.yaml:11: bob: email: also claimed by 'ann' at a.yaml:2; "
+            "Omneo allows one profile per email"
+        ]
+        assert "cat" not in asked  # a value whose digest nobody shares is never read again
+
+
+def test_a_collision_of_digests_is_not_a_clash() -> None:
+    def colliding(_: UniqueValue) -> int:
+        return 42  # every value the same digest
+
+    ann = loaded("a.yaml", 1, key="ann", email="ann@example.com", mobile_phone="0412 345 678")
+    bob = loaded("b.yaml", 10, key="bob", email="bob@example.com", mobile_phone="0412 345 679")
+    held, asked = outlines(ann, bob, keep="ann", digest=colliding)
+    assert check_unique(held, digest=colliding)[1] == []
+    assert asked  # the real values were read to rule it out
+    eve = loaded("e.yaml", 30, key="eve", email="bob@example.com")
+    held, _ = outlines(ann, bob, eve, keep="eve", digest=colliding)
+    assert [str(p) for p in check_unique(held, digest=colliding)[1]] == [
+        "e.yaml:31: eve: email: also claimed by 'bob' at b.yaml:11; "
+        "Omneo allows one profile per email"
+    ]
+
+
+def test_managed_keys_answer_by_digest_and_keep_keys_only_for_patterns() -> None:
+    managed = ManagedKeys()
+    for key in ("ann", "bob", "cat"):
+        managed.add(key)
+    assert ("bob" in managed, "dan" in managed, len(managed), managed.keys) == (
+        True,
+        False,
+        3,
+        None,
+    )
+    named = ManagedKeys(with_keys=True)
+    named.add("ann")
+    assert named.keys == {"ann"}

@@ -11,7 +11,7 @@ validates the result as the loader does and compares its flat view with the tena
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import ValidationError
@@ -81,7 +81,9 @@ def declaration_of(
     return out
 
 
-def _custom_attributes(fields: dict[str, JsonValue], types: dict[str, str]) -> dict[str, JsonValue]:
+def _custom_attributes(
+    fields: Mapping[str, JsonValue], types: dict[str, str]
+) -> dict[str, JsonValue]:
     """``{namespace: {handle: value}}``; a value YAML would misread is ``{type, value}``."""
     custom: dict[str, dict[str, JsonValue]] = {}
     for name, value in sorted(fields.items()):

@@ -5,12 +5,15 @@ The reading, whatever form the tenant's answer takes, is :mod:`~reconcile.model.
 >>> o = ObservedProfile.from_api({"id": 7, "email": "jane@example.com", "identities": []})
 >>> o.fields["email"], o.id, o.fields.get("title"), o.unreadable
 ('jane@example.com', '7', None, None)
+>>> o.fields == {"email": "jane@example.com", "tags": [], "addresses": []}
+True
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +40,61 @@ class Identity:
     identifier: str
 
 
+class Fields(Mapping[str, JsonValue]):
+    """A fetched profile's flat view, read-only: its values in a tuple beside a map of names to
+    positions that every profile of the same shape shares. A dict of a profile's twenty-odd
+    fields cost three times the memory, and a large tenant holds one a profile.
+
+    >>> view = Fields({"email": "a@x.io", "tags": ["vip"]})
+    >>> view["email"], view.get("title"), "tags" in view, list(view), view.as_dict()
+    ('a@x.io', None, True, ['email', 'tags'], {'email': 'a@x.io', 'tags': ['vip']})
+    """
+
+    __slots__ = ("_at", "_values")
+
+    _at: dict[str, int]
+    _values: tuple[JsonValue, ...]
+
+    def __init__(self, view: Mapping[str, JsonValue]) -> None:
+        names = tuple(view)
+        at = _POSITIONS.get(names)
+        if at is None:
+            at = {name: position for position, name in enumerate(names)}
+            if len(_POSITIONS) < _SHAPES_KEPT:
+                _POSITIONS[names] = at
+        self._at = at
+        self._values = tuple(view.values())
+
+    def __getitem__(self, name: str) -> JsonValue:
+        return self._values[self._at[name]]
+
+    def get(self, name: str, default: JsonValue = None) -> JsonValue:  # type: ignore[override]
+        position = self._at.get(name)
+        return default if position is None else self._values[position]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._at
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._at)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def as_dict(self) -> dict[str, JsonValue]:
+        """A fresh dict of the view (the caller may change it)."""
+        return dict(zip(self._at, self._values, strict=True))
+
+    def __repr__(self) -> str:
+        return repr(self.as_dict())
+
+
+# The shapes of fetched views seen, each a map of names to positions; kept up to a bound (a tenant
+# of as many shapes as profiles gains nothing from sharing them).
+_POSITIONS: dict[tuple[str, ...], dict[str, int]] = {}
+_SHAPES_KEPT = 4096
+
+
 class ObservedProfile(BaseModel):
     """A profile as the tenant holds it, reduced to the flat view plus what apply needs.
 
@@ -49,7 +107,8 @@ class ObservedProfile(BaseModel):
     id: str
     profile_type: str = "active"
     identities: tuple[Identity, ...] = ()
-    fields: dict[str, JsonValue]
+    # A Fields when read from the tenant; any mapping a caller builds itself.
+    fields: Mapping[str, JsonValue]
     # (handle, id) of each date the view shows: writes address a date by its id.
     date_ids: tuple[tuple[str, str], ...] = ()
     # The first part of the answer that could not be read: the profile is a conflict of the plan
@@ -69,7 +128,7 @@ class ObservedProfile(BaseModel):
                 "id": read.id,
                 "profile_type": read.profile_type,
                 "identities": tuple(_identity(*identity) for identity in read.identities),
-                "fields": read.view,
+                "fields": Fields(read.view),
                 "date_ids": read.date_ids,
                 "unreadable": read.unreadable,
             },
@@ -111,7 +170,8 @@ class ObservedProfile(BaseModel):
         digested as nulls, as they were when the view held them: plans saved before keep
         applying.
         """
-        view = {**_UNSET_SCALARS, **self.fields}
+        fields = self.fields
+        view = {**_UNSET_SCALARS, **(fields.as_dict() if isinstance(fields, Fields) else fields)}
         state: list[Any] = [self.id, view] if not self.deleted else [self.id, DELETED_TYPE, view]
         if self.unreadable is not None:
             state.append(["unreadable", self.unreadable.field, self.unreadable.received])

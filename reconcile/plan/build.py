@@ -19,7 +19,7 @@ tenant (seeding), one listing of every profile answers them instead. Matching it
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from fnmatch import fnmatchcase
 
 from reconcile.collector import paused
@@ -31,7 +31,7 @@ from reconcile.plan.cost import estimate
 from reconcile.plan.diff import FieldChange, diff_fields
 from reconcile.plan.match import Pair, TenantIndex, match_profiles, unreadable
 from reconcile.plan.options import PlanOptions, Selectors
-from reconcile.plan.shard import renamed_from, selecting
+from reconcile.plan.shard import ManagedKeys, renamed_from, selecting
 from reconcile.plan.value import Action, Change, Conflict, Plan, Withheld, safety_reasons
 from reconcile.profiles.loader import DeclaredProfiles, Loading
 from reconcile.profiles.uniqueness import Outline
@@ -62,7 +62,8 @@ async def _build_plan(
     loading: DeclaredProfiles | Loading, client: OmneoClient, options: PlanOptions
 ) -> Plan:
     selectors = options.selectors
-    managed: set[str] | None = None if selectors.is_everything else set()
+    with_keys = bool(selectors.target)  # --target patterns are matched against managed keys
+    managed = None if selectors.is_everything else ManagedKeys(with_keys=with_keys)
     try:
         owned, deleted = await _owned_profiles(
             client, options.owner_handle, selecting(selectors, managed)
@@ -72,7 +73,7 @@ async def _build_plan(
         raise
     declared = _loaded(loading)
     keys = [*(p.key for p in declared.profiles), *(p.key for p in declared.others)]
-    keys += managed if managed is not None else owned
+    keys += owned if managed is None else managed.keys or ()
     _check_targets(selectors, keys)
     selected = [p for p in declared.profiles if selectors.selects(p.key)]
     if managed is not None:
@@ -109,7 +110,7 @@ def assemble_plan(
     options: PlanOptions,
     *,
     api_calls: int = 0,
-    managed: Collection[str] | None = None,
+    managed: Container[str] | None = None,
 ) -> Plan:
     """The plan from what was fetched: ``owned`` maps managed keys to profiles (live or
     soft-deleted), ``index`` holds every tenant profile seen. Pure, so tests can build plans
@@ -126,7 +127,7 @@ def _assemble_plan(
     options: PlanOptions,
     *,
     api_calls: int,
-    managed: Collection[str] | None,
+    managed: Container[str] | None,
 ) -> Plan:
     selects = options.selectors.selects
     selected = [profile for profile in declared.profiles if selects(profile.key)]
@@ -322,17 +323,18 @@ def _erasure(profile: Declaration | None) -> tuple[FieldChange, ...]:
 
 def _change(pair: Pair, options: PlanOptions) -> Change | None:
     """The change a pair needs, or ``None``; a restore or a rename is a change by itself."""
-    desired = pair.view
     if pair.observed is None:
         fields = [
             FieldChange(field=name, path=name, before=None, after=value)
-            for name, value in desired.items()
+            for name, value in pair.view.items()
             if value is not None
         ]
         return Change(
             action="create", key=pair.profile.key, fields=(_owner(pair, options), *fields)
         )
-    diffs = diff_fields(desired, pair.observed.fields)
+    # An unchanged profile is compared without decoding its declared view (memory: the view).
+    same = pair.profile.same_as(pair.observed.fields)
+    diffs = [] if same else diff_fields(pair.view, pair.observed.fields)
     if pair.adopt or pair.previous_key is not None:
         diffs = [_owner(pair, options), *diffs]
     elif not diffs and not pair.restore:

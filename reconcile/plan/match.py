@@ -18,13 +18,14 @@ True
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from reconcile.model.declaration import Declaration
 from reconcile.model.fields import JsonValue, UniqueValue
 from reconcile.model.mask import mask_value
 from reconcile.model.observed import ObservedProfile
+from reconcile.plan.shard import Present, add_unselected_claims
 from reconcile.plan.value import Conflict
 from reconcile.profiles.uniqueness import Outline
 
@@ -37,9 +38,10 @@ class TenantIndex:
 
     owner_handle: str
     profiles: dict[str, ObservedProfile] = field(default_factory=dict)
-    # A tuple, not a set: almost every value has one holder, and 500,000 sets of one id cost
-    # 100 MB at 100,000 profiles.
-    holders: dict[UniqueValue, tuple[str, ...]] = field(default_factory=dict)
+    # Field name → value → the id of the profile holding it (a tuple of ids when several do):
+    # one dict per unique field, no (name, value) pair and no tuple of one id per value (each
+    # would cost 50 bytes, five values a profile; memory: docs/performance.md).
+    holders: dict[str, dict[JsonValue, str | tuple[str, ...]]] = field(default_factory=dict)
     # The owner handles of other projects on this tenant (tenant/owners.py): a profile holding
     # one of their identities is theirs, never adopted.
     other_owners: frozenset[str] = frozenset()
@@ -48,14 +50,32 @@ class TenantIndex:
         """Soft-deleted profiles are added too: they still hold their unique values."""
         holders = self.holders
         for profile in profiles:
-            self.profiles[profile.id] = profile
-            for value in profile.unique:
-                held = holders.get(value, ())
-                if profile.id not in held:
-                    holders[value] = (*held, profile.id)
+            profile_id = profile.id
+            self.profiles[profile_id] = profile
+            for name, value in profile.unique:
+                by_value = holders.get(name)
+                if by_value is None:
+                    by_value = holders[name] = {}
+                held = by_value.get(value)
+                if held is None:
+                    by_value[value] = profile_id
+                elif type(held) is str:
+                    if held != profile_id:
+                        by_value[value] = (held, profile_id)
+                elif profile_id not in held:
+                    by_value[value] = (*held, profile_id)
+
+    def holding(self, value: UniqueValue) -> tuple[str, ...]:
+        """The ids of the profiles holding ``value``, in the order they were added."""
+        name, held = value
+        found = self.holders.get(name, {}).get(held)
+        if found is None:
+            return ()
+        return (found,) if isinstance(found, str) else found
 
     def knows(self, value: UniqueValue) -> bool:
-        return bool(self.holders.get(value))
+        name, held = value
+        return held in self.holders.get(name, {})
 
     def owner_key(self, profile_id: str) -> str | None:
         return self.profiles[profile_id].identifier(self.owner_handle)
@@ -107,7 +127,7 @@ def match_profiles(
     adopt: bool,
     removed: frozenset[str] = frozenset(),
     unselected: Iterable[Declaration | Outline] = (),
-    managed: Collection[str] | None = None,
+    managed: Container[str] | None = None,
 ) -> Matching:
     """Pair every present declared profile, or report why it cannot be paired.
 
@@ -144,7 +164,7 @@ def match_profiles(
             claims[profile_id].append((profile, fields))
         else:
             pairs.append(Pair(profile, None))
-    _add_unselected_claims(claims, index, owned if managed is None else managed, unselected)
+    add_unselected_claims(claims, index, owned if managed is None else managed, unselected)
     for profile_id, claimants in sorted(claims.items()):
         if len(claimants) > 1:
             conflicts.append(_contested(profile_id, claimants))
@@ -158,7 +178,7 @@ def match_profiles(
             ((claimant, _),) = claimants
             assert isinstance(claimant, Declaration)  # the first claimant is a selected one
             pairs.append(Pair(claimant, index.profiles[profile_id], adopt=True))
-    present = frozenset(p.key for p in (*declared, *unselected) if not p.is_tombstone)
+    present = Present(declared, unselected)
     return _without_taken(Matching(pairs, conflicts), index, removed, present)
 
 
@@ -182,32 +202,11 @@ def _moved_twice(profile: Declaration, managed: Mapping[str, ObservedProfile]) -
     )
 
 
-def _add_unselected_claims(
-    claims: dict[str, list[tuple[Declaration | Outline, list[str]]]],
-    index: TenantIndex,
-    owned: Collection[str],
-    unselected: Iterable[Declaration | Outline],
-) -> None:
-    """Declarations outside the selection that would claim the same profiles (no API calls)."""
-    by_value: dict[UniqueValue, Declaration | Outline] = {}
-    for profile in unselected:
-        if not profile.is_tombstone and profile.key not in owned:
-            by_value.update((value, profile) for value in profile.unique)
-    if not by_value:
-        return
-    for profile_id, claimants in claims.items():
-        others: dict[str, tuple[Declaration | Outline, list[str]]] = {}
-        for name, value in index.profiles[profile_id].unique:
-            if (other := by_value.get((name, value))) is not None:
-                others.setdefault(other.key, (other, []))[1].append(name)
-        claimants.extend(others[key] for key in sorted(others))
-
-
 def _candidates(profile: Declaration, index: TenantIndex) -> dict[str, list[str]]:
     """Unmanaged tenant profiles holding a declared unique value, with the fields that matched."""
     found: dict[str, list[str]] = {}
     for name, value in profile.unique:
-        for profile_id in sorted(index.holders.get((name, value), ())):
+        for profile_id in sorted(index.holding((name, value))):
             holder = index.profiles[profile_id]
             # A soft-deleted profile cannot be adopted (it is hidden); it keeps the value: taken.
             if index.owner_key(profile_id) is None and not holder.deleted:
@@ -216,14 +215,14 @@ def _candidates(profile: Declaration, index: TenantIndex) -> dict[str, list[str]
 
 
 def _without_taken(
-    matching: Matching, index: TenantIndex, removed: frozenset[str], present: frozenset[str]
+    matching: Matching, index: TenantIndex, removed: frozenset[str], present: Container[str]
 ) -> Matching:
     """Drop pairs whose declared values stay with another profile; repeat, as a skip can cascade."""
     conflicts = list(matching.conflicts)
     skipped = {key for conflict in conflicts for key in conflict.keys}
     while True:
         active = [pair for pair in matching.pairs if pair.profile.key not in skipped]
-        after = _After(index, removed, {p.observed.id: p.view for p in active if p.observed})
+        after = _After(index, removed, {p.observed.id: p.profile for p in active if p.observed})
         taken = [c for pair in active if (c := _taken(pair, index, after, present)) is not None]
         if not taken:
             return Matching(active, conflicts)
@@ -237,22 +236,22 @@ class _After:
 
     index: TenantIndex
     removed: frozenset[str]
-    # profile id → its declaration's flat view (only unique fields are asked for: a declared one,
-    # None included, is what apply will set)
-    declared: Mapping[str, Mapping[str, JsonValue]]
+    # profile id → its declaration (only unique fields are asked for: a declared one, None
+    # included, is what apply will set; the view is decoded only for those asked)
+    declared: Mapping[str, Declaration]
 
     def value(self, profile_id: str, name: str) -> JsonValue:
         if profile_id in self.removed:
             return None
-        declared = self.declared.get(profile_id, {})
-        if name in declared:
-            return declared[name]
+        declared = self.declared.get(profile_id)
+        if declared is not None and name in declared.names:
+            return declared.view[name]
         profile = self.index.profiles.get(profile_id)
         return profile.fields.get(name) if profile is not None else None
 
 
 def _taken(
-    pair: Pair, index: TenantIndex, after: _After, present: frozenset[str]
+    pair: Pair, index: TenantIndex, after: _After, present: Container[str]
 ) -> Conflict | None:
     own_id = pair.observed.id if pair.observed is not None else None
     for name, value in pair.unique:
@@ -260,7 +259,7 @@ def _taken(
             continue
         keepers = sorted(
             profile_id
-            for profile_id in index.holders.get((name, value), ())
+            for profile_id in index.holding((name, value))
             if profile_id != own_id and after.value(profile_id, name) == value
         )
         if keepers:
@@ -276,7 +275,7 @@ def _taken(
     return None
 
 
-def _keeper(pair: Pair, keeper: ObservedProfile, owner_handle: str, present: frozenset[str]) -> str:
+def _keeper(pair: Pair, keeper: ObservedProfile, owner_handle: str, present: Container[str]) -> str:
     """Who keeps a taken value, and the way out when there is one."""
     holder = keeper.identifier(owner_handle)
     state = "soft-deleted " if keeper.deleted else ""

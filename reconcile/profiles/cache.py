@@ -21,12 +21,14 @@ import importlib.metadata
 import os
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
+from sys import intern
 from typing import Any
 
 from reconcile import codec
-from reconcile.model.declaration import Declaration
-from reconcile.profiles.uniqueness import LoadedProfile
+from reconcile.model.declaration import Declaration, names_from_text, names_text
+from reconcile.profiles.uniqueness import LoadedProfile, Offsets
 
 # The distributions whose code decides what a file declares: validation and its messages
 # (pydantic), normalised values (phonenumbers, email-validator, anyascii), reading (PyYAML;
@@ -128,7 +130,7 @@ class ParseCache:
             return None
         if (written := self._written.pop(key, None)) is not None:
             self.hits += 1
-            return written
+            return [_compact(item) for item in written]
         try:
             raw = self._path(self.directory, key).read_bytes()
             digest, _, payload = raw.partition(b"\n")
@@ -169,9 +171,34 @@ def _entry(item: LoadedProfile) -> dict[str, Any]:
         "declaration": profile.entry(),
         "file": item.file,
         "line": item.line,
-        "lines": item.lines,
+        "lines": _lines_entry(item.lines, item.line),
         "tags": list(item.tags),
     }
+
+
+def _lines_entry(lines: Mapping[str, int], start: int) -> Any:
+    """A profile's field lines as stored: ``[names, offsets]`` (the names' JSON text, shared
+    by every profile of that shape, and each line's offset from the profile's first), or the
+    mapping itself when an offset does not fit a byte."""
+    offsets = [line - start for line in lines.values()]
+    if not all(0 <= offset < 256 for offset in offsets):
+        return dict(lines)
+    return [names_text(tuple(lines)), offsets]
+
+
+def _lines(stored: Any, start: int) -> Mapping[str, int]:
+    # Held as offsets, a tenth of a dict's memory: a large cold tree holds every profile's
+    # lines until the checks across the tree are done (docs/performance.md).
+    if type(stored) is dict:
+        return stored
+    text, offsets = stored
+    return Offsets(names_from_text(text), start, bytes(offsets))
+
+
+def _compact(item: LoadedProfile) -> LoadedProfile:
+    """A profile this process read, with its lines held as the cache's reading gives them."""
+    lines = _lines(_lines_entry(item.lines, item.line), item.line)
+    return LoadedProfile(item.profile, item.file, item.line, lines, item.tags)
 
 
 def _revive(entry: dict[str, Any]) -> LoadedProfile:
@@ -179,6 +206,12 @@ def _revive(entry: dict[str, Any]) -> LoadedProfile:
     # without validating, and without building the model (docs/performance.md).
     profile = Declaration.from_entry(entry["declaration"])
     # Written by _entry and checksummed: the types are the ones written, so not converted again.
+    line = entry["line"]
     return LoadedProfile(
-        profile, entry["file"], entry["line"], entry["lines"], tuple(entry["tags"])
+        profile,
+        intern(entry["file"]),
+        line,
+        _lines(entry["lines"], line),
+        # Interned: a large tree repeats a few tags, held here until the tree is checked.
+        tuple(intern(tag) for tag in entry["tags"]),
     )

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from reconcile.errors import FileProblem, Problem, ProfileError
 from reconcile.model.desired import DesiredProfile
+from reconcile.model.fields import UniqueValue
 from reconcile.profiles.cache import ParseCache, cache_key
 from reconcile.profiles.defaults import NOT_DEFAULTABLE, chain_for
 from reconcile.profiles.documents import (
@@ -34,7 +35,7 @@ from reconcile.profiles.messages import describe, field_path
 from reconcile.profiles.parallel import Started, start_in_parallel
 from reconcile.profiles.spellings import spelt_two_ways, tag_uses
 from reconcile.profiles.templates import render_profile_template_lines
-from reconcile.profiles.uniqueness import LoadedProfile, check_unique, outlined
+from reconcile.profiles.uniqueness import LoadedProfile, Outline, check_unique, outlined
 
 
 @dataclass
@@ -97,17 +98,28 @@ class TreeRead:
             self.workers = None
         run = self.run
         loaded: list[LoadedProfile] = []
-        keep = self.keep
+        keep, resolve = self.keep, self.values_of  # one bound method for every outline
         for source in self.tree.profiles:
             read = _read_profiles(run, source, self.variables_text)
             # Outlined file by file, so the whole profiles outside the shard never pile up.
-            loaded += read if keep is None else [outlined(item, keep) for item in read]
+            loaded += read if keep is None else [outlined(item, keep, resolve) for item in read]
         run.cache.forget()
+        digest = run.digest.hexdigest()  # before an outline's file is read again, to check it
         unique, clashes = check_unique(loaded, owner_handle=self.owner_handle)
         problems = sorted(set(run.problems + clashes))
         if problems:
             raise ProfileError(problems)
-        return LoadedTree(unique, run.digest.hexdigest(), spelt_two_ways(tag_uses(unique)))
+        return LoadedTree(unique, digest, spelt_two_ways(tag_uses(unique)))
+
+    def values_of(self, outline: Outline) -> tuple[UniqueValue, ...]:
+        """An outline's unique values, read again from its file (the parse cache answers): only
+        asked for when their digest matches another's. None, if the file changed since."""
+        for source in self.tree.profiles:
+            if source.name == outline.file:
+                for item in _read_profiles(self.run, source, self.variables_text):
+                    if item.profile.key == outline.key:
+                        return item.profile.unique
+        return ()
 
 
 def fill_cache(

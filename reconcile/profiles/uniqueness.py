@@ -8,38 +8,67 @@ declarations list, is ambiguous. Each is reported at the second claim, naming th
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import pairwise
 from sys import intern
 
 from reconcile.errors import Problem
 from reconcile.model.declaration import Declaration
 from reconcile.model.fields import JsonValue, UniqueValue, path
 
+# A unique value's 64-bit digest: an outline keeps these, not the values, and the checks compare
+# them; an equal digest is confirmed on the real values (re-read from the file), so a collision
+# costs a re-read, never a wrong report. ``hash`` is salted per process: digests live in one.
+Digest = Callable[[UniqueValue], int]
+value_digest: Digest = hash
+Resolve = Callable[["Outline"], tuple[UniqueValue, ...]]
+
 
 class Outline:
-    """What a plan needs of a declaration outside its shard: its key, state, previous keys and
-    unique values (the checks across the tree, and the conflicts another shard's profile can
-    cause here). A few hundred bytes, where a :class:`Declaration` holds the whole profile."""
+    """What a plan needs of a declaration outside its shard: its key, state, previous keys, the
+    names of its unique values and their digests (the checks across the tree, and the conflicts
+    another shard's profile can cause here). About 200 bytes, where a :class:`Declaration` holds
+    the whole profile; the values themselves are read again from ``file`` when asked for."""
 
-    __slots__ = ("_names", "_values", "key", "previous_keys", "state")
+    __slots__ = ("_digests", "_names", "_resolve", "file", "key", "previous_keys", "state")
 
     key: str
     state: str
     previous_keys: tuple[str, ...]
+    file: str
     erasure_reference = None
 
-    def __init__(self, profile: Declaration | Outline) -> None:
+    def __init__(
+        self,
+        profile: Declaration | Outline,
+        file: str,
+        resolve: Resolve,
+        digest: Digest = value_digest,
+    ) -> None:
         self.key = profile.key
         self.state = intern(profile.state)
         self.previous_keys = profile.previous_keys
-        # Names and values apart: the names' tuple is shared, and no pair is kept per value.
-        self._names = _shared(tuple(name for name, _ in profile.unique))
-        self._values = tuple(value for _, value in profile.unique)
+        self.file = intern(file)
+        self._resolve = resolve
+        pairs = tuple(digests_of(profile, digest))
+        # The names' tuple is shared; the digests packed, 8 bytes each.
+        self._names = _shared(tuple(name for name, _ in pairs))
+        self._digests = array("q", (value for _, value in pairs)).tobytes()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self._names
+
+    @property
+    def digests(self) -> tuple[int, ...]:
+        return tuple(array("q", self._digests))
 
     @property
     def unique(self) -> tuple[UniqueValue, ...]:
-        return tuple(zip(self._names, self._values, strict=True))
+        """The unique values, read again from the file (asked only when a digest matches)."""
+        return self._resolve(self)
 
     @property
     def is_tombstone(self) -> bool:
@@ -52,6 +81,15 @@ class Outline:
 
     def __repr__(self) -> str:
         return f"Outline(key={self.key!r}, state={self.state!r})"
+
+
+def digests_of(
+    profile: Declaration | Outline, digest: Digest = value_digest
+) -> Iterator[tuple[str, int]]:
+    """Each unique value's name and digest (an outline's as it keeps them)."""
+    if isinstance(profile, Outline):
+        return zip(profile.names, profile.digests, strict=True)
+    return ((name, digest((name, value))) for name, value in profile.unique)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,13 +107,20 @@ class LoadedProfile:
         return self.lines.get(path, self.line)
 
 
-def outlined(item: LoadedProfile, keep: Callable[[str], bool]) -> LoadedProfile:
+def outlined(
+    item: LoadedProfile,
+    keep: Callable[[str], bool],
+    resolve: Resolve,
+    digest: Digest = value_digest,
+) -> LoadedProfile:
     """``item`` as it is, when ``keep`` selects its key; else its outline, with only the lines
-    the checks across the tree name (key, previous keys, tags, unique values)."""
+    the checks across the tree name (key, previous keys, tags, unique values). ``resolve``
+    reads an outline's values again (from its file)."""
     profile = item.profile
     if keep(profile.key):
         return item
-    names = {name for name, _ in profile.unique}
+    outline = Outline(profile, item.file, resolve, digest)
+    names = set(outline.names)
     lines = {
         name: line
         for name, line in item.lines.items()
@@ -83,7 +128,7 @@ def outlined(item: LoadedProfile, keep: Callable[[str], bool]) -> LoadedProfile:
     }
     tags = _shared(tuple(intern(tag) for tag in item.tags))
     compact = Offsets.of(lines, item.line)
-    return LoadedProfile(Outline(profile), intern(item.file), item.line, compact, tags)
+    return LoadedProfile(outline, outline.file, item.line, compact, tags)
 
 
 # One copy of each tuple of names or tags that many outlines share (a million outlines mostly
@@ -125,12 +170,16 @@ class Offsets(Mapping[str, int]):
 
 
 def check_unique(
-    loaded: list[LoadedProfile], *, owner_handle: str | None = None
+    loaded: list[LoadedProfile],
+    *,
+    owner_handle: str | None = None,
+    digest: Digest = value_digest,
 ) -> tuple[list[LoadedProfile], list[Problem]]:
     """The profiles with a unique key (first wins) and every problem of uniqueness found.
 
     ``owner_handle`` is reconcile's own identity handle (identifier = the key): a declaration
-    may not set it, or two keys could claim one profile.
+    may not set it, or two keys could claim one profile. ``digest`` is the one outlines were
+    made with (injectable, to test what a collision does).
     """
     problems: list[Problem] = []
     by_key: dict[str, LoadedProfile] = {}
@@ -141,27 +190,56 @@ def check_unique(
         else:
             problems.append(_duplicate_key(first, item))
     problems += _previous_keys(by_key)
-    # By name, then value: no (name, value) pair is kept per claim (an outline makes its pairs
-    # when asked, and a million of them would all stay alive here).
-    claims: dict[str, dict[JsonValue, LoadedProfile]] = {}
-    for item in by_key.values():
-        if owner_handle and (owned := path("identities", owner_handle)) in item.profile.view:
-            message = (
-                f"the handle {owner_handle!r} is reconcile's owner identity (its identifier is "
-                "the key, set by reconcile); remove it from the declaration"
-            )
-            problems.append(
-                Problem(item.file, item.line_of(owned), item.profile.key, owned, message)
-            )
-        for name, value in item.profile.unique:
-            first = claims.setdefault(name, {}).setdefault(value, item)
+    kept = list(by_key.values())
+    del by_key
+    if owner_handle:
+        owned = path("identities", owner_handle)
+        message = (
+            f"the handle {owner_handle!r} is reconcile's owner identity (its identifier is "
+            "the key, set by reconcile); remove it from the declaration"
+        )
+        problems += [
+            Problem(item.file, item.line_of(owned), item.profile.key, owned, message)
+            for item in kept
+            if owned in _names(item.profile)
+        ]
+    return kept, problems + _claims(kept, digest)
+
+
+def _names(profile: Declaration | Outline) -> tuple[str, ...]:
+    if isinstance(profile, Outline):
+        return profile.names
+    return tuple(name for name, _ in profile.unique)
+
+
+def _claims(kept: list[LoadedProfile], digest: Digest) -> list[Problem]:
+    """A unique value claimed twice, reported at the second claim naming the first.
+
+    The digests of every claim are held in arrays (8 bytes a claim, where a dict of values
+    held each value and its entry) and sorted a 256th at a time; only the digests seen twice
+    are looked at again, on their real values, so a collision of digests is never reported."""
+    buckets = [array("q") for _ in range(256)]
+    for item in kept:
+        for _, claim in digests_of(item.profile, digest):
+            buckets[claim & 255].append(claim)
+    repeated: set[int] = set()
+    for bucket in buckets:
+        ordered = sorted(bucket)
+        repeated.update(each for each, after in pairwise(ordered) if each == after)
+    del buckets
+    problems: list[Problem] = []
+    firsts: dict[UniqueValue, LoadedProfile] = {}
+    for item in kept if repeated else ():
+        names = {name for name, each in digests_of(item.profile, digest) if each in repeated}
+        for name, value in item.profile.unique if names else ():
+            first = firsts.setdefault((name, value), item) if name in names else item
             if first is not item:
                 where = f"{first.file}:{first.line_of(name)}"
                 message = f"also claimed by {first.profile.key!r} at {where}; {_rule(name)}"
                 problems.append(
                     Problem(item.file, item.line_of(name), item.profile.key, name, message)
                 )
-    return list(by_key.values()), problems
+    return problems
 
 
 def _previous_keys(by_key: dict[str, LoadedProfile]) -> list[Problem]:

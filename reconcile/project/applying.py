@@ -101,7 +101,11 @@ async def apply(
     if reviewed is not None:
         preflight(reviewed, target, options)  # before profiles.d/ is read
         _confirmed(reviewed, hooks)
-    declared = begin_declared(project.settings, variables).result()
+    # A plan for a selection (a shard) is checked against its share of profiles.d/ and the
+    # others' outlines: its changes name only selected keys (check_shape refuses any other).
+    selectors = reviewed.options.selectors if reviewed is not None else None
+    keep = None if selectors is None or selectors.is_everything else selectors.selects
+    declared = begin_declared(project.settings, variables, keep).result()
     if reviewed is None:
         reviewed = await _plan_now(project, target, declared, request, hooks)
         if reviewed is None:
