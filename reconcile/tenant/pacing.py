@@ -14,21 +14,26 @@ experiment, one window of answers at a time (at least a second and 20 answers):
   429 halves the rate actually sent; a later one cuts it by 20%. The next window, from 0.2 s
   after the cut (the tenant's bucket is dry and needs a moment), judges the cut like any other
   (below); if 429s go on after the first halving, they were scattered: the rate comes back at
-  once and their share becomes the floor. Any cut also drops the tokens saved at the old rate.
+  once, on the first such 429 (after at least 5 answers, at most a fifth of them 429s), and
+  their share becomes the floor. Any cut also drops the tokens saved at the old rate.
 - **A window with more 429s than the scattered share explains** cuts the rate (by the excess, at
   least 10%, at most half). If the next window holds no 429, or its share fell beyond chance,
-  the limit was real: the rate that was cut becomes the *ceiling* (a few 429s within the floor
-  prove nothing: they may be scattered ones). If the share stays where it was after a second
-  cut, the 429s were scattered: the rate goes back to what it was and the *floor* (the share
-  that does not depend on our rate) is raised to it, so later windows at that share cut nothing.
-  A window that sent less than half its rate (most requests waiting out a ``Retry-After``)
-  tests nothing.
+  the limit was real: the rate that was cut becomes the *ceiling*, lowered by at most 10% a cut
+  (a few 429s within the floor prove nothing: they may be scattered ones; and a window cut for
+  its many 429s is often followed by fewer by chance). If the share stays where it was after a
+  second cut, the 429s were scattered: the rate goes back to what it was and the *floor* (the
+  share that does not depend on our rate) is measured afresh from those windows. A window that
+  sent less than half its rate (most requests waiting out a ``Retry-After``) tests nothing.
+- **The floor is pooled**: the windows of the latest experiment that showed the 429s scattered,
+  and every quiet window since at a rate it covered (or well below any limit). A window cuts
+  only if its share is above the floor by more than chance, the floor's own error counted.
 - **429s thick on the ground** (12 or more of the latest 32 answers) mean the tenant is over its
   limit now: everyone waits for the ``Retry-After``, and the rate halves at once, or falls to what
   the tenant let through in the last second if that is less.
 - **Windows within the floor climb back**: quickly (10% of the ceiling per second) up to 90% of
   the ceiling, then slowly (1% per second), never above the configured rate. Above the ceiling
-  the slow climb is the probe that finds a limit that was raised.
+  the slow climb is the probe that finds a limit that was raised. While no limit below the
+  configured rate was found, the quick climb goes all the way to it.
 
 The client starts at the configured rate, so an apply under the limit never sees a 429 and pays
 nothing for the pacer (how it fares against a real limit and against scattered 429s:
@@ -59,13 +64,14 @@ MIN_CUT, MAX_CUT = 0.1, 0.5
 NEAR = 0.9  # the quick climb stops at this share of the ceiling
 QUICK, SLOW = 0.1, 0.01  # climb per second, as a share of the ceiling
 FLOOR_MAX = 0.2  # a share above this is never treated as scattered
-FLOOR_WEIGHT = 0.2  # how much one quiet window moves the floor
 QUIET_FLOOR = 0.01  # with scattered 429s rarer than this, one 429 after quiet answers is news
 FIRST_CUT = 0.5  # the run's first 429 halves the rate: we may be far over the limit
 LATER_CUT = 0.2  # a later one: the climb since the last cut went past the limit
 STARVED = 0.5  # a window that sent less than this share of the rate does not test it
 SETTLE_S = 0.2  # answers to requests sent this soon after a cut on news do not judge it
 QUIET_RUN = 20  # answers without a 429 before one is news again
+GOES_ON = 5  # answers after the first halving, one of them a 429: the 429s were scattered
+POOL_MAX = 2000  # answers the scattered share is measured over; older ones weigh half
 
 
 @dataclass
@@ -111,6 +117,10 @@ class Pacer:
         self._recent: deque[float] = deque()  # times of the answers in the last second
         self._fresh = True  # no 429 yet
         self._quiet = 0  # answers since the latest 429
+        # the answers that measure the scattered share (429s, answers): the windows of the
+        # latest cut that changed nothing, and the quiet windows since at rates it covers
+        self._pool = (0.0, 0.0)
+        self._proven = 0.0  # up to this rate, 429s were shown not to depend on it
 
     @property
     def rate(self) -> float:
@@ -141,6 +151,8 @@ class Pacer:
             self._over_limit(now)
         elif now - window.started >= WINDOW_S and window.answers >= WINDOW_ANSWERS:
             self._close(now)
+        elif throttled and (first := self._first_goes_on(window)) is not None:
+            self._scattered(now, first)
 
     # -- decisions -------------------------------------------------------------------------
 
@@ -151,11 +163,20 @@ class Pacer:
         admitted = max(self._admitted_rate(now), 1.0)
         rate = min(self.rate / 2, admitted)
         self.ceiling = self.confirmed = min(self.ceiling, admitted)
+        self._proven = min(self._proven, self.confirmed)
         until = now + self._window.retry_after
         self.bucket.hold(until)
         self.holds += 1
         self._cut = None
         self._set_rate(rate, since=until)
+
+    def _first_goes_on(self, window: _Window) -> _Cut | None:
+        """The run's first halving, if 429s go on after it at a share that could be scattered:
+        that is all its window would show, so it is not waited for."""
+        cut = self._cut
+        if cut is None or not cut.first or window.answers < GOES_ON:
+            return None
+        return cut if window.throttled / window.answers <= FLOOR_MAX else None
 
     def _news(self, quiet: int) -> bool:
         """Is this 429 news? The run's first, or one after ``quiet`` answers without any, with no
@@ -194,8 +215,7 @@ class Pacer:
         window = self._window
         share = window.throttled / window.answers
         admitted = self._admitted_rate(now)
-        spread = math.sqrt(max(self.floor, 0.01) * (1 - self.floor) / window.answers)
-        tolerance = max(0.01, 2 * spread)
+        tolerance = max(0.01, 2 * self._spread(window))
         cut = self._cut
         quiet = share <= self.floor + tolerance
         moved = cut is not None and _differ(cut.throttled, cut.answers, window)
@@ -223,7 +243,7 @@ class Pacer:
         self._window = _Window(now)
 
     def _within_floor(self, now: float, share: float, *, helped: bool) -> None:
-        cut = self._cut
+        cut, window = self._cut, self._window
         if cut is not None:
             # no 429 at all after a cut, or a difference beyond chance: climb slowly past the
             # rate that was cut (a few 429s within the floor may well be scattered ones, and a
@@ -232,17 +252,23 @@ class Pacer:
             if helped or share == 0:
                 self.ceiling = min(self.ceiling, cut.last_from)
             if helped:
-                self.ceiling = min(self.ceiling, max(cut.admitted, self.rate))
-                self.confirmed = self.ceiling
+                # about what was admitted, but a window picked for its 429s is often followed
+                # by fewer by chance (and a cluster of them holds back what is sent): each
+                # such cut lowers the ceiling by a step at most
+                admitted = max(cut.admitted, self.rate, NEAR * cut.last_from)
+                self.ceiling = self.confirmed = min(self.ceiling, admitted)
+                self._proven = min(self._proven, self.confirmed)
         self._cut = None
-        blended = (1 - FLOOR_WEIGHT) * self.floor + FLOOR_WEIGHT * share
-        if blended < self.floor or self.rate <= NEAR * self.confirmed:
-            # quiet windows lower the floor; only well below any limit are 429s surely scattered
-            self.floor = min(FLOOR_MAX, blended)
-        elapsed = now - self._window.started
+        if self._sent_rate(now) <= max(self._proven, NEAR * self.confirmed):
+            # only where 429s were shown not to depend on the rate, or well below any limit,
+            # are they surely scattered
+            self._measure(window.throttled, window.answers)
+        elapsed = now - window.started
         rate = self.rate
-        if rate < NEAR * self.ceiling:
-            rate = min(NEAR * self.ceiling, rate + QUICK * self.ceiling * elapsed)
+        # below a limit that was found, keep a margin; below the rate we were given, none
+        near = self.ceiling if self.ceiling >= self.configured else NEAR * self.ceiling
+        if rate < near:
+            rate = min(near, rate + QUICK * self.ceiling * elapsed)
         else:
             rate += SLOW * self.ceiling * elapsed
         self.bucket.rate = max(MIN_RATE, min(self.configured, rate))
@@ -256,9 +282,34 @@ class Pacer:
             self._cut = replace(cut, second=True, last_from=self.rate)
             self._set_rate(self._sent_rate(now) * (1 - MIN_CUT), since=now)
             return
-        self.floor = max(self.floor, share)
+        self._scattered(now, cut)
+
+    def _scattered(self, now: float, cut: _Cut) -> None:
+        """The 429s did not depend on the rate: it comes back, and their share is the floor."""
+        # the freshest measure of the scattered share: the windows before and after the cuts
+        self._pool = (0.0, 0.0)
+        self._measure(cut.throttled, cut.answers)
+        self._measure(self._window.throttled, self._window.answers)
+        self._proven = max(self._proven, cut.rate)
         self._cut = None
         self._set_rate(cut.rate, since=now)
+
+    def _measure(self, throttled: float, answers: float) -> None:
+        """Add answers to the measure of the scattered share, and set the floor from it."""
+        pooled_throttled, pooled = self._pool
+        if pooled + answers > POOL_MAX:  # the tenant's share may change: older answers fade
+            pooled_throttled, pooled = pooled_throttled / 2, pooled / 2
+        self._pool = (pooled_throttled + throttled, pooled + answers)
+        self.floor = min(FLOOR_MAX, self._pool[0] / self._pool[1]) if self._pool[1] else 0.0
+
+    def _spread(self, window: _Window) -> float:
+        """The standard error of a window's share against the floor: both are measured (the
+        floor over the pooled answers), so both their errors count."""
+        pooled_throttled, pooled = self._pool
+        if not pooled:
+            return math.sqrt(max(self.floor, 0.01) * (1 - self.floor) / window.answers)
+        share = max(0.01, (pooled_throttled + window.throttled) / (pooled + window.answers))
+        return math.sqrt(share * (1 - share) * (1 / window.answers + 1 / pooled))
 
     def _set_rate(self, rate: float, *, since: float) -> None:
         rate = max(MIN_RATE, min(self.configured, rate))
