@@ -136,12 +136,9 @@ class OmneoClient:
         self, handle: str, keep: Callable[[str], bool] | None = None
     ) -> list[list[OwnedProfile]]:
         """:meth:`list_identities` page by page (the first list is page 1)."""
-        params = {"filter[handle]": handle, "include": "profile", "page[size]": str(PAGE_SIZE)}
 
         async def page(number: int) -> tuple[int, list[OwnedProfile]]:
-            body = await self._request(
-                "GET", "identities", params={**params, "page[number]": str(number)}
-            )
+            body = await self._request("GET", "identities", params=_by_handle(handle, number))
             # Typed as each page arrives: 200 pages of raw JSON held to the end cost a GB.
             with paused(), reading("GET", "identities"):
                 owned = [
@@ -161,14 +158,8 @@ class OmneoClient:
         """Page ``number`` of the profiles holding an identity of ``handle`` (``GET
         /identities``): the last page's number, and the profiles on it whose ids are ``wanted``,
         by id in the listing's order; only those are typed."""
-        params = {
-            "filter[handle]": handle,
-            "include": "profile",
-            "page[size]": str(PAGE_SIZE),
-            "page[number]": str(number),
-        }
-        body = await self._request("GET", "identities", params=params)
-        with paused():
+        body = await self._request("GET", "identities", params=_by_handle(handle, number))
+        with paused(), reading("GET", "identities"):
             found = {
                 str(profile["id"]): ObservedProfile.from_api(profile)
                 for item in body["data"]
@@ -355,12 +346,7 @@ class OmneoClient:
         self, handle: str, *, number: int, size: int = PAGE_SIZE
     ) -> ProfilePage:
         """One page of the profiles holding an identity of ``handle`` (``GET /identities``)."""
-        params = {
-            "filter[handle]": handle,
-            "include": "profile",
-            "page[size]": str(size),
-            "page[number]": str(number),
-        }
+        params = _by_handle(handle, number, size)
         body = await self._request("GET", "identities", params=params)
         with paused(), reading("GET", "identities"):
             profiles = [owned_profile(i).profile for i in listed(body) if with_profile(i)]
@@ -379,6 +365,17 @@ def describe_tenant(target: Target) -> str:
     if target.name == ENV_TENANT:
         return f"the tenant at {target.url} (OMNEO_URL)"
     return f"tenant {target.name!r} at {target.url}"
+
+
+def _by_handle(handle: str, number: int, size: int | None = None) -> dict[str, str]:
+    """The query of page ``number`` of ``GET /identities`` for ``handle``, profiles included
+    (``PAGE_SIZE`` a page unless ``size``)."""
+    return {
+        "filter[handle]": handle,
+        "include": "profile",
+        "page[size]": str(size or PAGE_SIZE),
+        "page[number]": str(number),
+    }
 
 
 def _custom_path(profile_id: str, namespace: str, handle: str) -> str:
