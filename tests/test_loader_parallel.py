@@ -13,7 +13,13 @@ import pytest
 
 from reconcile.errors import ProfileError
 from reconcile.profiles.loader import begin_loading, load_profiles
-from reconcile.profiles.parallel import MIN_FILES, MIN_FILES_STARTED, cores, start_method
+from reconcile.profiles.parallel import (
+    MIN_FILES,
+    MIN_FILES_STARTED,
+    cores,
+    start_in_parallel,
+    start_method,
+)
 from reconcile.sandbox import ServedSandbox
 from tests.conftest import Project
 
@@ -185,3 +191,23 @@ def test_with_a_thread_running_workers_are_not_forked(tmp_path: Path) -> None:
     if cores() > 1:
         assert cold.cached == files  # workers started under the forkserver filled the cache
     assert (start_method() == "fork") == (threading.active_count() == 1)
+
+
+def _mark(chunk: list[int], folder: str) -> None:
+    for number in chunk:
+        (Path(folder) / str(number)).touch()
+
+
+def test_every_chunk_is_read_here_or_read_back_once_its_worker_wrote_it(tmp_path: Path) -> None:
+    numbers = list(range(MIN_FILES * cores() * 8))
+    here: list[int] = []
+    back: list[int] = []
+    started = start_in_parallel(numbers, _mark, (str(tmp_path),), own=here.extend, done=back.extend)
+    if started is None:
+        pytest.skip("one core, or a thread running: nothing is shared out")
+
+    started.wait()
+
+    assert sorted(here + back) == numbers  # each chunk once, none lost
+    written = sorted(int(path.name) for path in tmp_path.iterdir())
+    assert sorted(back) == written  # what is read back is exactly what the workers wrote

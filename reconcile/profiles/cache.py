@@ -116,6 +116,7 @@ class ParseCache:
         # shard's load (``remember=False``): it would hold every profile of that share whole.
         self._remember = remember
         self._written: dict[str, list[LoadedProfile]] = {}
+        self._ahead: dict[str, list[LoadedProfile]] = {}  # read before the loader asks
 
     def _path(self, directory: Path, key: str) -> Path:
         if self.versions is None:
@@ -131,16 +132,29 @@ class ParseCache:
         if (written := self._written.pop(key, None)) is not None:
             self.hits += 1
             return [_compact(item) for item in written]
+        loaded = self._ahead.pop(key) if key in self._ahead else self._read(self.directory, key)
+        if loaded is not None:
+            self.hits += 1
+        return loaded
+
+    def read_ahead(self, key: str) -> None:
+        """Read the entry another process wrote for ``key`` now, for :meth:`get` to find later
+        (a worker's share of a cold tree, read back while the other workers still parse).
+        Not for a shard's load: like what this process put, it is held whole until asked for."""
+        if self.directory is None or not self._remember or key in self._ahead:
+            return
+        if (loaded := self._read(self.directory, key)) is not None:
+            self._ahead[key] = loaded
+
+    def _read(self, directory: Path, key: str) -> list[LoadedProfile] | None:
         try:
-            raw = self._path(self.directory, key).read_bytes()
+            raw = self._path(directory, key).read_bytes()
             digest, _, payload = raw.partition(b"\n")
             if digest.decode() != hashlib.sha256(payload).hexdigest():
                 return None  # damaged: entries are revived without validation, so never trusted
-            loaded = [_revive(entry) for entry in codec.decode(payload)]
+            return [_revive(entry) for entry in codec.decode(payload)]
         except (OSError, ValueError, KeyError, TypeError, AttributeError, codec.DecodeError):
             return None
-        self.hits += 1
-        return loaded
 
     def put(self, key: str, loaded: list[LoadedProfile]) -> None:
         if self.directory is None:
@@ -160,8 +174,10 @@ class ParseCache:
             pass  # the cache only saves time: a read-only checkout still loads
 
     def forget(self) -> None:
-        """Drop what this process put and has not read back (a load is finished)."""
+        """Drop what this process put or read ahead and has not handed out (a load is
+        finished)."""
         self._written.clear()
+        self._ahead.clear()
 
 
 def _entry(item: LoadedProfile) -> dict[str, Any]:

@@ -72,10 +72,11 @@ def begin_tree(
     workers = None
     if pending and not run.problems:
         workers = start_in_parallel(
-            pending,
+            list(pending),
             fill_cache,
             (tree.defaults, run.reader, run.cache.directory, phone_region, variables, version),
             own=lambda chunk: _fill(run, chunk, variables_text),
+            done=lambda chunk: _read_ahead(run, chunk, pending),
         )
     return TreeRead(run, tree, variables_text, owner_handle, workers, keep)
 
@@ -149,18 +150,26 @@ def _fill(run: Run, files: list[SourceFile], variables_text: str) -> None:
         _read_profiles(reader, source, variables_text)
 
 
-def _uncached(run: Run, tree: Tree, variables_text: str) -> list[SourceFile]:
-    """The profile files the cache has no entry for (none when the cache is off)."""
+def _read_ahead(run: Run, files: list[SourceFile], keys: dict[SourceFile, str]) -> None:
+    """Read back the cache entries a worker wrote for ``files`` (while the others parse)."""
+    for source in files:
+        run.cache.read_ahead(keys[source])
+
+
+def _uncached(run: Run, tree: Tree, variables_text: str) -> dict[SourceFile, str]:
+    """The profile files the cache has no entry for, with their keys (none when the cache is
+    off)."""
     if run.cache.directory is None:
-        return []
-    missing = []
+        return {}
+    missing = {}
     for source in tree.profiles:
         try:
             raw = read_bytes(source.path, max_bytes=run.reader.max_file_bytes)
         except FileProblem:
             continue  # reported by the loader
-        if not run.cache.has(_cache_key(run, source, raw, variables_text)):
-            missing.append(source)
+        key = _cache_key(run, source, raw, variables_text)
+        if not run.cache.has(key):
+            missing[source] = key
     return missing
 
 

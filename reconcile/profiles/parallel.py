@@ -11,7 +11,9 @@ one core.
 The workers start at once and run while the caller goes on (``reconcile plan`` lists the tenant
 meanwhile). When the caller waits (:meth:`Started.wait`), this process takes the chunks no worker
 has begun, from the end, while the workers go on from the front: however busy the caller was,
-the work ends up shared evenly.
+the work ends up shared evenly. Between two of its own chunks, and while the workers finish their
+last ones, it reads back (``done``) the chunks the workers have finished, so that reading them
+from the cache runs beside the parsing instead of after it.
 
 How workers start is decided here, each time (:func:`start_method`): forked when that is safe
 (a platform whose default allows it, and no other thread running in this process: a thread
@@ -21,7 +23,7 @@ inherits the loaded modules; otherwise the start method the program chose, or th
 (``MIN_FILES_STARTED``). On one core, or with fewer files than the minimum per worker, nothing
 happens here and the loader reads every file itself.
 
->>> start_in_parallel([], print, (), own=print) is None   # nothing to share out
+>>> start_in_parallel([], print, (), own=print, done=print) is None   # nothing to share out
 True
 """
 
@@ -32,17 +34,18 @@ import os
 import pickle
 import sys
 import threading
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Generic, TypeVar
 
 MIN_FILES = 4  # per forked worker: fewer files are not worth a process
 # Per worker that starts afresh (spawn, forkserver): it imports the tool before its first file.
 MIN_FILES_STARTED = 64
-# Tasks per core: enough for the work to end up shared evenly, few enough that sending a task
-# (and each task reading the folder defaults again) costs nothing, however small the files.
-TASKS_PER_CORE = 8
+# Tasks per core: enough for the work to end up shared evenly (at the end the caller waits for
+# a worker's last two: the one it runs and the one queued behind it), few enough that sending a
+# task (and each task reading the folder defaults again) costs nothing, however small the files.
+TASKS_PER_CORE = 32
 T = TypeVar("T")
 _FAILED = (OSError, BrokenProcessPool, pickle.PicklingError)
 
@@ -63,26 +66,40 @@ class Started(Generic[T]):
         pool: ProcessPoolExecutor,
         tasks: list[tuple[Future[None], list[T]]],
         own: Callable[[list[T]], None],
+        done: Callable[[list[T]], None],
     ) -> None:
         self.pool = pool
         self.tasks = tasks
         self.own = own
+        self.done = done
 
     def wait(self) -> None:
         """Read here every chunk no worker has begun (from the end, while the workers take from
-        the front), then wait for the workers. A worker that fails is only a lost head start
-        (the loader reads every file anyway), so waiting never raises for it."""
+        the front) and read back each chunk a worker finished, then wait for the workers. A
+        worker that fails is only a lost head start (the loader reads every file anyway), so
+        waiting never raises for it."""
+        unread = dict(self.tasks)
         try:
             for future, chunk in reversed(self.tasks):
+                self._read_back(unread, [f for f in unread if f.done()])
                 if future.cancel():
+                    unread.pop(future)
                     self.own(chunk)
-            for future, _ in self.tasks:
-                if not future.cancelled():
-                    future.result()
+            # Each chunk read back as its worker finishes it: the last ones run beside the rest.
+            self._read_back(unread, as_completed(list(unread)))
         except _FAILED:
             pass
         finally:
             self.pool.shutdown()
+
+    def _read_back(
+        self, unread: dict[Future[None], list[T]], finished: Iterable[Future[None]]
+    ) -> None:
+        for future in finished:
+            chunk = unread.pop(future)
+            if not future.cancelled():
+                future.result()
+                self.done(chunk)
 
 
 def start_method() -> str:
@@ -108,10 +125,12 @@ def start_in_parallel(
     args: tuple[Any, ...],
     *,
     own: Callable[[list[T]], None],
+    done: Callable[[list[T]], None],
 ) -> Started[T] | None:
     """Start ``work(chunk, *args)`` for chunks of ``files`` in worker processes; ``own(chunk)``
-    reads a chunk in this process when it waits. ``None`` when not worth it (or not possible)
-    here. ``work`` and ``args`` must pickle (a started worker imports ``work`` by name)."""
+    reads a chunk in this process when it waits, ``done(chunk)`` reads back one a worker
+    finished. ``None`` when not worth it (or not possible) here. ``work`` and ``args`` must
+    pickle (a started worker imports ``work`` by name)."""
     method = start_method()
     minimum = MIN_FILES if method == "fork" else MIN_FILES_STARTED
     workers = min(cores(), len(files) // minimum)
@@ -125,4 +144,4 @@ def start_in_parallel(
     except _FAILED:
         pool.shutdown()
         return None
-    return Started(pool, tasks, own)
+    return Started(pool, tasks, own, done)
