@@ -71,6 +71,10 @@ async def _build_plan(
     except ReconcileError:
         _loaded(loading)  # a problem in profiles.d/ is reported first: it is the one to fix
         raise
+    # Indexed before waiting for the load: while this process indexes, the workers parse.
+    index = TenantIndex(options.owner_handle)
+    index.add(owned.values())
+    listed = len(owned)
     declared = _loaded(loading)
     keys = [*(p.key for p in declared.profiles), *(p.key for p in declared.others)]
     keys += owned if managed is None else managed.keys or ()
@@ -78,8 +82,7 @@ async def _build_plan(
     selected = [p for p in declared.profiles if selectors.selects(p.key)]
     if managed is not None:
         await renamed_from(client, selected, owned, managed, options.owner_handle)
-    index = TenantIndex(options.owner_handle)
-    index.add(owned.values())
+        index.add(list(owned.values())[listed:])  # renamed_from only adds, after the listed
     index.add(deleted)
     wanted = _wanted(selected, owned, index)
     covered = await _scan_tenant(client, wanted, index, only_wanted=managed is not None)
