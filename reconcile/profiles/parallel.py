@@ -45,7 +45,7 @@ MIN_FILES_STARTED = 64
 # Tasks per core: enough for the work to end up shared evenly (at the end the caller waits for
 # a worker's last two: the one it runs and the one queued behind it), few enough that sending a
 # task (and each task reading the folder defaults again) costs nothing, however small the files.
-TASKS_PER_CORE = 32
+TASKS_PER_CORE = 64
 T = TypeVar("T")
 _FAILED = (OSError, BrokenProcessPool, pickle.PicklingError)
 
