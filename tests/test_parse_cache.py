@@ -13,8 +13,11 @@ import pytest
 
 import reconcile
 from reconcile.errors import ProfileError
+from reconcile.model.declaration import Declaration
+from reconcile.model.desired import DesiredProfile
 from reconcile.profiles import cache
 from reconcile.profiles.loader import load_profiles
+from reconcile.profiles.uniqueness import LoadedProfile
 
 JANE = "email: Jane@Example.com\nmobile_phone: '0412 345 678'\n"
 
@@ -105,3 +108,23 @@ def test_lines_read_back_from_the_cache_name_the_same_lines(tmp_path: Path, gap:
     assert f"a.yaml:{gap + 3}" in messages[1]  # the first claim of the email, by its line
     assert f"a.yaml:{gap + 5}" in messages[1]  # and of the identity
     assert len(list((tmp_path / "c").glob("*.json"))) == 2  # each file was clean alone
+
+
+@pytest.mark.parametrize("remember", [True, False])
+def test_an_entry_read_ahead_is_held_for_the_loader_except_in_a_shard(
+    tmp_path: Path, remember: bool
+) -> None:
+    jane = DesiredProfile.model_validate({"key": "jane", "email": "jane@example.com"})
+    loaded = [LoadedProfile(Declaration.of(jane), "jane.yaml", 1, {"key": 1, "email": 2}, ())]
+    cache.ParseCache(tmp_path, remember=False).put("k", loaded)  # what a worker writes
+    reader = cache.ParseCache(tmp_path, remember=remember)
+
+    reader.read_ahead("k")  # read back while the other workers still parse
+    for entry in tmp_path.glob("*.json"):
+        entry.unlink()
+
+    found = reader.get("k")
+    assert (found is not None) is remember  # a shard's load holds nothing whole ahead of time
+    assert found is None or [item.profile for item in found] == [loaded[0].profile]
+    reader.read_ahead("k")
+    assert reader.get("k") is None  # nothing left on disk, nothing held twice
