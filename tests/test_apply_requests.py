@@ -12,7 +12,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from pydantic import SecretStr
 
 from reconcile.apply.gate import ProjectPolicy
 from reconcile.apply.journal import Journal
@@ -22,16 +21,12 @@ from reconcile.apply.session import ApplyOptions, _locked
 from reconcile.plan.build import PlanOptions, build_plan
 from reconcile.plan.value import Plan
 from reconcile.profiles.loader import load_profiles
-from reconcile.sandbox import DEFAULT_TOKEN, SandboxConfig, create_app
-from reconcile.settings import Target
+from reconcile.sandbox import SandboxConfig, create_app
 from reconcile.tenant.client import OmneoClient
 from tests.bench.synth import write_tree
 from tests.conftest import Project
+from tests.inprocess import TARGET, tenant_http
 
-URL = "http://sandbox.local/api/v3/"
-TARGET = Target(name="t", url="sandbox", token=SecretStr(DEFAULT_TOKEN), kind="test",
-                concurrency=8, rps=1000, max_creates=1000)  # fmt: skip
-HEADERS = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
 Edit = Callable[[httpx.AsyncClient], Awaitable[None]]
 N = 120  # more than apply's listing threshold (50): verification reads one listing
 
@@ -79,9 +74,7 @@ class Tenant:
     ) -> tuple[Plan, ApplyResult, int]:
         self.runs += 1
         declared = load_profiles(self.profiles, phone_region="AU")
-        async with httpx.AsyncClient(
-            base_url=URL, headers=HEADERS, transport=self.transport
-        ) as http:
+        async with tenant_http(self.transport) as http:
             client = OmneoClient(http)
             plan = await build_plan(declared, client, PlanOptions(tenant="sandbox"))
             if after_plan is not None:

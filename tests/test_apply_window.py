@@ -7,12 +7,11 @@ serves its changes for ``window`` seconds; in the listing's order each page is r
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
-from pydantic import SecretStr
 
 from reconcile.apply import freshness
 from reconcile.apply.freshness import Freshness, Listed
@@ -26,15 +25,11 @@ from reconcile.plan import cost
 from reconcile.plan.build import PlanOptions, build_plan
 from reconcile.plan.value import Change, Plan
 from reconcile.profiles.loader import load_profiles
-from reconcile.sandbox import DEFAULT_TOKEN, SandboxConfig, create_app
-from reconcile.settings import Target
+from reconcile.sandbox import SandboxConfig, create_app
 from reconcile.tenant import client as client_module
 from reconcile.tenant.client import OmneoClient
+from tests.inprocess import TARGET, tenant_http, with_client
 
-URL = "http://sandbox.local/api/v3/"
-TARGET = Target(name="t", url="sandbox", token=SecretStr(DEFAULT_TOKEN), kind="test",
-                concurrency=8, rps=1000, max_creates=1000)  # fmt: skip
-HEADERS = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
 LISTING = "/api/v3/identities"
 
 
@@ -54,7 +49,7 @@ class SomeoneEdits(httpx.AsyncBaseTransport):
         self.listings += request.url.path == LISTING
         if self.when is not None and not self.edited and self.when(request):
             self.edited = True
-            async with httpx.AsyncClient(base_url=URL, headers=HEADERS, transport=self.inner) as c:
+            async with tenant_http(self.inner) as c:
                 edit = await c.put(f"profiles/{self.victim}", json={"first_name": "Anne"})
                 assert edit.status_code == 200, edit.text
         return response
@@ -90,7 +85,7 @@ def run(
         found["result"] = await _apply(profiles, client, tmp_path / "second.jsonl", strict, plan)
         found["ann"] = await client.find_by_identity("reconcile", "ann")
 
-    asyncio.run(_with_client(transport, body))
+    asyncio.run(with_client(transport, body))
     assert transport.edited
     result, ann = found["result"], found["ann"]
     assert isinstance(result, ApplyResult) and isinstance(ann, ObservedProfile)
@@ -151,7 +146,7 @@ def test_a_page_read_serves_its_changes_for_a_window(tmp_path: Path) -> None:
             await fresh.confirm(Change(action="update", key=key, profile_id=profile.id), moved)
         assert fresh.listings == transport.listings == 3
 
-    asyncio.run(_with_client(transport, body))
+    asyncio.run(with_client(transport, body))
 
 
 def test_the_verifications_listing_checks_the_changes_of_its_window(tmp_path: Path) -> None:
@@ -184,7 +179,7 @@ def test_the_verifications_listing_checks_the_changes_of_its_window(tmp_path: Pa
         await late.confirm(Change(action="update", key=key, profile_id=profile.id), profile)
         assert late.listings == 1 and transport.listings == 2
 
-    asyncio.run(_with_client(transport, body))
+    asyncio.run(with_client(transport, body))
 
 
 def test_in_the_listings_order_each_page_is_read_again_about_once(
@@ -215,7 +210,7 @@ def test_in_the_listings_order_each_page_is_read_again_about_once(
         assert fresh.listings == transport.listings == 6 + 4
         assert cost.check_requests(changes, 120, rps=6.25) == 10
 
-    asyncio.run(_with_client(transport, body))
+    asyncio.run(with_client(transport, body))
 
 
 async def _owned_profiles(client: OmneoClient, count: int) -> list[tuple[str, ObservedProfile]]:
@@ -227,13 +222,6 @@ async def _owned_profiles(client: OmneoClient, count: int) -> list[tuple[str, Ob
             {"handle": "reconcile", "identifier": key}]}  # fmt: skip
         made.append((key, await client.create_profile(body)))
     return made
-
-
-async def _with_client(
-    transport: httpx.AsyncBaseTransport, run: Callable[[OmneoClient], Awaitable[None]]
-) -> None:
-    async with httpx.AsyncClient(base_url=URL, headers=HEADERS, transport=transport) as http:
-        await run(OmneoClient(http))
 
 
 async def _apply(

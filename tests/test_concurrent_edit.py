@@ -4,12 +4,10 @@ apply writes it, keeps the edit; apply reports that profile as failed and writes
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
 import pytest
-from pydantic import SecretStr
 
 from reconcile.apply.gate import ProjectPolicy
 from reconcile.apply.journal import Journal
@@ -20,14 +18,9 @@ from reconcile.model.observed import ObservedProfile
 from reconcile.plan.build import PlanOptions, build_plan
 from reconcile.plan.value import Plan
 from reconcile.profiles.loader import load_profiles
-from reconcile.sandbox import DEFAULT_TOKEN, SandboxConfig, create_app
-from reconcile.settings import Target
+from reconcile.sandbox import SandboxConfig, create_app
 from reconcile.tenant.client import OmneoClient
-
-URL = "http://sandbox.local/api/v3/"
-TARGET = Target(name="t", url="sandbox", token=SecretStr(DEFAULT_TOKEN), kind="test",
-                concurrency=8, rps=1000, max_creates=1000)  # fmt: skip
-HEADERS = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
+from tests.inprocess import TARGET, tenant_http, with_client
 
 
 class SomeoneEditsDuringApply(httpx.AsyncBaseTransport):
@@ -48,7 +41,7 @@ class SomeoneEditsDuringApply(httpx.AsyncBaseTransport):
         return response
 
     async def _someone_sets_the_first_name(self) -> None:
-        async with httpx.AsyncClient(base_url=URL, headers=HEADERS, transport=self.inner) as other:
+        async with tenant_http(self.inner) as other:
             edit = await other.put(f"profiles/{self.victim_id}", json={"first_name": "Anne"})
             assert edit.status_code == 200, edit.text
 
@@ -74,7 +67,7 @@ def test_a_concurrent_edit_is_kept_and_reported_never_overwritten(tmp_path: Path
         outcome["ann"] = await client.find_by_identity("reconcile", "ann")
         outcome["bob"] = await client.find_by_identity("reconcile", "bob")
 
-    asyncio.run(_with_client(transport, plan_apply_resume))
+    asyncio.run(with_client(transport, plan_apply_resume))
 
     assert transport.edited
     result, ann, bob = outcome["result"], outcome["ann"], outcome["bob"]
@@ -85,13 +78,6 @@ def test_a_concurrent_edit_is_kept_and_reported_never_overwritten(tmp_path: Path
     assert failure.key == "ann"
     assert failure.error == "changed on the tenant since the plan; re-plan"
     assert [o.key for o in result.succeeded] == ["bob"]
-
-
-async def _with_client(
-    transport: httpx.AsyncBaseTransport, run: Callable[[OmneoClient], Awaitable[None]]
-) -> None:
-    async with httpx.AsyncClient(base_url=URL, headers=HEADERS, transport=transport) as http:
-        await run(OmneoClient(http))
 
 
 async def _apply(
