@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import uvicorn
-
 from reconcile.sandbox import DEFAULT_TOKEN, SandboxConfig, create_app
-from reconcile.sandbox.http.server import free_port
+from reconcile.sandbox.http.server import serve_app_in_thread
 
 Reshape = Callable[[Any], Any]
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
@@ -186,18 +183,5 @@ class Reshaped:
 def reshaped_sandbox(tmp_path: Path, reshape: Reshape) -> Iterator[Reshaped]:
     """A fresh sandbox behind the reshaping proxy, served on a free loopback port."""
     app = _Reshaping(create_app(SandboxConfig(db_path=tmp_path / "reshaped" / "t.db")), reshape)
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name=f"reshaped:{port}", daemon=True)
-    thread.start()
-    try:
-        for _ in range(500):
-            if server.started or not thread.is_alive():
-                break
-            threading.Event().wait(0.01)
-        assert server.started, f"the reshaping proxy did not start on port {port}"
-        yield Reshaped(f"http://127.0.0.1:{port}/api/v3", DEFAULT_TOKEN)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve_app_in_thread(app) as url:
+        yield Reshaped(url, DEFAULT_TOKEN)

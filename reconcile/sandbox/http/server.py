@@ -39,9 +39,9 @@ class _DroppableH11(H11Protocol):
         self.app = with_transport
 
 
-def _uvicorn_config(config: SandboxConfig, host: str, port: int, log_level: str) -> uvicorn.Config:
+def _uvicorn_config(app: Any, host: str, port: int, log_level: str) -> uvicorn.Config:
     return uvicorn.Config(
-        HostCheck(create_app(config), served=host),
+        app,
         host=host,
         port=port,
         http=_DroppableH11,
@@ -66,7 +66,8 @@ def serve(
     :class:`~reconcile.sandbox.storage.schema.SchemaTooNew` for a database of a newer sandbox.
     """
     check_exposure(config, host)
-    server = uvicorn.Server(_uvicorn_config(config, host, port, "info"))
+    app = HostCheck(create_app(config), served=host)
+    server = uvicorn.Server(_uvicorn_config(app, host, port, "info"))
     listener = _listening(host, port)
     if on_listening is not None:
         on_listening()
@@ -113,8 +114,18 @@ def serve_in_thread(config: SandboxConfig, *, port: int | None = None) -> Iterat
     """Run the sandbox in a background thread on a free port, ready when this yields."""
     from reconcile.sandbox.config import DEFAULT_TOKEN
 
+    app = HostCheck(create_app(config), served="127.0.0.1")
+    with serve_app_in_thread(app, port=port) as url:
+        token = next((t for t, s in config.tokens.items() if s == "write"), DEFAULT_TOKEN)
+        yield ServedSandbox(url, config.db_path, token, config, app)
+
+
+@contextmanager
+def serve_app_in_thread(app: Any, *, port: int | None = None) -> Iterator[str]:
+    """Serve an ASGI ``app`` (the sandbox's, or one wrapping it) on 127.0.0.1 in a background
+    thread, on ``port`` or a free one; yields its ``/api/v3`` URL once it listens."""
     port = port or free_port()
-    server = uvicorn.Server(_uvicorn_config(config, "127.0.0.1", port, "warning"))
+    server = uvicorn.Server(_uvicorn_config(app, "127.0.0.1", port, "warning"))
     thread = threading.Thread(target=server.run, name=f"sandbox:{port}", daemon=True)
     thread.start()
     try:
@@ -124,9 +135,7 @@ def serve_in_thread(config: SandboxConfig, *, port: int | None = None) -> Iterat
             threading.Event().wait(0.01)
         if not server.started:
             raise RuntimeError(f"the sandbox did not start on port {port}")
-        token = next((t for t, s in config.tokens.items() if s == "write"), DEFAULT_TOKEN)
-        url = f"http://127.0.0.1:{port}/api/v3"
-        yield ServedSandbox(url, config.db_path, token, config, server.config.app)
+        yield f"http://127.0.0.1:{port}/api/v3"
     finally:
         server.should_exit = True
         thread.join(timeout=10)
