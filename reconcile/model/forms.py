@@ -122,10 +122,4 @@ def received(field: str, value: Any) -> str:
     return "a value of an unknown kind"
 
 
-def check_text(field: str, value: Any) -> str:
-    if type(value) is not str:
-        raise unreadable(field, value)
-    return value
-
-
 JsonObject = dict[str, JsonValue]
