@@ -76,12 +76,12 @@ class Declaration:
         self.state = state
         self.previous_keys = previous_keys
         self.erasure_reference = erasure_reference
-        self._names = _shared(tuple(view))
+        self._names = shared(tuple(view))
         self._values = codec.encode(list(view.values()))
         self._view = None
         if unique is None:
             unique = () if state != "present" else tuple(unique_values(view))
-        self._unique_names = _shared(tuple(name for name, _ in unique))
+        self._unique_names = shared(tuple(name for name, _ in unique))
         self._unique_values = tuple(value for _, value in unique)
         self._dump = dump
 
@@ -125,7 +125,7 @@ class Declaration:
         declaration._names = names_from_text(str(entry["names"]))
         declaration._values = str(entry["values"]).encode()
         declaration._view = None
-        declaration._unique_names = _shared(tuple(intern(name) for name in entry["unique"]))
+        declaration._unique_names = shared(tuple(intern(name) for name in entry["unique"]))
         declaration._unique_values = tuple(entry["unique_values"])
         declaration._dump = str(entry["dump"])
         return declaration
@@ -187,22 +187,24 @@ def _view(declaration: Declaration) -> dict[str, JsonValue]:
     return dict(zip(declaration._names, codec.decode(declaration._values), strict=True))
 
 
-# One copy of each tuple of names that many declarations share (a large tree repeats a few
-# shapes), and the JSON text each is stored as in the parse cache, both ways. Kept up to a bound:
-# a tree of as many shapes as profiles gains nothing from sharing them, and `watch` runs for days.
+# One copy of each tuple of names (or tags) that many declarations and outlines share (a large
+# tree repeats a few shapes), and the JSON text each is stored as in the parse cache, both ways.
+# Kept up to a bound: a tree of as many shapes as profiles gains nothing from sharing them, and
+# `watch` runs for days.
 _SHAPES: dict[tuple[str, ...], tuple[str, ...]] = {}
 _TEXTS: dict[tuple[str, ...], str] = {}
 _NAMES: dict[str, tuple[str, ...]] = {}
 _KEPT = 4096
 
 
-def _shared(names: tuple[str, ...]) -> tuple[str, ...]:
-    shared = _SHAPES.get(names)
-    if shared is None:
+def shared(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The one kept copy of ``names`` (``names`` itself once the bound is reached)."""
+    kept = _SHAPES.get(names)
+    if kept is None:
         if len(_SHAPES) >= _KEPT:
             return names
-        shared = _SHAPES[names] = names
-    return shared
+        kept = _SHAPES[names] = names
+    return kept
 
 
 def names_text(names: tuple[str, ...]) -> str:
@@ -219,7 +221,7 @@ def names_from_text(text: str) -> tuple[str, ...]:
     """Back from :func:`names_text`: the shared tuple of those names."""
     names = _NAMES.get(text)
     if names is None:
-        names = _shared(tuple(intern(str(name)) for name in codec.decode(text.encode())))
+        names = shared(tuple(intern(str(name)) for name in codec.decode(text.encode())))
         if len(_NAMES) < _KEPT:
             _NAMES[text] = names
     return names

@@ -15,7 +15,7 @@ from itertools import pairwise
 from sys import intern
 
 from reconcile.errors import Problem
-from reconcile.model.declaration import Declaration
+from reconcile.model.declaration import Declaration, shared
 from reconcile.model.fields import JsonValue, UniqueValue, path
 
 # A unique value's 64-bit digest: an outline keeps these, not the values, and the checks compare
@@ -54,7 +54,7 @@ class Outline:
         self._resolve = resolve
         pairs = tuple(digests_of(profile, digest))
         # The names' tuple is shared; the digests packed, 8 bytes each.
-        self._names = _shared(tuple(name for name, _ in pairs))
+        self._names = shared(tuple(name for name, _ in pairs))
         self._digests = array("q", (value for _, value in pairs)).tobytes()
 
     @property
@@ -126,18 +126,9 @@ def outlined(
         for name, line in item.lines.items()
         if name == "key" or name in names or name.startswith(("previous_keys.", "tags."))
     }
-    tags = _shared(tuple(intern(tag) for tag in item.tags))
+    tags = shared(tuple(intern(tag) for tag in item.tags))
     compact = Offsets.of(lines, item.line)
     return LoadedProfile(outline, outline.file, item.line, compact, tags)
-
-
-# One copy of each tuple of names or tags that many outlines share (a million outlines mostly
-# repeat a few shapes).
-_SHARED: dict[tuple[str, ...], tuple[str, ...]] = {}
-
-
-def _shared(names: tuple[str, ...]) -> tuple[str, ...]:
-    return _SHARED.setdefault(names, names)
 
 
 class Offsets(Mapping[str, int]):
@@ -154,7 +145,7 @@ class Offsets(Mapping[str, int]):
         offsets = [line - start for line in lines.values()]
         if not all(0 <= offset < 256 for offset in offsets):
             return lines
-        return cls(_shared(tuple(lines)), start, bytes(offsets))
+        return cls(shared(tuple(lines)), start, bytes(offsets))
 
     def __getitem__(self, name: str) -> int:
         try:
