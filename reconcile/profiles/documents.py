@@ -151,7 +151,13 @@ def entries(run: Run, document: Document) -> list[tuple[Any, Any, int | None]]:
         line = document.line(run.reader.key_line(node, "profiles") or 1)
         run.problems.append(Problem(name, line, "", "profiles", "must be a list of profiles"))
         return []
-    return list(zip(items, run.reader.items(items_node), range(len(items)), strict=True))
+    item_nodes = run.reader.items(items_node)
+    if len(item_nodes) != len(items):  # the list came through a merge (<<), not written here
+        line = document.line(run.reader.line_of(node))
+        message = "write the list of profiles here, not through a merge (<<)"
+        run.problems.append(Problem(name, line, "", "profiles", message))
+        return []
+    return list(zip(items, item_nodes, range(len(items)), strict=True))
 
 
 def profile_of(

@@ -215,13 +215,14 @@ def line_at(node: Any, loc: tuple[str | int, ...]) -> tuple[bool, int]:
 
 def key_line(node: Any, name: str) -> int | None:
     if type(node) is PlainMap:
-        return next((key_line for key, key_line, _ in node.pairs if key == name), None)
+        # the last of duplicate keys: the one whose value the data holds
+        return next((key_line for key, key_line, _ in reversed(node.pairs) if key == name), None)
     return None
 
 
 def value_node(node: Any, name: str) -> Any:
     if type(node) is PlainMap:
-        return next((value for key, _, value in node.pairs if key == name), None)
+        return next((value for key, _, value in reversed(node.pairs) if key == name), None)
     return None
 
 

@@ -124,7 +124,8 @@ class YamlReader(DocumentReader):
 
     def key_line(self, node: Any, name: str) -> int | None:
         if isinstance(node, yaml.MappingNode):
-            return next((_line(k) for k, _ in node.value if k.value == name), None)
+            # the last of duplicate keys: the one whose value the data holds
+            return next((_line(k) for k, _ in reversed(node.value) if k.value == name), None)
         return yaml_plain.key_line(node, name)
 
     def items(self, node: Any) -> list[Any]:
@@ -134,7 +135,7 @@ class YamlReader(DocumentReader):
 
     def value_node(self, node: Any, name: str) -> Any:
         if isinstance(node, yaml.MappingNode):
-            return next((v for k, v in node.value if k.value == name), None)
+            return next((v for k, v in reversed(node.value) if k.value == name), None)
         return yaml_plain.value_node(node, name)
 
 

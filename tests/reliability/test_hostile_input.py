@@ -326,3 +326,16 @@ def test_bombs_are_refused_in_bounded_memory_and_time(bomb: str, summary: dict[s
     assert word in outcome.lower() if word else True
     assert seconds < 15, f"{bomb}: {seconds:.1f}s"
     assert peak < 8 * len(content) + 64 * 2**20, f"{bomb}: peak {peak / 2**20:.0f} MiB"
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"profiles:\nprofiles:\n-", "hostile.yaml:2: profiles: 'profiles' appears twice"),
+        (b"<<: {profiles: [{key: a}]}\n", "hostile.yaml:1: profiles: write the list of profiles"),
+    ],
+)
+def test_a_profiles_list_written_twice_or_merged_in_is_a_clean_error(
+    content: bytes, expected: str
+) -> None:
+    assert expected in load_one(content)  # found by the thorough run: a traceback before
