@@ -124,6 +124,42 @@ def test_ctrl_c_during_teardown_says_how_to_finish_it(project: Project, tmp_path
         assert again.exit_code == 0 and "0 to delete" in again.stdout, again.output
 
 
+# A Ctrl-C that lands while a callback resolves a future: what made the test above print a
+# traceback once in CI, where the signal's timing cannot be chosen. Here it can.
+CTRL_C_INSIDE_A_CALLBACK = """
+import asyncio, signal
+from reconcile.project.sync import run_interruptibly
+
+async def work():
+    loop = asyncio.get_running_loop()
+    answer = loop.create_future()
+
+    def resolve():
+        signal.raise_signal(signal.SIGINT)
+        answer.set_result("answered")
+
+    loop.call_soon(resolve)
+    await answer
+    await asyncio.sleep(30)
+
+try:
+    run_interruptibly(work())
+except KeyboardInterrupt:
+    print("interrupted", signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+"""
+
+
+def test_ctrl_c_inside_a_callback_interrupts_without_a_traceback() -> None:
+    ran = subprocess.run(
+        [sys.executable, "-c", CTRL_C_INSIDE_A_CALLBACK],
+        cwd=REPO, capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout == "interrupted True\n"
+    assert ran.stderr == ""
+
+
 def test_a_token_with_a_trailing_newline_works_and_a_bad_character_is_one_line(
     project: Project, tmp_path: Path
 ) -> None:

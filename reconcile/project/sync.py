@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
+import threading
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, Self, TypeVar
@@ -25,13 +27,57 @@ T = TypeVar("T")
 
 
 def _run(work: Coroutine[Any, Any, T]) -> T:
-    """Run one of :class:`AsyncProject`'s coroutines to its end."""
+    """Run one of :class:`AsyncProject`'s coroutines to its end; see :func:`run_interruptibly`."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(work)
+        return run_interruptibly(work)
     work.close()
     raise ConfigError("Project blocks: inside an event loop, use AsyncProject and await it")
+
+
+def run_interruptibly(work: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(work)``, where Ctrl-C cancels ``work`` between callbacks, never inside one.
+
+    asyncio.run's own handler cancels from inside whichever callback happens to run, so it can
+    cancel a future that callback is resolving, and asyncio then prints a traceback. Here the
+    event loop takes the signal and cancels as a callback of its own; a second Ctrl-C stops at
+    once. Either way the caller gets KeyboardInterrupt, as from asyncio.run.
+
+    >>> run_interruptibly(asyncio.sleep(0, "done"))
+    'done'
+    """
+    takes_signal = (
+        threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    )
+    return asyncio.run(_cancelled_on_interrupt(work) if takes_signal else work)
+
+
+async def _cancelled_on_interrupt(work: Coroutine[Any, Any, T]) -> T:
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    interrupts = 0
+
+    def on_interrupt() -> None:
+        nonlocal interrupts
+        interrupts += 1
+        if interrupts > 1 or task is None:
+            raise KeyboardInterrupt
+        task.cancel()
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, on_interrupt)
+    except NotImplementedError:  # an event loop without signal handlers (Windows)
+        return await work
+    try:
+        return await work
+    except asyncio.CancelledError:
+        if interrupts:
+            raise KeyboardInterrupt from None
+        raise
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
 
 
 class Project:
