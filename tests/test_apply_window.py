@@ -7,6 +7,7 @@ serves its changes for ``window`` seconds; in the listing's order each page is r
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -230,10 +231,40 @@ async def _apply(
     journal: Path,
     strict: bool,
     plan: Plan | None = None,
+    *,
+    concurrency: int = 8,
 ) -> ApplyResult:
     declared = load_profiles(profiles, phone_region="AU")
     made = plan or await build_plan(declared, client, PlanOptions(tenant="sandbox"))
     policy = ProjectPolicy(owner_handle="reconcile")
-    options = ApplyOptions(policy=policy, strict=strict, force=True)
+    options = ApplyOptions(policy=policy, strict=strict, force=True, concurrency=concurrency)
     return await _locked(made, declared, client, TARGET, Journal(journal), options,
                          on_notice=[].append)  # fmt: skip
+
+
+def test_apply_runs_its_changes_in_the_listings_order_not_the_plans(tmp_path: Path) -> None:
+    """Profiles created p029 first, so the listing shows them from p029 down while the plan is
+    sorted from p000 up: apply starts its changes in the listing's order, each page's turn
+    together, which is what keeps its pages to one read again each."""
+    profiles = tmp_path / "profiles.d"
+    profiles.mkdir()
+    transport = SomeoneEdits(tmp_path / "sandbox.db")
+    journal = tmp_path / "apply.jsonl"
+    keys = [f"p{n:03}" for n in reversed(range(30))]
+
+    async def body(client: OmneoClient) -> None:
+        for key in keys:
+            body = {"email": f"{key}@example.com", "first_name": "Old",
+                    "identities": [{"handle": "reconcile", "identifier": key}]}  # fmt: skip
+            await client.create_profile(body)
+            (profiles / f"{key}.yaml").write_text(f"first_name: New\nemail: {key}@example.com\n")
+        plan = await build_plan(
+            load_profiles(profiles, phone_region="AU"), client, PlanOptions(tenant="sandbox")
+        )
+        assert [c.key for c in plan.changes] == sorted(keys)
+        result = await _apply(profiles, client, journal, False, plan, concurrency=1)
+        assert result.complete
+
+    asyncio.run(with_client(transport, body))
+    started = [json.loads(line) for line in journal.read_text().splitlines()]
+    assert [e["key"] for e in started if e.get("status") == "started"] == keys
