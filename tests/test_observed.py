@@ -12,6 +12,8 @@ from typing import Any
 import httpx
 import pydantic
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from reconcile.model.declaration import Declaration
 from reconcile.model.desired import DesiredProfile
@@ -180,3 +182,28 @@ def test_a_view_is_held_as_values_beside_names_profiles_of_a_shape_share() -> No
     declared = Declaration.of(DesiredProfile.model_validate({"key": "ann", "first_name": "Ann"}))
     assert declared.same_as(ann.fields) and not declared.same_as(bob.fields)
     assert declared.same_as(plain) and changed_fields(declared.view, bob.fields) == ["first_name"]
+
+
+NAMES = st.sampled_from(["email", "title", "tags", "identities.pos", "mobile_phone"])
+VALUES = st.sampled_from([None, 0, 1, True, False, "", "a", [], ["a"], {"a": 1}])
+
+
+@given(
+    declared=st.dictionaries(NAMES, VALUES, max_size=4),
+    fetched=st.dictionaries(NAMES, VALUES, max_size=5),
+    unique=st.lists(NAMES, max_size=3, unique=True),
+)
+def test_a_declaration_compares_with_a_fetched_view_as_with_a_dict(
+    declared: dict[str, Any], fetched: dict[str, Any], unique: list[str]
+) -> None:
+    """Picked by position or looked up by name, a comparison gives the same answer; a name the
+    view lacks reads as None either way."""
+    held = tuple((name, declared.get(name)) for name in unique)
+    declaration = Declaration(key="k", state="present", previous_keys=(), erasure_reference=None,
+                              view=declared, dump="{}", unique=held)  # fmt: skip
+    view = Fields(fetched)
+
+    same = all(fetched.get(name) == value for name, value in declared.items())
+    assert declaration.same_as(view) is same and declaration.same_as(fetched) is same
+    holds = all(fetched.get(name) == value for name, value in held)
+    assert declaration.holds_unique(view) is holds and declaration.holds_unique(fetched) is holds

@@ -143,6 +143,11 @@ class Declaration:
         return self._names
 
     @property
+    def unique_names(self) -> tuple[str, ...]:
+        """The names of :attr:`unique`, in its order (a tuple that declarations share)."""
+        return self._unique_names
+
+    @property
     def unique(self) -> tuple[UniqueValue, ...]:
         """The set unique values, as :func:`unique_values` of the view gives them."""
         return tuple(zip(self._unique_names, self._unique_values, strict=True))
@@ -151,12 +156,22 @@ class Declaration:
         """Whether ``fields`` (an observed profile's view) holds every declared value: no field
         changes (:func:`~reconcile.plan.diff.changed_fields` is empty). The view is not built:
         an unchanged profile of a large tree never holds one."""
-        if isinstance(fields, Fields):
-            fields = fields.as_dict()  # one dict, then a lookup in C a field
         if self._view is not None:
             return all(fields.get(name) == value for name, value in self._view.items())
         values: list[JsonValue] = codec.decode(self._values)
+        picked = fields.pick(self._names) if isinstance(fields, Fields) else None
+        if picked is not None:
+            return tuple(values) == picked
         return values == [fields.get(name) for name in self._names]
+
+    def holds_unique(self, fields: Mapping[str, JsonValue]) -> bool:
+        """Whether ``fields`` (an observed profile's view) holds every declared unique value:
+        such a profile keeps its own, and matching asks no more of them."""
+        picked = fields.pick(self._unique_names) if isinstance(fields, Fields) else None
+        if picked is not None:
+            return picked == self._unique_values
+        pairs = zip(self._unique_names, self._unique_values, strict=True)
+        return all(fields.get(name) == value for name, value in pairs)
 
     @property
     def is_tombstone(self) -> bool:

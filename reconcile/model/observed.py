@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -52,14 +53,14 @@ class Fields(Mapping[str, JsonValue]):
 
     __slots__ = ("_at", "_values")
 
-    _at: dict[str, int]
+    _at: _Shape
     _values: tuple[JsonValue, ...]
 
     def __init__(self, view: Mapping[str, JsonValue]) -> None:
         names = tuple(view)
         at = _POSITIONS.get(names)
         if at is None:
-            at = {name: position for position, name in enumerate(names)}
+            at = _Shape(names)
             if len(_POSITIONS) < _SHAPES_KEPT:
                 _POSITIONS[names] = at
         self._at = at
@@ -85,14 +86,60 @@ class Fields(Mapping[str, JsonValue]):
         """A fresh dict of the view (the caller may change it)."""
         return dict(zip(self._at, self._values, strict=True))
 
+    def pick(self, names: tuple[str, ...]) -> tuple[JsonValue, ...] | None:
+        """The values of ``names``, in their order; ``None`` if the view lacks one of them.
+        For comparing a declaration with its profile: one call in C, not a lookup a name.
+
+        >>> Fields({"email": "a@x.io", "title": "Dr"}).pick(("title", "email"))
+        ('Dr', 'a@x.io')
+        """
+        picker = self._at.picker(names)
+        return None if picker is None else picker(self._values)
+
     def __repr__(self) -> str:
         return repr(self.as_dict())
 
 
-# The shapes of fetched views seen, each a map of names to positions; kept up to a bound (a tenant
-# of as many shapes as profiles gains nothing from sharing them).
-_POSITIONS: dict[tuple[str, ...], dict[str, int]] = {}
+Picker = Callable[[tuple[JsonValue, ...]], tuple[JsonValue, ...]]
+
+
+class _Shape(dict[str, int]):
+    """A shape of fetched views: names to positions, with the pickers asked of it (by the
+    names they pick, which a declaration's shared tuple of names makes few)."""
+
+    __slots__ = ("_pickers",)
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        super().__init__((name, position) for position, name in enumerate(names))
+        self._pickers: dict[tuple[str, ...], Picker | None] | None = None
+
+    def picker(self, names: tuple[str, ...]) -> Picker | None:
+        pickers = self._pickers
+        if pickers is None:
+            pickers = self._pickers = {}
+        elif names in pickers:
+            return pickers[names]
+        positions = [self.get(name) for name in names]
+        found = None if None in positions else _getter([p for p in positions if p is not None])
+        if len(pickers) < _PICKERS_KEPT:
+            pickers[names] = found
+        return found
+
+
+def _getter(positions: list[int]) -> Picker:
+    if len(positions) > 1:
+        return itemgetter(*positions)
+    if positions:
+        at = positions[0]
+        return lambda values: (values[at],)
+    return lambda values: ()
+
+
+# The shapes of fetched views seen; kept up to a bound (a tenant of as many shapes as profiles
+# gains nothing from sharing them), as are the pickers of each.
+_POSITIONS: dict[tuple[str, ...], _Shape] = {}
 _SHAPES_KEPT = 4096
+_PICKERS_KEPT = 64
 
 
 class ObservedProfile(BaseModel):

@@ -207,6 +207,8 @@ def _wanted(
         if profile.is_tombstone:
             continue
         observed = owned.get(profile.key)
+        if observed is not None and profile.holds_unique(observed.fields):
+            continue
         for name, value in profile.unique:
             unchanged = observed is not None and observed.fields.get(name) == value
             if not unchanged and not index.knows((name, value)):

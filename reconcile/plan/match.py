@@ -254,6 +254,8 @@ def _taken(
     pair: Pair, index: TenantIndex, after: _After, present: Container[str]
 ) -> Conflict | None:
     own_id = pair.observed.id if pair.observed is not None else None
+    if pair.observed is not None and pair.profile.holds_unique(pair.observed.fields):
+        return None
     for name, value in pair.unique:
         if pair.observed is not None and pair.observed.fields.get(name) == value:
             continue

@@ -25,10 +25,14 @@ _SPACES = re.compile(r"\s+")
 
 
 def tag_uses(loaded: Iterable[LoadedProfile]) -> Iterator[TagUse]:
+    """The first use of each spelling (a spelling's later uses add no warning), in order."""
+    seen: set[str] = set()
     for item in loaded:
         for index, spelling in enumerate(item.tags):
-            path = f"tags.{index}"
-            yield spelling, item.file, item.line_of(path), item.profile.key, path
+            if spelling not in seen:
+                seen.add(spelling)
+                path = f"tags.{index}"
+                yield spelling, item.file, item.line_of(path), item.profile.key, path
 
 
 def spelt_two_ways(uses: Iterable[TagUse]) -> list[str]:

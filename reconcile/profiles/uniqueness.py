@@ -89,7 +89,7 @@ def digests_of(
     """Each unique value's name and digest (an outline's as it keeps them)."""
     if isinstance(profile, Outline):
         return zip(profile.names, profile.digests, strict=True)
-    return ((name, digest((name, value))) for name, value in profile.unique)
+    return zip(profile.unique_names, map(digest, profile.unique), strict=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,9 +198,7 @@ def check_unique(
 
 
 def _names(profile: Declaration | Outline) -> tuple[str, ...]:
-    if isinstance(profile, Outline):
-        return profile.names
-    return tuple(name for name, _ in profile.unique)
+    return profile.names if isinstance(profile, Outline) else profile.unique_names
 
 
 def _claims(kept: list[LoadedProfile], digest: Digest) -> list[Problem]:
