@@ -203,7 +203,10 @@ class ObservedProfile(BaseModel):
         return tuple(values)
 
     def identifier(self, handle: str) -> str | None:
-        return next((i.identifier for i in self.identities if i.handle == handle), None)
+        for identity in self.identities:  # a plain loop: asked once a profile of a plan
+            if identity.handle == handle:
+                return identity.identifier
+        return None
 
     def date_id(self, handle: str) -> str | None:
         """The id of the date with ``handle`` that the view shows (the oldest of that handle)."""
