@@ -119,8 +119,10 @@ class _Shape(dict[str, int]):
             pickers = self._pickers = {}
         elif names in pickers:
             return pickers[names]
-        positions = [self.get(name) for name in names]
-        found = None if None in positions else _getter([p for p in positions if p is not None])
+        try:
+            found: Picker | None = _getter([self[name] for name in names])
+        except KeyError:
+            found = None
         if len(pickers) < _PICKERS_KEPT:
             pickers[names] = found
         return found

@@ -31,9 +31,11 @@ def _run(work: Coroutine[Any, Any, T]) -> T:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return run_interruptibly(work)
-    work.close()
-    raise ConfigError("Project blocks: inside an event loop, use AsyncProject and await it")
+        pass  # none runs: this call runs one, below, so its errors are not chained to this
+    else:
+        work.close()
+        raise ConfigError("Project blocks: inside an event loop, use AsyncProject and await it")
+    return run_interruptibly(work)
 
 
 def run_interruptibly(work: Coroutine[Any, Any, T]) -> T:
