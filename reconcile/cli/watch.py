@@ -28,6 +28,14 @@ def watch(
     branch: Annotated[
         str | None, typer.Option("--branch", help="Branch to watch (default: the checked-out one).")
     ] = None,
+    path: Annotated[
+        str | None,
+        typer.Option(
+            "--path",
+            help="The project's folder in the repository (default: this project's folder; "
+            "with --repo URL, the repository's root).",
+        ),
+    ] = None,
     tenant: Annotated[
         list[str] | None,
         typer.Option("--tenant", "-t", help="Tenant to reconcile (repeatable; default: see docs)."),
@@ -78,7 +86,8 @@ def watch(
     """
     here = settings_of(ctx)
     state = here.path(here.state_dir).resolve()
-    source = GitSource(repo or str(here.root.resolve()), branch, state=state, env=os.environ)
+    url = repo or str(here.root.resolve())
+    source = GitSource(url, branch, state=state, env=os.environ, path=path)
     # The tenants and their policies are what the watched branch's reconcile.toml says now.
     settings = load_settings(source.checkout(source.fetch()))
     chosen = _tenants(settings, tenant)

@@ -4,7 +4,8 @@ The ``git`` command does the work (``docs/watch.md`` says why not a Python git l
 agent keeps a bare cache (``<state>/watch/source.git``); a fetch brings the watched branch into
 ``refs/watch/head``, and a commit's files are written afresh under
 ``<state>/watch/checkouts/<sha>`` from ``git archive``, so that nothing left in a working tree
-(an edit, an ignored file) can reach a cycle.
+(an edit, an ignored file) can reach a cycle. The project is the folder ``path`` of the
+repository (its root by default; a local checkout's default is the folder it was given).
 
 Credentials come from the environment only: ``RECONCILE_GIT_TOKEN`` becomes an HTTP
 ``Authorization`` header passed to git through ``GIT_CONFIG_*`` variables (never on the command
@@ -22,9 +23,9 @@ import subprocess
 import tarfile
 import tempfile
 from collections.abc import Mapping
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
-from reconcile.errors import SourceError
+from reconcile.errors import ConfigError, SourceError
 
 TOKEN_ENV = "RECONCILE_GIT_TOKEN"
 _WATCHED_REF = "refs/watch/head"
@@ -43,18 +44,31 @@ class GitSource:
     """One branch of one repository (a URL or a local path), fetched on demand."""
 
     def __init__(
-        self, url: str, branch: str | None, *, state: Path, env: Mapping[str, str]
+        self,
+        url: str,
+        branch: str | None,
+        *,
+        state: Path,
+        env: Mapping[str, str],
+        path: str | None = None,
     ) -> None:
         self.url = url
-        self.branch = (branch or _current_branch(Path(url))) if _is_local(url) else branch
+        if _is_local(url):  # a folder of a checkout: git fetches from its top
+            self.branch = branch or _current_branch(Path(url))
+            self.url, prefix = _top_and_prefix(Path(url))
+            path = prefix if path is None else path
+        else:
+            self.branch = branch
+        self.path = _project_folder(path or "")
         self.cache = state / "watch" / "source.git"
         self.checkouts = state / "watch" / "checkouts"
         self._env = _git_environment(env)
 
     @property
     def shown(self) -> str:
-        """The repository and branch, without any credentials a URL may hold."""
-        return f"{_without_credentials(self.url)} ({self.branch or 'HEAD'})"
+        """The repository, branch and folder, without any credentials a URL may hold."""
+        folder = f", folder {self.path}" if self.path else ""
+        return f"{_without_credentials(self.url)} ({self.branch or 'HEAD'}){folder}"
 
     def fetch(self) -> str:
         """Fetch the branch; the commit it points at now."""
@@ -66,9 +80,19 @@ class GitSource:
         return self._git("rev-parse", "--verify", f"{_WATCHED_REF}^{{commit}}").strip()
 
     def checkout(self, commit: str) -> Path:
-        """The commit's files, written once under the state folder and then reused."""
+        """The project's folder in the commit's files, which are written once under the state
+        folder and then reused."""
         if not re.fullmatch(r"[0-9a-f]{40,64}", commit):
             raise SourceError(f"not a commit id: {commit!r}")
+        project = self._files(commit) / self.path
+        if not project.is_dir():
+            raise SourceError(
+                f"commit {commit[:12]} of {self.shown} has no folder {self.path!r}: "
+                "check --path (the project's folder in the repository)"
+            )
+        return project
+
+    def _files(self, commit: str) -> Path:
         folder = self.checkouts / commit
         if folder.is_dir():
             return folder
@@ -121,6 +145,30 @@ def _without_credentials(text: str) -> str:
 
 def _is_local(url: str) -> bool:
     return "://" not in url and not re.match(r"^[\w.-]+@[\w.-]+:", url)
+
+
+def _project_folder(given: str) -> str:
+    """``given`` as a folder inside the repository (``crm/reconcile``; ``""``: its root)."""
+    folder = PurePosixPath(given.replace("\\", "/"))
+    if folder.is_absolute() or ".." in folder.parts:
+        raise ConfigError(
+            f"--path {given!r} is not a folder inside the repository: give it relative to the "
+            "repository's root, like crm/reconcile"
+        )
+    return "" if str(folder) == "." else str(folder)
+
+
+def _top_and_prefix(checkout: Path) -> tuple[str, str]:
+    """The top of the local repository ``checkout`` is a folder of, and where in it the folder
+    is (``""``: at the top)."""
+    done = subprocess.run(
+        ["git", "-C", str(checkout), "rev-parse", "--show-toplevel", "--show-prefix"],
+        capture_output=True, check=False, timeout=30,
+    )  # fmt: skip
+    lines = done.stdout.decode().splitlines() if done.returncode == 0 else []
+    if len(lines) < 1:  # a bare repository has no top: fetched as given
+        return str(checkout), ""
+    return lines[0], lines[1].strip() if len(lines) > 1 else ""
 
 
 def _current_branch(checkout: Path) -> str | None:

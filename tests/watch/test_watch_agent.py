@@ -162,6 +162,25 @@ def test_an_apply_lock_held_elsewhere_makes_the_cycle_skip_visibly(
     wait_for("Ada once the lock is free", lambda: test.by_email("ada@example.com"), timeout=6)
 
 
+def test_a_project_in_a_folder_of_the_repository_is_watched_from_its_folder(
+    repo: Repo, tenants: Callable[..., Tenant], agents: Callable[..., Agent]
+) -> None:
+    test = tenants("test")
+    repo.write("crm/reconcile/reconcile.toml", tenant_config("test", test, "test"))
+    repo.write("crm/reconcile/profiles.d/ada.yaml", ADA)
+    repo.write("reconcile.toml", "not the project's [")  # the repository's root is not it
+    repo.commit("Ada, in a folder")
+
+    agent = agents(repo, "--interval", "1", env={"TEST_TOKEN": test.served.token},
+                   at="crm/reconcile")  # fmt: skip
+
+    wait_for("Ada on the test tenant", lambda: test.by_email("ada@example.com"))
+    assert "folder crm/reconcile" in agent.get("/").text
+    repo.write("crm/reconcile/profiles.d/grace.yaml", GRACE)
+    repo.commit("Grace")
+    wait_for("Grace on the test tenant", lambda: test.by_email("grace@example.com"))
+
+
 def test_a_commit_failing_validate_is_reported_once_and_the_last_good_stays_in_force(
     repo: Repo, tenants: Callable[..., Tenant], agents: Callable[..., Agent]
 ) -> None:

@@ -147,6 +147,26 @@ def test_the_git_source_checks_out_committed_files_only(repo: Repo, tmp_path: Pa
     assert sorted(p.name for p in source.checkouts.iterdir()) == [second]
 
 
+def test_the_project_may_be_a_folder_of_the_repository(repo: Repo, tmp_path: Path) -> None:
+    repo.write("crm/reconcile/profiles.d/ada.yaml", ADA_PROFILE)
+    repo.commit("Ada, in a folder")
+
+    here = GitSource(str(repo.root / "crm" / "reconcile"), None, state=tmp_path / "a", env={})
+    assert here.path == "crm/reconcile" and here.shown.endswith("(main), folder crm/reconcile")
+    assert (here.checkout(here.fetch()) / "profiles.d" / "ada.yaml").read_text() == ADA_PROFILE
+    given = GitSource(str(repo.root), None, state=tmp_path / "b", env={}, path="./crm/reconcile/")
+    assert given.checkout(given.fetch()).parts[-2:] == ("crm", "reconcile")
+    typo = GitSource(str(repo.root), None, state=tmp_path / "c", env={}, path="crm/reconcle")
+    with pytest.raises(SourceError, match="has no folder 'crm/reconcle': check --path"):
+        typo.checkout(typo.fetch())
+    for outside in ("../elsewhere", "/etc"):
+        with pytest.raises(ConfigError, match="not a folder inside the repository"):
+            GitSource(str(repo.root), None, state=tmp_path / "d", env={}, path=outside)
+    wrong = CliRunner().invoke(app, ["-C", str(repo.root), "watch", "--path", "crm/reconcle"])
+    assert wrong.exit_code == 1 and wrong.output.count("\n") == 1, wrong.output
+    assert "has no folder 'crm/reconcle'" in wrong.output
+
+
 def test_git_credentials_come_from_the_environment_and_are_never_shown(tmp_path: Path) -> None:
     env = _git_environment({TOKEN_ENV: "ghp_secret"})
     assert env["GIT_CONFIG_KEY_0"] == "http.extraHeader"

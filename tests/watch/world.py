@@ -181,11 +181,11 @@ def receiver() -> Iterator[Receiver]:
 class Agent:
     """``reconcile watch`` running as its own process."""
 
-    def __init__(self, repo: Repo, args: list[str], env: dict[str, str], log: Path) -> None:
+    def __init__(self, project: Path, args: list[str], env: dict[str, str], log: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
-        command = [sys.executable, "-m", "reconcile", "-C", str(repo.root), "watch",
+        command = [sys.executable, "-m", "reconcile", "-C", str(project), "watch",
                    "--port", str(self.port), *args]  # fmt: skip
         with log.open("ab") as sink:
             self.process = subprocess.Popen(
@@ -244,8 +244,10 @@ def signed(body: bytes, secret: str = SECRET) -> str:
 def agents(tmp_path: Path) -> Iterator[Callable[..., Agent]]:
     started: list[Agent] = []
 
-    def start(repo: Repo, *args: str, env: dict[str, str] | None = None) -> Agent:
-        agent = Agent(repo, list(args), env or {}, tmp_path / f"agent-{len(started)}.log")
+    def start(repo: Repo, *args: str, env: dict[str, str] | None = None, at: str = "") -> Agent:
+        """An agent run in the project at folder ``at`` of ``repo`` (its root by default)."""
+        log = tmp_path / f"agent-{len(started)}.log"
+        agent = Agent(repo.root / at, list(args), env or {}, log)
         started.append(agent)
         return agent
 
