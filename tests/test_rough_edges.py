@@ -124,8 +124,8 @@ def test_ctrl_c_during_teardown_says_how_to_finish_it(project: Project, tmp_path
         assert again.exit_code == 0 and "0 to delete" in again.stdout, again.output
 
 
-# A Ctrl-C that lands while a callback resolves a future: what made the test above print a
-# traceback once in CI, where the signal's timing cannot be chosen. Here it can.
+# A Ctrl-C that lands while a callback resolves a future: a moment the test above can reach
+# only by chance, chosen here exactly.
 CTRL_C_INSIDE_A_CALLBACK = """
 import asyncio, signal
 from reconcile.project.sync import run_interruptibly
