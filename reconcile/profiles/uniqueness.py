@@ -58,7 +58,8 @@ class Outline:
         self._digests = array("q", (value for _, value in pairs)).tobytes()
 
     @property
-    def names(self) -> tuple[str, ...]:
+    def unique_names(self) -> tuple[str, ...]:
+        """The names of its unique values, as :attr:`Declaration.unique_names` gives them."""
         return self._names
 
     @property
@@ -88,7 +89,7 @@ def digests_of(
 ) -> Iterator[tuple[str, int]]:
     """Each unique value's name and digest (an outline's as it keeps them)."""
     if isinstance(profile, Outline):
-        return zip(profile.names, profile.digests, strict=True)
+        return zip(profile.unique_names, profile.digests, strict=True)
     return zip(profile.unique_names, map(digest, profile.unique), strict=True)
 
 
@@ -120,7 +121,7 @@ def outlined(
     if keep(profile.key):
         return item
     outline = Outline(profile, item.file, resolve, digest)
-    names = set(outline.names)
+    names = set(outline.unique_names)
     lines = {
         name: line
         for name, line in item.lines.items()
@@ -192,13 +193,9 @@ def check_unique(
         problems += [
             Problem(item.file, item.line_of(owned), item.profile.key, owned, message)
             for item in kept
-            if owned in _names(item.profile)
+            if owned in item.profile.unique_names
         ]
     return kept, problems + _claims(kept, digest)
-
-
-def _names(profile: Declaration | Outline) -> tuple[str, ...]:
-    return profile.names if isinstance(profile, Outline) else profile.unique_names
 
 
 def _claims(kept: list[LoadedProfile], digest: Digest) -> list[Problem]:
