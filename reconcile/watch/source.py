@@ -161,34 +161,33 @@ def _project_folder(given: str) -> str:
 def _top_and_prefix(checkout: Path) -> tuple[str, str]:
     """The top of the local repository ``checkout`` is a folder of, and where in it the folder
     is (``""``: at the top)."""
-    done = subprocess.run(
-        ["git", "-C", str(checkout), "rev-parse", "--show-toplevel", "--show-prefix"],
-        capture_output=True, check=False, timeout=30,
-    )  # fmt: skip
-    lines = done.stdout.decode().splitlines() if done.returncode == 0 else []
-    if len(lines) < 1:  # a bare repository has no top: fetched as given
+    said = _local_git(checkout, "rev-parse", "--show-toplevel", "--show-prefix")
+    if said is None:  # a bare repository has no top: fetched as given
         return str(checkout), ""
-    return lines[0], lines[1].strip() if len(lines) > 1 else ""
+    top, _, prefix = said.partition("\n")
+    return top, prefix.strip()
 
 
 def _current_branch(checkout: Path) -> str | None:
     """The branch checked out in a local repository; None when its HEAD is detached."""
-    done = subprocess.run(
-        ["git", "-C", str(checkout), "symbolic-ref", "--quiet", "--short", "HEAD"],
-        capture_output=True, check=False, timeout=30,
-    )  # fmt: skip
-    if done.returncode == 0:
-        return done.stdout.decode().strip() or None
-    probe = subprocess.run(
-        ["git", "-C", str(checkout), "rev-parse", "--git-dir"], capture_output=True, check=False
-    )
-    if probe.returncode != 0:
+    branch = _local_git(checkout, "symbolic-ref", "--quiet", "--short", "HEAD")
+    if branch is not None:
+        return branch.strip() or None
+    if _local_git(checkout, "rev-parse", "--git-dir") is None:
         raise SourceError(
             f"{checkout} is not a git checkout: run `git init` and commit profiles.d/, "
             "or pass --repo URL",
             permanent=True,
         )
     return None
+
+
+def _local_git(checkout: Path, *args: str) -> str | None:
+    """What ``git -C checkout ARGS`` prints, or None when it fails."""
+    done = subprocess.run(
+        ["git", "-C", str(checkout), *args], capture_output=True, check=False, timeout=30
+    )
+    return done.stdout.decode() if done.returncode == 0 else None
 
 
 def _git_environment(env: Mapping[str, str]) -> dict[str, str]:
